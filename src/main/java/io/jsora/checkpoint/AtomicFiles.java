@@ -1,0 +1,62 @@
+package io.jsora.checkpoint;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Atomic file replacement: write a temporary file beside the target, force it to disk, then rename
+ * it over the target. A crash at any point leaves either the old file or the new one, never a mix.
+ */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /** Writes the body of a file through a channel. */
+  @FunctionalInterface
+  public interface Body {
+    void write(FileChannel ch) throws IOException;
+  }
+
+  /** Writes {@code path} atomically with {@code body}. */
+  public static void write(Path path, Body body) throws IOException {
+    Path abs = path.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    boolean done = false;
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        body.write(ch);
+        ch.force(true);
+      }
+      moveAtomically(tmp, abs);
+      done = true;
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  /** Writes a UTF-8 text file atomically. */
+  public static void writeString(Path path, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    write(path, ch -> SafetensorsWriter.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
+  }
+
+  /** Renames {@code from} to {@code to}, atomically where the file system allows. */
+  public static void moveAtomically(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}
