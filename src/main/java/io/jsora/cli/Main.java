@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
     subcommands = {
       DoctorCommand.class,
       WeightsCommand.class,
+      ModelCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
