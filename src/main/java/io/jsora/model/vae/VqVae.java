@@ -122,8 +122,12 @@ public final class VqVae extends Layer {
     return n;
   }
 
-  /** Checks {@code x} is {@code [B, 3, T, H, W]} with T, H, W divisible by the factors. */
-  void checkVideo(Tensor x, String name) {
+  /**
+   * Checks {@code x} is {@code [B, 3, T, H, W]} with T, H, W divisible by the factors.
+   *
+   * @throws IllegalArgumentException naming {@code name} and the dimension
+   */
+  public void checkVideo(Tensor x, String name) {
     long[] s = Shapes.of(x);
     if (s.length != 5 || s[1] != 3) {
       throw new IllegalArgumentException(name + ": expected shape [B, 3, T, H, W], found " + java.util.Arrays.toString(s));
