@@ -25,7 +25,9 @@ class VqVaeTrainerTest {
   private static Tensor batch(MovingShapes shapes, int from, int n) {
     TensorVector v = new TensorVector();
     for (int i = 0; i < n; i++) {
-      v.push_back(shapes.clip(from + i));
+      try (Tensor c = shapes.clip(from + i)) {
+        v.push_back(c);
+      }
     }
     return torch.cat(v, 0);
   }
