@@ -15,6 +15,8 @@ import picocli.CommandLine.Option;
       DoctorCommand.class,
       WeightsCommand.class,
       ModelCommand.class,
+      TrainVaeCommand.class,
+      EvalReconCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
