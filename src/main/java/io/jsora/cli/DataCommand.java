@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     name = "data",
     mixinStandardHelpOptions = true,
     description = "Make and fetch video-caption datasets: a synthetic moving-shapes set, MSR-VTT download and collation.",
-    subcommands = {DataCommand.SynthCmd.class})
+    subcommands = {DataCommand.SynthCmd.class, MsrVttCommands.Download.class, MsrVttCommands.Collate.class})
 public final class DataCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
