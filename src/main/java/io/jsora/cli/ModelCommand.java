@@ -29,11 +29,16 @@ import picocli.CommandLine.Parameters;
 public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
   static final List<ModelForwardKind> FORWARD_KINDS = List.of(
-      new ClipTextForward());
+      new ClipTextForward(),
+      new CompressorForwardKinds.VqVaeEncode(),
+      new CompressorForwardKinds.VqVaeDecode(),
+      new CompressorForwardKinds.VaeEncode(),
+      new CompressorForwardKinds.VaeDecode());
 
   /** Every model family {@code model info} can describe. */
   static final List<ModelInfoKind> INFO_KINDS = List.of(
-      new ClipInfo());
+      new ClipInfo(),
+      new CompressorInfo());
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
