@@ -94,8 +94,10 @@ public final class StateDict implements AutoCloseable {
     try (dict) {
       for (long i = 0; i < dict.size(); i++) {
         var item = dict.get(i);
-        try (item) {
-          sd.put(item.key().getString(), new Tensor(item.value()));
+        // key() hands back its own copy of the name: close it, or it outlives any scope
+        try (item;
+            org.bytedeco.javacpp.BytePointer key = item.key()) {
+          sd.put(key.getString(), new Tensor(item.value()));
         }
       }
     }

@@ -15,6 +15,8 @@ import picocli.CommandLine.Option;
       DoctorCommand.class,
       WeightsCommand.class,
       ModelCommand.class,
+      BenchCommand.class,
+      DataCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,
       CommandLine.HelpCommand.class
