@@ -18,10 +18,10 @@ final class ClipCrop {
   }
 
   /** A random window of {@code frames} frames; the caller's scope owns it. */
-  static Tensor randomWindow(Tensor clip, int frames, Random r) {
+  static Tensor randomWindow(Tensor clip, int frames, Random r, String name) {
     long t = Shapes.of(clip)[2];
     if (t < frames) {
-      throw new IllegalArgumentException("a clip has " + t + " frames, fewer than --frames " + frames);
+      throw new IllegalArgumentException(name + ": " + t + " frames, fewer than --frames " + frames);
     }
     return clip.narrow(2, r.nextInt((int) (t - frames + 1)), frames);
   }

@@ -30,6 +30,9 @@ final class ClipOptions {
   @Option(names = "--fps", defaultValue = "0", description = "Resample videos to this frame rate; 0 keeps every frame (default: ${DEFAULT-VALUE}).")
   double fps;
 
+  @Option(names = "--cache-gib", defaultValue = "2", description = "Decoded frames kept in memory, so files are decoded once (default: ${DEFAULT-VALUE} GiB).")
+  double cacheGib;
+
   @Option(names = "--data-seed", defaultValue = "0", description = "Seed of the synthetic clips (default: ${DEFAULT-VALUE}).")
   long dataSeed;
 
@@ -47,6 +50,6 @@ final class ClipOptions {
     if (!Files.isDirectory(source.videos)) {
       throw new java.nio.file.NoSuchFileException(source.videos.toString(), null, "--videos: not a directory");
     }
-    return VideoDirectoryClips.open(source.videos, frames, size, fps);
+    return VideoDirectoryClips.open(source.videos, size, fps, (long) (cacheGib * (1L << 30)));
   }
 }

@@ -53,8 +53,8 @@ public final class EvalReconCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
     Natives.load();
-    VideoClips data = clips.open();
-    try (Device dev = Devices.resolve(device);
+    try (VideoClips data = clips.open();
+        Device dev = Devices.resolve(device);
         VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed))) {
       long[] latent = c.latentShape(clips.frames, clips.size, clips.size);
       o.printf(Locale.ROOT, "%s on %s: %d clips of %dx%dx%d -> latent %s%n", c.name(), Devices.name(dev), data.size(), clips.frames,
@@ -62,6 +62,7 @@ public final class EvalReconCommand implements Callable<Integer> {
       double psnrSum = 0;
       double ssimSum = 0;
       int exact = 0;
+      int skipped = 0;
       for (int i = 0; i < data.size(); i++) {
         double psnr;
         double ssim;
@@ -73,6 +74,10 @@ public final class EvalReconCommand implements Callable<Integer> {
             psnr = ReconMetrics.psnr(x, y).item_double();
             ssim = ReconMetrics.ssim(x, y).item_double();
           }
+        } catch (java.io.IOException e) {
+          skipped++;
+          o.printf(Locale.ROOT, "%-32s skipped: %s%n", data.name(i), e.getMessage());
+          continue;
         }
         if (Double.isInfinite(psnr)) {
           exact++;
@@ -83,11 +88,15 @@ public final class EvalReconCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "%-32s PSNR %7.2f dB  SSIM %.4f%n", data.name(i), psnr, ssim);
         o.flush();
       }
-      int finite = data.size() - exact;
-      o.printf(Locale.ROOT, "mean over %d clips: PSNR %s  SSIM %.4f%n", data.size(),
+      int evaluated = data.size() - skipped;
+      if (evaluated == 0) {
+        throw new IllegalArgumentException("no clip could be read (" + skipped + " skipped)");
+      }
+      int finite = evaluated - exact;
+      o.printf(Locale.ROOT, "mean over %d clips%s: PSNR %s  SSIM %.4f%n", evaluated, skipped > 0 ? " (" + skipped + " skipped)" : "",
           finite == 0 ? "inf (every reconstruction exact)" : String.format(Locale.ROOT, "%.2f dB", psnrSum / finite)
               + (exact > 0 ? " (" + exact + " exact reconstructions with infinite PSNR left out)" : ""),
-          ssimSum / data.size());
+          ssimSum / evaluated);
       o.flush();
     }
     return 0;

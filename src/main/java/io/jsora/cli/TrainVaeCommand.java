@@ -95,8 +95,8 @@ public final class TrainVaeCommand implements Callable<Integer> {
     }
     PrintWriter o = spec.commandLine().getOut();
     Natives.load();
-    VideoClips data = clips.open();
-    try (Device dev = Devices.resolve(device)) {
+    try (VideoClips data = clips.open();
+        Device dev = Devices.resolve(device)) {
       VqVaeTrainer.Settings settings = new VqVaeTrainer.Settings(lr, weightDecay, gradClip, seed);
       VqVaeTrainer trainer;
       if (Files.isRegularFile(out.resolve("trainer_state.json"))) {
@@ -132,12 +132,23 @@ public final class TrainVaeCommand implements Callable<Integer> {
     long firstStep = trainer.step();
     double deadline = minutes > 0 ? minutes * 60e9 : Double.MAX_VALUE;
     VqVaeTrainer.Stats st = null;
+    java.util.Set<Integer> bad = new java.util.HashSet<>();
     while (trainer.step() < steps && System.nanoTime() - start < deadline) {
       try (PointerScope s = new PointerScope()) {
         TensorVector v = new TensorVector();
-        for (int i = 0; i < batch; i++) {
-          try (Tensor c = data.clip(pick.nextInt(data.size()))) {
-            v.push_back(ClipCrop.randomWindow(c, clips.frames, pick));
+        while (v.size() < batch) {
+          int k = pick.nextInt(data.size());
+          if (bad.contains(k)) {
+            continue;
+          }
+          try (Tensor c = data.clip(k)) {
+            v.push_back(ClipCrop.randomWindow(c, clips.frames, pick, data.name(k)));
+          } catch (java.io.IOException | IllegalArgumentException e) {
+            bad.add(k);
+            o.printf(Locale.ROOT, "skipping %s: %s%n", data.name(k), e.getMessage());
+            if (bad.size() == data.size()) {
+              throw new IllegalArgumentException("no usable clip: every one of the " + data.size() + " was skipped");
+            }
           }
         }
         st = trainer.step(torch.cat(v, 0));

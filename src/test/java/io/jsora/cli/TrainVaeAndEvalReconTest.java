@@ -36,6 +36,27 @@ class TrainVaeAndEvalReconTest {
     assertTrue(eval.out().contains("mean over 3 clips: PSNR "), eval.out());
   }
 
+  /** Video files written by {@code jsora data synth}, read back through FFmpeg, plus one broken file. */
+  @Test
+  void readsVideoDirectoriesAndSkipsBadFiles() throws Exception {
+    Path data = tmp.resolve("synth");
+    Cli synth = Cli.run("data", "synth", "--out", data.toString(), "--count", "3", "--frames", "8", "--size", "24");
+    assertEquals(0, synth.code(), synth.err());
+    Files.write(data.resolve("videos").resolve("broken.mp4"), new byte[] {1, 2, 3});
+    Cli eval = Cli.run("eval-recon", "--compressor", "raw", "--videos", data.toString(), "--frames", "8", "--size", "16", "--device", "cpu");
+    assertEquals(0, eval.code(), eval.err());
+    assertTrue(eval.out().contains("raw on cpu: 4 clips of 8x16x16"), eval.out());
+    assertTrue(eval.out().matches("(?s).*videos/broken.mp4\\s+skipped: .*"), eval.out());
+    assertTrue(eval.out().contains("mean over 3 clips (1 skipped): PSNR inf"), eval.out());
+    Path cfg = tmp.resolve("tiny.json");
+    Files.writeString(cfg, "{\"embedding_dim\": 8, \"n_codes\": 16, \"n_hiddens\": 8, \"n_res_layers\": 1, \"downsample\": [2, 4, 4]}");
+    Cli train = Cli.run("train-vae", "--compressor", "vqvae", "--videos", data.resolve("videos").toString(), "--frames", "4", "--size", "16",
+        "--batch", "2", "--steps", "2", "--log-every", "1", "--config", cfg.toString(), "--out", tmp.resolve("ck").toString(), "--device", "cpu");
+    assertEquals(0, train.code(), train.err());
+    assertTrue(train.out().contains("skipping broken.mp4: "), train.out());
+    assertTrue(train.out().contains("step 2  loss"), train.out());
+  }
+
   @Test
   void rawReconstructsExactly() {
     Cli eval = Cli.run("eval-recon", "--compressor", "raw", "--synthetic", "2", "--frames", "3", "--size", "12", "--device", "cpu");
