@@ -11,14 +11,14 @@ import picocli.CommandLine.Option;
 final class ClipOptions {
   /** Exactly one source. */
   static final class Source {
-    @Option(names = "--videos", paramLabel = "DIR", description = "A directory of video files (.mp4, .avi, .mkv, .webm, .mov, .gif).")
+    @Option(names = "--videos", paramLabel = "DIR", description = "A directory of video files (.mp4, .mkv, .webm, .avi, .mov, .m4v, .gif, .mpg), searched recursively; unreadable files are reported and skipped.")
     Path videos;
 
     @Option(names = "--synthetic", paramLabel = "N", description = "N generated clips of moving coloured shapes instead of files.")
     Integer synthetic;
   }
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
+  @ArgGroup(exclusive = true, multiplicity = "1", heading = "Clips (one of):%n")
   Source source;
 
   @Option(names = "--frames", defaultValue = "16", description = "Frames per clip (default: ${DEFAULT-VALUE}).")
