@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
       WeightsCommand.class,
       ModelCommand.class,
       BenchCommand.class,
+      EvalSynthCommand.class,
       DataCommand.class,
       CommandLine.HelpCommand.class
     })
