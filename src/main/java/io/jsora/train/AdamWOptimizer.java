@@ -238,7 +238,7 @@ public final class AdamWOptimizer implements AutoCloseable {
   private static Tensor readTensor(InputArchive a, String key) {
     IValue v = new IValue();
     a.read(key, v);
-    return v.toTensor().cpu().clone();
+    return v.toTensor().cpu().contiguous(); // its own storage: the archive is freed right after
   }
 
   /**
