@@ -28,10 +28,12 @@ import picocli.CommandLine.Parameters;
     subcommands = {ModelCommand.Forward.class, ModelCommand.Info.class})
 public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
-  static final List<ModelForwardKind> FORWARD_KINDS = List.of();
+  static final List<ModelForwardKind> FORWARD_KINDS = List.of(
+      new DitForward());
 
   /** Every model family {@code model info} can describe. */
-  static final List<ModelInfoKind> INFO_KINDS = List.of();
+  static final List<ModelInfoKind> INFO_KINDS = List.of(
+      new DitInfo());
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
