@@ -32,7 +32,7 @@ public final class TimestepEmbedder extends Module {
    * @return {@code [B, D]}
    */
   public Tensor forward(Tensor t) {
-    Tensor freq = sinusoidal(t, FREQUENCY_DIM).to(ScalarType.Float); // (B, 256)
+    Tensor freq = sinusoidal(t, FREQUENCY_DIM).to(fc0.weight().scalar_type()); // (B, 256) in the weights' dtype
     return fc2.forward(torch.silu(fc0.forward(freq))); // (B, D)
   }
 

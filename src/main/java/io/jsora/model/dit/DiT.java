@@ -160,7 +160,7 @@ public final class DiT extends Module {
     int p = config.patchSize();
     Tensor tokens = PatchEmbed.patchify(x, p); // (B, S, C*p*p)
     Tensor pos = config.posEmbed() == PosEmbed.THW
-        ? SinCos.thw(s[2], s[3] / p, s[4] / p, config.hiddenSize()).to(x.device(), x.scalar_type()).unsqueeze(0) // (1, S, D)
+        ? SinCos.thw(s[2], s[3] / p, s[4] / p, config.hiddenSize()).to(x.device(), ScalarType.Float).unsqueeze(0) // (1, S, D)
         : null;
     Tensor out = core(tokens, pos, null, t, text, textMask, dropText); // (B, S, p*p*C_out)
     return PatchEmbed.unpatchify(out, config.outChannels(), s[2], s[3], s[4], p); // (B, C_out, T, H, W)
@@ -220,7 +220,7 @@ public final class DiT extends Module {
     }
     Device dev = first.device();
     Tensor tok = torch.cat(tokens, 0); // (B, S, C*p*p)
-    Tensor pos = positions.empty() ? null : torch.cat(positions, 0).to(dev, first.scalar_type()); // (B, S, D)
+    Tensor pos = positions.empty() ? null : torch.cat(positions, 0).to(dev, ScalarType.Float); // (B, S, D)
     Tensor len = io.jsora.tensor.Tensors.of(lengths, b).to(dev, ScalarType.Long); // (B)
     Tensor valid = torch.arange(new Scalar(maxLen), new TensorOptions(ScalarType.Long)).to(dev, ScalarType.Long)
         .unsqueeze(0).lt(len.unsqueeze(1)); // (B, S) bool
@@ -245,7 +245,10 @@ public final class DiT extends Module {
     long s = Shapes.of(tokens)[1];
     Arch arch = config.modelArch();
     checkConditioning(b, t, text, textMask, dropText);
-    text = CaptionEmbedder.dropSamples(text, dropText); // (B, [L,] Dt)
+    ScalarType dtype = videoEmbedder.proj().weight().scalar_type(); // inputs follow the weights (f32, bf16 ...)
+    tokens = tokens.to(dtype);
+    text = CaptionEmbedder.dropSamples(text, dropText).to(dtype); // (B, [L,] Dt)
+    thwPos = thwPos == null ? null : thwPos.to(dtype);
     long textLen = arch.pooledText() ? 0 : Shapes.of(text)[1];
     Tensor h = videoEmbedder.forward(tokens); // (B, S, D)
     Tensor c = tEmbedder.forward(t); // (B, D)

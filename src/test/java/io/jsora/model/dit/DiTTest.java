@@ -142,6 +142,32 @@ class DiTTest {
     }
   }
 
+  /** The whole forward pass (SDPA, fused LayerNorm, ...) against {@link NaiveDiT} in float64, with text padding. */
+  @ParameterizedTest(name = "{0} p{1}")
+  @MethodSource("archAndPatch")
+  void equalsANaiveFloat64ForwardWithExplicitSoftmaxAttention(Arch arch, int p) {
+    for (PosEmbed pe : PosEmbed.values()) {
+      DiTConfig c = DiTFixtures.tiny(arch, p).withPosEmbed(pe);
+      try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(8); NoGradGuard ng = new NoGradGuard()) {
+        DiT model = new DiT(c);
+        DiTFixtures.randomize(model, 80 + p);
+        Tensor x = randn(g, 2, 3, 2, 8, 16);
+        long[] t = {17, 912};
+        Tensor text = DiTFixtures.text(g, c, 2);
+        Tensor mask = arch.pooledText() ? null : Tensors.of(new long[] {1, 1, 1, 1, 1, 1, 0, 1, 0, 0}, 2, DiTFixtures.TEXT_LEN);
+        Tensor out = model.forward(x, Tensors.of(t, 2), text, mask);
+        try (StateDict sd = StateDict.of(model)) {
+          Tensor ref = new NaiveDiT(c, sd).forward(x, t, text, mask);
+          double scale = ref.abs().max().item_double();
+          double err = maxDiff(out.to(torch.ScalarType.Double), ref);
+          // float32 vs float64: relative error ~5e-6 seen; any structural slip is O(1)
+          assertTrue(scale > 0.1 && err < 2e-5 * Math.max(1, scale), arch + " p" + p + " " + pe + ": max |diff| " + err
+              + " (scale " + scale + ")");
+        }
+      }
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Arch.class)
   void paddedTokensAndPaddedTextDoNotChangeRealOutputs(Arch arch) {
@@ -218,6 +244,24 @@ class DiTTest {
         }
         assertTrue(b.numel() == a.numel());
       }
+    }
+  }
+
+  @Test
+  void runsInBfloat16WithFloat32InputsCloseToFloat32() {
+    DiTConfig c = DiTFixtures.tiny(Arch.SELF_CROSS, 2);
+    try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(7); NoGradGuard ng = new NoGradGuard()) {
+      DiT model = new DiT(c);
+      DiTFixtures.randomize(model, 70);
+      Tensor x = randn(g, 1, 3, 1, 4, 4);
+      Tensor t = Tensors.of(new long[] {100}, 1);
+      Tensor text = DiTFixtures.text(g, c, 1);
+      Tensor ref = model.forward(x, t, text, null);
+      model.to(torch.ScalarType.BFloat16, false);
+      Tensor out = model.forward(x, t, text, null);
+      assertEquals(torch.ScalarType.BFloat16.value, out.scalar_type().value);
+      double rel = maxDiff(out.to(torch.ScalarType.Float), ref) / ref.abs().max().item_double();
+      assertTrue(rel < 0.05, "bf16 vs f32 relative error " + rel);
     }
   }
 
