@@ -14,7 +14,8 @@ import java.util.Locale;
 /**
  * {@code jsora model info --model DiT-XL/2 --arch adaln --frames T --height H --width W
  * [--compressor raw|vqvae|vae]}: parameters, tokens and forward GFLOPs of a DiT, computed without
- * building it. With a compressor the sizes are pixels, else latent units (4 channels).
+ * building it. With a compressor the sizes are pixels, else latent units (with the config's
+ * channels, or 4 for a preset).
  */
 final class DitInfo implements ModelInfoKind {
   /**
@@ -60,8 +61,6 @@ final class DitInfo implements ModelInfoKind {
   @Override
   public void print(ModelCommand.Info r, PrintWriter out) throws IOException {
     Compressor comp = r.compressor == null ? null : Compressor.of(r.compressor);
-    long[] latent = comp == null ? new long[] {DEFAULT_CHANNELS, r.frames, r.height, r.width}
-        : comp.latent(r.frames, r.height, r.width);
     DiTConfig c;
     String name;
     if (r.config != null) {
@@ -70,12 +69,15 @@ final class DitInfo implements ModelInfoKind {
       name = file.toString();
     } else if (DiTPresets.isPreset(r.model)) {
       name = DiTPresets.canonical(r.model);
-      c = DiTPresets.get(name, Arch.parse(r.arch)).withInChannels((int) latent[0]);
+      c = DiTPresets.get(name, Arch.parse(r.arch)).withInChannels(comp == null ? DEFAULT_CHANNELS : comp.channels());
     } else {
       throw new IllegalArgumentException("--model dit needs --config CONFIG.json; or name a preset such as DiT-XL/2");
     }
+    long[] latent = comp == null ? new long[] {c.inChannels(), r.frames, r.height, r.width}
+        : comp.latent(r.frames, r.height, r.width);
     if (c.inChannels() != latent[0]) {
-      throw new IllegalArgumentException(name + " takes " + c.inChannels() + " latent channels but the input has " + latent[0]);
+      throw new IllegalArgumentException(name + " takes " + c.inChannels() + " latent channels but the " + comp.name()
+          + " compressor gives " + latent[0]);
     }
     long tokens = DiTCost.videoTokens(c, latent[1], latent[2], latent[3]);
     long params = DiTCost.parameters(c);

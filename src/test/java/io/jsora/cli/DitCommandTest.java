@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsora.checkpoint.SafetensorsWriter;
+import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.Weights;
+import io.jsora.model.dit.Arch;
+import io.jsora.model.dit.DiT;
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.DiTPresets;
+import io.jsora.tensor.Shapes;
+import io.jsora.tensor.Tensors;
 import io.jsora.tensor.Natives;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -12,7 +19,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +82,49 @@ class DitCommandTest {
         double err = got.tensors().get("out").sub(io.tensors().get("out")).abs().max().item_double();
         assertTrue(err < 1e-5, "max |diff| " + err);
       }
+    }
+  }
+
+  @Test
+  void infoReadsAConfigFile() throws Exception {
+    Cli r = Cli.run("model", "info", "--model", "dit", "--config", golden("cross_attn.json").toString(), "--frames", "2",
+        "--height", "4", "--width", "4", "--text-len", "5");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("(cross-attn, pos_embed index)"), r.out());
+    assertTrue(r.out().contains("parameters  14,728 "), r.out()); // the reference model's count
+    assertTrue(r.out().contains("latent      3 x 2 x 4 x 4"), r.out());
+  }
+
+  @Test
+  void forwardDitWithAPresetTakesChannelsAndTextWidthFromTheInputs() throws Exception {
+    Path weights = dir.resolve("w.safetensors");
+    Path inputs = dir.resolve("in.safetensors");
+    Path out = dir.resolve("out.safetensors");
+    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      torch.manual_seed(11);
+      DiTConfig c = DiTPresets.get("DiT-T/4", Arch.SELF_CROSS)
+          .withInChannels(2).withTextEmbedDim(6);
+      DiT model = new DiT(c);
+      try (StateDict sd = StateDict.of(model)) {
+        for (Tensor p : sd.asMap().values()) {
+          p.copy_(torch.randn(Shapes.of(p)).mul(new Scalar(0.1)));
+        }
+        SafetensorsWriter.write(weights, sd, Map.of());
+      }
+      Tensor x = torch.randn(1, 2, 3, 8, 8);
+      Tensor t = Tensors.of(new float[] {42.5f}, 1);
+      Tensor text = torch.randn(1, 4, 6);
+      SafetensorsWriter.write(inputs, Map.of("x", x, "t", t, "text", text), Map.of());
+      Cli r = Cli.run("model", "forward", "dit", "--model", "DiT/T-4", "--arch", "self-cross", "--weights", weights.toString(),
+          "--inputs", inputs.toString(), "--output", out.toString());
+      assertEquals(0, r.code(), r.err());
+      Tensor expected = model.forward(x, t, text, null);
+      try (Weights.Loaded got = Weights.read(out)) {
+        assertEquals(0.0, got.tensors().get("out").sub(expected).abs().max().item_double(), 1e-6);
+      }
+      Cli noArch = Cli.run("model", "forward", "dit", "--model", "DiT-T/4", "--weights", weights.toString(), "--inputs",
+          inputs.toString(), "--output", out.toString());
+      assertTrue(noArch.err().contains("needs --arch"), noArch.err());
     }
   }
 
