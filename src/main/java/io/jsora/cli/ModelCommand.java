@@ -29,6 +29,7 @@ import picocli.CommandLine.Parameters;
 public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
   static final List<ModelForwardKind> FORWARD_KINDS = List.of(
+      new DitForward(),
       new ClipTextForward(),
       new CompressorForwardKinds.VqVaeEncode(),
       new CompressorForwardKinds.VqVaeDecode(),
@@ -37,6 +38,7 @@ public final class ModelCommand implements Runnable {
 
   /** Every model family {@code model info} can describe. */
   static final List<ModelInfoKind> INFO_KINDS = List.of(
+      new DitInfo(),
       new ClipInfo(),
       new CompressorInfo());
 
