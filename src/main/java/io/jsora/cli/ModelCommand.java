@@ -52,14 +52,11 @@ public final class ModelCommand implements Runnable {
   @Command(
       name = "forward",
       mixinStandardHelpOptions = true,
-      description = {
-        "Run one forward pass (eval mode, no dropout): read named input tensors from a safetensors file, write named outputs.",
-        "KIND is one of: ${COMPLETION-CANDIDATES}"
-      })
+      description = "Run one forward pass (eval mode, no dropout): read named input tensors from a safetensors file, write named outputs.")
   static final class Forward implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "KIND", completionCandidates = KindNames.class, description = "Which model to run.")
+    @Parameters(index = "0", paramLabel = "KIND", completionCandidates = KindNames.class, description = "Which model to run: ${COMPLETION-CANDIDATES}.")
     String kind;
 
     @Option(names = "--config", paramLabel = "CONFIG.json", description = "The model's config JSON.")
