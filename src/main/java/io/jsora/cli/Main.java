@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
       WeightsCommand.class,
       ModelCommand.class,
       BenchCommand.class,
+      EvalSynthCommand.class,
       DataCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,

@@ -2,6 +2,7 @@ package io.jsora.diffusion;
 
 import io.jsora.tensor.Shapes;
 import java.util.Arrays;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -72,7 +73,10 @@ public final class GaussianMath {
       return dims.length == 0 ? v : v.mean(dims, false, new ScalarTypeOptional());
     }
     checkMask(mask, shape);
-    Tensor m = mask.to(v.scalar_type());
+    Tensor m;
+    try (Device d = v.device()) {
+      m = mask.to(d, v.scalar_type());
+    }
     Tensor num = v.mul(m).sum(dims, false, new ScalarTypeOptional());
     Tensor den = m.expand(shape).sum(dims, false, new ScalarTypeOptional()).clamp_min(s(1.0));
     return num.div(den);

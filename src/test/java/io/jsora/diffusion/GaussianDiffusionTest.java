@@ -291,4 +291,25 @@ class GaussianDiffusionTest {
       assertTrue(e.getMessage().contains("expected shape [2, 3, 4]") && e.getMessage().contains("[2, 6, 4]"), e.getMessage());
     }
   }
+
+  @Test
+  void badSettingsAreRefusedWithTheReason() throws Exception {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(1000, "ddim999"));
+    assertTrue(e.getMessage().contains("no integer stride gives exactly 999 of 1000 steps"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(30, "5,20"));
+    assertTrue(e.getMessage().contains("cannot take 20 steps from a section of 15 steps"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(1000, "fast"));
+    assertTrue(e.getMessage().contains("expected a positive step count, found 'fast'"), e.getMessage());
+    assertEquals(7, Respacing.timesteps(1000, "ddim7").length);
+    assertEquals(Prediction.V, Prediction.parse("v"));
+    assertEquals(BetaSchedule.COSINE, BetaSchedule.parse("squaredcos_cap_v2"));
+    assertEquals(VarianceType.FIXED_LARGE, VarianceType.parse("fixed_large"));
+    assertEquals(Sampler.Method.DDIM, Sampler.Method.parse("DDIM"));
+    assertThrows(IllegalArgumentException.class, () -> Prediction.parse("score"));
+    // the config travels in checkpoints' config.json
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    DiffusionConfig c = DiffusionConfig.defaults().withPrediction(Prediction.V).withSchedule(BetaSchedule.COSINE);
+    assertEquals(c, json.readValue(json.writeValueAsString(c), DiffusionConfig.class));
+    assertEquals(6, c.outChannels(3));
+  }
 }

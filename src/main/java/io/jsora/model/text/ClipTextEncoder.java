@@ -12,6 +12,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * A {@link TextEncoder} made of a {@code tokenizer.json} and a {@link ClipTextModel}, loaded from
@@ -22,6 +24,9 @@ import org.bytedeco.pytorch.Tensor;
 public final class ClipTextEncoder implements TextEncoder {
   /** Weight files looked for, in order of preference. */
   static final List<String> WEIGHT_FILES = List.of("model.safetensors", "pytorch_model.bin");
+
+  /** Captions per forward pass inside {@link #encode}. */
+  static final int MICRO_BATCH = 64;
 
   private final ClipTokenizer tokenizer;
   private final ClipTextModel model;
@@ -80,7 +85,9 @@ public final class ClipTextEncoder implements TextEncoder {
 
   /**
    * Encodes {@code captions}: tokenized with special tokens, padded to the longest (at most {@link
-   * #maxLength()} tokens, longer captions truncated with a warning), run without gradients.
+   * #maxLength()} tokens, longer captions truncated with a warning), run without gradients in
+   * micro-batches of {@value #MICRO_BATCH} captions so a long list does not need memory for all of
+   * them at once (the encoder is causal, so the split does not change any value).
    *
    * @return hidden {@code [B, L, D]} float32, mask {@code [B, L]} int64 and pooled {@code [B, D]},
    *     all on the model's device; caller owns them
@@ -91,14 +98,23 @@ public final class ClipTextEncoder implements TextEncoder {
       throw new IllegalArgumentException("no captions to encode");
     }
     ClipTokenizer.Tokens t = tokenizer.encode(captions);
+    int b = t.batch();
     try (PointerScope scope = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
-      Tensor ids = Tensors.of(t.flatIds(), t.batch(), t.length()); //       (B, L)
-      Tensor mask = Tensors.of(t.flatMask(), t.batch(), t.length()); //     (B, L)
-      ClipTextModel.Output out = model.forward(ids, mask);
-      Tensor maskOut = mask.to(out.lastHiddenState().device(), mask.scalar_type());
-      return new TextEmbeddings(
-          Scopes.keep(out.lastHiddenState()), Scopes.keep(maskOut), Scopes.keep(out.pooled()));
+      Tensor ids = Tensors.of(t.flatIds(), b, t.length()); //                 (B, L)
+      Tensor mask = Tensors.of(t.flatMask(), b, t.length()); //               (B, L)
+      TensorVector hidden = new TensorVector();
+      TensorVector pooled = new TensorVector();
+      for (int start = 0; start < b; start += MICRO_BATCH) {
+        int n = Math.min(MICRO_BATCH, b - start);
+        ClipTextModel.Output out = model.forward(ids.narrow(0, start, n), mask.narrow(0, start, n));
+        hidden.push_back(out.lastHiddenState()); //                            (n, L, D)
+        pooled.push_back(out.pooled()); //                                     (n, D)
+      }
+      Tensor h = torch.cat(hidden, 0); //                                      (B, L, D)
+      Tensor p = torch.cat(pooled, 0); //                                      (B, D)
+      Tensor m = mask.to(h.device(), mask.scalar_type()); //                   (B, L)
+      return new TextEmbeddings(Scopes.keep(h), Scopes.keep(m), Scopes.keep(p));
     }
   }
 

@@ -34,10 +34,11 @@ import org.bytedeco.pytorch.Device;
  * </ul>
  *
  * <p>{@code builtin} alone is not loadable: the built-in encoder's vocabulary comes from the
- * captions. The data pipeline, given {@code builtin}, calls {@code BuiltinTextEncoder.create(
- * datasetDir.resolve("text_encoder"), captions, seed)} and then loads that directory here; the
- * encoder's {@link TextEncoder#id()} ({@code builtin:/abs/dataset/text_encoder}) is what the dataset
- * records.
+ * captions. The data pipeline, given {@code builtin}, calls {@link #loadForDataset}, which runs
+ * {@code BuiltinTextEncoder.create(datasetDir.resolve("text_encoder"), captions, seed)} and loads
+ * that directory here; the encoder's {@link TextEncoder#id()} ({@code
+ * builtin:/abs/dataset/text_encoder}) is what the dataset records, and what training and sampling
+ * pass back to {@link #load}.
  */
 public final class TextEncoders {
   private TextEncoders() {}
@@ -60,6 +61,24 @@ public final class TextEncoders {
   public static TextEncoder load(String spec, Device device) throws IOException {
     Resolved r = resolve(spec, System.getenv(), Paths.get(System.getProperty("user.home")));
     return ClipTextEncoder.open(r.directory(), r.id(), device);
+  }
+
+  /** Where the data pipeline writes the built-in encoder, inside a dataset directory. */
+  public static final String DATASET_ENCODER_DIR = "text_encoder";
+
+  /**
+   * The encoder for preparing a dataset: for {@code builtin}, creates the built-in encoder from
+   * {@code captions} (all the dataset's captions) in {@code datasetDir/text_encoder} and loads it;
+   * for any other spec, {@link #load}. The result's {@link TextEncoder#id()} is what the dataset
+   * records. Caller closes it.
+   */
+  public static TextEncoder loadForDataset(
+      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device) throws IOException {
+    if (spec != null && spec.trim().equals(BUILTIN)) {
+      Path dir = BuiltinTextEncoder.create(datasetDir.resolve(DATASET_ENCODER_DIR), captions, seed);
+      return load(dir.toString(), device);
+    }
+    return load(spec, device);
   }
 
   /**

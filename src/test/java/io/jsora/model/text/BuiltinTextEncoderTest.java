@@ -96,4 +96,51 @@ class BuiltinTextEncoderTest {
       assertArrayEquals(new long[] {2, 32, 64}, Shapes.of(e.hidden()));
     }
   }
+
+  /**
+   * The upstream libraries (tokenizers, {@code CLIPTextModel}) loaded a directory this class wrote
+   * from {@link #CAPTIONS} with seed 11 and recorded ids and outputs ({@code golden/clip/builtin}).
+   * jsora, writing the same directory again and reading it back, gets the same.
+   */
+  @Test
+  void upstreamLibrariesReadTheSameDirectoryToTheSameNumbers(@TempDir Path tmp) throws IOException {
+    Path golden = Golden.resource("golden/clip/builtin");
+    List<String> captions = new ArrayList<>();
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(golden.resolve("captions.json").toFile())
+        .get("captions").forEach(n -> captions.add(n.asText()));
+    Path dir = BuiltinTextEncoder.create(tmp, CAPTIONS, 11);
+    try (Device cpu = Devices.cpu();
+        ClipTextEncoder enc = (ClipTextEncoder) TextEncoders.load(dir.toString(), cpu);
+        io.jsora.checkpoint.Weights.Loaded want = io.jsora.checkpoint.Weights.read(golden.resolve("expected.safetensors"));
+        TextEmbeddings e = enc.encode(captions);
+        PointerScope s = new PointerScope()) {
+      ClipTokenizer.Tokens tok = enc.tokenizer().encode(captions);
+      assertArrayEquals(Tensors.toLongs(want.tensors().get("input_ids")), tok.flatIds());
+      assertArrayEquals(Tensors.toLongs(want.tensors().get("attention_mask")), Tensors.toLongs(e.mask()));
+      assertTrue(Golden.maxAbsDiff(want.tensors().get("last_hidden_state"), e.hidden()) <= 1e-4);
+      assertTrue(Golden.maxAbsDiff(want.tensors().get("pooler_output"), e.pooled()) <= 1e-4);
+    }
+  }
+
+  @Test
+  void longCaptionListsRunInMicroBatchesWithTheSameValues(@TempDir Path tmp) throws IOException {
+    Path dir = BuiltinTextEncoder.create(tmp, CAPTIONS, 3);
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 2 * ClipTextEncoder.MICRO_BATCH + 5; i++) {
+      many.add(String.join(" ", Collections.nCopies(i % 7 + 1, CAPTIONS.get(i % CAPTIONS.size()))));
+    }
+    try (Device cpu = Devices.cpu();
+        TextEncoder enc = TextEncoders.load(dir.toString(), cpu);
+        TextEmbeddings all = enc.encode(many);
+        PointerScope s = new PointerScope()) {
+      assertEquals(many.size(), Shapes.of(all.hidden())[0]);
+      for (int i : new int[] {0, ClipTextEncoder.MICRO_BATCH, many.size() - 1}) {
+        try (TextEmbeddings one = enc.encode(List.of(many.get(i)))) {
+          long len = Shapes.of(one.hidden())[1];
+          assertTrue(Golden.maxAbsDiff(one.hidden().select(0, 0), all.hidden().select(0, i).narrow(0, 0, len)) < 1e-5);
+          assertTrue(Golden.maxAbsDiff(one.pooled(), all.pooled().narrow(0, i, 1)) < 1e-5);
+        }
+      }
+    }
+  }
 }

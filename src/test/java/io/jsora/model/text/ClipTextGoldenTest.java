@@ -33,11 +33,24 @@ class ClipTextGoldenTest {
     check("golden/clip/tiny_text_gelu", "model.safetensors", new long[] {3, 10, 24});
   }
 
+  /** The same on a GPU: float32 kernels (no TF32 by default), the same tolerance. */
+  @io.jsora.testing.GpuTest
+  void textOnlyCheckpointMatchesUpstreamOnCuda() throws Exception {
+    try (Device cuda = Devices.resolve("cuda")) {
+      check("golden/clip/tiny_text_gelu", "model.safetensors", new long[] {3, 10, 24}, cuda);
+    }
+  }
+
   private static void check(String dirName, String weightsName, long[] hiddenShape) throws Exception {
+    try (Device cpu = Devices.cpu()) {
+      check(dirName, weightsName, hiddenShape, cpu);
+    }
+  }
+
+  private static void check(String dirName, String weightsName, long[] hiddenShape, Device device) throws Exception {
     Path dir = Golden.resource(dirName);
     ClipTextConfig cfg = ClipTextConfig.read(dir.resolve("config.json"));
-    try (Device cpu = Devices.cpu();
-        ClipTextModel model = ClipTextModel.load(cfg, dir.resolve(weightsName), cpu);
+    try (ClipTextModel model = ClipTextModel.load(cfg, dir.resolve(weightsName), device);
         Weights.Loaded in = Weights.read(dir.resolve("inputs.safetensors"));
         Weights.Loaded want = Weights.read(dir.resolve("outputs.safetensors"));
         PointerScope s = new PointerScope();

@@ -100,4 +100,20 @@ class TextEncodersTest {
           noWeights.getMessage());
     }
   }
+
+  @Test
+  void datasetPreparationCreatesTheBuiltinEncoderInTheDataset(@TempDir Path tmp) throws IOException {
+    try (Device cpu = Devices.cpu();
+        TextEncoder enc = TextEncoders.loadForDataset("builtin", tmp, BuiltinTextEncoderTest.CAPTIONS, 4, cpu)) {
+      Path dir = tmp.resolve(TextEncoders.DATASET_ENCODER_DIR);
+      assertTrue(BuiltinTextEncoder.isBuiltin(dir));
+      assertEquals("builtin:" + dir.toAbsolutePath().normalize(), enc.id());
+      // what the dataset records loads the same encoder back
+      try (TextEncoder again = TextEncoders.load(enc.id(), cpu);
+          TextEmbeddings a = enc.encode(List.of("a red ball"));
+          TextEmbeddings b = again.encode(List.of("a red ball"))) {
+        assertEquals(0.0, Golden.maxAbsDiff(a.pooled(), b.pooled()));
+      }
+    }
+  }
 }
