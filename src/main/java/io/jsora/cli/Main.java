@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
       WeightsCommand.class,
       ModelCommand.class,
       DataCommand.class,
+      PreprocessCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
