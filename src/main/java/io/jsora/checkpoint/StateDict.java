@@ -1,6 +1,8 @@
 package io.jsora.checkpoint;
 
+import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
+import org.bytedeco.javacpp.PointerScope;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -91,12 +93,12 @@ public final class StateDict implements AutoCloseable {
   }
 
   private static void addAll(StateDict sd, StringTensorDict dict) {
-    try (dict) {
+    // item.key() and item.value() return owning handles too: release them with a scope
+    try (dict;
+        PointerScope scope = new PointerScope()) {
       for (long i = 0; i < dict.size(); i++) {
         var item = dict.get(i);
-        try (item) {
-          sd.put(item.key().getString(), new Tensor(item.value()));
-        }
+        sd.put(item.key().getString(), Scopes.keep(new Tensor(item.value())));
       }
     }
   }

@@ -15,6 +15,8 @@ import picocli.CommandLine.Option;
       DoctorCommand.class,
       WeightsCommand.class,
       ModelCommand.class,
+      BenchCommand.class,
+      EvalSynthCommand.class,
       DataCommand.class,
       PreprocessCommand.class,
       CommandLine.HelpCommand.class

@@ -28,10 +28,19 @@ import picocli.CommandLine.Parameters;
     subcommands = {ModelCommand.Forward.class, ModelCommand.Info.class})
 public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
-  static final List<ModelForwardKind> FORWARD_KINDS = List.of();
+  static final List<ModelForwardKind> FORWARD_KINDS = List.of(
+      new DitForward(),
+      new ClipTextForward(),
+      new CompressorForwardKinds.VqVaeEncode(),
+      new CompressorForwardKinds.VqVaeDecode(),
+      new CompressorForwardKinds.VaeEncode(),
+      new CompressorForwardKinds.VaeDecode());
 
   /** Every model family {@code model info} can describe. */
-  static final List<ModelInfoKind> INFO_KINDS = List.of();
+  static final List<ModelInfoKind> INFO_KINDS = List.of(
+      new DitInfo(),
+      new ClipInfo(),
+      new CompressorInfo());
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -43,14 +52,11 @@ public final class ModelCommand implements Runnable {
   @Command(
       name = "forward",
       mixinStandardHelpOptions = true,
-      description = {
-        "Run one forward pass (eval mode, no dropout): read named input tensors from a safetensors file, write named outputs.",
-        "KIND is one of: ${COMPLETION-CANDIDATES}"
-      })
+      description = "Run one forward pass (eval mode, no dropout): read named input tensors from a safetensors file, write named outputs.")
   static final class Forward implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "KIND", completionCandidates = KindNames.class, description = "Which model to run.")
+    @Parameters(index = "0", paramLabel = "KIND", completionCandidates = KindNames.class, description = "Which model to run: ${COMPLETION-CANDIDATES}.")
     String kind;
 
     @Option(names = "--config", paramLabel = "CONFIG.json", description = "The model's config JSON.")

@@ -18,6 +18,11 @@ import org.bytedeco.pytorch.global.torch;
 public final class Tensors {
   private Tensors() {}
 
+  /** Options for new tensors of {@code dtype} on {@code device}; caller owns (scopes release it). */
+  public static TensorOptions options(DType dtype, org.bytedeco.pytorch.Device device) {
+    return new TensorOptions(dtype.scalarType()).device(new org.bytedeco.pytorch.DeviceOptional(device));
+  }
+
   /** A new float32 CPU tensor holding a copy of {@code data}; caller owns it. */
   public static Tensor of(float[] data, long... shape) {
     checkSize(data.length, shape);

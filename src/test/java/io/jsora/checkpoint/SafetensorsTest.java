@@ -247,6 +247,13 @@ class SafetensorsTest {
   }
 
   @Test
+  void writtenFilesAreReadableByOthers() throws IOException {
+    Path f = dir.resolve("perm.bin");
+    AtomicFiles.writeString(f, "x");
+    assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+  }
+
+  @Test
   void headerIsPaddedToEightBytes() {
     for (int n = 0; n < 9; n++) {
       byte[] h = SafetensorsWriter.header(java.util.List.of(new TensorInfo("x".repeat(n + 1), DType.F32, new long[] {1}, 0, 4)), Map.of());

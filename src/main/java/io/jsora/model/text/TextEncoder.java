@@ -4,15 +4,18 @@ import java.util.List;
 
 /**
  * Turns captions into the conditioning a DiT consumes. Implementations: the CLIP text model (real
- * checkpoints) and the built-in offline encoder; both load from a Hugging Face-style directory.
+ * checkpoints) and the built-in offline encoder; both load from a Hugging Face-style directory
+ * through {@link TextEncoders#load}.
  */
 public interface TextEncoder extends AutoCloseable {
   /**
    * Encodes a batch of captions (inference, no gradients). Captions longer than {@link
-   * #maxLength()} tokens are truncated with a warning.
+   * #maxLength()} tokens are truncated with a warning; L is the longest caption's token count
+   * (special tokens included). The encoder is causal, so a caption's states do not depend on how
+   * far its batch is padded: the same caption gives the same first states in any batch.
    *
-   * @return hidden states {@code [B, L, D]}, mask {@code [B, L]} and pooled {@code [B, D]}; caller
-   *     owns
+   * @return hidden states {@code [B, L, D]}, mask {@code [B, L]} and pooled {@code [B, D]} on the
+   *     encoder's device; caller owns
    */
   TextEmbeddings encode(List<String> captions);
 

@@ -1,0 +1,47 @@
+package io.jsora.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Resident-memory figures of this process, from {@code /proc/self/status}. */
+public final class Memory {
+  private Memory() {}
+
+  /** Peak resident set size (VmHWM) in bytes, or -1 where unavailable. */
+  public static long peakResidentBytes() {
+    return field("VmHWM:");
+  }
+
+  /** Current resident set size (VmRSS) in bytes, or -1 where unavailable. */
+  public static long residentBytes() {
+    return field("VmRSS:");
+  }
+
+  /**
+   * Resets the kernel's peak counter so the next {@link #peakResidentBytes()} covers only what
+   * follows; returns false where the kernel does not allow it.
+   */
+  public static boolean resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return false;
+    }
+  }
+
+  private static long field(String name) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(name)) {
+          String[] parts = line.substring(name.length()).trim().split("\\s+");
+          return Long.parseLong(parts[0]) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+}

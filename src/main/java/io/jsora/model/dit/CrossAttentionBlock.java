@@ -1,0 +1,52 @@
+package io.jsora.model.dit;
+
+import io.jsora.nn.Attention;
+import io.jsora.nn.Init;
+import io.jsora.nn.Mlp;
+import io.jsora.nn.Modulation;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * adaLN-zero block whose only attention is from the video tokens to the raw text states
+ * ({@code cross-attn}); keys and values are projected from the text width:
+ *
+ * <pre>
+ *   x += gate1 · attn(modulate(LN(x), shift1, scale1), text)
+ *   x += gate2 · mlp(modulate(LN(x), shift2, scale2))
+ * </pre>
+ *
+ * Video tokens never attend to each other here, as in the reference.
+ */
+public final class CrossAttentionBlock extends DiTBlock {
+  private final Attention attn;
+  private final Mlp mlp;
+  private final Modulation adaLN;
+  private final long dim;
+
+  CrossAttentionBlock(DiTConfig c) {
+    dim = c.hiddenSize();
+    attn = register_module("attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
+    mlp = register_module("mlp", new Mlp(dim, c.mlpHidden()));
+    adaLN = register_module("adaLN_modulation", new Modulation(dim, 6));
+  }
+
+  @Override
+  public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
+    Tensor[] m = adaLN.forward(c); // 6 x (B, D)
+    Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
+    x = x.add(m[2].unsqueeze(1).mul(attn.forward(h, context, crossMask))); // (B, S, D)
+    h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
+    return x.add(m[5].unsqueeze(1).mul(mlp.forward(h))); // (B, S, D)
+  }
+
+  @Override
+  void initialize() {
+    xavier(attn);
+    xavier(mlp);
+    Init.zeros(adaLN.linear());
+  }
+
+  public Attention attn() {
+    return attn;
+  }
+}

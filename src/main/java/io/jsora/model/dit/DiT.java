@@ -1,0 +1,344 @@
+package io.jsora.model.dit;
+
+import io.jsora.nn.Attention;
+import io.jsora.nn.CaptionEmbedder;
+import io.jsora.nn.Checkpoint;
+import io.jsora.nn.Init;
+import io.jsora.nn.LocalScope;
+import io.jsora.nn.PatchEmbed;
+import io.jsora.nn.SinCos;
+import io.jsora.nn.TimestepEmbedder;
+import io.jsora.tensor.Shapes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.ModuleListImpl;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The video diffusion transformer: latent video, timestep and text in, noise prediction (and
+ * variance, with learned sigma) out, at any T, H, W.
+ *
+ * <h2>API for trainers and samplers</h2>
+ *
+ * <pre>
+ *   DiT model = new DiT(config);                         // outside any step scope; close() frees it
+ *   model.to(device, false); model.train(true);          // Module methods
+ *   try (PointerScope step = new PointerScope()) {
+ *     Tensor out = model.forward(x, t, text, textMask, dropText);  // [B, C_out, T, H, W]
+ *     ... loss.backward(); optimizer.step();             // backward inside the same scope
+ *   }
+ *   List&lt;Tensor&gt; outs = model.forwardMixed(latents, t, text, textMask, dropText);  // shapes differ
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code x}: {@code [B, C, T, H, W]} float, H and W multiples of the patch size;
+ *   <li>{@code t}: {@code [B]} timesteps, int64 or float;
+ *   <li>{@code text}: states {@code [B, L, Dt]}, or pooled {@code [B, Dt]} for {@link Arch#ADALN};
+ *   <li>{@code textMask}: {@code [B, L]} (bool or 0/1, 1 = real token) or null (all real);
+ *       ignored for {@code adaln};
+ *   <li>{@code dropText}: {@code [B]} bool, true replaces that sample's text by zeros (the null
+ *       text for classifier-free guidance), or null. The model never draws random numbers: the
+ *       trainer draws these flags (probability {@link DiTConfig#textDropoutProb()}) from its seeded
+ *       streams; a sampler passes zero text for the unconditional half instead.
+ * </ul>
+ *
+ * Every tensor must be on the model's device. Forward passes must run inside a
+ * {@code PointerScope} (results and internal tensors belong to it) and backward must run before
+ * that scope closes. Each block runs in its own local scope, so only what autograd saves outlives
+ * it; with {@link #setGradCheckpoint} (or {@code grad_checkpoint} in the config) and training mode,
+ * blocks keep only their inputs and recompute in backward ({@link Checkpoint}).
+ *
+ * <p>State-dict names are the reference's: {@code video_embedder.proj.*}, {@code t_embedder.mlp.0/2.*},
+ * {@code text_embedder.proj.*} (not for cross-attending archs), {@code blocks.N.*},
+ * {@code final_layer.linear/adaLN_modulation.1.*}. The positional tables are computed, not stored.
+ * A fresh model outputs zeros (adaLN-zero).
+ */
+public final class DiT extends Module {
+  private final DiTConfig config;
+  private final PatchEmbed videoEmbedder;
+  private final TimestepEmbedder tEmbedder;
+  private final CaptionEmbedder textEmbedder;
+  private final List<DiTBlock> blocks;
+  private final FinalLayer finalLayer;
+  private boolean gradCheckpoint;
+
+  /** Builds the model with the reference initialisation (seed libtorch first for repeatable weights). */
+  public DiT(DiTConfig config) {
+    this.config = config;
+    long d = config.hiddenSize();
+    videoEmbedder = register_module("video_embedder", new PatchEmbed(config.inChannels(), d, config.patchSize()));
+    tEmbedder = register_module("t_embedder", new TimestepEmbedder(d));
+    textEmbedder = config.modelArch().crossAttends() ? null
+        : register_module("text_embedder", new CaptionEmbedder(config.textEmbedDim(), d));
+    ModuleListImpl list = register_module("blocks", new ModuleListImpl());
+    List<DiTBlock> bs = new ArrayList<>();
+    for (int i = 0; i < config.depth(); i++) {
+      DiTBlock b = DiTBlock.create(config);
+      list.push_back(b);
+      bs.add(b);
+    }
+    blocks = Collections.unmodifiableList(bs);
+    finalLayer = register_module("final_layer", new FinalLayer(d, config.patchSize(), config.outChannels()));
+    gradCheckpoint = config.gradCheckpoint();
+    initialize();
+  }
+
+  private void initialize() {
+    // the patch embedding keeps PyTorch's Conv2d initialisation, as in the reference
+    Init.xavier(tEmbedder.fc0());
+    Init.xavier(tEmbedder.fc2());
+    Init.normalWeight(tEmbedder.fc0(), 0.02);
+    Init.normalWeight(tEmbedder.fc2(), 0.02);
+    if (textEmbedder != null) {
+      Init.xavier(textEmbedder.proj());
+      Init.normalWeight(textEmbedder.proj(), 0.02);
+    }
+    for (DiTBlock b : blocks) {
+      b.initialize();
+    }
+    finalLayer.initialize();
+  }
+
+  public DiTConfig config() {
+    return config;
+  }
+
+  /** The blocks, in order (read-only). */
+  public List<DiTBlock> blocks() {
+    return blocks;
+  }
+
+  /** Whether blocks recompute their activations in backward (training mode only). */
+  public boolean gradCheckpoint() {
+    return gradCheckpoint;
+  }
+
+  public void setGradCheckpoint(boolean on) {
+    gradCheckpoint = on;
+  }
+
+  /** Number of parameter elements. */
+  public long parameterCount() {
+    long n = 0;
+    try (TensorVector ps = parameters()) {
+      for (long i = 0; i < ps.size(); i++) {
+        try (Tensor p = ps.get(i)) {
+          n += p.numel();
+        }
+      }
+    }
+    return n;
+  }
+
+  /** {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)} without text dropout. */
+  public Tensor forward(Tensor x, Tensor t, Tensor text, Tensor textMask) {
+    return forward(x, t, text, textMask, null);
+  }
+
+  /**
+   * One forward pass over a batch of equally shaped latents (no padding, no video mask).
+   *
+   * @param x {@code [B, C, T, H, W]}
+   * @param t {@code [B]}
+   * @param text {@code [B, L, Dt]}, or {@code [B, Dt]} for adaln
+   * @param textMask {@code [B, L]} or null
+   * @param dropText {@code [B]} bool or null
+   * @return {@code [B, C_out, T, H, W]}, owned by the enclosing scope
+   */
+  public Tensor forward(Tensor x, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
+    long[] s = Shapes.of(x);
+    checkLatent(s, "x", true);
+    int p = config.patchSize();
+    Tensor tokens = PatchEmbed.patchify(x, p); // (B, S, C*p*p)
+    Tensor pos = config.posEmbed() == PosEmbed.THW
+        ? SinCos.thw(s[2], s[3] / p, s[4] / p, config.hiddenSize()).to(x.device(), ScalarType.Float).unsqueeze(0) // (1, S, D)
+        : null;
+    Tensor out = core(tokens, pos, null, t, text, textMask, dropText); // (B, S, p*p*C_out)
+    return PatchEmbed.unpatchify(out, config.outChannels(), s[2], s[3], s[4], p); // (B, C_out, T, H, W)
+  }
+
+  /**
+   * One forward pass over latents of different shapes: they are patchified into one token batch
+   * padded to the longest, with a broadcast key-padding mask {@code [B, 1, 1, S]} (never
+   * {@code [B, 1, S, S]}); padded tokens do not change the real tokens' outputs. Equal shapes take
+   * the unpadded path of {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)}.
+   *
+   * @param latents B tensors {@code [C, T_i, H_i, W_i]}
+   * @param t {@code [B]}
+   * @param text {@code [B, L, Dt]}, or {@code [B, Dt]} for adaln
+   * @param textMask {@code [B, L]} or null
+   * @param dropText {@code [B]} bool or null
+   * @return B tensors {@code [C_out, T_i, H_i, W_i]}, owned by the enclosing scope
+   */
+  public List<Tensor> forwardMixed(List<Tensor> latents, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
+    if (latents.isEmpty()) {
+      throw new IllegalArgumentException("forwardMixed: no latents");
+    }
+    int b = latents.size();
+    long[][] shapes = new long[b][];
+    boolean equal = true;
+    for (int i = 0; i < b; i++) {
+      shapes[i] = Shapes.of(latents.get(i));
+      checkLatent(shapes[i], "latents[" + i + "]", false);
+      equal &= Arrays.equals(shapes[i], shapes[0]);
+    }
+    List<Tensor> outs = new ArrayList<>(b);
+    if (equal) {
+      Tensor out = forward(torch.stack(new TensorVector(latents.toArray(new Tensor[0]))), t, text, textMask, dropText);
+      for (int i = 0; i < b; i++) {
+        outs.add(out.select(0, i)); // (C_out, T, H, W)
+      }
+      return outs;
+    }
+    int p = config.patchSize();
+    long[] lengths = new long[b];
+    long maxLen = 0;
+    for (int i = 0; i < b; i++) {
+      lengths[i] = PatchEmbed.tokens(shapes[i][1], shapes[i][2], shapes[i][3], p);
+      maxLen = Math.max(maxLen, lengths[i]);
+    }
+    Tensor first = latents.get(0);
+    TensorVector tokens = new TensorVector();
+    TensorVector positions = new TensorVector();
+    for (int i = 0; i < b; i++) {
+      long pad = maxLen - lengths[i];
+      Tensor tok = PatchEmbed.patchify(latents.get(i).unsqueeze(0), p); // (1, S_i, C*p*p)
+      tokens.push_back(torch.pad(tok, 0, 0, 0, pad)); // (1, S, C*p*p)
+      if (config.posEmbed() == PosEmbed.THW) {
+        Tensor pe = SinCos.thw(shapes[i][1], shapes[i][2] / p, shapes[i][3] / p, config.hiddenSize()); // (S_i, D)
+        positions.push_back(torch.pad(pe, 0, 0, 0, pad).unsqueeze(0)); // (1, S, D)
+      }
+    }
+    Device dev = first.device();
+    Tensor tok = torch.cat(tokens, 0); // (B, S, C*p*p)
+    Tensor pos = positions.empty() ? null : torch.cat(positions, 0).to(dev, ScalarType.Float); // (B, S, D)
+    Tensor len = io.jsora.tensor.Tensors.of(lengths, b).to(dev, ScalarType.Long); // (B)
+    Tensor valid = torch.arange(new Scalar(maxLen), new TensorOptions(ScalarType.Long)).to(dev, ScalarType.Long)
+        .unsqueeze(0).lt(len.unsqueeze(1)); // (B, S) bool
+    Tensor out = core(tok, pos, valid, t, text, textMask, dropText); // (B, S, p*p*C_out)
+    for (int i = 0; i < b; i++) {
+      Tensor o = out.narrow(0, i, 1).narrow(1, 0, lengths[i]); // (1, S_i, p*p*C_out)
+      outs.add(PatchEmbed.unpatchify(o, config.outChannels(), shapes[i][1], shapes[i][2], shapes[i][3], p).squeeze(0));
+    }
+    return outs;
+  }
+
+  /**
+   * The transformer on a token batch.
+   *
+   * @param tokens {@code [B, S, C·p·p]}
+   * @param thwPos {@code [B or 1, S, D]} for {@code thw}, null for {@code index}
+   * @param valid {@code [B, S]} bool real-token mask, or null when nothing is padded
+   * @return {@code [B, S, p·p·C_out]}
+   */
+  private Tensor core(Tensor tokens, Tensor thwPos, Tensor valid, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
+    long b = Shapes.of(tokens)[0];
+    long s = Shapes.of(tokens)[1];
+    Arch arch = config.modelArch();
+    checkConditioning(b, t, text, textMask, dropText);
+    ScalarType dtype = videoEmbedder.proj().weight().scalar_type(); // inputs follow the weights (f32, bf16 ...)
+    tokens = tokens.to(dtype);
+    text = CaptionEmbedder.dropSamples(text, dropText).to(dtype); // (B, [L,] Dt)
+    thwPos = thwPos == null ? null : thwPos.to(dtype);
+    long textLen = arch.pooledText() ? 0 : Shapes.of(text)[1];
+    Tensor h = videoEmbedder.forward(tokens); // (B, S, D)
+    Tensor c = tEmbedder.forward(t); // (B, D)
+    Tensor context = null;
+    Tensor selfMask = null;
+    Tensor crossMask = null;
+    Tensor textValid = arch.pooledText() || textMask == null ? null : textMask.to(ScalarType.Bool);
+    if (arch == Arch.TOKEN_CONCAT) {
+      Tensor txt = textEmbedder.forward(text); // (B, L, D)
+      if (thwPos != null) {
+        h = h.add(thwPos); // (B, S, D); text tokens carry CLIP's own positions
+      }
+      h = torch.cat(new TensorVector(txt, h), 1); // (B, L+S, D)
+      if (thwPos == null) {
+        h = h.add(indexTable(textLen + s, h)); // (B, L+S, D)
+      }
+      if (textValid != null || valid != null) {
+        Tensor tv = textValid != null ? textValid : torch.ones(new long[] {b, textLen}, boolOn(h));
+        Tensor vv = valid != null ? valid : torch.ones(new long[] {b, s}, boolOn(h));
+        selfMask = Attention.keyPaddingMask(torch.cat(new TensorVector(tv, vv), 1)); // (B, 1, 1, L+S)
+      }
+    } else {
+      h = h.add(thwPos != null ? thwPos : indexTable(s, h)); // (B, S, D)
+      if (arch == Arch.ADALN) {
+        c = c.add(textEmbedder.forward(text)); // (B, D)
+      } else {
+        context = text; // (B, L, Dt)
+        crossMask = textValid == null ? null : Attention.keyPaddingMask(textValid); // (B, 1, 1, L)
+      }
+      if (arch != Arch.CROSS_ATTN && valid != null) {
+        selfMask = Attention.keyPaddingMask(valid); // (B, 1, 1, S)
+      }
+    }
+    boolean recompute = gradCheckpoint && is_training();
+    Tensor cond = c;
+    for (DiTBlock block : blocks) {
+      Tensor in = h;
+      Tensor ctx = context;
+      Tensor sm = selfMask;
+      Tensor cm = crossMask;
+      h = recompute
+          ? Checkpoint.apply(a -> block.forward(a[0], a[1], a[2], sm, cm), in, cond, ctx) // (B, S', D)
+          : LocalScope.run(() -> block.forward(in, cond, ctx, sm, cm)); // (B, S', D)
+    }
+    if (arch == Arch.TOKEN_CONCAT) {
+      h = h.narrow(1, textLen, s); // (B, S, D)
+    }
+    return finalLayer.forward(h, c); // (B, S, p*p*C_out)
+  }
+
+  /** Rows {@code 0..count-1} of the reference's token-number table, on {@code like}'s device and dtype. */
+  private Tensor indexTable(long count, Tensor like) {
+    long side = count > config.maxNumEmbeddings() ? (long) Math.ceil(Math.sqrt((double) count)) : config.indexGridSide();
+    return SinCos.tokenIndex(count, config.hiddenSize(), side).to(like.device(), like.scalar_type()).unsqueeze(0); // (1, N, D)
+  }
+
+  private static TensorOptions boolOn(Tensor like) {
+    return new TensorOptions(ScalarType.Bool).device(new org.bytedeco.pytorch.DeviceOptional(like.device()));
+  }
+
+  private void checkLatent(long[] s, String name, boolean batched) {
+    int dims = batched ? 5 : 4;
+    int off = batched ? 1 : 0;
+    if (s.length != dims) {
+      throw new IllegalArgumentException(name + ": expected " + (batched ? "[B, C, T, H, W]" : "[C, T, H, W]")
+          + ", found " + Shapes.format(s));
+    }
+    if (s[off] != config.inChannels()) {
+      throw new IllegalArgumentException(name + ": expected " + config.inChannels() + " channels (in_channels), found "
+          + s[off] + " in " + Shapes.format(s));
+    }
+    int p = config.patchSize();
+    if (s[off + 2] % p != 0 || s[off + 3] % p != 0 || s[off + 1] < 1) {
+      throw new IllegalArgumentException(name + ": height " + s[off + 2] + " and width " + s[off + 3]
+          + " must be multiples of the patch size " + p + ", found " + Shapes.format(s));
+    }
+  }
+
+  private void checkConditioning(long b, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
+    Shapes.check(t, "t", b);
+    if (config.modelArch().pooledText()) {
+      Shapes.check(text, "text (pooled, for adaln)", b, config.textEmbedDim());
+    } else {
+      Shapes.check(text, "text", b, -1, config.textEmbedDim());
+      if (textMask != null) {
+        Shapes.check(textMask, "text_mask", b, Shapes.of(text)[1]);
+      }
+    }
+    if (dropText != null) {
+      Shapes.check(dropText, "drop_text", b);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.jsora.model.dit;
+
+import io.jsora.nn.Attention;
+import io.jsora.nn.Init;
+import io.jsora.nn.Mlp;
+import io.jsora.nn.Modulation;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Self-attention, then cross-attention to the text, then the MLP ({@code self-cross}, as later
+ * video DiTs do; the reference has no such arch):
+ *
+ * <pre>
+ *   x += gate1 · attn(modulate(LN(x), shift1, scale1))
+ *   x += cross_attn(LN(x), text)
+ *   x += gate2 · mlp(modulate(LN(x), shift2, scale2))
+ * </pre>
+ *
+ * The cross-attention residual is not gated; its output projection starts at zero instead, so a
+ * fresh block is still the identity. State-dict names: {@code attn.*}, {@code cross_attn.*},
+ * {@code mlp.*}, {@code adaLN_modulation.1}.
+ */
+public final class SelfCrossBlock extends DiTBlock {
+  private final Attention attn;
+  private final Attention crossAttn;
+  private final Mlp mlp;
+  private final Modulation adaLN;
+  private final long dim;
+
+  SelfCrossBlock(DiTConfig c) {
+    dim = c.hiddenSize();
+    attn = register_module("attn", new Attention(dim, dim, c.numHeads()));
+    crossAttn = register_module("cross_attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
+    mlp = register_module("mlp", new Mlp(dim, c.mlpHidden()));
+    adaLN = register_module("adaLN_modulation", new Modulation(dim, 6));
+  }
+
+  @Override
+  public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
+    Tensor[] m = adaLN.forward(c); // 6 x (B, D)
+    Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
+    x = x.add(m[2].unsqueeze(1).mul(attn.forward(h, null, selfMask))); // (B, S, D)
+    x = x.add(crossAttn.forward(Modulation.norm(x, dim), context, crossMask)); // (B, S, D)
+    h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
+    return x.add(m[5].unsqueeze(1).mul(mlp.forward(h))); // (B, S, D)
+  }
+
+  @Override
+  void initialize() {
+    xavier(attn);
+    xavier(crossAttn);
+    Init.zeros(crossAttn.toOut());
+    xavier(mlp);
+    Init.zeros(adaLN.linear());
+  }
+
+  public Attention attn() {
+    return attn;
+  }
+
+  public Attention crossAttn() {
+    return crossAttn;
+  }
+}

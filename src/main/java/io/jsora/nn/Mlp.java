@@ -1,0 +1,34 @@
+package io.jsora.nn;
+
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Transformer MLP: {@code fc1} (Linear), tanh-approximated GELU, {@code fc2} (Linear). No dropout. */
+public final class Mlp extends Module {
+  private final LinearImpl fc1;
+  private final LinearImpl fc2;
+
+  public Mlp(long dim, long hidden) {
+    fc1 = register_module("fc1", new LinearImpl(dim, hidden));
+    fc2 = register_module("fc2", new LinearImpl(hidden, dim));
+  }
+
+  /**
+   * @param x {@code [B, S, D]}
+   * @return {@code [B, S, D]}
+   */
+  public Tensor forward(Tensor x) {
+    Tensor h = torch.gelu(fc1.forward(x), "tanh"); // (B, S, hidden)
+    return fc2.forward(h); // (B, S, D)
+  }
+
+  public LinearImpl fc1() {
+    return fc1;
+  }
+
+  public LinearImpl fc2() {
+    return fc2;
+  }
+}

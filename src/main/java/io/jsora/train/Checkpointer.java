@@ -1,0 +1,344 @@
+package io.jsora.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsora.checkpoint.AtomicFiles;
+import io.jsora.checkpoint.SafetensorsFile;
+import io.jsora.checkpoint.SafetensorsWriter;
+import io.jsora.checkpoint.StateDict;
+import io.jsora.checkpoint.StrictLoader;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.Module;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Training checkpoints, one directory per save:
+ *
+ * <pre>
+ * CHECKPOINT_DIR/step-0000123/
+ *   model.safetensors      the model's parameters and buffers (upstream names)
+ *   ema.safetensors        the fp32 EMA parameters plus the model's buffers (loads like the model)
+ *   optimizer.safetensors  AdamW state: &lt;param&gt;.exp_avg, &lt;param&gt;.exp_avg_sq, &lt;param&gt;.step
+ *   state.json             {@link TrainState}: step, epoch, scheduler, data position, RNG, NaN counts
+ *   config.json            whatever the trainer passes (model, compressor, text encoder, training)
+ * </pre>
+ *
+ * <p><b>Atomic.</b> A save writes into {@code .tmp-step-…} beside the final directory, forces each
+ * file and the directory to disk, then renames it to {@code step-…} in one step and forces the
+ * parent. A crash at any moment leaves the earlier checkpoints untouched and at most a {@code
+ * .tmp-*} directory, which {@link #latest} never picks and the next save deletes. Old checkpoints
+ * beyond the last K are first renamed to {@code .trash-*}, then deleted, so a half-deleted one is
+ * never mistaken for a checkpoint either.
+ */
+public final class Checkpointer {
+  private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
+
+  public static final String MODEL = "model.safetensors";
+  public static final String EMA = "ema.safetensors";
+  public static final String OPTIMIZER = "optimizer.safetensors";
+  public static final String STATE = "state.json";
+  public static final String CONFIG = "config.json";
+
+  private static final Pattern STEP_DIR = Pattern.compile("step-(\\d+)");
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Called after each file of a save is written; tests use it to crash a save midway. */
+  @FunctionalInterface
+  interface Hook {
+    void afterWrite(String file) throws IOException;
+  }
+
+  private final Path root;
+  private final int keepLast;
+  private Hook hook = f -> {};
+
+  /**
+   * @param root the run's checkpoint directory (created when missing)
+   * @param keepLast how many checkpoints to keep, newest first; 0 keeps all
+   */
+  public Checkpointer(Path root, int keepLast) {
+    if (keepLast < 0) {
+      throw new IllegalArgumentException("keep-last must be >= 0 (0 keeps every checkpoint), got " + keepLast);
+    }
+    this.root = root;
+    this.keepLast = keepLast;
+  }
+
+  void setHook(Hook h) {
+    this.hook = h;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** {@code step-0000123}: seven digits, more when needed. */
+  public static String dirName(long step) {
+    return String.format("step-%07d", step);
+  }
+
+  /**
+   * Saves a checkpoint for {@code state.step()} and prunes old ones.
+   *
+   * @param ema null when the run keeps no EMA
+   * @param optimizer null for weights-only checkpoints
+   * @param config serialisable by Jackson (a record, a map or a {@link JsonNode})
+   * @return the checkpoint directory
+   */
+  public Path save(Module model, Ema ema, AdamWOptimizer optimizer, TrainState state, Object config) throws IOException {
+    Files.createDirectories(root);
+    removeLeftovers();
+    String name = dirName(state.step());
+    Path tmp = Files.createTempDirectory(root, ".tmp-" + name + "-");
+    boolean done = false;
+    try {
+      Map<String, String> meta = Map.of("format", "pt", "step", Long.toString(state.step()));
+      try (StateDict sd = StateDict.of(model)) {
+        SafetensorsWriter.write(tmp.resolve(MODEL), sd, meta);
+      }
+      hook.afterWrite(MODEL);
+      if (ema != null) {
+        try (StateDict sd = ema.stateDict(); StateDict all = StateDict.of(model)) {
+          for (String n : all.names()) {
+            if (!sd.contains(n)) {
+              sd.put(n, new org.bytedeco.pytorch.Tensor(all.get(n))); // buffers, so the file loads like the model
+            }
+          }
+          SafetensorsWriter.write(tmp.resolve(EMA), sd, meta);
+        }
+        hook.afterWrite(EMA);
+      }
+      if (optimizer != null) {
+        try (StateDict sd = optimizer.stateDict(tmp)) {
+          SafetensorsWriter.write(tmp.resolve(OPTIMIZER), sd, meta);
+        }
+        hook.afterWrite(OPTIMIZER);
+      }
+      AtomicFiles.writeString(tmp.resolve(CONFIG), JSON.writeValueAsString(config == null ? Map.of() : config));
+      hook.afterWrite(CONFIG);
+      AtomicFiles.writeString(tmp.resolve(STATE), JSON.writeValueAsString(state));
+      hook.afterWrite(STATE);
+      force(tmp);
+      Path target = root.resolve(name);
+      if (Files.exists(target)) {
+        trash(target); // saving the same step again (e.g. the final save after an interval save)
+      }
+      move(tmp, target);
+      force(root);
+      done = true;
+      log.debug("saved checkpoint {}", target);
+      prune();
+      return target;
+    } finally {
+      if (!done) {
+        deleteTree(tmp);
+      }
+    }
+  }
+
+  /** Deletes all but the newest {@code keepLast} checkpoints. */
+  private void prune() throws IOException {
+    if (keepLast == 0) {
+      return;
+    }
+    List<Path> all = list(root);
+    for (int i = 0; i < all.size() - keepLast; i++) {
+      trash(all.get(i));
+    }
+    removeLeftovers();
+  }
+
+  private void trash(Path dir) throws IOException {
+    Path bin = Files.createTempDirectory(root, ".trash-");
+    Path moved = bin.resolve(dir.getFileName());
+    move(dir, moved);
+    deleteTree(bin);
+  }
+
+  /** Deletes {@code .tmp-*} and {@code .trash-*} directories left by interrupted saves. */
+  private void removeLeftovers() throws IOException {
+    try (Stream<Path> s = Files.list(root)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String n = p.getFileName().toString();
+        if ((n.startsWith(".tmp-") || n.startsWith(".trash-")) && Files.isDirectory(p)) {
+          deleteTree(p);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- finding
+
+  /** Complete checkpoints under {@code root} (directories {@code step-N} holding a state.json), oldest first. */
+  public static List<Path> list(Path root) throws IOException {
+    List<Path> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(root)) {
+      s.filter(p -> STEP_DIR.matcher(p.getFileName().toString()).matches())
+          .filter(p -> Files.isRegularFile(p.resolve(STATE)))
+          .sorted((a, b) -> Long.compare(stepOf(a), stepOf(b)))
+          .forEach(out::add);
+    }
+    return out;
+  }
+
+  /** The newest complete checkpoint under {@code root}, if any. */
+  public static Optional<Path> latest(Path root) throws IOException {
+    List<Path> all = list(root);
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+  }
+
+  /** The step encoded in a checkpoint directory's name. */
+  public static long stepOf(Path dir) {
+    Matcher m = STEP_DIR.matcher(dir.getFileName().toString());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(dir + ": not a checkpoint directory (expected a name like step-0000123)");
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  /**
+   * What {@code --resume} means.
+   *
+   * @param spec {@code auto} (the latest checkpoint under {@code root}, or none: a fresh run), a
+   *     checkpoint directory, or a run's checkpoint directory (its latest checkpoint); null or
+   *     empty for no resume
+   * @throws IOException naming the path when {@code spec} names no usable checkpoint
+   */
+  public static Optional<Path> resolveResume(String spec, Path root) throws IOException {
+    if (spec == null || spec.isBlank() || spec.equals("none")) {
+      return Optional.empty();
+    }
+    if (spec.equals("auto")) {
+      return latest(root);
+    }
+    return Optional.of(resolve(Path.of(spec)));
+  }
+
+  /**
+   * A checkpoint directory itself, or the latest checkpoint inside a run's checkpoint directory.
+   *
+   * @throws IOException naming the path and what was expected
+   */
+  public static Path resolve(Path path) throws IOException {
+    if (Files.isRegularFile(path.resolve(STATE))) {
+      return path;
+    }
+    if (!Files.isDirectory(path)) {
+      throw new NoSuchFileException(path.toString(), null, "no such checkpoint directory");
+    }
+    return latest(path).orElseThrow(() -> new NoSuchFileException(path.toString(), null,
+        "neither a checkpoint (no " + STATE + ") nor a directory holding step-N checkpoints"));
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** The run state of a checkpoint. */
+  public static TrainState readState(Path dir) throws IOException {
+    try {
+      return JSON.readValue(dir.resolve(STATE).toFile(), TrainState.class);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException(dir.resolve(STATE) + ": not a valid train state: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The config saved with a checkpoint. */
+  public static JsonNode readConfig(Path dir) throws IOException {
+    try {
+      return JSON.readTree(dir.resolve(CONFIG).toFile());
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException(dir.resolve(CONFIG) + ": not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * Loads a checkpoint into freshly built objects so training continues exactly where it stopped.
+   *
+   * @param ema null to skip the EMA
+   * @param optimizer null to skip the optimizer state (fine-tuning from weights)
+   * @return the saved run state (step, schedule, data position, ...)
+   */
+  public static TrainState restore(Path dir, Module model, Ema ema, AdamWOptimizer optimizer) throws IOException {
+    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(MODEL)); StateDict sd = f.readAll()) {
+      StrictLoader.load(model, sd, dir.resolve(MODEL).toString());
+    }
+    if (ema != null) {
+      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(EMA)); StateDict sd = f.readAll()) {
+        ema.load(sd, dir.resolve(EMA).toString());
+      }
+    }
+    if (optimizer != null) {
+      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(OPTIMIZER)); StateDict sd = f.readAll()) {
+        optimizer.loadStateDict(sd, dir.resolve(OPTIMIZER).toString(), dir.getParent() == null ? dir : dir.getParent());
+      }
+    }
+    return readState(dir);
+  }
+
+  /** Loads a checkpoint's model weights (or its EMA weights) into {@code model}, for sampling. */
+  public static void loadWeights(Path dir, Module model, boolean ema) throws IOException {
+    Path file = dir.resolve(ema ? EMA : MODEL);
+    try (SafetensorsFile f = SafetensorsFile.open(file); StateDict sd = f.readAll()) {
+      StrictLoader.load(model, sd, file.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to);
+    }
+  }
+
+  /** Forces a directory's entries to disk (where the platform allows opening directories). */
+  static void force(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      log.debug("cannot fsync directory {}: {}", dir, e.toString());
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+        Files.deleteIfExists(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}
