@@ -47,7 +47,7 @@ public final class PreprocessCommand implements Callable<Integer> {
   public record Latents(LatentSpec spec, AutoCloseable owner) {}
 
   /** Where models come from; replaced by tests. */
-  static volatile Models models = new Unwired();
+  static volatile Models models = new Wired();
 
   /** Installs the model factories (tests, and the launcher of a build that wires them elsewhere). */
   public static void setModels(Models m) {
@@ -126,6 +126,7 @@ public final class PreprocessCommand implements Callable<Integer> {
     for (io.jsora.data.CaptionsFile.Entry e : io.jsora.data.CaptionsFile.read(captions).entries()) {
       allCaptions.addAll(e.captions());
     }
+    Preprocessor.checkOutput(cfg); // before a built-in encoder is written into OUT
     PrintWriter o = spec.commandLine().getOut();
     Preprocessor.Summary s;
     try (Device dev = Devices.resolve(device);
@@ -170,18 +171,44 @@ public final class PreprocessCommand implements Callable<Integer> {
     }
   }
 
-  /** Until the model factories are wired in: says what is missing. */
+  /**
+   * The real factories: {@code TextEncoders.loadForDataset} (for {@code builtin} it builds the
+   * encoder from these captions into {@code OUT/text_encoder}) and {@code Compressors.load}; a
+   * VQ-VAE stores its code indices.
+   */
+  static final class Wired implements Models {
+    /** Seed of the built-in encoder's initial weights. */
+    static final long BUILTIN_SEED = 0;
+
+    @Override
+    public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
+      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device);
+    }
+
+    @Override
+    public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) throws IOException {
+      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device);
+      if (c instanceof io.jsora.model.vae.VqVaeCompressor vq) {
+        return new Latents(LatentSpec.indices(c, video -> {
+          io.jsora.model.vae.VqVae.Encoded e = vq.encodeWithIndices(video);
+          e.embeddings().close();
+          return e.indices();
+        }), c);
+      }
+      return new Latents(LatentSpec.floats(c, floatKind), c);
+    }
+  }
+
+  /** No factories (tests): says what is missing. */
   static final class Unwired implements Models {
     @Override
     public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) {
-      throw new IllegalStateException("--text-model " + spec + ": this build has no text encoder factory wired into preprocess "
-          + "(io.jsora.model.text.TextEncoders)");
+      throw new IllegalStateException("--text-model " + spec + ": no text encoder factory is installed");
     }
 
     @Override
     public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) {
-      throw new IllegalStateException("--compressor " + compressor + ": this build has no compressor factory wired into preprocess "
-          + "(io.jsora.model.vae.Compressors)");
+      throw new IllegalStateException("--compressor " + compressor + ": no compressor factory is installed");
     }
   }
 }

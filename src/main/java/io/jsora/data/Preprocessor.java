@@ -191,10 +191,23 @@ public final class Preprocessor {
     return m;
   }
 
+  /** Where the built-in text encoder is kept inside a dataset (not counted as an earlier run's output). */
+  public static final String TEXT_ENCODER_DIR = "text_encoder";
+
+  /**
+   * Fails when {@code cfg.out()} already holds files and neither resume nor overwrite was asked
+   * for; call it before writing anything into the output (e.g. a built-in text encoder).
+   */
+  public static void checkOutput(PreprocessConfig cfg) throws IOException {
+    if (!cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
+      throw new IOException(cfg.out() + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
+    }
+  }
+
   private void prepareOutput(Path out, Path progressDir) throws IOException {
     Map<String, Object> settings = runSettings();
     Path runFile = progressDir.resolve("run.json");
-    boolean exists = Files.isDirectory(out) && hasEntries(out);
+    boolean exists = Files.isDirectory(out) && hasEntries(out, TEXT_ENCODER_DIR);
     if (exists && cfg.overwrite()) {
       deleteOurs(out);
     } else if (exists && cfg.resume()) {
@@ -222,9 +235,14 @@ public final class Preprocessor {
     }
   }
 
-  private static boolean hasEntries(Path dir) throws IOException {
+  private static boolean hasEntries(Path dir, String... ignore) throws IOException {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-      return s.iterator().hasNext();
+      for (Path p : s) {
+        if (!List.of(ignore).contains(p.getFileName().toString())) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

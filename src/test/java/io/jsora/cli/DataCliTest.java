@@ -24,8 +24,8 @@ class DataCliTest {
   @TempDir Path dir;
 
   @AfterEach
-  void unwire() {
-    PreprocessCommand.setModels(new PreprocessCommand.Unwired());
+  void rewire() {
+    PreprocessCommand.setModels(new PreprocessCommand.Wired());
   }
 
   @Test
@@ -37,10 +37,18 @@ class DataCliTest {
     assertTrue(synth.out().contains("held out: 12 combination(s)"), synth.out());
     assertEquals(6, Files.list(data.resolve("videos")).count());
 
-    Cli unwired = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-V", data.resolve("videos").toString(),
-        "-o", dir.resolve("ds0").toString());
-    assertEquals(1, unwired.code());
-    assertTrue(unwired.err().contains("no text encoder factory wired"), unwired.err());
+    // the real factories: the built-in text encoder made from these captions, the raw compressor
+    Path real = dir.resolve("ds0");
+    Cli wired = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-V", data.resolve("videos").toString(),
+        "-o", real.toString(), "--cache-latents", "--compressor", "raw", "--device", "cpu");
+    assertEquals(0, wired.code(), wired.err());
+    assertTrue(wired.out().contains("built-in text encoder"), wired.out());
+    assertTrue(Files.isDirectory(real.resolve("text_encoder")));
+    try (io.jsora.data.ArrowVideoDataset ds = io.jsora.data.ArrowVideoDataset.open(real)) {
+      assertEquals(6, ds.size());
+      assertTrue(ds.info().textEncoder().startsWith("builtin:"), ds.info().textEncoder());
+      assertEquals("raw", ds.info().compressor());
+    }
 
     PreprocessChild.install(0);
     Path out = dir.resolve("ds");
