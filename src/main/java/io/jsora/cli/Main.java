@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
       DataCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,
+      PreprocessCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

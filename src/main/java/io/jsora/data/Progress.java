@@ -24,11 +24,15 @@ public interface Progress extends AutoCloseable {
   Progress NONE = n -> {};
 
   /**
-   * A console bar on {@code out} with rate and ETA, starting at {@code done} of {@code total}.
+   * A console bar on {@code out} with rate and ETA, starting at {@code done} of {@code total}; when
+   * the process has no terminal, nothing (unless {@code JSORA_PROGRESS} is set).
    *
    * @param unit the unit name ("videos", "B"); byte counts use KiB/MiB scaling when {@code bytes}
    */
   static Progress console(String task, long total, long done, String unit, boolean bytes, PrintStream out) {
+    if (System.console() == null && System.getenv("JSORA_PROGRESS") == null) {
+      return NONE; // not a terminal (CI logs, pipes): the commands print a summary instead; JSORA_PROGRESS=1 forces the bar
+    }
     ProgressBarBuilder b = new ProgressBarBuilder()
         .setTaskName(task)
         .setInitialMax(total)

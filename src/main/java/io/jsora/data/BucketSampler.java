@@ -1,0 +1,151 @@
+package io.jsora.data;
+
+import io.jsora.tensor.Seeds;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Batches of rows whose samples share a shape (T, H, W), so no padding is needed, in a seeded order
+ * that every rank computes alike.
+ *
+ * <p>Epoch {@code e}: the rows are shuffled with a generator seeded by {@code (seed, e)}; rows of
+ * each shape are cut, in that order, into batches of {@code batchSize} (the last, smaller batch of a
+ * shape is dropped with {@code dropLast}); the batches are shuffled; the list is cut to a multiple
+ * of {@code world}, and rank {@code r} takes batches {@code r, r + world, ...}, so every rank runs
+ * the same number of steps. {@link #state()} is the place in that sequence; {@link #restore} puts
+ * a sampler back exactly there (resume mid-epoch).
+ */
+public final class BucketSampler {
+  /** Where a sampler stands: epoch and batches already handed out this epoch (by this rank). */
+  public record State(long seed, int epoch, int position) {}
+
+  private final long[][] keys;
+  private final int batchSize;
+  private final boolean dropLast;
+  private final long seed;
+  private final int rank;
+  private final int world;
+  private int epoch;
+  private int position;
+  private List<long[]> plan;
+
+  /**
+   * @param keys per row its shape key (e.g. latent or video T, H, W); rows with equal keys may share a batch
+   */
+  public BucketSampler(long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    }
+    if (world < 1 || rank < 0 || rank >= world) {
+      throw new IllegalArgumentException("rank " + rank + " of world " + world + ": need 0 <= rank < world");
+    }
+    this.keys = keys;
+    this.batchSize = batchSize;
+    this.dropLast = dropLast;
+    this.seed = seed;
+    this.rank = rank;
+    this.world = world;
+  }
+
+  /** Starts epoch {@code e} from its first batch. */
+  public void setEpoch(int e) {
+    epoch = e;
+    position = 0;
+    plan = null;
+  }
+
+  public int epoch() {
+    return epoch;
+  }
+
+  public State state() {
+    return new State(seed, epoch, position);
+  }
+
+  /** Continues exactly where {@code s} was taken. */
+  public void restore(State s) {
+    if (s.seed() != seed) {
+      throw new IllegalArgumentException("sampler state has seed " + s.seed() + ", this sampler " + seed);
+    }
+    setEpoch(s.epoch());
+    if (s.position() < 0 || s.position() > batchesPerEpoch()) {
+      throw new IllegalArgumentException("sampler position " + s.position() + " outside 0.." + batchesPerEpoch());
+    }
+    position = s.position();
+  }
+
+  /** Batches this rank gets per epoch. */
+  public int batchesPerEpoch() {
+    return plan().size();
+  }
+
+  /** The next batch's row indices, or null at the end of the epoch. */
+  public long[] next() {
+    List<long[]> p = plan();
+    if (position >= p.size()) {
+      return null;
+    }
+    return p.get(position++).clone();
+  }
+
+  private List<long[]> plan() {
+    if (plan == null) {
+      plan = build(epoch);
+    }
+    return plan;
+  }
+
+  private List<long[]> build(int e) {
+    int n = keys.length;
+    long[] order = new long[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom rnd = new SplittableRandom(Seeds.mix(seed, e));
+    shuffle(order, rnd);
+    Map<String, List<Long>> buckets = new LinkedHashMap<>();
+    for (long r : order) {
+      buckets.computeIfAbsent(Arrays.toString(keys[(int) r]), k -> new ArrayList<>()).add(r);
+    }
+    List<long[]> all = new ArrayList<>();
+    for (List<Long> rows : buckets.values()) {
+      for (int i = 0; i < rows.size(); i += batchSize) {
+        int m = Math.min(batchSize, rows.size() - i);
+        if (m < batchSize && dropLast) {
+          break;
+        }
+        long[] b = new long[m];
+        for (int j = 0; j < m; j++) {
+          b[j] = rows.get(i + j);
+        }
+        all.add(b);
+      }
+    }
+    long[][] arr = all.toArray(new long[0][]);
+    for (int i = arr.length - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      long[] t = arr[i];
+      arr[i] = arr[j];
+      arr[j] = t;
+    }
+    int usable = arr.length / world * world;
+    List<long[]> mine = new ArrayList<>();
+    for (int i = rank; i < usable; i += world) {
+      mine.add(arr[i]);
+    }
+    return mine;
+  }
+
+  private static void shuffle(long[] a, SplittableRandom rnd) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      long t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+}
