@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-v", "--verbose"}, description = "Debug logging and full stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
+  @Option(names = "--verbose", description = "Debug logging and full stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
   void setVerbose(boolean v) {
     Logging.setVerbose(v);
   }

@@ -59,7 +59,7 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(names = {"-c", "--captions"}, required = true, paramLabel = "FILE", description = "Captions: JSON array or JSONL of {\"file\": ..., \"captions\": [...]}.")
   Path captions;
 
-  @Option(names = {"-V", "--video-dir"}, required = true, paramLabel = "DIR",
+  @Option(names = {"-v", "--video-dir"}, required = true, paramLabel = "DIR",
       description = "Directory the captions' file names are relative to (-V: -v is the global --verbose).")
   Path videoDir;
 
