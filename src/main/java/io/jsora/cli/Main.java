@@ -17,6 +17,8 @@ import picocli.CommandLine.Option;
       ModelCommand.class,
       BenchCommand.class,
       EvalSynthCommand.class,
+      TrainCommand.class,
+      SampleCommand.class,
       DataCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,

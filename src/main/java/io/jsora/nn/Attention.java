@@ -31,6 +31,8 @@ public class Attention extends Module {
   private final LinearImpl toK;
   private final LinearImpl toV;
   private final LinearImpl toOut;
+  /** Held so the Java peer outlives native calls into it (JavaCPP keeps only a weak reference). */
+  private final Module toOutList;
   private final int heads;
   private final long headDim;
 
@@ -48,8 +50,8 @@ public class Attention extends Module {
     toQ = register_module("to_q", new LinearImpl(queryDim, queryDim));
     toK = register_module("to_k", new LinearImpl(contextDim, queryDim));
     toV = register_module("to_v", new LinearImpl(contextDim, queryDim));
-    Module out = register_module("to_out", new Module());
-    toOut = out.register_module("0", new LinearImpl(queryDim, queryDim));
+    toOutList = register_module("to_out", new Module());
+    toOut = toOutList.register_module("0", new LinearImpl(queryDim, queryDim));
   }
 
   /**

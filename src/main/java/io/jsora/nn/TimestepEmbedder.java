@@ -20,9 +20,11 @@ public final class TimestepEmbedder extends Module {
 
   private final LinearImpl fc0;
   private final LinearImpl fc2;
+  /** Held so the Java peer outlives native calls into it (JavaCPP keeps only a weak reference). */
+  private final Module mlp;
 
   public TimestepEmbedder(long dim) {
-    Module mlp = register_module("mlp", new Module());
+    mlp = register_module("mlp", new Module());
     fc0 = mlp.register_module("0", new LinearImpl(FREQUENCY_DIM, dim));
     fc2 = mlp.register_module("2", new LinearImpl(dim, dim));
   }

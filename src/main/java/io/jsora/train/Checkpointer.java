@@ -105,6 +105,16 @@ public final class Checkpointer {
    * @return the checkpoint directory
    */
   public Path save(Module model, Ema ema, AdamWOptimizer optimizer, TrainState state, Object config) throws IOException {
+    return save(model, ema, optimizer, state, config, Map.of());
+  }
+
+  /**
+   * Saves like {@link #save(Module, Ema, AdamWOptimizer, TrainState, Object)}, also copying each
+   * attachment (a file or a directory tree, e.g. the text encoder the run conditions on) into the
+   * checkpoint under its name, so the checkpoint is complete on its own.
+   */
+  public Path save(Module model, Ema ema, AdamWOptimizer optimizer, TrainState state, Object config, Map<String, Path> attachments)
+      throws IOException {
     Files.createDirectories(root);
     removeLeftovers();
     String name = dirName(state.step());
@@ -132,6 +142,9 @@ public final class Checkpointer {
           SafetensorsWriter.write(tmp.resolve(OPTIMIZER), sd, meta);
         }
         hook.afterWrite(OPTIMIZER);
+      }
+      for (Map.Entry<String, Path> a : attachments.entrySet()) {
+        copyTree(a.getValue(), tmp.resolve(a.getKey()));
       }
       AtomicFiles.writeString(tmp.resolve(CONFIG), JSON.writeValueAsString(config == null ? Map.of() : config));
       hook.afterWrite(CONFIG);
@@ -320,6 +333,22 @@ public final class Checkpointer {
       ch.force(true);
     } catch (IOException | UnsupportedOperationException e) {
       log.debug("cannot fsync directory {}: {}", dir, e.toString());
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    if (!Files.exists(from)) {
+      throw new NoSuchFileException(from.toString(), null, "checkpoint attachment is missing");
+    }
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
     }
   }
 

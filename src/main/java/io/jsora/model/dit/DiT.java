@@ -69,6 +69,8 @@ public final class DiT extends Module {
   private final CaptionEmbedder textEmbedder;
   private final List<DiTBlock> blocks;
   private final FinalLayer finalLayer;
+  /** Held so the Java peer outlives native calls into it (JavaCPP keeps only a weak reference). */
+  private final ModuleListImpl blockList;
   private boolean gradCheckpoint;
 
   /** Builds the model with the reference initialisation (seed libtorch first for repeatable weights). */
@@ -77,9 +79,10 @@ public final class DiT extends Module {
     long d = config.hiddenSize();
     videoEmbedder = register_module("video_embedder", new PatchEmbed(config.inChannels(), d, config.patchSize()));
     tEmbedder = register_module("t_embedder", new TimestepEmbedder(d));
-    textEmbedder = config.modelArch().crossAttends() ? null
+    textEmbedder = config.modelArch().crossAttends() && !config.textToC() ? null
         : register_module("text_embedder", new CaptionEmbedder(config.textEmbedDim(), d));
-    ModuleListImpl list = register_module("blocks", new ModuleListImpl());
+    blockList = register_module("blocks", new ModuleListImpl());
+    ModuleListImpl list = blockList;
     List<DiTBlock> bs = new ArrayList<>();
     for (int i = 0; i < config.depth(); i++) {
       DiTBlock b = DiTBlock.create(config);
@@ -277,6 +280,9 @@ public final class DiT extends Module {
       } else {
         context = text; // (B, L, Dt)
         crossMask = textValid == null ? null : Attention.keyPaddingMask(textValid); // (B, 1, 1, L)
+        if (config.textToC()) {
+          c = c.add(textEmbedder.forward(maskedMean(text, textValid))); // (B, D)
+        }
       }
       if (arch != Arch.CROSS_ATTN && valid != null) {
         selfMask = Attention.keyPaddingMask(valid); // (B, 1, 1, S)
@@ -297,6 +303,15 @@ public final class DiT extends Module {
       h = h.narrow(1, textLen, s); // (B, S, D)
     }
     return finalLayer.forward(h, c); // (B, S, p*p*C_out)
+  }
+
+  /** Mean of the real text states: {@code [B, L, Dt]}, {@code [B, L]} bool or null → {@code [B, Dt]}. */
+  private static Tensor maskedMean(Tensor text, Tensor valid) {
+    if (valid == null) {
+      return text.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()); // (B, Dt)
+    }
+    Tensor m = valid.to(text.scalar_type()).unsqueeze(2); // (B, L, 1)
+    return text.mul(m).sum(1).div(m.sum(1).clamp_min(new Scalar(1.0))); // (B, Dt)
   }
 
   /** Rows {@code 0..count-1} of the reference's token-number table, on {@code like}'s device and dtype. */

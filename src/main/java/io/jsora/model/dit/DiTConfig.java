@@ -33,9 +33,12 @@ import java.nio.file.Path;
  * @param modelArch how text conditions the model
  * @param posEmbed which positional embedding
  * @param gradCheckpoint recompute each block's activations in backward instead of keeping them
+ * @param textToC cross-attending archs only (jsora's extension): also add the projected
+ *     masked-mean of the text states to the conditioning vector {@code c}, as {@code adaln} adds
+ *     pooled text, so every block's modulation sees the caption as well as its attention
  */
 @JsonPropertyOrder({"patch_size", "in_channels", "text_embed_dim", "hidden_size", "depth", "num_heads", "mlp_ratio",
-    "max_num_embeddings", "text_dropout_prob", "learn_sigma", "model_arch", "pos_embed", "grad_checkpoint"})
+    "max_num_embeddings", "text_dropout_prob", "learn_sigma", "model_arch", "pos_embed", "grad_checkpoint", "text_to_c"})
 public record DiTConfig(
     @JsonProperty("patch_size") int patchSize,
     @JsonProperty("in_channels") int inChannels,
@@ -49,7 +52,8 @@ public record DiTConfig(
     @JsonProperty("learn_sigma") boolean learnSigma,
     @JsonProperty("model_arch") Arch modelArch,
     @JsonProperty("pos_embed") PosEmbed posEmbed,
-    @JsonProperty("grad_checkpoint") boolean gradCheckpoint) {
+    @JsonProperty("grad_checkpoint") boolean gradCheckpoint,
+    @JsonProperty("text_to_c") boolean textToC) {
 
   /** The reference constructor's {@code max_num_embeddings} default, 256·1024. */
   public static final long DEFAULT_MAX_NUM_EMBEDDINGS = 256L * 1024;
@@ -72,6 +76,7 @@ public record DiTConfig(
     check(textDropoutProb >= 0 && textDropoutProb < 1, "text_dropout_prob must be in [0, 1), got " + textDropoutProb);
     check(modelArch != null, "model_arch is required");
     check(posEmbed != null, "pos_embed is required");
+    check(!textToC || modelArch.crossAttends(), "text_to_c applies to cross-attn and self-cross only, not " + modelArch);
     if (posEmbed == PosEmbed.INDEX) {
       check(hiddenSize % 4 == 0, "pos_embed index needs hidden_size divisible by 4, got " + hiddenSize);
     } else {
@@ -94,12 +99,13 @@ public record DiTConfig(
       @JsonProperty("learn_sigma") Boolean learnSigma,
       @JsonProperty("model_arch") Arch modelArch,
       @JsonProperty("pos_embed") PosEmbed posEmbed,
-      @JsonProperty("grad_checkpoint") Boolean gradCheckpoint) {
+      @JsonProperty("grad_checkpoint") Boolean gradCheckpoint,
+      @JsonProperty("text_to_c") Boolean textToC) {
     return new DiTConfig(
         or(patchSize, 2), or(inChannels, 3), or(textEmbedDim, 512), or(hiddenSize, 1152), or(depth, 28),
         or(numHeads, 16), or(mlpRatio, 4.0), or(maxNumEmbeddings, DEFAULT_MAX_NUM_EMBEDDINGS),
         or(textDropoutProb, 0.1), or(learnSigma, true), or(modelArch, Arch.CROSS_ATTN), or(posEmbed, PosEmbed.THW),
-        or(gradCheckpoint, false));
+        or(gradCheckpoint, false), or(textToC, false));
   }
 
   /** Output channels: twice the input with learned sigma. */
@@ -123,37 +129,42 @@ public record DiTConfig(
 
   public DiTConfig withArch(Arch a) {
     return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, a, posEmbed, gradCheckpoint);
+        textDropoutProb, learnSigma, a, posEmbed, gradCheckpoint, textToC);
   }
 
   public DiTConfig withInChannels(int c) {
     return new DiTConfig(patchSize, c, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint);
+        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
   }
 
   public DiTConfig withTextEmbedDim(int d) {
     return new DiTConfig(patchSize, inChannels, d, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint);
+        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
   }
 
   public DiTConfig withPosEmbed(PosEmbed p) {
     return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, p, gradCheckpoint);
+        textDropoutProb, learnSigma, modelArch, p, gradCheckpoint, textToC);
   }
 
   public DiTConfig withLearnSigma(boolean s) {
     return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, s, modelArch, posEmbed, gradCheckpoint);
+        textDropoutProb, s, modelArch, posEmbed, gradCheckpoint, textToC);
   }
 
   public DiTConfig withTextDropoutProb(double p) {
     return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        p, learnSigma, modelArch, posEmbed, gradCheckpoint);
+        p, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
   }
 
   public DiTConfig withGradCheckpoint(boolean g) {
     return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, g);
+        textDropoutProb, learnSigma, modelArch, posEmbed, g, textToC);
+  }
+
+  public DiTConfig withTextToC(boolean on) {
+    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
+        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, on);
   }
 
   /** The config as JSON (reference argument names, indented). */

@@ -20,7 +20,7 @@ public final class DiTCost {
     long m = c.mlpHidden();
     long n = d * c.inChannels() * p2 + d; // video_embedder
     n += TimestepEmbedderSize.of(d); // t_embedder
-    if (!c.modelArch().crossAttends()) {
+    if (!c.modelArch().crossAttends() || c.textToC()) {
       n += dt * d + d; // text_embedder
     }
     long selfAttn = 4 * (d * d + d);
@@ -78,6 +78,9 @@ public final class DiTCost {
         s = n + l;
         break;
       default:
+        if (c.textToC()) {
+          macs += dt * d; // masked-mean text into c
+        }
         break;
     }
     double selfAttn = 4 * s * d * d + 2 * s * s * d; // q, k, v, out projections; q·kᵀ and attn·v

@@ -82,7 +82,7 @@ public final class DiTPresets {
     int patch = Integer.parseInt(c.substring(c.indexOf('/') + 1));
     int[] s = SIZES.get(size);
     return new DiTConfig(patch, 4, 512, s[1], s[0], s[2], 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true, arch,
-        PosEmbed.THW, false);
+        PosEmbed.THW, false, false);
   }
 
   private static String canonicalOrNull(String name) {

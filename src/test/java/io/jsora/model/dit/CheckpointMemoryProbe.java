@@ -35,7 +35,7 @@ public final class CheckpointMemoryProbe {
     try (PointerScope s = new PointerScope()) {
       torch.manual_seed(0);
       DiTConfig c = new DiTConfig(2, 4, 16, HIDDEN, DEPTH, 4, 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true,
-          Arch.ADALN, PosEmbed.THW, ckpt);
+          Arch.ADALN, PosEmbed.THW, ckpt, false);
       DiT model = new DiT(c);
       model.train(true);
       Tensor x = torch.randn(BATCH, 4, 1, SIDE, SIDE);

@@ -20,7 +20,7 @@ final class DiTFixtures {
   /** hidden 32, 2 blocks, 2 heads, 3 latent channels, 12-wide text, thw positions. */
   static DiTConfig tiny(Arch arch, int patch) {
     return new DiTConfig(patch, 3, TEXT_DIM, 32, 2, 2, 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true, arch,
-        PosEmbed.THW, false);
+        PosEmbed.THW, false, false);
   }
 
   static Tensor randn(Generator g, long... shape) {

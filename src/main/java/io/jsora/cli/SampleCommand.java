@@ -1,0 +1,207 @@
+package io.jsora.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsora.checkpoint.AtomicFiles;
+import io.jsora.data.Progress;
+import io.jsora.pipeline.GenerationRequest;
+import io.jsora.pipeline.TextToVideoPipeline;
+import io.jsora.tensor.Devices;
+import io.jsora.video.VideoWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code jsora sample}: prompts in, MP4s out, from a training checkpoint. */
+@Command(
+    name = "sample",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Generate videos from text with a trained checkpoint. The model, compressor and text encoder come from the checkpoint;",
+      "size, fps and length default to those of the training data recorded there."
+    })
+public final class SampleCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--text", paramLabel = "PROMPT", description = "A prompt (repeatable).")
+  List<String> texts = new ArrayList<>();
+
+  @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts: one per line, or a captions JSON ([{\"file\", \"captions\"}]: the first caption of each).")
+  Path promptsFile;
+
+  @Option(names = "--ckpt", required = true, paramLabel = "DIR", description = "A checkpoint (step-N directory) or a run's checkpoint directory (its latest).")
+  Path ckpt;
+
+  @Option(names = "--ema", description = "Sample with the EMA weights.")
+  boolean ema;
+
+  @Option(names = "--cfg-scale", defaultValue = "4.0", description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
+  double cfgScale;
+
+  @Option(names = "--disable-cfg", description = "No guidance: one model call per step.")
+  boolean disableCfg;
+
+  @Option(names = "--num-sampling-steps", defaultValue = "250", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm (ancestral) or ddim (default: ${DEFAULT-VALUE}).")
+  String sampler;
+
+  @Option(names = "--eta", defaultValue = "0", description = "DDIM noise scale, 0 = deterministic (default: ${DEFAULT-VALUE}).")
+  double eta;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Noise seed; prompt i gets the same noise for a seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--width", description = "Pixels (default: the training data's).")
+  Integer width;
+
+  @Option(names = "--height", description = "Pixels (default: the training data's).")
+  Integer height;
+
+  @Option(names = "--fps", description = "Frames per second (default: the training data's).")
+  Double fps;
+
+  @Option(names = "--sec", description = "Seconds; frames = fps x sec (default: the training data's length).")
+  Double sec;
+
+  @Option(names = "--frames", description = "Frames, instead of --sec.")
+  Integer frames;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "sample.mp4", paramLabel = "FILE|DIR",
+      description = "One prompt: the MP4 file. Several: NAME.mp4 gives NAME-00.mp4, NAME-01.mp4 ... beside it, a directory gets sample-NN.mp4; samples.json maps files to prompts (default: ${DEFAULT-VALUE}).")
+  Path output;
+
+  @Option(names = "--gif", description = "Also write an animated GIF beside each MP4.")
+  boolean gif;
+
+  @Option(names = "--contact-sheet", description = "Also write a PNG contact sheet (all frames) beside each MP4.")
+  boolean contactSheet;
+
+  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> prompts = prompts();
+    PrintWriter out = spec.commandLine().getOut();
+    try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, ema, Devices.resolve(device))) {
+      double dataFps = pipe.dataDefault("fps", 8);
+      double f = fps != null ? fps : dataFps;
+      int n = frames != null ? frames : sec != null ? (int) Math.round(f * sec) : (int) pipe.dataDefault("frames", 16);
+      int h = height != null ? height : (int) pipe.dataDefault("height", 64);
+      int w = width != null ? width : (int) pipe.dataDefault("width", 64);
+      GenerationRequest req = new GenerationRequest(prompts, n, h, w, steps, sampler.toLowerCase(Locale.ROOT), eta, disableCfg ? 0 : cfgScale, seed);
+      List<Path> files = outputs(prompts.size());
+      out.printf(Locale.ROOT, "sampling %d video(s) of %d frames at %dx%d, %d %s steps, %s, from %s%n", prompts.size(), n, w, h, steps,
+          req.sampler(), disableCfg ? "no guidance" : "guidance " + cfgScale, pipe.checkpoint());
+      out.flush();
+      long t0 = System.nanoTime();
+      try (Progress bar = Progress.console("sample", steps, 0, "steps", false, System.err);
+          PointerScope scope = new PointerScope();
+          Tensor video = pipe.generate(req, (done, total, t) -> bar.step(1))) {
+        for (int i = 0; i < prompts.size(); i++) {
+          Tensor clip = video.select(0, i); // (T, H, W, 3)
+          Path mp4 = files.get(i);
+          VideoWriter.writeMp4(mp4, clip, f);
+          String base = mp4.getFileName().toString().replaceFirst("\\.mp4$", "");
+          if (gif) {
+            VideoWriter.writeGif(mp4.resolveSibling(base + ".gif"), clip, f);
+          }
+          if (contactSheet) {
+            VideoWriter.writeContactSheet(mp4.resolveSibling(base + ".png"), clip, Math.min(n, 8));
+          }
+          out.printf(Locale.ROOT, "wrote %s  (%s)%n", mp4, prompts.get(i));
+        }
+      }
+      if (prompts.size() > 1) {
+        writeManifest(files, prompts);
+      }
+      out.printf(Locale.ROOT, "%.1f s for %d video(s)%n", (System.nanoTime() - t0) / 1e9, prompts.size());
+      out.flush();
+    }
+    return 0;
+  }
+
+  List<String> prompts() throws IOException {
+    List<String> all = new ArrayList<>(texts);
+    if (promptsFile != null) {
+      if (!Files.isRegularFile(promptsFile)) {
+        throw new IllegalArgumentException("--prompts " + promptsFile + ": no such file");
+      }
+      String text = Files.readString(promptsFile);
+      if (text.stripLeading().startsWith("[")) {
+        JsonNode root;
+        try {
+          root = new ObjectMapper().readTree(text);
+        } catch (IOException e) {
+          throw new IllegalArgumentException("--prompts " + promptsFile + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        for (int i = 0; i < root.size(); i++) {
+          JsonNode e = root.get(i);
+          JsonNode p = e.isTextual() ? e : e.has("prompt") ? e.get("prompt") : e.path("captions").path(0);
+          if (!p.isTextual()) {
+            throw new IllegalArgumentException("--prompts " + promptsFile + ": entry " + i + " has no prompt (a string, \"prompt\" or \"captions\")");
+          }
+          all.add(p.asText());
+        }
+      } else {
+        text.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(all::add);
+      }
+    }
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("no prompt: give --text PROMPT (repeatable) or --prompts FILE");
+    }
+    return all;
+  }
+
+  /** Output files: the one given, or numbered files beside it / inside the directory. */
+  List<Path> outputs(int count) throws IOException {
+    boolean dir = Files.isDirectory(output) || !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4");
+    List<Path> files = new ArrayList<>();
+    if (dir) {
+      Files.createDirectories(output);
+      for (int i = 0; i < count; i++) {
+        files.add(output.resolve(String.format(Locale.ROOT, "sample-%02d.mp4", i)));
+      }
+    } else if (count == 1) {
+      files.add(output);
+    } else {
+      String base = output.getFileName().toString().replaceFirst("(?i)\\.mp4$", "");
+      for (int i = 0; i < count; i++) {
+        files.add(output.resolveSibling(String.format(Locale.ROOT, "%s-%02d.mp4", base, i)));
+      }
+    }
+    Path parent = files.get(0).toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    return files;
+  }
+
+  private void writeManifest(List<Path> files, List<String> prompts) throws IOException {
+    Path dir = files.get(0).toAbsolutePath().getParent();
+    List<Map<String, Object>> entries = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("file", files.get(i).getFileName().toString());
+      e.put("prompt", prompts.get(i));
+      entries.add(e);
+    }
+    AtomicFiles.writeString(dir.resolve("samples.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(entries) + "\n");
+  }
+}

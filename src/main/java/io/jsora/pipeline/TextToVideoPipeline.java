@@ -1,0 +1,213 @@
+package io.jsora.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jsora.diffusion.BetaSchedule;
+import io.jsora.diffusion.Denoiser;
+import io.jsora.diffusion.DiffusionConfig;
+import io.jsora.diffusion.GaussianDiffusion;
+import io.jsora.diffusion.Guidance;
+import io.jsora.diffusion.NoiseSource;
+import io.jsora.diffusion.Prediction;
+import io.jsora.diffusion.Sampler;
+import io.jsora.diffusion.SamplingProgress;
+import io.jsora.diffusion.VarianceType;
+import io.jsora.model.dit.Arch;
+import io.jsora.model.dit.DiT;
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.TextConditioning;
+import io.jsora.model.text.TextEmbeddings;
+import io.jsora.model.text.TextEncoder;
+import io.jsora.model.text.TextEncoders;
+import io.jsora.model.vae.Compressors;
+import io.jsora.model.vae.VideoCompressor;
+import io.jsora.tensor.Scopes;
+import io.jsora.tensor.Shapes;
+import io.jsora.train.Checkpointer;
+import io.jsora.video.Frames;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Text in, video out, from a training checkpoint: the model, diffusion process, compressor and text
+ * encoder all come from the checkpoint's {@code config.json}, so they cannot be mixed up.
+ */
+public final class TextToVideoPipeline implements AutoCloseable {
+  private final Path checkpoint;
+  private final JsonNode config;
+  private final DiTConfig modelConfig;
+  private final DiffusionConfig diffusionConfig;
+  private final DiT model;
+  private final VideoCompressor compressor;
+  private final TextEncoder textEncoder;
+  private final Device device;
+
+  private TextToVideoPipeline(Path checkpoint, JsonNode config, DiTConfig modelConfig, DiffusionConfig diffusionConfig, DiT model,
+      VideoCompressor compressor, TextEncoder textEncoder, Device device) {
+    this.checkpoint = checkpoint;
+    this.config = config;
+    this.modelConfig = modelConfig;
+    this.diffusionConfig = diffusionConfig;
+    this.model = model;
+    this.compressor = compressor;
+    this.textEncoder = textEncoder;
+    this.device = device;
+  }
+
+  /**
+   * Loads a checkpoint (a {@code step-N} directory, or a run's checkpoint directory: its latest).
+   *
+   * @param ema sample with the EMA weights (what a run is usually judged by)
+   * @param device where to run; the pipeline owns it from now on
+   */
+  public static TextToVideoPipeline load(Path ckpt, boolean ema, Device device) throws IOException {
+    Path dir = Checkpointer.resolve(ckpt);
+    JsonNode cfg = Checkpointer.readConfig(dir);
+    String source = dir.resolve(Checkpointer.CONFIG).toString();
+    JsonNode m = cfg.path("model");
+    if (m.isMissingNode()) {
+      throw new IllegalArgumentException(source + ": no \"model\" entry; not a jsora training checkpoint");
+    }
+    DiTConfig mc = DiTConfig.fromJson(m.toString(), source).withGradCheckpoint(false);
+    JsonNode d = cfg.path("diffusion");
+    DiffusionConfig dc = new DiffusionConfig(BetaSchedule.parse(d.path("noise_schedule").asText("linear")), d.path("num_timesteps").asInt(1000),
+        Prediction.parse(d.path("prediction").asText("eps")),
+        VarianceType.valueOf(d.path("variance").asText("learned_range").toUpperCase(Locale.ROOT)));
+    DiT model = null;
+    VideoCompressor comp = null;
+    TextEncoder enc = null;
+    try {
+      model = new DiT(mc);
+      try (PointerScope s = new PointerScope()) {
+        model.to(device, false);
+      }
+      model.eval();
+      Checkpointer.loadWeights(dir, model, ema);
+      JsonNode c = cfg.path("compressor");
+      String compDir = c.path("dir").isTextual() ? c.path("dir").asText() : null;
+      comp = Compressors.load(c.path("name").asText("raw"), compDir == null ? null : Path.of(compDir), device);
+      if (comp.latentChannels() != mc.inChannels()) {
+        throw new IllegalArgumentException(source + ": compressor " + comp.name() + " gives " + comp.latentChannels()
+            + " channels but the model takes " + mc.inChannels());
+      }
+      enc = TextEncoders.load(textEncoderSpec(cfg.path("text_encoder").asText(null), dir, source), device);
+      if (enc.hiddenSize() != mc.textEmbedDim()) {
+        throw new IllegalArgumentException(source + ": text encoder " + enc.id() + " is " + enc.hiddenSize()
+            + " wide but the model takes " + mc.textEmbedDim());
+      }
+      return new TextToVideoPipeline(dir, cfg, mc, dc, model, comp, enc, device);
+    } catch (IOException | RuntimeException e) {
+      if (enc != null) {
+        enc.close();
+      }
+      if (comp != null) {
+        comp.close();
+      }
+      if (model != null) {
+        model.close();
+      }
+      throw e;
+    }
+  }
+
+  /** A recorded text-encoder spec, with a checkpoint-relative built-in encoder resolved against the checkpoint. */
+  private static String textEncoderSpec(String spec, Path dir, String source) {
+    if (spec == null || spec.isBlank()) {
+      throw new IllegalArgumentException(source + ": no \"text_encoder\" recorded");
+    }
+    if (spec.startsWith(TextEncoders.BUILTIN_PREFIX)) {
+      Path p = Path.of(spec.substring(TextEncoders.BUILTIN_PREFIX.length()));
+      return TextEncoders.BUILTIN_PREFIX + (p.isAbsolute() ? p : dir.resolve(p)).toString();
+    }
+    return spec;
+  }
+
+  public Path checkpoint() {
+    return checkpoint;
+  }
+
+  public DiTConfig modelConfig() {
+    return modelConfig;
+  }
+
+  public DiffusionConfig diffusionConfig() {
+    return diffusionConfig;
+  }
+
+  public VideoCompressor compressor() {
+    return compressor;
+  }
+
+  /** A value the training data recorded ({@code frames}, {@code height}, {@code width}, {@code fps}), or {@code fallback}. */
+  public double dataDefault(String key, double fallback) {
+    JsonNode v = config.path("data").path(key);
+    return v.isNumber() ? v.asDouble() : fallback;
+  }
+
+  /**
+   * Generates one video per prompt.
+   *
+   * @return {@code uint8 [B, T, H, W, 3]} on the CPU; caller owns it
+   */
+  public Tensor generate(GenerationRequest req, SamplingProgress progress) {
+    // 1. Validate the size against the compressor and the patch size
+    long[] latent = compressor.latentShape(req.frames(), req.height(), req.width()); // (C, T', H', W')
+    int p = modelConfig.patchSize();
+    if (latent[2] % p != 0 || latent[3] % p != 0) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "--height %d --width %d give a %dx%d latent, not a multiple of the patch size %d: use multiples of %d pixels",
+          req.height(), req.width(), latent[2], latent[3], p, p * compressor.factors()[1]));
+    }
+    int b = req.prompts().size();
+    Arch arch = modelConfig.modelArch();
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
+      // 2. Encode the prompts, in the form the architecture takes
+      TextEmbeddings emb = textEncoder.encode(req.prompts()); // released with the scope
+      Tensor[] text = TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
+      // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
+      Denoiser denoiser;
+      if (req.guidanceScale() > 0) {
+        Tensor textBoth = torch.cat(new TensorVector(text[0], torch.zeros_like(text[0])), 0); // (2B, ...)
+        Tensor maskBoth = text[1] == null ? null : torch.cat(new TensorVector(text[1], text[1]), 0); // (2B, L)
+        denoiser = Guidance.classifierFree((x, t) -> model.forward(x, t, textBoth, maskBoth), req.guidanceScale(), modelConfig.inChannels());
+      } else {
+        denoiser = (x, t) -> model.forward(x, t, text[0], text[1]);
+      }
+      // 4. Sample the latent
+      String respacing = (req.sampler().equals("ddim") ? "ddim" : "") + req.numSteps();
+      try (GaussianDiffusion sd = GaussianDiffusion.create(diffusionConfig, respacing, device)) {
+        Sampler sampler = new Sampler(sd, Sampler.Method.parse(req.sampler()), req.eta(), false);
+        long[] indices = new long[b];
+        for (int i = 0; i < b; i++) {
+          indices[i] = i;
+        }
+        long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
+        Tensor z;
+        try (Tensor sampled = sampler.sample(denoiser, shape, NoiseSource.perSample(req.seed(), indices, device), progress)) {
+          // 5. Decode to pixels in [-0.5, 0.5], then to bytes (clamped)
+          z = compressor.decode(sampled); // (B, 3, T, H, W)
+        }
+        try (z) {
+          Tensor bytes = Frames.toBytes(z); // (B, T, H, W, 3)
+          Shapes.check(bytes, "video", b, req.frames(), req.height(), req.width(), 3);
+          return Scopes.keep(bytes);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    textEncoder.close();
+    compressor.close();
+    model.close();
+    device.close();
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Inference: {@link io.jsora.pipeline.TextToVideoPipeline} turns prompts into videos from a
+ * training checkpoint (model, diffusion process, compressor and text encoder as recorded there).
+ *
+ * <p>May depend on: {@code model.*}, {@code diffusion}, {@code train} (checkpoint layout),
+ * {@code video}, {@code checkpoint}, {@code tensor}.
+ */
+package io.jsora.pipeline;
