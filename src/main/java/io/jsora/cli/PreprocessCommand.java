@@ -59,8 +59,8 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(names = {"-c", "--captions"}, required = true, paramLabel = "FILE", description = "Captions: JSON array or JSONL of {\"file\": ..., \"captions\": [...]}.")
   Path captions;
 
-  @Option(names = {"-V", "--video-dir"}, required = true, paramLabel = "DIR",
-      description = "Directory the captions' file names are relative to (-V: -v is the global --verbose).")
+  @Option(names = {"-d", "--video-dir"}, required = true, paramLabel = "DIR",
+      description = "Directory the captions' file names are relative to (-d: -v is the global --verbose).")
   Path videoDir;
 
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output dataset directory.")

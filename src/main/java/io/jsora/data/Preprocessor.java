@@ -382,6 +382,7 @@ public final class Preprocessor {
       return t;
     });
     ArrayDeque<Future<Decoded>> window = new ArrayDeque<>();
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     try (ArrowShardWriter writer = new ArrowShardWriter(partial, columns, continuing ? c.bytes() : -1)) {
       int next = from + doneVideos;
       int at = from + doneVideos;
@@ -391,7 +392,7 @@ public final class Preprocessor {
           while (chunk.size() < cfg.chunkVideos() && at < to) {
             while (next < to && window.size() < cfg.decodeWorkers() * 2) {
               CaptionsFile.Entry e = videos.get(next++);
-              window.add(pool.submit(() -> decode(e, opts)));
+              window.add(pool.submit(() -> stopping.get() ? null : decode(e, opts)));
             }
             chunk.add(join(window.poll()));
             at++;
@@ -416,7 +417,7 @@ public final class Preprocessor {
       }
       writer.finish();
     } finally {
-      stop(pool, window);
+      stop(pool, window, stopping);
     }
     AtomicFiles.moveAtomically(partial, finalFile);
     appendJournal(progressDir, s, doneVideos, rows, Files.size(finalFile), List.of(), true);
@@ -440,31 +441,27 @@ public final class Preprocessor {
     }
   }
 
-  /** Cancels queued decodes, waits for running ones and frees what they made. */
-  private static void stop(ExecutorService pool, ArrayDeque<Future<Decoded>> window) {
+  /** Waits for every decode still in the window (queued ones return at once) and frees what they made. */
+  private static void stop(ExecutorService pool, ArrayDeque<Future<Decoded>> window, java.util.concurrent.atomic.AtomicBoolean stopping) {
+    stopping.set(true);
     for (Future<Decoded> f : window) {
-      f.cancel(false);
+      try {
+        Decoded d = f.get();
+        if (d != null && d.frames() != null) {
+          d.frames().close();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException ignored) {
+        // never consumed; the run is already failing or finished
+      }
     }
+    window.clear();
     pool.shutdown();
     try {
-      if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
-        pool.shutdownNow();
-      }
+      pool.awaitTermination(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
-      pool.shutdownNow();
       Thread.currentThread().interrupt();
-    }
-    for (Future<Decoded> f : window) {
-      if (f.isDone() && !f.isCancelled()) {
-        try {
-          Decoded d = f.get();
-          if (d.frames() != null) {
-            d.frames().close();
-          }
-        } catch (InterruptedException | ExecutionException ignored) {
-          // already reported by the consumer, or never consumed
-        }
-      }
     }
   }
 
