@@ -64,7 +64,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
   private final List<FileChannel> channels = new ArrayList<>();
   private final List<Batch> batches = new ArrayList<>();
   private final long[] starts;
-  private final VectorSchemaRoot[] loaded;
+  private final java.util.concurrent.atomic.AtomicReferenceArray<VectorSchemaRoot> loaded;
   private final Schema schema;
   private final Info info;
   private final long rows;
@@ -126,7 +126,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
       starts[i + 1] = starts[i] + batches.get(i).rows();
     }
     rows = starts[batches.size()];
-    loaded = new VectorSchemaRoot[batches.size()];
+    loaded = new java.util.concurrent.atomic.AtomicReferenceArray<>(batches.size());
     this.info = readInfo(dir, schema, videoDirOverride);
   }
 
@@ -361,15 +361,15 @@ public final class ArrowVideoDataset implements AutoCloseable {
   }
 
   private VectorSchemaRoot root(int i) {
-    VectorSchemaRoot r = loaded[i];
+    VectorSchemaRoot r = loaded.get(i);
     if (r != null) {
       return r;
     }
     synchronized (loaded) {
-      if (loaded[i] == null) {
-        loaded[i] = load(batches.get(i));
+      if (loaded.get(i) == null) {
+        loaded.set(i, load(batches.get(i)));
       }
-      return loaded[i];
+      return loaded.get(i);
     }
   }
 
@@ -405,9 +405,9 @@ public final class ArrowVideoDataset implements AutoCloseable {
   @Override
   public void close() {
     if (loaded != null) {
-      for (VectorSchemaRoot r : loaded) {
-        if (r != null) {
-          r.close();
+      for (int i = 0; i < loaded.length(); i++) {
+        if (loaded.get(i) != null) {
+          loaded.get(i).close();
         }
       }
     }

@@ -467,10 +467,15 @@ public final class Preprocessor {
 
   private Decoded decode(CaptionsFile.Entry e, DecodeOptions opts) {
     Path file = cfg.videoDir().resolve(e.file());
-    try (DecodedVideo v = VideoReader.decode(file, opts)) {
-      long[] s = {v.frames().size(0), v.frames().size(1), v.frames().size(2)};
-      int[] size = {(int) s[0], (int) s[1], (int) s[2]};
-      if (latent != null) {
+    try {
+      if (latent == null) {
+        // only checked and measured: no frame is kept, so memory does not grow with the video
+        long[] s = VideoReader.scan(file, opts);
+        return new Decoded(e, null, new int[] {(int) s[0], (int) s[1], (int) s[2]}, null);
+      }
+      try (DecodedVideo v = VideoReader.decode(file, opts)) {
+        long[] s = {v.frames().size(0), v.frames().size(1), v.frames().size(2)};
+        int[] size = {(int) s[0], (int) s[1], (int) s[2]};
         long[] f = latent.fit(s[0], s[1], s[2]);
         if (f[0] == 0 || f[1] == 0 || f[2] == 0) {
           return new Decoded(e, null, size, new Skip(e.file(), e.line(), "too-small",
@@ -479,7 +484,6 @@ public final class Preprocessor {
         }
         return new Decoded(e, v.frames().retainReference(), size, null);
       }
-      return new Decoded(e, null, size, null);
     } catch (BadVideoException b) {
       return new Decoded(e, null, null, new Skip(e.file(), e.line(), b.reason().code(), b.getMessage()));
     }
