@@ -18,13 +18,15 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       EvalSynthCommand.class,
       DataCommand.class,
+      TrainVaeCommand.class,
+      EvalReconCommand.class,
       PreprocessCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-v", "--verbose"}, description = "Debug logging and full stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
+  @Option(names = "--verbose", description = "Debug logging and full stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
   void setVerbose(boolean v) {
     Logging.setVerbose(v);
   }

@@ -53,8 +53,8 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(names = {"-c", "--captions"}, required = true, paramLabel = "FILE", description = "Captions: JSON array or JSONL of {\"file\": ..., \"captions\": [...]}.")
   Path captions;
 
-  @Option(names = {"-d", "--video-dir"}, required = true, paramLabel = "DIR",
-      description = "Directory the captions' file names are relative to (-d: -v is the global --verbose).")
+  @Option(names = {"-v", "--video-dir"}, required = true, paramLabel = "DIR",
+      description = "Directory the captions' file names are relative to.")
   Path videoDir;
 
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output dataset directory.")

@@ -39,7 +39,7 @@ class DataCliTest {
 
     // the real factories: the built-in text encoder made from these captions, the raw compressor
     Path real = dir.resolve("ds0");
-    Cli wired = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-d", data.resolve("videos").toString(),
+    Cli wired = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", data.resolve("videos").toString(),
         "-o", real.toString(), "--cache-latents", "--compressor", "raw", "--device", "cpu");
     assertEquals(0, wired.code(), wired.err());
     assertTrue(wired.out().contains("built-in text encoder"), wired.out());
@@ -52,13 +52,13 @@ class DataCliTest {
 
     PreprocessChild.install(0);
     Path out = dir.resolve("ds");
-    Cli pre = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-d", data.resolve("videos").toString(),
+    Cli pre = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", data.resolve("videos").toString(),
         "-o", out.toString(), "--cache-latents", "--use-pooled-text", "--num-shards", "2");
     assertEquals(0, pre.code(), pre.err());
     assertTrue(pre.out().contains("pairs written: 6"), pre.out());
     assertTrue(pre.out().matches("(?s).*speed: [0-9.]+ videos/s, [0-9.]+ pairs/s.*"), pre.out());
     assertTrue(Files.exists(out.resolve("data-00001-of-00002.arrow")));
-    Cli again = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-d", data.resolve("videos").toString(),
+    Cli again = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", data.resolve("videos").toString(),
         "-o", out.toString());
     assertEquals(1, again.code());
     assertTrue(again.err().contains("--resume"), again.err());
@@ -76,7 +76,7 @@ class DataCliTest {
       new Preprocessor(new PreprocessConfig(captions, videos, clean, false, 600, 2, false, false, 1, 1, 2, 0, 1), new FakeTextEncoder(), null, cpu)
           .run(Progress.NONE);
     }
-    String[] args = {"preprocess", "-c", captions.toString(), "-d", videos.toString(), "-o", out.toString(), "--num-shards", "2",
+    String[] args = {"preprocess", "-c", captions.toString(), "-v", videos.toString(), "-o", out.toString(), "--num-shards", "2",
         "--text-batch", "1", "--chunk", "1", "--decode-workers", "2", "--device", "cpu"};
     // first run: killed after 3 committed batches; second (--resume): killed after 3 more
     killAfter(args, out.resolve(".jsora-progress/shard-00000.jsonl"), 3);

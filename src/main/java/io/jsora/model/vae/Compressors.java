@@ -58,12 +58,8 @@ public final class Compressors {
     switch (n) {
       case "raw":
         return new RawCompressor(device);
-      case "vqvae": {
-        Path dir = dirs.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae");
-        return new VqVaeCompressor(loadVqVae(dir.resolve("config.json"),
-            ModelDirs.weightsFile(dir, "vqvae", "model.safetensors", "pytorch_model.bin", "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.bin"), device));
-      }
+      case "vqvae":
+        return new VqVaeCompressor(loadVqVae(dirs.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"), device));
       case "vae": {
         Path dir = dirs.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
         return new SdVaeCompressor(loadSdVae(dir.resolve("config.json"),
@@ -73,6 +69,12 @@ public final class Compressors {
       default:
         throw new IllegalArgumentException("unknown compressor '" + name + "'; expected one of " + String.join(", ", NAMES));
     }
+  }
+
+  /** A VQ-VAE from a model directory ({@code config.json} and weights); see {@link #loadVqVae(Path, Path, Device)}. */
+  public static VqVae loadVqVae(Path dir, Device device) throws IOException {
+    return loadVqVae(dir.resolve("config.json"), ModelDirs.weightsFile(dir, "vqvae", "model.safetensors", "pytorch_model.bin",
+        "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"), device);
   }
 
   /** A VQ-VAE from its {@code config.json} and weights, in eval mode, codebook kept as loaded; caller owns. */

@@ -5,16 +5,26 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Maps pixel video to the latent space the DiT diffuses in, and back.
  *
- * <p>Video tensors are {@code [B, 3, T, H, W]} float32 with pixels in {@code [-0.5, 0.5]}.
+ * <p>Video tensors are {@code [B, 3, T, H, W]} float32 with pixels in {@code [-0.5, 0.5]} (what
+ * {@code io.jsora.video.Frames.toModel} produces); latents are {@code [B, C, T', H', W']} with
+ * {@code T' = T / factors()[0]}, {@code H' = H / factors()[1]}, {@code W' = W / factors()[2]}.
+ * T, H and W must be multiples of the factors: nothing is cropped or padded silently, and a
+ * mismatch is an {@link IllegalArgumentException} naming the dimension.
+ *
+ * <p>Inputs may live on any device; outputs are on the compressor's device. Encoding and decoding
+ * run without gradients. Each returned tensor is owned by the caller, who closes it (it is not
+ * attached to the caller's {@code PointerScope}). Implementations are not thread-safe.
+ *
+ * <p>Get one from {@link Compressors#load}.
  */
 public interface VideoCompressor extends AutoCloseable {
   /** {@code raw}, {@code vqvae} or {@code vae}. */
   String name();
 
-  /** Channels of the latent. */
+  /** Channels of the latent: 3 (raw), 256 (hpcai-tech/vqvae), 4 (SD VAE). */
   int latentChannels();
 
-  /** Downsampling factors (time, height, width). */
+  /** Downsampling factors (time, height, width): 1,1,1 (raw), 2,4,4 (vqvae), 1,8,8 (vae). */
   int[] factors();
 
   /**
@@ -30,6 +40,7 @@ public interface VideoCompressor extends AutoCloseable {
   /** Decodes a latent back to video in {@code [-0.5, 0.5]} (not clamped); caller owns. */
   Tensor decode(Tensor latent);
 
+  /** Releases the model's weights. */
   @Override
   void close();
 }

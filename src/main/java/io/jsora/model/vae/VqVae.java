@@ -99,6 +99,17 @@ public final class VqVae extends Layer {
     return new TrainOutput(reconLoss, q.commitmentLoss(), q.perplexity(), recon, q.indices());
   }
 
+  /**
+   * The latent {@code [D, T', H', W']} of a T×H×W video.
+   *
+   * @throws IllegalArgumentException naming the dimension that is not a multiple of its factor
+   */
+  public long[] latentShapeOf(long frames, long height, long width) {
+    int[] f = config.downsample();
+    Compressors.checkDivisible("vqvae", frames, height, width, f);
+    return new long[] {config.embeddingDim(), frames / f[0], height / f[1], width / f[2]};
+  }
+
   /** Whether the next training step initialises the codebook from its batch. */
   public boolean codebookNeedsInit() {
     return codebook.needsInit();

@@ -45,9 +45,7 @@ public final class VqVaeCompressor implements VideoCompressor {
 
   @Override
   public long[] latentShape(long frames, long height, long width) {
-    int[] f = factors();
-    Compressors.checkDivisible(name(), frames, height, width, f);
-    return new long[] {latentChannels(), frames / f[0], height / f[1], width / f[2]};
+    return model.latentShapeOf(frames, height, width);
   }
 
   @Override

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
-/** The SD VAE against diffusers' {@code AutoencoderKL} outputs (see golden/README.md). */
+/** The SD VAE against diffusers' {@code AutoencoderKL} outputs (see golden/sdvae/README.md). */
 class SdVaeGoldenTest {
   static final double TOL = 1e-4;
 

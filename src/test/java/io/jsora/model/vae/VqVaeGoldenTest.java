@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
-/** The VQ-VAE against VideoGPT's own outputs (see golden/README.md). */
+/** The VQ-VAE against VideoGPT's own outputs (see golden/vqvae/README.md). */
 class VqVaeGoldenTest {
   static final double TOL = 1e-4;
 
