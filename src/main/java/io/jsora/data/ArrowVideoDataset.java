@@ -34,6 +34,7 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.SmallIntVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.LargeListVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ReadChannel;
@@ -297,7 +298,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
     long b = index + 1;
     FieldVector cur = v;
     boolean top = true;
-    while (cur instanceof ListVector || cur instanceof LargeListVector) {
+    while (cur instanceof ListVector || cur instanceof LargeListVector || cur instanceof FixedSizeListVector) {
       long s = offset(cur, a);
       long e = offset(cur, b);
       long lists = b - a;
@@ -313,7 +314,8 @@ public final class ArrowVideoDataset implements AutoCloseable {
       }
       a = s;
       b = e;
-      cur = cur instanceof ListVector l ? (FieldVector) l.getDataVector() : (FieldVector) ((LargeListVector) cur).getDataVector();
+      cur = cur instanceof ListVector l ? (FieldVector) l.getDataVector()
+          : cur instanceof FixedSizeListVector f ? (FieldVector) f.getDataVector() : (FieldVector) ((LargeListVector) cur).getDataVector();
     }
     DType dtype;
     if (cur instanceof Float4Vector) {
@@ -342,6 +344,9 @@ public final class ArrowVideoDataset implements AutoCloseable {
   private static long offset(FieldVector list, long i) {
     if (list instanceof ListVector l) {
       return l.getOffsetBuffer().getInt(i * 4);
+    }
+    if (list instanceof FixedSizeListVector f) {
+      return i * f.getListSize(); // datasets' Sequence(length=N)
     }
     return ((LargeListVector) list).getOffsetBuffer().getLong(i * 8);
   }
