@@ -199,20 +199,34 @@ public final class Preprocessor {
    * for; call it before writing anything into the output (e.g. a built-in text encoder).
    */
   public static void checkOutput(PreprocessConfig cfg) throws IOException {
-    if (!cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
+    if (cfg.world() == 1 && !cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
       throw new IOException(cfg.out() + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
   }
 
+  /**
+   * Checks {@code out} against this run. Alone, a non-empty output needs {@code resume} (same
+   * settings) or {@code overwrite}. Under a launcher ({@code world > 1}) the ranks start together on
+   * one directory, so a rank joins a run whose {@code run.json} has the same settings (waiting a
+   * moment for another rank to write it), which also resumes an interrupted multi-rank run.
+   */
   private void prepareOutput(Path out, Path progressDir) throws IOException {
     Map<String, Object> settings = runSettings();
     Path runFile = progressDir.resolve("run.json");
+    boolean shared = cfg.world() > 1;
+    if (shared && cfg.overwrite()) {
+      throw new IllegalArgumentException("--overwrite with WORLD_SIZE " + cfg.world() + ": the ranks would delete each other's work; "
+          + "delete " + out + " first");
+    }
     boolean exists = Files.isDirectory(out) && hasEntries(out, TEXT_ENCODER_DIR);
+    if (exists && shared && !Files.isRegularFile(runFile)) {
+      waitFor(runFile, 60);
+    }
     if (exists && cfg.overwrite()) {
       deleteOurs(out);
-    } else if (exists && cfg.resume()) {
+    } else if (exists && (cfg.resume() || shared)) {
       if (!Files.isRegularFile(runFile)) {
-        throw new IOException(out + " holds no interrupted jsora run to resume (no " + PROGRESS_DIR + "/run.json)");
+        throw new IOException(out + " holds no interrupted jsora run to " + (shared ? "join" : "resume") + " (no " + PROGRESS_DIR + "/run.json)");
       }
       JsonNode old = JSON.readTree(runFile.toFile());
       List<String> diffs = new ArrayList<>();
@@ -223,15 +237,27 @@ public final class Preprocessor {
         }
       });
       if (!diffs.isEmpty()) {
-        throw new IOException("cannot resume " + out + " with different settings (" + String.join("; ", diffs)
-            + "); use the same options, or --overwrite to start again");
+        throw new IOException("cannot " + (cfg.resume() ? "resume " : "join the run in ") + out + " with different settings ("
+            + String.join("; ", diffs) + "); use the same options, or delete it / --overwrite to start again");
       }
-    } else if (exists && !cfg.resume()) {
+    } else if (exists) {
       throw new IOException(out + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
     Files.createDirectories(progressDir);
     if (!Files.isRegularFile(runFile)) {
       AtomicFiles.writeString(runFile, PyJson.dumps(settings, 2) + "\n");
+    }
+  }
+
+  private static void waitFor(Path file, int seconds) throws IOException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!Files.isRegularFile(file) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for " + file, e);
+      }
     }
   }
 
