@@ -31,11 +31,7 @@ public final class DataCommand implements Runnable {
       name = "synth",
       mixinStandardHelpOptions = true,
       showDefaultValues = true,
-      description = {
-        "Write a captioned dataset of moving coloured shapes (\"a red circle moving left\") as MP4 files,",
-        "captions.json (the reference's captions format) and metadata.json (each clip's colour, shape,",
-        "direction and path, for scoring generated videos)."
-      })
+      description = "Write a captioned dataset of moving coloured shapes (\"a red circle moving left\") as MP4 files, captions.json (the reference's captions format) and metadata.json (each clip's colour, shape, direction and path, for scoring generated videos).")
   static final class SynthCmd implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -61,14 +57,14 @@ public final class DataCommand implements Runnable {
         description = "Where each motion starts: fixed (same place per direction, crossing the frame), jitter (near it) or random (anywhere the path fits).")
     SynthConfig.Start start;
 
-    @Option(names = "--colours", split = ",", paramLabel = "C", description = "Colours (of ${COMPLETION-CANDIDATES}); default red,green,blue,yellow,magenta,cyan.",
+    @Option(names = "--colours", split = ",", paramLabel = "C", description = "Colours (of ${COMPLETION-CANDIDATES}).",
         completionCandidates = ColourNames.class)
     List<String> colours = new ArrayList<>(Synth.DEFAULT_COLOURS);
 
-    @Option(names = "--shapes", split = ",", paramLabel = "S", description = "Shapes (circle, square, triangle, diamond); default circle,square,triangle.")
+    @Option(names = "--shapes", split = ",", paramLabel = "S", description = "Shapes (circle, square, triangle, diamond).")
     List<String> shapes = new ArrayList<>(Synth.DEFAULT_SHAPES);
 
-    @Option(names = "--directions", split = ",", paramLabel = "D", description = "Directions (left, right, up, down); default all four.")
+    @Option(names = "--directions", split = ",", paramLabel = "D", description = "Directions (left, right, up, down).")
     List<String> directions = new ArrayList<>(Synth.DIRECTIONS);
 
     @Option(names = "--hold-out", split = ",", paramLabel = "C:S:D",

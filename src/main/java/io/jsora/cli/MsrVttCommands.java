@@ -22,11 +22,7 @@ final class MsrVttCommands {
       name = "download-msrvtt",
       mixinStandardHelpOptions = true,
       showDefaultValues = true,
-      description = {
-        "Download MSR-VTT (MSRVTT.zip, several GB) into DIR and unzip it to DIR/MSRVTT.",
-        "Resumable: an interrupted download continues where it stopped (also after a new start);",
-        "the size is checked, the SHA-256 recorded in MSRVTT.zip.sha256 (and checked with --sha256)."
-      })
+      description = "Download MSR-VTT (MSRVTT.zip, several GB) into DIR and unzip it to DIR/MSRVTT. Resumable: an interrupted download continues where it stopped (also after a new start); the size is checked, the SHA-256 recorded in MSRVTT.zip.sha256 (and checked with --sha256).")
   static final class Download implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -88,11 +84,7 @@ final class MsrVttCommands {
       name = "collate-msrvtt",
       mixinStandardHelpOptions = true,
       showDefaultValues = true,
-      description = {
-        "Collate unpacked MSR-VTT into OUT/{train,val,test}/annotations.json (captions grouped per video,",
-        "the format jsora preprocess reads) and OUT/{split}/videos/ (hard links where possible, else copies).",
-        "Prints counts per split and the ids that no split lists."
-      })
+      description = "Collate unpacked MSR-VTT into OUT/{train,val,test}/annotations.json (captions grouped per video, the format jsora preprocess reads) and OUT/{split}/videos/ (hard links where possible, else copies). Prints counts per split and the ids that no split lists.")
   static final class Collate implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

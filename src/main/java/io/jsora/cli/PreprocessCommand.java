@@ -23,13 +23,7 @@ import picocli.CommandLine.Option;
     name = "preprocess",
     mixinStandardHelpOptions = true,
     showDefaultValues = true,
-    description = {
-      "Encode captions (and optionally video latents) into a dataset in the Hugging Face datasets save_to_disk",
-      "layout: one row per (video, caption) with video_file, text_latent_states[, video_latent_states], video_size.",
-      "Each video is decoded once; bad videos are skipped and listed in OUT/skipped.jsonl; an interrupted run",
-      "continues with --resume, every pair written exactly once. Under a launcher (RANK, WORLD_SIZE) each rank",
-      "takes its share of the shards."
-    })
+    description = "Encode captions (and optionally video latents) into a dataset in the Hugging Face datasets save_to_disk layout: one row per (video, caption) with video_file, text_latent_states[, video_latent_states], video_size. Each video is decoded once; bad videos are skipped and listed in OUT/skipped.jsonl; an interrupted run continues with --resume, every pair written exactly once. Under a launcher (RANK, WORLD_SIZE) each rank takes its share of the shards.")
 public final class PreprocessCommand implements Callable<Integer> {
   /**
    * Turns {@code --text-model} and {@code --compressor} into objects. The default is wired to the
@@ -60,7 +54,7 @@ public final class PreprocessCommand implements Callable<Integer> {
   Path captions;
 
   @Option(names = {"-v", "--video-dir"}, required = true, paramLabel = "DIR",
-      description = "Directory the captions' file names are relative to (-V: -v is the global --verbose).")
+      description = "Directory the captions' file names are relative to.")
   Path videoDir;
 
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output dataset directory.")

@@ -34,6 +34,7 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.SmallIntVector;
 import org.apache.arrow.vector.VectorLoader;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.LargeListVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ReadChannel;
@@ -64,7 +65,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
   private final List<FileChannel> channels = new ArrayList<>();
   private final List<Batch> batches = new ArrayList<>();
   private final long[] starts;
-  private final VectorSchemaRoot[] loaded;
+  private final java.util.concurrent.atomic.AtomicReferenceArray<VectorSchemaRoot> loaded;
   private final Schema schema;
   private final Info info;
   private final long rows;
@@ -126,7 +127,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
       starts[i + 1] = starts[i] + batches.get(i).rows();
     }
     rows = starts[batches.size()];
-    loaded = new VectorSchemaRoot[batches.size()];
+    loaded = new java.util.concurrent.atomic.AtomicReferenceArray<>(batches.size());
     this.info = readInfo(dir, schema, videoDirOverride);
   }
 
@@ -297,7 +298,7 @@ public final class ArrowVideoDataset implements AutoCloseable {
     long b = index + 1;
     FieldVector cur = v;
     boolean top = true;
-    while (cur instanceof ListVector || cur instanceof LargeListVector) {
+    while (cur instanceof ListVector || cur instanceof LargeListVector || cur instanceof FixedSizeListVector) {
       long s = offset(cur, a);
       long e = offset(cur, b);
       long lists = b - a;
@@ -313,7 +314,8 @@ public final class ArrowVideoDataset implements AutoCloseable {
       }
       a = s;
       b = e;
-      cur = cur instanceof ListVector l ? (FieldVector) l.getDataVector() : (FieldVector) ((LargeListVector) cur).getDataVector();
+      cur = cur instanceof ListVector l ? (FieldVector) l.getDataVector()
+          : cur instanceof FixedSizeListVector f ? (FieldVector) f.getDataVector() : (FieldVector) ((LargeListVector) cur).getDataVector();
     }
     DType dtype;
     if (cur instanceof Float4Vector) {
@@ -343,6 +345,9 @@ public final class ArrowVideoDataset implements AutoCloseable {
     if (list instanceof ListVector l) {
       return l.getOffsetBuffer().getInt(i * 4);
     }
+    if (list instanceof FixedSizeListVector f) {
+      return i * f.getListSize(); // datasets' Sequence(length=N)
+    }
     return ((LargeListVector) list).getOffsetBuffer().getLong(i * 8);
   }
 
@@ -361,15 +366,15 @@ public final class ArrowVideoDataset implements AutoCloseable {
   }
 
   private VectorSchemaRoot root(int i) {
-    VectorSchemaRoot r = loaded[i];
+    VectorSchemaRoot r = loaded.get(i);
     if (r != null) {
       return r;
     }
     synchronized (loaded) {
-      if (loaded[i] == null) {
-        loaded[i] = load(batches.get(i));
+      if (loaded.get(i) == null) {
+        loaded.set(i, load(batches.get(i)));
       }
-      return loaded[i];
+      return loaded.get(i);
     }
   }
 
@@ -405,9 +410,9 @@ public final class ArrowVideoDataset implements AutoCloseable {
   @Override
   public void close() {
     if (loaded != null) {
-      for (VectorSchemaRoot r : loaded) {
-        if (r != null) {
-          r.close();
+      for (int i = 0; i < loaded.length(); i++) {
+        if (loaded.get(i) != null) {
+          loaded.get(i).close();
         }
       }
     }

@@ -103,6 +103,7 @@ public final class Loader implements AutoCloseable {
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private BucketSampler.State state;
   private boolean exhausted;
+  private volatile boolean closed;
   private final List<String> dropped = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public Loader(ArrowVideoDataset ds, BucketSampler sampler, Options o) {
@@ -180,7 +181,7 @@ public final class Loader implements AutoCloseable {
         exhausted = true;
         return;
       }
-      queue.add(new Pending(pool.submit(() -> build(rows)), sampler.state()));
+      queue.add(new Pending(pool.submit(() -> closed ? null : build(rows)), sampler.state()));
     }
   }
 
@@ -355,28 +356,27 @@ public final class Loader implements AutoCloseable {
 
   @Override
   public void close() {
+    // no cancel(): a task cancelled while running would finish and leak its batch; tasks not yet
+    // started see the flag and return at once, running ones finish and are freed here
+    closed = true;
     for (Pending p : queue) {
-      p.batch().cancel(false);
-    }
-    pool.shutdown();
-    try {
-      if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
-        pool.shutdownNow();
-        pool.awaitTermination(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      pool.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
-    for (Pending p : queue) {
-      if (p.batch().isDone() && !p.batch().isCancelled()) {
-        try {
-          p.batch().get().close();
-        } catch (InterruptedException | ExecutionException ignored) {
-          // its error would have been rethrown by next()
+      try {
+        Batch b = p.batch().get();
+        if (b != null) {
+          b.close();
         }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException ignored) {
+        // its error would have been rethrown by next()
       }
     }
     queue.clear();
+    pool.shutdown();
+    try {
+      pool.awaitTermination(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -199,20 +199,34 @@ public final class Preprocessor {
    * for; call it before writing anything into the output (e.g. a built-in text encoder).
    */
   public static void checkOutput(PreprocessConfig cfg) throws IOException {
-    if (!cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
+    if (cfg.world() == 1 && !cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
       throw new IOException(cfg.out() + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
   }
 
+  /**
+   * Checks {@code out} against this run. Alone, a non-empty output needs {@code resume} (same
+   * settings) or {@code overwrite}. Under a launcher ({@code world > 1}) the ranks start together on
+   * one directory, so a rank joins a run whose {@code run.json} has the same settings (waiting a
+   * moment for another rank to write it), which also resumes an interrupted multi-rank run.
+   */
   private void prepareOutput(Path out, Path progressDir) throws IOException {
     Map<String, Object> settings = runSettings();
     Path runFile = progressDir.resolve("run.json");
+    boolean shared = cfg.world() > 1;
+    if (shared && cfg.overwrite()) {
+      throw new IllegalArgumentException("--overwrite with WORLD_SIZE " + cfg.world() + ": the ranks would delete each other's work; "
+          + "delete " + out + " first");
+    }
     boolean exists = Files.isDirectory(out) && hasEntries(out, TEXT_ENCODER_DIR);
+    if (exists && shared && !Files.isRegularFile(runFile)) {
+      waitFor(runFile, 60);
+    }
     if (exists && cfg.overwrite()) {
       deleteOurs(out);
-    } else if (exists && cfg.resume()) {
+    } else if (exists && (cfg.resume() || shared)) {
       if (!Files.isRegularFile(runFile)) {
-        throw new IOException(out + " holds no interrupted jsora run to resume (no " + PROGRESS_DIR + "/run.json)");
+        throw new IOException(out + " holds no interrupted jsora run to " + (shared ? "join" : "resume") + " (no " + PROGRESS_DIR + "/run.json)");
       }
       JsonNode old = JSON.readTree(runFile.toFile());
       List<String> diffs = new ArrayList<>();
@@ -223,15 +237,27 @@ public final class Preprocessor {
         }
       });
       if (!diffs.isEmpty()) {
-        throw new IOException("cannot resume " + out + " with different settings (" + String.join("; ", diffs)
-            + "); use the same options, or --overwrite to start again");
+        throw new IOException("cannot " + (cfg.resume() ? "resume " : "join the run in ") + out + " with different settings ("
+            + String.join("; ", diffs) + "); use the same options, or delete it / --overwrite to start again");
       }
-    } else if (exists && !cfg.resume()) {
+    } else if (exists) {
       throw new IOException(out + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
     Files.createDirectories(progressDir);
     if (!Files.isRegularFile(runFile)) {
       AtomicFiles.writeString(runFile, PyJson.dumps(settings, 2) + "\n");
+    }
+  }
+
+  private static void waitFor(Path file, int seconds) throws IOException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!Files.isRegularFile(file) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for " + file, e);
+      }
     }
   }
 
@@ -382,6 +408,7 @@ public final class Preprocessor {
       return t;
     });
     ArrayDeque<Future<Decoded>> window = new ArrayDeque<>();
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     try (ArrowShardWriter writer = new ArrowShardWriter(partial, columns, continuing ? c.bytes() : -1)) {
       int next = from + doneVideos;
       int at = from + doneVideos;
@@ -391,7 +418,7 @@ public final class Preprocessor {
           while (chunk.size() < cfg.chunkVideos() && at < to) {
             while (next < to && window.size() < cfg.decodeWorkers() * 2) {
               CaptionsFile.Entry e = videos.get(next++);
-              window.add(pool.submit(() -> decode(e, opts)));
+              window.add(pool.submit(() -> stopping.get() ? null : decode(e, opts)));
             }
             chunk.add(join(window.poll()));
             at++;
@@ -416,7 +443,7 @@ public final class Preprocessor {
       }
       writer.finish();
     } finally {
-      stop(pool, window);
+      stop(pool, window, stopping);
     }
     AtomicFiles.moveAtomically(partial, finalFile);
     appendJournal(progressDir, s, doneVideos, rows, Files.size(finalFile), List.of(), true);
@@ -440,40 +467,41 @@ public final class Preprocessor {
     }
   }
 
-  /** Cancels queued decodes, waits for running ones and frees what they made. */
-  private static void stop(ExecutorService pool, ArrayDeque<Future<Decoded>> window) {
+  /** Waits for every decode still in the window (queued ones return at once) and frees what they made. */
+  private static void stop(ExecutorService pool, ArrayDeque<Future<Decoded>> window, java.util.concurrent.atomic.AtomicBoolean stopping) {
+    stopping.set(true);
     for (Future<Decoded> f : window) {
-      f.cancel(false);
+      try {
+        Decoded d = f.get();
+        if (d != null && d.frames() != null) {
+          d.frames().close();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException ignored) {
+        // never consumed; the run is already failing or finished
+      }
     }
+    window.clear();
     pool.shutdown();
     try {
-      if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
-        pool.shutdownNow();
-      }
+      pool.awaitTermination(60, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
-      pool.shutdownNow();
       Thread.currentThread().interrupt();
-    }
-    for (Future<Decoded> f : window) {
-      if (f.isDone() && !f.isCancelled()) {
-        try {
-          Decoded d = f.get();
-          if (d.frames() != null) {
-            d.frames().close();
-          }
-        } catch (InterruptedException | ExecutionException ignored) {
-          // already reported by the consumer, or never consumed
-        }
-      }
     }
   }
 
   private Decoded decode(CaptionsFile.Entry e, DecodeOptions opts) {
     Path file = cfg.videoDir().resolve(e.file());
-    try (DecodedVideo v = VideoReader.decode(file, opts)) {
-      long[] s = {v.frames().size(0), v.frames().size(1), v.frames().size(2)};
-      int[] size = {(int) s[0], (int) s[1], (int) s[2]};
-      if (latent != null) {
+    try {
+      if (latent == null) {
+        // only checked and measured: no frame is kept, so memory does not grow with the video
+        long[] s = VideoReader.scan(file, opts);
+        return new Decoded(e, null, new int[] {(int) s[0], (int) s[1], (int) s[2]}, null);
+      }
+      try (DecodedVideo v = VideoReader.decode(file, opts)) {
+        long[] s = {v.frames().size(0), v.frames().size(1), v.frames().size(2)};
+        int[] size = {(int) s[0], (int) s[1], (int) s[2]};
         long[] f = latent.fit(s[0], s[1], s[2]);
         if (f[0] == 0 || f[1] == 0 || f[2] == 0) {
           return new Decoded(e, null, size, new Skip(e.file(), e.line(), "too-small",
@@ -482,7 +510,6 @@ public final class Preprocessor {
         }
         return new Decoded(e, v.frames().retainReference(), size, null);
       }
-      return new Decoded(e, null, size, null);
     } catch (BadVideoException b) {
       return new Decoded(e, null, null, new Skip(e.file(), e.line(), b.reason().code(), b.getMessage()));
     }

@@ -25,13 +25,13 @@ public interface Progress extends AutoCloseable {
 
   /**
    * A console bar on {@code out} with rate and ETA, starting at {@code done} of {@code total}; when
-   * the process has no terminal, nothing (unless {@code JSORA_PROGRESS} is set).
+   * the process has no terminal (unless {@code JSORA_PROGRESS} is set), {@link #log} lines instead.
    *
    * @param unit the unit name ("videos", "B"); byte counts use KiB/MiB scaling when {@code bytes}
    */
   static Progress console(String task, long total, long done, String unit, boolean bytes, PrintStream out) {
     if (System.console() == null && System.getenv("JSORA_PROGRESS") == null) {
-      return NONE; // not a terminal (CI logs, pipes): the commands print a summary instead; JSORA_PROGRESS=1 forces the bar
+      return log(task, total, done, unit, bytes); // not a terminal (logs, pipes): a line every 30 s; JSORA_PROGRESS=1 forces the bar
     }
     ProgressBarBuilder b = new ProgressBarBuilder()
         .setTaskName(task)
@@ -68,6 +68,49 @@ public interface Progress extends AutoCloseable {
       @Override
       public void close() {
         bar.close();
+      }
+    };
+  }
+
+  /** Logs "task: done/total (p%), rate, ETA" at most every 30 s, and once at the end. */
+  static Progress log(String task, long total, long done, String unit, boolean bytes) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Progress.class);
+    long start = System.nanoTime();
+    return new Progress() {
+      private long max = total;
+      private long count = done;
+      private long last = start;
+
+      @Override
+      public synchronized void step(long n) {
+        count += n;
+        long now = System.nanoTime();
+        if (now - last > 30_000_000_000L) {
+          last = now;
+          report(now);
+        }
+      }
+
+      @Override
+      public synchronized void max(long t) {
+        max = t;
+      }
+
+      @Override
+      public synchronized void close() {
+        if (count > done) {
+          report(System.nanoTime());
+        }
+      }
+
+      private void report(long now) {
+        double s = (now - start) / 1e9;
+        double rate = s > 0 ? (count - done) / s : 0;
+        String eta = max > 0 && rate > 0 ? String.format(", ETA %.0f s", (max - count) / rate) : "";
+        double scale = bytes ? 1 << 20 : 1;
+        String u = bytes ? "MiB" : unit;
+        log.info(String.format("%s: %.1f/%s %s%s, %.1f %s/s%s", task, count / scale, max > 0 ? String.format("%.1f", max / scale) : "?", u,
+            max > 0 ? String.format(" (%.0f%%)", 100.0 * count / max) : "", rate / scale, u, eta));
       }
     };
   }

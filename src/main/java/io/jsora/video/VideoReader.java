@@ -91,6 +91,20 @@ public final class VideoReader {
    * @return the frames (caller owns) with their rate and the header information
    */
   public static DecodedVideo decode(Path file, DecodeOptions options) throws BadVideoException {
+    return (DecodedVideo) run(file, options, true);
+  }
+
+  /**
+   * Decodes every frame to check the file and count what {@link #decode} would return, without
+   * keeping any frame (memory stays flat whatever the video's size).
+   *
+   * @return {@code [T, H, W]} of the frames {@code decode(file, options)} would give
+   */
+  public static long[] scan(Path file, DecodeOptions options) throws BadVideoException {
+    return (long[]) run(file, options, false);
+  }
+
+  private static Object run(Path file, DecodeOptions options, boolean keep) throws BadVideoException {
     init();
     checkFile(file);
     List<Tensor> frames = new ArrayList<>();
@@ -159,8 +173,14 @@ public final class VideoReader {
               readError = error(rr);
               break;
             }
-            if (limit > 0 && frames.size() >= limit) {
+            if (limit > 0 && times.size() >= limit) {
               throw new BadVideoException(file, Reason.TOO_LONG, "more than the limit of " + limit + " frames");
+            }
+            long ts = frame.best_effort_timestamp();
+            times.add(ts == AV_NOPTS_VALUE ? Double.NaN : ts * tb);
+            if (!keep) {
+              av_frame_unref(frame);
+              continue;
             }
             sws = sws_getCachedContext(sws, frame.width(), frame.height(), frame.format(), resized[1], resized[0], AV_PIX_FMT_RGB24,
                 SWS_FLAGS | (resized[1] * resized[0] < frame.width() * frame.height() ? SWS_AREA : SWS_BICUBIC), null, null, (DoublePointer) null);
@@ -178,22 +198,20 @@ public final class VideoReader {
             frames.add(rgb);
             // one native copy per frame, from the padded lines into the tensor's packed rows
             av_image_copy_plane(new BytePointer(rgb.data_ptr()), resized[1] * 3, rgbFrame.data(0), rgbFrame.linesize(0), resized[1] * 3, resized[0]);
-            long ts = frame.best_effort_timestamp();
-            times.add(ts == AV_NOPTS_VALUE ? Double.NaN : ts * tb);
             av_frame_unref(frame);
           }
         }
         long promised = st.nb_frames();
-        if (frames.isEmpty() && promised <= 0) {
+        if (times.isEmpty() && promised <= 0) {
           throw new BadVideoException(file, Reason.CORRUPT, "no frame could be decoded" + (readError != null ? " (" + readError + ")" : ""));
         }
-        if (promised > 0 && frames.size() < promised) {
+        if (promised > 0 && times.size() < promised) {
           throw new BadVideoException(file, Reason.TRUNCATED,
-              "decoded " + frames.size() + " of the " + promised + " frames the container lists" + (readError != null ? " (" + readError + ")" : ""));
+              "decoded " + times.size() + " of the " + promised + " frames the container lists" + (readError != null ? " (" + readError + ")" : ""));
         }
         if (readError != null && promised <= 0) {
           throw new BadVideoException(file, Reason.CORRUPT,
-              "read error after " + frames.size() + " frames, " + badPackets + " damaged packet(s) (" + readError + ")");
+              "read error after " + times.size() + " frames, " + badPackets + " damaged packet(s) (" + readError + ")");
         }
       } catch (BadVideoException e) {
         Scopes.closeAll(frames);
@@ -219,6 +237,10 @@ public final class VideoReader {
         }
         avformat_close_input(fmt);
       }
+    }
+    if (!keep) {
+      long t = options.fps() > 0 ? resampleIndices(times, info.fps(), options.fps()).length : times.size();
+      return new long[] {t, out[0], out[1]};
     }
     return assemble(frames, times, info, options, out);
   }

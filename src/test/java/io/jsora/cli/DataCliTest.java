@@ -65,6 +65,49 @@ class DataCliTest {
   }
 
   @Test
+  void downloadsUnzipsAndCollatesMsrVttFromTheCommandLine() throws Exception {
+    java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
+      z.putNextEntry(new java.util.zip.ZipEntry("MSRVTT/annotation/MSR_VTT.json"));
+      z.write(("{\"annotations\": [{\"image_id\": \"video0\", \"caption\": \"a\"}, {\"image_id\": \"video1\", \"caption\": \"b\"},"
+          + " {\"image_id\": \"video0\", \"caption\": \"c\"}, {\"image_id\": \"video2\", \"caption\": \"d\"}]}").getBytes());
+      for (String split : new String[] {"train", "val", "test"}) {
+        z.putNextEntry(new java.util.zip.ZipEntry("MSRVTT/structured-symlinks/" + split + "_list_full.txt"));
+        z.write((split.equals("train") ? "video0\n" : split.equals("val") ? "video1\n" : "").getBytes());
+      }
+      for (String v : new String[] {"video0", "video1", "video2"}) {
+        z.putNextEntry(new java.util.zip.ZipEntry("MSRVTT/videos/all/" + v + ".mp4"));
+        z.write(("fake " + v).getBytes());
+      }
+    }
+    byte[] body = zip.toByteArray();
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/MSRVTT.zip", ex -> {
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    server.start();
+    try {
+      Path d = dir.resolve("dataset");
+      Cli dl = Cli.run("data", "download-msrvtt", "-d", d.toString(), "--url",
+          "http://127.0.0.1:" + server.getAddress().getPort() + "/MSRVTT.zip");
+      assertEquals(0, dl.code(), dl.err());
+      assertTrue(dl.out().contains(body.length + " bytes, sha256 "), dl.out());
+      assertTrue(dl.out().contains("collate-msrvtt -d " + d.resolve("MSRVTT")), dl.out());
+      Cli col = Cli.run("data", "collate-msrvtt", "-d", d.resolve("MSRVTT").toString(), "-o", dir.resolve("msrvtt").toString());
+      assertEquals(0, col.code(), col.err());
+      assertTrue(col.out().contains("train      1 videos       2 captions"), col.out());
+      assertTrue(col.out().contains("captioned ids in no split: 1 (video2)"), col.out());
+    } finally {
+      server.stop(0);
+    }
+    Cli offline = Cli.run("data", "download-msrvtt", "-d", dir.resolve("x").toString(), "--url", "http://127.0.0.1:1/MSRVTT.zip");
+    assertEquals(1, offline.code());
+    assertTrue(offline.err().contains("cannot connect to 127.0.0.1:1"), offline.err());
+  }
+
+  @Test
   void killedWithSigkillAndResumedGivesEveryPairExactlyOnce() throws Exception {
     Path data = dir.resolve("shapes");
     Synth.generate(SynthConfig.defaults(24).withSeed(5), data, Progress.NONE);

@@ -322,6 +322,40 @@ class PreprocessTest {
   }
 
   @Test
+  void ranksStartedTogetherShareOneDirectory() throws Exception {
+    Path captions = PreprocessFixtures.write(dir);
+    Path out = dir.resolve("ds");
+    PreprocessConfig cfg = PreprocessConfig.of(captions, dir.resolve("videos"), out).withMaxFrames(10).withShards(4).withBatching(1, 1, 1);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<Preprocessor.Summary>> ranks = new ArrayList<>();
+      for (int r = 0; r < 2; r++) {
+        PreprocessConfig mine = cfg.withRank(r, 2);
+        ranks.add(pool.submit(() -> {
+          try (Device cpu = new Device("cpu")) {
+            return new Preprocessor(mine, new FakeTextEncoder(), null, cpu).run(Progress.NONE);
+          }
+        }));
+      }
+      long pairs = 0;
+      boolean complete = false;
+      for (java.util.concurrent.Future<Preprocessor.Summary> f : ranks) {
+        Preprocessor.Summary s = f.get();
+        pairs += s.pairsWritten();
+        complete |= s.complete();
+      }
+      assertEquals(6, pairs, "each rank wrote its own shards");
+      assertTrue(complete, "the last rank wrote the metadata");
+    } finally {
+      pool.shutdown();
+    }
+    assertTrue(Files.exists(out.resolve("state.json")));
+    assertEquals(6, readAll(out, 4).size());
+    assertThrows(IllegalArgumentException.class, () -> new Preprocessor(cfg.withRank(0, 2).withOverwrite(true), new FakeTextEncoder(), null, null)
+        .run(Progress.NONE));
+  }
+
+  @Test
   void captionFilesAsJsonArraysAndTheirErrors() throws Exception {
     Path json = dir.resolve("c.json");
     Files.writeString(json, "[\n {\"file\": \"x.mp4\", \"captions\": [\"one\", \"two\"]},\n {\"file\": \"y.mp4\", \"captions\": \"three\"},\n"

@@ -126,6 +126,48 @@ class ReaderTest {
   }
 
   @Test
+  void readsFixedLengthSequences() throws Exception {
+    // datasets writes Sequence(Value('float32'), length=3) as fixed_size_list<float>[3]
+    Path out = Files.createDirectories(dir.resolve("fixed"));
+    org.apache.arrow.vector.types.pojo.Field item = new org.apache.arrow.vector.types.pojo.Field("item",
+        org.apache.arrow.vector.types.pojo.FieldType.nullable(new org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint(
+            org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)), null);
+    org.apache.arrow.vector.types.pojo.Schema schema = new org.apache.arrow.vector.types.pojo.Schema(List.of(
+        new org.apache.arrow.vector.types.pojo.Field("video_file", org.apache.arrow.vector.types.pojo.FieldType.nullable(
+            org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE), null),
+        new org.apache.arrow.vector.types.pojo.Field("text_latent_states", org.apache.arrow.vector.types.pojo.FieldType.nullable(
+            new org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList(3)), List.of(item))));
+    try (RootAllocator alloc = new RootAllocator();
+        VectorSchemaRoot root = VectorSchemaRoot.create(schema, alloc);
+        FileOutputStream fo = new FileOutputStream(out.resolve("data-00000-of-00001.arrow").toFile());
+        ArrowStreamWriter w = new ArrowStreamWriter(root, null, fo)) {
+      w.start();
+      VarCharVector names = (VarCharVector) root.getVector("video_file");
+      org.apache.arrow.vector.complex.FixedSizeListVector states = (org.apache.arrow.vector.complex.FixedSizeListVector) root.getVector("text_latent_states");
+      names.allocateNew();
+      states.allocateNew();
+      Float4Vector values = (Float4Vector) states.getDataVector();
+      for (int r = 0; r < 2; r++) {
+        names.setSafe(r, ("f" + r + ".mp4").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        states.setNotNull(r);
+        for (int d = 0; d < 3; d++) {
+          values.setSafe(r * 3 + d, r + d / 10f);
+        }
+      }
+      values.setValueCount(6);
+      names.setValueCount(2);
+      states.setValueCount(2);
+      root.setRowCount(2);
+      w.writeBatch();
+      w.end();
+    }
+    try (ArrowVideoDataset ds = ArrowVideoDataset.open(out);
+        Tensor t = ds.textStates(1)) {
+      assertArrayEquals(new float[] {1f, 1.1f, 1.2f}, Tensors.toFloats(t), 0f);
+    }
+  }
+
+  @Test
   void samplerBucketsShardsAndResumesExactly() {
     long[][] keys = new long[23][];
     for (int i = 0; i < keys.length; i++) {

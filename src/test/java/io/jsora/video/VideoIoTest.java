@@ -101,6 +101,13 @@ class VideoIoTest {
       try (DecodedVideo v = VideoReader.decode(f, DecodeOptions.NATIVE.withResize(8, 0).withCrop(6, 4))) {
         assertArrayEquals(new long[] {8, 4, 6, 3}, Shapes.of(v.frames()));
       }
+      for (DecodeOptions o : new DecodeOptions[] {DecodeOptions.NATIVE, DecodeOptions.NATIVE.withFps(3),
+          DecodeOptions.NATIVE.withResize(0, 6).withCrop(4, 5)}) {
+        try (DecodedVideo v = VideoReader.decode(f, o)) {
+          assertArrayEquals(new long[] {v.frames().size(0), v.frames().size(1), v.frames().size(2)}, VideoReader.scan(f, o),
+              "scan measures what decode returns for " + o);
+        }
+      }
       try (DecodedVideo v = VideoReader.decode(f, DecodeOptions.NATIVE.withCrop(10, 6))) {
         assertTrue(TestVideos.equal(src.narrow(1, 5, 6).narrow(2, 3, 10), v.frames()), "centre crop of the native frames");
       }
@@ -126,6 +133,8 @@ class VideoIoTest {
     // cut inside the index
     Path head = Files.write(dir.resolve("head.mp4"), java.util.Arrays.copyOf(all, 200));
     assertReason(Reason.TRUNCATED, head);
+    assertEquals(Reason.TRUNCATED, assertThrows(BadVideoException.class, () -> VideoReader.scan(cut, DecodeOptions.NATIVE)).reason());
+    assertArrayEquals(new long[] {8, 16, 16}, VideoReader.scan(good, DecodeOptions.NATIVE));
     try (PointerScope s = new PointerScope()) {
       BadVideoException e = assertThrows(BadVideoException.class, () -> VideoReader.decode(good, DecodeOptions.NATIVE.withMaxFrames(5)));
       assertEquals(Reason.TOO_LONG, e.reason());
