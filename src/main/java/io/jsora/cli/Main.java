@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
       EvalSynthCommand.class,
       TrainCommand.class,
       SampleCommand.class,
+      DemoCommand.class,
       DataCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,

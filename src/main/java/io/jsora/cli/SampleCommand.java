@@ -193,7 +193,8 @@ public final class SampleCommand implements Callable<Integer> {
     return files;
   }
 
-  private void writeManifest(List<Path> files, List<String> prompts) throws IOException {
+  /** {@code samples.json} beside the videos: which file shows which prompt (read by eval-synth). */
+  static void writeManifest(List<Path> files, List<String> prompts) throws IOException {
     Path dir = files.get(0).toAbsolutePath().getParent();
     List<Map<String, Object>> entries = new ArrayList<>();
     for (int i = 0; i < files.size(); i++) {

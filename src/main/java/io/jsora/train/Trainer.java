@@ -302,7 +302,7 @@ public final class Trainer implements AutoCloseable {
             loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
             lossSum += loss.item_double();
             mseSum += losses.mse().mean().item_double();
-            vbSum += losses.vb().mean().item_double();
+            vbSum += losses.vb() == null ? 0 : losses.vb().mean().item_double();
             samples += n;
             tokens += n * xs[2] * (xs[3] / patch) * (xs[4] / patch);
           }
