@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
       DoctorCommand.class,
       WeightsCommand.class,
       ModelCommand.class,
+      LaunchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
