@@ -86,7 +86,7 @@ public final class Launcher {
   public int run() throws IOException, InterruptedException {
     int port = spec.masterPort() > 0 ? spec.masterPort() : freePort();
     int world = spec.nprocPerNode() * spec.nnodes();
-    List<String> command = javaCommand(spec.mainClass(), spec.args());
+    List<String> command = shareNativeLimit(javaCommand(spec.mainClass(), spec.args()), spec.nprocPerNode());
     List<Thread> pumps = new ArrayList<>();
     Signals.Handle handle = Signals.install(this::onSignal);
     try {
@@ -137,6 +137,35 @@ public final class Launcher {
     cmd.add(mainClass);
     cmd.addAll(args);
     return cmd;
+  }
+
+  /**
+   * Divides JavaCPP's native-memory limit ({@code -Dorg.bytedeco.javacpp.maxPhysicalBytes}, set by
+   * {@code ./jsora} to 85% of RAM) among the workers of a node, so together they stay under it.
+   */
+  static List<String> shareNativeLimit(List<String> cmd, int workers) {
+    String key = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=";
+    List<String> out = new ArrayList<>(cmd);
+    for (int i = 0; i < out.size(); i++) {
+      String a = out.get(i);
+      if (a.startsWith(key) && workers > 1) {
+        String v = a.substring(key.length()).trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+          case 'k' -> 1L << 10;
+          case 'm' -> 1L << 20;
+          case 'g' -> 1L << 30;
+          case 't' -> 1L << 40;
+          default -> 1;
+        };
+        try {
+          long bytes = Long.parseLong(unit == 1 ? v : v.substring(0, v.length() - 1)) * unit;
+          out.set(i, key + bytes / workers);
+        } catch (NumberFormatException e) {
+          // leave a value we do not understand as it is
+        }
+      }
+    }
+    return out;
   }
 
   /** A port nothing listens on now (the store binds it moments later). */

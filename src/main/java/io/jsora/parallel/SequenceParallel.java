@@ -1,6 +1,8 @@
 package io.jsora.parallel;
 
 import io.jsora.tensor.Shapes;
+import io.jsora.tensor.Scopes;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
@@ -52,6 +54,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class SequenceParallel {
   private final Group group;
   private final SpMode mode;
+  private final ConcurrentLinkedQueue<Tensor> deferred = new ConcurrentLinkedQueue<>();
 
   /**
    * @param group the SP group ({@link ParallelContext#sp()})
@@ -273,21 +276,44 @@ public final class SequenceParallel {
     }
   }
 
-  private static void hook(Tensor t, UnaryOperator<Tensor> backward) {
+  /**
+   * Registers {@code backward} as {@code t}'s gradient hook. On CPU autograd calls it on the thread
+   * that called {@code backward()}, inside the caller's scope, which frees what it makes. On CUDA
+   * it runs on autograd's device threads, which have no scope: there the hook makes its own scope
+   * and keeps only its result, which libtorch copies after the hook returns; that handle is
+   * released at the next hook or operation of this object.
+   */
+  private void hook(Tensor t, UnaryOperator<Tensor> backward) {
     TensorTensorHook h = new TensorTensorHook() {
       @Override
       public TensorBase call(TensorBase grad) {
-        return backward.apply(new Tensor(grad));
+        releaseDeferred();
+        if (PointerScope.getInnerScope() != null) {
+          return backward.apply(new Tensor(grad));
+        }
+        try (PointerScope s = new PointerScope()) {
+          Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
+          deferred.add(result);
+          return result;
+        }
       }
     };
     t.register_hook(h); // h is owned by the enclosing PointerScope, which outlives backward()
+  }
+
+  private void releaseDeferred() {
+    Tensor r;
+    while ((r = deferred.poll()) != null) {
+      r.close();
+    }
   }
 
   private static boolean tracksGrad(Tensor x) {
     return x.requires_grad() && GradMode.is_enabled();
   }
 
-  private static void requireScope(String op) {
+  private void requireScope(String op) {
+    releaseDeferred();
     if (PointerScope.getInnerScope() == null) {
       throw new IllegalStateException(
           op + ": sequence-parallel ops with autograd must run inside a PointerScope that also encloses backward()"

@@ -30,7 +30,7 @@ import org.bytedeco.pytorch.global.torch;
  *   opt.setLr(schedule.at(step));
  *   double norm = opt.step(1.0);        // reduce-scatter, clip to 1.0, update, all-gather
  * } }
- * Map<String, Tensor> state = opt.fullState();   // collective; every rank gets it, rank 0 saves it
+ * Map<String, Tensor> state = opt.fullOptimizerState();   // collective; every rank gets it, rank 0 saves it
  * }</pre>
  *
  * <h2>Arithmetic</h2>
@@ -242,7 +242,7 @@ public final class ZeroAdamW implements AutoCloseable {
    * name.step} (int64, one element), in parameter order. A collective: every rank must call it;
    * every rank receives the same map and owns its tensors (the enclosing scope, or close them).
    */
-  public Map<String, Tensor> fullState() {
+  public Map<String, Tensor> fullOptimizerState() {
     Map<String, Tensor> out = new LinkedHashMap<>();
     try (NoGradGuard ng = new NoGradGuard()) {
       Tensor[] avg = gatherPerParam(expAvg);
@@ -258,13 +258,13 @@ public final class ZeroAdamW implements AutoCloseable {
   }
 
   /**
-   * Restores the state {@link #fullState} produced (possibly with another world size or stage):
+   * Restores the state {@link #fullOptimizerState} produced (possibly with another world size or stage):
    * each rank keeps its shard. The parameters themselves must already hold the checkpoint's
    * weights; their values become the new master weights.
    *
    * @throws IllegalArgumentException naming a missing entry or a shape mismatch
    */
-  public void loadFullState(Map<String, Tensor> state) {
+  public void loadFullOptimizerState(Map<String, Tensor> state) {
     for (int i = 0; i < buckets.size(); i++) {
       String name = buckets.names.get(i);
       long[] shape = Shapes.of(buckets.params.get(i));

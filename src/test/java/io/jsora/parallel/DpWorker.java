@@ -85,10 +85,10 @@ public final class DpWorker {
         try (ZeroAdamW first = new ZeroAdamW(ctx, c, new AdamWConfig(LR, 0.9, 0.999, 1e-8, WD), 2, n -> true)) {
           train(first, c, 0, rank);
           train(first, c, 1, rank);
-          saved = first.fullState();
+          saved = first.fullOptimizerState();
         }
         try (ZeroAdamW resumed = new ZeroAdamW(ctx, c, new AdamWConfig(LR, 0.9, 0.999, 1e-8, WD), 2, n -> true, TINY_BUCKETS)) {
-          resumed.loadFullState(saved);
+          resumed.loadFullOptimizerState(saved);
           for (int step = 2; step < STEPS; step++) {
             train(resumed, c, step, rank);
           }

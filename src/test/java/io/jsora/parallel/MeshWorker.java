@@ -47,10 +47,10 @@ public final class MeshWorker {
         try (ZeroAdamW opt = new ZeroAdamW(ctx, p, cfg, 2, MeshModel::complete, 256)) {
           step(ctx, opt, p, 0, SpMode.ULYSSES);
           step(ctx, opt, p, 1, SpMode.FASTSEQ);
-          saved = opt.fullState();
+          saved = opt.fullOptimizerState();
         }
         try (ZeroAdamW opt = new ZeroAdamW(ctx, p, cfg, 2, MeshModel::complete)) {
-          opt.loadFullState(saved);
+          opt.loadFullOptimizerState(saved);
           step(ctx, opt, p, 2, SpMode.ULYSSES);
         }
         p.forEach((k, v) -> r.put("w." + k, v.detach().clone()));

@@ -69,13 +69,13 @@ class ZeroAdamWTest {
             train(straight, a, step);
             train(first, b, step);
           }
-          saved = first.fullState();
+          saved = first.fullOptimizerState();
         }
         assertEquals(3 * 5, saved.size());
         assertEquals(3, saved.get("fc1.weight.step").item_long());
         // a fresh optimizer (stage 0 now) resumes from the saved state
         try (ZeroAdamW resumed = new ZeroAdamW(ParallelContext.single(), b, cfg, 0, n -> false)) {
-          resumed.loadFullState(saved);
+          resumed.loadFullOptimizerState(saved);
           for (int step = 3; step < 5; step++) {
             train(straight, a, step);
             train(resumed, b, step);
@@ -89,7 +89,7 @@ class ZeroAdamWTest {
           }
         }
         saved.remove("fc1.bias.exp_avg");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> straight.loadFullState(saved));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> straight.loadFullOptimizerState(saved));
         assertTrue(e.getMessage().contains("missing fc1.bias.exp_avg"), e.getMessage());
       }
       TinyMlp.close(a);
