@@ -126,7 +126,7 @@ public final class ParallelContext implements AutoCloseable {
       int dpSize = w / p;
       GlooDeviceVector devices = nccl ? null : glooDevices(env);
       int[] all = range(0, w, 1);
-      Backend worldBackend = backend(store, "world", rank, w, timeoutMs, nccl, devices, backends, prefixStores);
+      Backend worldBackend = backend(store, "world", rank, w, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores);
       Group world = new Group("world", all, rank, worldBackend, monitor, cuda);
       Group dp;
       Group sp;
@@ -140,9 +140,9 @@ public final class ParallelContext implements AutoCloseable {
         int[] dpRanks = range(spRank, w, p);
         int[] spRanks = range(dpRank * p, dpRank * p + p, 1);
         dp = new Group("dp", dpRanks, dpRank,
-            backend(store, "dp/" + spRank, dpRank, dpSize, timeoutMs, nccl, devices, backends, prefixStores), monitor, cuda);
+            backend(store, "dp/" + spRank, dpRank, dpSize, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores), monitor, cuda);
         sp = new Group("sp", spRanks, spRank,
-            backend(store, "sp/" + dpRank, spRank, p, timeoutMs, nccl, devices, backends, prefixStores), monitor, cuda);
+            backend(store, "sp/" + dpRank, spRank, p, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores), monitor, cuda);
       }
       if (devices != null) {
         devices.close();
@@ -319,7 +319,7 @@ public final class ParallelContext implements AutoCloseable {
     }
   }
 
-  private static Backend backend(Store store, String prefix, int rank, int size, long timeoutMs, boolean nccl,
+  private static Backend backend(Store store, String prefix, int rank, int size, long timeoutMs, long rendezvousMs, boolean nccl,
       GlooDeviceVector devices, List<Backend> backends, List<Store> prefixStores) {
     // each group gets its own store connection: a Store made from Java passed to C++ becomes owned
     // by the first intrusive pointer made from it (a second one aborts the process, and the store
@@ -330,12 +330,21 @@ public final class ParallelContext implements AutoCloseable {
     prefixStores.add(ps);
     Backend b;
     if (nccl) {
-      b = NcclBackends.create(ps, rank, size, timeoutMs);
+      try {
+        b = NcclBackends.create(ps, rank, size, timeoutMs);
+      } catch (LinkageError e) {
+        throw new IllegalStateException("NCCL is not available: this is the CPU build of libtorch (build with ./mvnw -Pcuda package)", e);
+      }
     } else {
-      try (Milliseconds t = new Milliseconds(timeoutMs)) {
-        ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(t);
+      // connecting the group's full mesh may wait for slow starters: the rendezvous timeout
+      // applies to that, the collective timeout to everything after
+      try (Milliseconds connect = new Milliseconds(Math.max(rendezvousMs, timeoutMs));
+          Milliseconds t = new Milliseconds(timeoutMs)) {
+        ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(connect);
         o.devices(devices);
-        b = new ProcessGroupGloo(ps, rank, size, o);
+        ProcessGroupGloo g = new ProcessGroupGloo(ps, rank, size, o);
+        g.setTimeout(t);
+        b = g;
       }
     }
     backends.add(b);

@@ -173,12 +173,12 @@ final class PeerMonitor implements AutoCloseable {
 
   /**
    * Rank 0 serves the store: if it exited right after publishing its failure, the peers would
-   * only see the store vanish. It waits two heartbeat intervals so they can read why.
+   * only see the store vanish. It waits three heartbeat intervals so they can read why.
    */
   private void lingerIfStoreHost() {
     if (rank == 0) {
       try {
-        Thread.sleep(2 * intervalMs + 100);
+        Thread.sleep(3 * intervalMs + 200);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
