@@ -12,18 +12,19 @@ import picocli.CommandLine.Option;
     versionProvider = Versions.Provider.class,
     description = "Text-to-video diffusion on the JVM: prepare video-caption data, train a diffusion transformer, generate MP4s.",
     subcommands = {
-      DoctorCommand.class,
-      WeightsCommand.class,
-      ModelCommand.class,
-      BenchCommand.class,
-      EvalSynthCommand.class,
-      TrainCommand.class,
-      SampleCommand.class,
       DemoCommand.class,
       DataCommand.class,
+      PreprocessCommand.class,
+      TrainCommand.class,
+      SampleCommand.class,
+      EvalSynthCommand.class,
+      LaunchCommand.class,
+      ModelCommand.class,
+      WeightsCommand.class,
       TrainVaeCommand.class,
       EvalReconCommand.class,
-      PreprocessCommand.class,
+      BenchCommand.class,
+      DoctorCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
