@@ -18,7 +18,7 @@ class DiTConfigTest {
     List<String> keys = new java.util.ArrayList<>();
     n.fieldNames().forEachRemaining(keys::add);
     assertEquals(List.of("patch_size", "in_channels", "text_embed_dim", "hidden_size", "depth", "num_heads", "mlp_ratio",
-        "max_num_embeddings", "text_dropout_prob", "learn_sigma", "model_arch", "pos_embed", "grad_checkpoint"), keys);
+        "max_num_embeddings", "text_dropout_prob", "learn_sigma", "model_arch", "pos_embed", "grad_checkpoint", "text_to_c"), keys);
     assertEquals("token-concat", n.get("model_arch").asText());
     assertEquals("index", n.get("pos_embed").asText());
     assertEquals(384, n.get("hidden_size").asInt());
