@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
     description = {
       "Run the whole pipeline on this machine: synthesise moving shapes -> preprocess (built-in text encoder) -> train a small DiT",
       "-> sample prompts, including colour/shape/direction combinations held out of training -> MP4s, contact sheet, loss curve",
-      "-> adherence report. About 10 minutes on 2 CPU cores; --quick is a 1-minute smoke run."
+      "-> adherence report. A few minutes on 2 CPU cores; --quick is a 1-minute smoke run."
     })
 public final class DemoCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -64,7 +64,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "A 1-minute smoke run (few steps; the videos will not follow their prompts yet).")
   boolean quick;
 
-  @Option(names = "--steps", description = "Training steps (default 1200, or 60 with --quick).")
+  @Option(names = "--steps", description = "Training steps (default 800, or 60 with --quick).")
   Integer steps;
 
   @Option(names = "--start", defaultValue = "fixed", description = "Where motions start: fixed, jitter or random (harder) (default: ${DEFAULT-VALUE}).")
@@ -86,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     long total0 = System.nanoTime();
     Map<String, Double> stageSeconds = new LinkedHashMap<>();
-    int trainSteps = steps != null ? steps : quick ? 60 : 1200;
+    int trainSteps = steps != null ? steps : quick ? 60 : 800;
     Files.createDirectories(out);
     Path data = out.resolve("data");
     Path dataset = out.resolve("dataset");
@@ -134,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
     Trainer.Result result;
     try (Trainer trainer = new Trainer(tc)) {
       trainer.listen(new ProgressListener("train", o, Math.max(1, trainSteps / 10)));
-      o.printf(Locale.ROOT, "3/5 training %s (%,d parameters) for %d steps of %d clips%n", "DiT-T/4 self-cross", trainer.model().parameterCount(),
+      o.printf(Locale.ROOT, "3/5 training %s (%,d parameters) for %d steps of %d clips%n", "DiT-T/4 adaln", trainer.model().parameterCount(),
           trainSteps, tc.batchSize());
       o.flush();
       result = trainer.run();
@@ -225,9 +225,9 @@ public final class DemoCommand implements Callable<Integer> {
   /** The training settings the demo uses (measured on a 2-core CPU; see the README). */
   TrainConfig trainConfig(Path dataset, Path run, int trainSteps) {
     TrainConfig d = TrainConfig.defaults();
-    return new TrainConfig("DiT-T/4", "self-cross", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), trainSteps,
-        quick ? 16 : 32, 1, 3e-3, 0, Math.min(100, trainSteps / 4), "cosine", 0, 0.995, 1.0, "cosine", "v", false, 0.1, false, 0, 1,
-        run.toString(), "none", seed, device, Math.max(1, trainSteps / 10), 2, 20, true);
+    return new TrainConfig("DiT-T/4", "adaln", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), trainSteps,
+        quick ? 16 : 32, 1, 3e-3, 0, Math.min(50, trainSteps / 4), "cosine", 0, 0.995, 1.0, "cosine", "x0", false, 0.1, false, 0, 1,
+        run.toString(), "none", seed, device, Math.max(1, trainSteps / 10), 2, 20, false);
   }
 
   private static void row(PrintWriter o, String name, SynthScore s) {

@@ -29,6 +29,8 @@ public final class BucketSampler {
   private final long seed;
   private final int rank;
   private final int world;
+  /** Micro-batches per optimizer step, when batches are cut from global batches (see {@link #forSteps}); 0 otherwise. */
+  private final int micro;
   private int epoch;
   private int position;
   private List<long[]> plan;
@@ -37,6 +39,25 @@ public final class BucketSampler {
    * @param keys per row its shape key (e.g. latent or video T, H, W); rows with equal keys may share a batch
    */
   public BucketSampler(long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world) {
+    this(keys, batchSize, dropLast, seed, rank, world, 0);
+  }
+
+  /**
+   * Batches for training steps whose makeup does not depend on how a step is split: each epoch the
+   * rows are cut (per shape, full batches only) into global batches of {@code microBatch ×
+   * accumulation × world} rows, the global batches are shuffled, and each is cut into {@code
+   * accumulation × world} slices of {@code microBatch}; rank {@code r} takes, per global batch,
+   * slices {@code m·world + r} for {@code m = 0 .. accumulation−1}, in that order. So one process
+   * with batch 2b, two micro-batches of b, and two ranks of b see the same rows in each step.
+   */
+  public static BucketSampler forSteps(long[][] keys, int microBatch, int accumulation, long seed, int rank, int world) {
+    if (accumulation < 1) {
+      throw new IllegalArgumentException("accumulation must be >= 1, got " + accumulation);
+    }
+    return new BucketSampler(keys, microBatch, true, seed, rank, world, accumulation);
+  }
+
+  private BucketSampler(long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world, int micro) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
     }
@@ -49,6 +70,7 @@ public final class BucketSampler {
     this.seed = seed;
     this.rank = rank;
     this.world = world;
+    this.micro = micro;
   }
 
   /** Starts epoch {@code e} from its first batch. */
@@ -111,10 +133,14 @@ public final class BucketSampler {
     for (long r : order) {
       buckets.computeIfAbsent(Arrays.toString(keys[(int) r]), k -> new ArrayList<>()).add(r);
     }
+    int cut = micro > 0 ? batchSize * micro * world : batchSize;
     List<long[]> all = new ArrayList<>();
     for (List<Long> rows : buckets.values()) {
-      for (int i = 0; i < rows.size(); i += batchSize) {
-        int m = Math.min(batchSize, rows.size() - i);
+      for (int i = 0; i < rows.size(); i += cut) {
+        int m = Math.min(cut, rows.size() - i);
+        if (m < cut && micro > 0) {
+          break;
+        }
         if (m < batchSize && dropLast) {
           break;
         }
@@ -131,6 +157,16 @@ public final class BucketSampler {
       long[] t = arr[i];
       arr[i] = arr[j];
       arr[j] = t;
+    }
+    if (micro > 0) {
+      List<long[]> mine = new ArrayList<>();
+      for (long[] global : arr) {
+        for (int m = 0; m < micro; m++) {
+          int slice = m * world + rank;
+          mine.add(Arrays.copyOfRange(global, slice * batchSize, (slice + 1) * batchSize));
+        }
+      }
+      return mine;
     }
     int usable = arr.length / world * world;
     List<long[]> mine = new ArrayList<>();

@@ -26,13 +26,11 @@ import org.bytedeco.pytorch.global.torch;
  * heads. The core is libtorch's {@code scaled_dot_product_attention} (fused kernels where the
  * device has them), scale {@code 1/sqrt(head_dim)}.
  */
-public class Attention extends Module {
+public class Attention extends Layer {
   private final LinearImpl toQ;
   private final LinearImpl toK;
   private final LinearImpl toV;
   private final LinearImpl toOut;
-  /** Held so the Java peer outlives native calls into it (JavaCPP keeps only a weak reference). */
-  private final Module toOutList;
   private final int heads;
   private final long headDim;
 
@@ -47,11 +45,11 @@ public class Attention extends Module {
     }
     this.heads = heads;
     this.headDim = queryDim / heads;
-    toQ = register_module("to_q", new LinearImpl(queryDim, queryDim));
-    toK = register_module("to_k", new LinearImpl(contextDim, queryDim));
-    toV = register_module("to_v", new LinearImpl(contextDim, queryDim));
-    toOutList = register_module("to_out", new Module());
-    toOut = toOutList.register_module("0", new LinearImpl(queryDim, queryDim));
+    toQ = child("to_q", new LinearImpl(queryDim, queryDim));
+    toK = child("to_k", new LinearImpl(contextDim, queryDim));
+    toV = child("to_v", new LinearImpl(contextDim, queryDim));
+    Module toOutList = child("to_out", new Module());
+    toOut = child(toOutList, "0", new LinearImpl(queryDim, queryDim));
   }
 
   /**

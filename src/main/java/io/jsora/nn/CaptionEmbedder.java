@@ -15,11 +15,11 @@ import org.bytedeco.pytorch.global.torch;
  * reproducible from per-sample seeded streams, and sampling passes zeros for the unconditional
  * half the same way.
  */
-public final class CaptionEmbedder extends Module {
+public final class CaptionEmbedder extends Layer {
   private final LinearImpl proj;
 
   public CaptionEmbedder(long textDim, long dim) {
-    proj = register_module("proj", new LinearImpl(textDim, dim));
+    proj = child("proj", new LinearImpl(textDim, dim));
   }
 
   /**

@@ -25,8 +25,9 @@ public final class Init {
   /** Weight from N(0, std²); the bias is left as it is. */
   public static void normalWeight(LinearImpl linear, double std) {
     try (NoGradGuard g = new NoGradGuard();
-        Tensor w = linear.weight()) {
-      w.normal_(0.0, std, new org.bytedeco.pytorch.GeneratorOptional()).close();
+        Tensor w = linear.weight();
+        org.bytedeco.pytorch.GeneratorOptional global = new org.bytedeco.pytorch.GeneratorOptional()) {
+      w.normal_(0.0, std, global).close();
     }
   }
 

@@ -6,13 +6,13 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** Transformer MLP: {@code fc1} (Linear), tanh-approximated GELU, {@code fc2} (Linear). No dropout. */
-public final class Mlp extends Module {
+public final class Mlp extends Layer {
   private final LinearImpl fc1;
   private final LinearImpl fc2;
 
   public Mlp(long dim, long hidden) {
-    fc1 = register_module("fc1", new LinearImpl(dim, hidden));
-    fc2 = register_module("fc2", new LinearImpl(hidden, dim));
+    fc1 = child("fc1", new LinearImpl(dim, hidden));
+    fc2 = child("fc2", new LinearImpl(hidden, dim));
   }
 
   /**

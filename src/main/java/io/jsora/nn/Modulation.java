@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
  * name is {@code adaLN_modulation.1.*}) gives {@code n} vectors of the model width (shift, scale,
  * gate ...), plus the parameter-free LayerNorm and the modulation they act on.
  */
-public final class Modulation extends Module {
+public final class Modulation extends Layer {
   /** LayerNorm epsilon used everywhere in DiT. */
   public static final double EPS = 1e-6;
 
@@ -25,7 +25,7 @@ public final class Modulation extends Module {
   public Modulation(long dim, int chunks) {
     this.dim = dim;
     this.chunks = chunks;
-    linear = register_module("1", new LinearImpl(dim, chunks * dim));
+    linear = child("1", new LinearImpl(dim, chunks * dim));
   }
 
   /**

@@ -18,7 +18,7 @@ import org.bytedeco.pytorch.global.torch;
  * (as the reference checkpoints do) and initialised as PyTorch initialises a Conv2d, but applied
  * as a matrix product on the flattened patches.
  */
-public final class PatchEmbed extends Module {
+public final class PatchEmbed extends Layer {
   private final Conv2dImpl proj;
   private final int patch;
   private final long channels;
@@ -31,7 +31,7 @@ public final class PatchEmbed extends Module {
     this.dim = dim;
     try (LongPointer k = new LongPointer(new long[] {patch, patch});
         Conv2dOptions o = new Conv2dOptions(channels, dim, k)) {
-      this.proj = register_module("proj", new Conv2dImpl(o));
+      this.proj = child("proj", new Conv2dImpl(o));
     }
   }
 

@@ -14,19 +14,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * 10000, float32 as the reference computes it) through {@code mlp.0} (Linear), SiLU and
  * {@code mlp.2} (Linear).
  */
-public final class TimestepEmbedder extends Module {
+public final class TimestepEmbedder extends Layer {
   /** Width of the sinusoidal code. */
   public static final int FREQUENCY_DIM = 256;
 
   private final LinearImpl fc0;
   private final LinearImpl fc2;
-  /** Held so the Java peer outlives native calls into it (JavaCPP keeps only a weak reference). */
-  private final Module mlp;
 
   public TimestepEmbedder(long dim) {
-    mlp = register_module("mlp", new Module());
-    fc0 = mlp.register_module("0", new LinearImpl(FREQUENCY_DIM, dim));
-    fc2 = mlp.register_module("2", new LinearImpl(dim, dim));
+    Module mlp = child("mlp", new Module());
+    fc0 = child(mlp, "0", new LinearImpl(FREQUENCY_DIM, dim));
+    fc2 = child(mlp, "2", new LinearImpl(dim, dim));
   }
 
   /**

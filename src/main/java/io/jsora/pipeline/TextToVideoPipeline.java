@@ -20,8 +20,6 @@ import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
-import io.jsora.tensor.Scopes;
-import io.jsora.tensor.Shapes;
 import io.jsora.train.Checkpointer;
 import io.jsora.video.Frames;
 import java.io.IOException;
@@ -167,9 +165,9 @@ public final class TextToVideoPipeline implements AutoCloseable {
     int b = req.prompts().size();
     Arch arch = modelConfig.modelArch();
     try (PointerScope scope = new PointerScope();
-        NoGradGuard ng = new NoGradGuard()) {
-      // 2. Encode the prompts, in the form the architecture takes
-      TextEmbeddings emb = textEncoder.encode(req.prompts()); // released with the scope
+        NoGradGuard ng = new NoGradGuard();
+        // 2. Encode the prompts, in the form the architecture takes
+        TextEmbeddings emb = textEncoder.encode(req.prompts())) {
       Tensor[] text = TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
       // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
       Denoiser denoiser;
@@ -195,9 +193,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
           z = compressor.decode(sampled); // (B, 3, T, H, W)
         }
         try (z) {
-          Tensor bytes = Frames.toBytes(z); // (B, T, H, W, 3)
-          Shapes.check(bytes, "video", b, req.frames(), req.height(), req.width(), 3);
-          return Scopes.keep(bytes);
+          return Frames.toBytes(z); // (B, T, H, W, 3), owned by the caller
         }
       }
     }

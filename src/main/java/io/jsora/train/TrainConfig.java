@@ -106,6 +106,36 @@ public record TrainConfig(
     }
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /**
+   * A copy with settings replaced, by their JSON names ({@code batch_size}, {@code max_steps}
+   * ...); values are checked like the constructor's.
+   *
+   * @throws IllegalArgumentException for an unknown name or a bad value
+   */
+  public TrainConfig with(java.util.Map<String, ?> settings) {
+    com.fasterxml.jackson.databind.node.ObjectNode tree = JSON.valueToTree(this);
+    for (java.util.Map.Entry<String, ?> e : settings.entrySet()) {
+      tree.set(e.getKey(), JSON.valueToTree(e.getValue()));
+    }
+    try {
+      return JSON.treeToValue(tree, TrainConfig.class);
+    } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
+      throw new IllegalArgumentException(e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage(), e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("invalid settings: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** A copy with one setting replaced; see {@link #with(java.util.Map)}. */
+  public TrainConfig with(String name, Object value) {
+    java.util.Map<String, Object> m = new java.util.HashMap<>();
+    m.put(name, value);
+    return with(m);
+  }
+
   /** The reference's defaults: DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4. */
   public static TrainConfig defaults() {
     return new TrainConfig("DiT-S/8", "cross-attn", null, "raw", null, List.of(), null, 10, 0, 4, 1, 1e-4, 0, 0, "cosine", 0,

@@ -63,20 +63,21 @@ public final class Trainer implements AutoCloseable {
   public record Result(long steps, double lastLoss, Path lastCheckpoint, long nanSkipped, double seconds) {}
 
   private final TrainConfig cfg;
-  private final Device device;
-  private final ArrowVideoDataset dataset;
-  private final VideoCompressor compressor;
-  private final DiTConfig modelConfig;
-  private final DiT model;
-  private final DiffusionConfig diffusionConfig;
-  private final GaussianDiffusion diffusion;
-  private final AdamWOptimizer optimizer;
-  private final Ema ema;
-  private final Checkpointer checkpointer;
   private final Path runDir;
-  private final Map<String, Object> dataInfo;
   private final Map<String, Path> attachments = new LinkedHashMap<>();
-  private final String textEncoderId;
+  // built in the constructor; close() releases whatever was built, also after a failure midway
+  private Device device;
+  private ArrowVideoDataset dataset;
+  private VideoCompressor compressor;
+  private DiTConfig modelConfig;
+  private DiT model;
+  private DiffusionConfig diffusionConfig;
+  private GaussianDiffusion diffusion;
+  private AdamWOptimizer optimizer;
+  private Ema ema;
+  private Checkpointer checkpointer;
+  private Map<String, Object> dataInfo;
+  private String textEncoderId;
   private final List<TrainListener> listeners = new ArrayList<>();
 
   /**
@@ -87,12 +88,21 @@ public final class Trainer implements AutoCloseable {
    */
   public Trainer(TrainConfig cfg) throws IOException {
     this.cfg = cfg;
+    this.runDir = Path.of(cfg.checkpointDir());
     if (cfg.dataset().size() != 1) {
       throw new IllegalArgumentException("--dataset: give exactly one preprocessed dataset directory, got " + cfg.dataset().size());
     }
+    try {
+      build();
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void build() throws IOException {
     device = Devices.resolve(cfg.device());
     Seeds.manualSeed(cfg.seed());
-    runDir = Path.of(cfg.checkpointDir());
     Path dsDir = Path.of(cfg.dataset().get(0));
     dataset = ArrowVideoDataset.open(dsDir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
     ArrowVideoDataset.Info info = dataset.info();
@@ -207,11 +217,11 @@ public final class Trainer implements AutoCloseable {
     long started = System.nanoTime();
     int[] factors = compressor.factors();
     long[][] keys = Loader.shapeKeys(dataset, io.jsora.video.DecodeOptions.NATIVE, factors);
-    BucketSampler sampler = new BucketSampler(keys, cfg.batchSize(), true, cfg.seed(), 0, 1);
+    BucketSampler sampler = BucketSampler.forSteps(keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), 0, 1);
     int batchesPerEpoch = sampler.batchesPerEpoch();
-    if (batchesPerEpoch < cfg.accumulationSteps()) {
-      throw new IllegalArgumentException("the dataset gives " + batchesPerEpoch + " full batches of " + cfg.batchSize()
-          + " per epoch, fewer than --accumulation-steps " + cfg.accumulationSteps() + "; lower --batch-size");
+    if (batchesPerEpoch == 0) {
+      throw new IllegalArgumentException("the dataset has fewer rows of one shape than one step takes ("
+          + cfg.batchSize() * cfg.accumulationSteps() + " = --batch-size x --accumulation-steps); lower them");
     }
     long stepsPerEpoch = batchesPerEpoch / cfg.accumulationSteps();
     long maxSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : cfg.epochs() * stepsPerEpoch;
@@ -283,9 +293,9 @@ public final class Trainer implements AutoCloseable {
             Tensor x0 = b.latents(); // (B, C, T, H, W)
             long[] xs = Shapes.of(x0);
             int n = b.size();
-            long micro0 = (step * cfg.accumulationSteps() + micro) * (long) cfg.batchSize();
-            long[] idx = PerSampleRandom.range(micro0, n);
-            long randomStep = step * cfg.accumulationSteps() + micro;
+            // sample i of this micro-batch is sample micro·b + i of the step, wherever it runs
+            long[] idx = PerSampleRandom.range((long) micro * cfg.batchSize(), n);
+            long randomStep = step;
             Tensor t = random.timesteps(randomStep, idx, diffusion.numTimesteps(), device); // (B)
             Tensor noise = random.noise(randomStep, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
             boolean[] drop = new boolean[n];
@@ -395,16 +405,15 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
-    ema.close();
-    optimizer.close();
-    diffusion.close();
-    model.close();
-    compressor.close();
-    try {
-      dataset.close();
-    } catch (Exception e) {
-      log.debug("closing the dataset: {}", e.toString());
+    for (AutoCloseable c : new AutoCloseable[] {ema, optimizer, diffusion, model, compressor, dataset, device}) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.debug("closing {}: {}", c.getClass().getSimpleName(), e.toString());
+      }
     }
-    device.close();
   }
 }

@@ -25,9 +25,9 @@ public final class CrossAttentionBlock extends DiTBlock {
 
   CrossAttentionBlock(DiTConfig c) {
     dim = c.hiddenSize();
-    attn = register_module("attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
-    mlp = register_module("mlp", new Mlp(dim, c.mlpHidden()));
-    adaLN = register_module("adaLN_modulation", new Modulation(dim, 6));
+    attn = child("attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
+    mlp = child("mlp", new Mlp(dim, c.mlpHidden()));
+    adaLN = child("adaLN_modulation", new Modulation(dim, 6));
   }
 
   @Override

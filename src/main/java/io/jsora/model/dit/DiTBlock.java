@@ -1,5 +1,6 @@
 package io.jsora.model.dit;
 
+import io.jsora.nn.Layer;
 import io.jsora.nn.Init;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -8,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
  * One transformer block of a {@link DiT}; the subclass depends on the {@link Arch}. Every block
  * takes the same arguments so the model can checkpoint them uniformly.
  */
-public abstract class DiTBlock extends Module {
+public abstract class DiTBlock extends Layer {
   /**
    * @param x tokens {@code [B, S, D]}
    * @param c conditioning vector {@code [B, D]}

@@ -1,5 +1,6 @@
 package io.jsora.model.dit;
 
+import io.jsora.nn.Layer;
 import io.jsora.nn.Init;
 import io.jsora.nn.Modulation;
 import org.bytedeco.pytorch.LinearImpl;
@@ -10,15 +11,15 @@ import org.bytedeco.pytorch.Tensor;
  * LayerNorm, adaLN shift/scale from {@code c}, then {@code linear} to {@code p·p·C_out} values per
  * token (channel-major, then patch row, then column). Both linears start at zero.
  */
-public final class FinalLayer extends Module {
+public final class FinalLayer extends Layer {
   private final LinearImpl linear;
   private final Modulation adaLN;
   private final long dim;
 
   FinalLayer(long dim, int patch, int outChannels) {
     this.dim = dim;
-    linear = register_module("linear", new LinearImpl(dim, (long) patch * patch * outChannels));
-    adaLN = register_module("adaLN_modulation", new Modulation(dim, 2));
+    linear = child("linear", new LinearImpl(dim, (long) patch * patch * outChannels));
+    adaLN = child("adaLN_modulation", new Modulation(dim, 2));
   }
 
   /**

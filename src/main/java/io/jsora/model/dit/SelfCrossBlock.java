@@ -29,10 +29,10 @@ public final class SelfCrossBlock extends DiTBlock {
 
   SelfCrossBlock(DiTConfig c) {
     dim = c.hiddenSize();
-    attn = register_module("attn", new Attention(dim, dim, c.numHeads()));
-    crossAttn = register_module("cross_attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
-    mlp = register_module("mlp", new Mlp(dim, c.mlpHidden()));
-    adaLN = register_module("adaLN_modulation", new Modulation(dim, 6));
+    attn = child("attn", new Attention(dim, dim, c.numHeads()));
+    crossAttn = child("cross_attn", new Attention(dim, c.textEmbedDim(), c.numHeads()));
+    mlp = child("mlp", new Mlp(dim, c.mlpHidden()));
+    adaLN = child("adaLN_modulation", new Modulation(dim, 6));
   }
 
   @Override

@@ -1,12 +1,8 @@
 package io.jsora.model.vae;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.GeneratorOptional;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ModuleListImpl;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -16,16 +12,14 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Base of the compressor modules: registers parameters, buffers and children under their PyTorch
- * state-dict names and owns the Java handles it keeps, so closing the root module releases the
- * whole tree.
+ * Base of the compressor modules: parameters and buffers on a chosen device, registered under
+ * their PyTorch state-dict names and owned like every child (see {@link io.jsora.nn.Layer}).
  *
  * <p>{@code register_parameter} returns a reference into the module's parameter dictionary, which
  * moves when the dictionary grows; every handle kept here is therefore a new reference to the
  * registered tensor, not the returned one.
  */
-abstract class Layer extends Module {
-  private final List<Pointer> owned = new ArrayList<>();
+abstract class Layer extends io.jsora.nn.Layer {
   /** Where parameters are created ({@code meta} builds a model without memory, for shapes). */
   protected final Device device;
 
@@ -64,20 +58,12 @@ abstract class Layer extends Module {
     }
   }
 
-  protected final <M extends Module> M child(String name, M module) {
-    register_module(name, module);
-    return own(module);
-  }
 
   /** A list child whose items get names {@code name.0}, {@code name.1} ... */
   protected final ModuleListImpl list(String name) {
     return child(name, new ModuleListImpl());
   }
 
-  protected final <P extends Pointer> P own(P p) {
-    owned.add(p);
-    return p;
-  }
 
   /** Bounds of PyTorch's default initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
   static void defaultInit(Tensor t, long fanIn) {
@@ -96,15 +82,4 @@ abstract class Layer extends Module {
     }
   }
 
-  @Override
-  public void close() {
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      Pointer p = owned.get(i);
-      if (p != null && !p.isNull()) {
-        p.close();
-      }
-    }
-    owned.clear();
-    super.close();
-  }
 }
