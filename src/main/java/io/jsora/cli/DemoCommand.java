@@ -227,7 +227,7 @@ public final class DemoCommand implements Callable<Integer> {
     TrainConfig d = TrainConfig.defaults();
     return new TrainConfig("DiT-T/4", "adaln", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), trainSteps,
         quick ? 16 : 32, 1, 3e-3, 0, Math.min(50, trainSteps / 4), "cosine", 0, 0.995, 1.0, "cosine", "x0", false, 0.1, false, 0, 1,
-        run.toString(), "none", seed, device, Math.max(1, trainSteps / 10), 2, 20, false);
+        run.toString(), "none", seed, device, Math.max(1, trainSteps / 10), 2, 20, false, "auto");
   }
 
   private static void row(PrintWriter o, String name, SynthScore s) {

@@ -1,9 +1,7 @@
 package io.jsora.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.jsora.train.TrainConfig;
 import io.jsora.train.Trainer;
@@ -11,7 +9,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -133,6 +133,9 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--workers", description = "Background threads building batches (default 2).")
   Integer workers;
 
+  @Option(names = "--precision", description = "auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16 (default auto).")
+  String precision;
+
   @Option(names = "--nan-tolerance", description = "NaN/inf steps in a row before stopping (default 20).")
   Integer nanTolerance;
 
@@ -154,49 +157,33 @@ public final class TrainCommand implements Callable<Integer> {
 
   /** Defaults, then the config file, then the flags given. */
   TrainConfig effectiveConfig() throws IOException {
-    ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    ObjectNode merged = json.valueToTree(TrainConfig.defaults());
+    TrainConfig cfg = TrainConfig.defaults();
     if (config != null) {
       if (!Files.isRegularFile(config)) {
         throw new IllegalArgumentException("--config " + config + ": no such file");
       }
-      ObjectMapper reader = config.toString().endsWith(".json") ? json : new ObjectMapper(new YAMLFactory());
-      JsonNode file;
+      ObjectMapper reader = config.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+      Map<String, Object> file;
       try {
-        file = reader.readTree(config.toFile());
+        file = reader.readValue(config.toFile(), new TypeReference<LinkedHashMap<String, Object>>() {});
       } catch (IOException e) {
-        throw new IllegalArgumentException("--config " + config + ": " + e.getMessage().lines().findFirst().orElse("unreadable"));
+        throw new IllegalArgumentException("--config " + config + ": not a mapping of settings: "
+            + e.getMessage().lines().findFirst().orElse("unreadable"));
       }
-      if (file == null || !file.isObject()) {
-        throw new IllegalArgumentException("--config " + config + ": expected a mapping of settings");
+      try {
+        cfg = cfg.with(file == null ? Map.of() : file);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--config " + config + ": " + e.getMessage(), e);
       }
-      java.util.Set<String> known = new java.util.TreeSet<>();
-      for (var rc : TrainConfig.class.getRecordComponents()) {
-        known.add(rc.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class).value());
-      }
-      file.fields().forEachRemaining(e -> {
-        if (!known.contains(e.getKey())) {
-          throw new IllegalArgumentException("--config " + config + ": unknown setting '" + e.getKey() + "' (known: " + String.join(", ", known) + ")");
-        }
-        merged.set(e.getKey(), e.getValue());
-      });
     }
+    Map<String, Object> flags = new LinkedHashMap<>();
     for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
       String key = o.longestName().replaceFirst("^--", "").replace('-', '_');
       if (key.equals("config") || key.equals("help") || key.equals("version") || key.equals("verbose")) {
         continue;
       }
-      if (key.equals("model_arch")) {
-        key = "arch";
-      }
-      merged.set(key, json.valueToTree(o.getValue()));
+      flags.put(key.equals("model_arch") ? "arch" : key, o.getValue());
     }
-    try {
-      return json.treeToValue(merged, TrainConfig.class);
-    } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
-      throw new IllegalArgumentException(e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("invalid settings: " + e.getMessage().lines().findFirst().orElse(""), e);
-    }
+    return cfg.with(flags);
   }
 }

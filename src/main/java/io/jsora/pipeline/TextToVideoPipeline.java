@@ -65,6 +65,15 @@ public final class TextToVideoPipeline implements AutoCloseable {
    * @param device where to run; the pipeline owns it from now on
    */
   public static TextToVideoPipeline load(Path ckpt, boolean ema, Device device) throws IOException {
+    try {
+      return build(ckpt, ema, device);
+    } catch (IOException | RuntimeException e) {
+      device.close();
+      throw e;
+    }
+  }
+
+  private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device) throws IOException {
     Path dir = Checkpointer.resolve(ckpt);
     JsonNode cfg = Checkpointer.readConfig(dir);
     String source = dir.resolve(Checkpointer.CONFIG).toString();

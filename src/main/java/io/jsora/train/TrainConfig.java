@@ -43,6 +43,7 @@ import java.util.List;
  * @param workers background threads building batches
  * @param nanTolerance bad (NaN/inf) steps in a row before the run stops
  * @param textToC cross-attending archs: also add the (masked-mean) text to the conditioning vector
+ * @param precision auto (bf16 autocast on CUDA, fp32 on the CPU), fp32 or bf16
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = false)
@@ -79,10 +80,13 @@ public record TrainConfig(
     @JsonProperty("log_interval") int logInterval,
     @JsonProperty("workers") int workers,
     @JsonProperty("nan_tolerance") int nanTolerance,
-    @JsonProperty("text_to_c") boolean textToC) {
+    @JsonProperty("text_to_c") boolean textToC,
+    @JsonProperty("precision") String precision) {
 
   public TrainConfig {
     dataset = dataset == null ? List.of() : List.copyOf(dataset);
+    precision = precision == null ? "auto" : precision;
+    check(List.of("auto", "fp32", "bf16").contains(precision), "precision", precision, "auto, fp32 or bf16");
     check(epochs >= 1, "epochs", epochs, ">= 1");
     check(maxSteps >= 0, "max_steps", maxSteps, ">= 0");
     check(batchSize >= 1, "batch_size", batchSize, ">= 1");
@@ -122,6 +126,9 @@ public record TrainConfig(
     }
     try {
       return JSON.treeToValue(tree, TrainConfig.class);
+    } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException("unknown setting '" + e.getPropertyName() + "' (known: "
+          + String.join(", ", e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList()) + ")", e);
     } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
       throw new IllegalArgumentException(e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage(), e);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -139,6 +146,6 @@ public record TrainConfig(
   /** The reference's defaults: DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4. */
   public static TrainConfig defaults() {
     return new TrainConfig("DiT-S/8", "cross-attn", null, "raw", null, List.of(), null, 10, 0, 4, 1, 1e-4, 0, 0, "cosine", 0,
-        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", null, 0, "auto", 10, 2, 20, false);
+        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", null, 0, "auto", 10, 2, 20, false, "auto");
   }
 }

@@ -20,6 +20,7 @@ import io.jsora.model.dit.TextConditioning;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.model.vae.VqVaeCompressor;
+import io.jsora.tensor.Autocast;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
@@ -306,8 +307,10 @@ public final class Trainer implements AutoCloseable {
             }
             Tensor dropText = Tensors.ofBytes(dropBytes, n).to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
             Tensor[] text = TextConditioning.forArch(arch, b.text(), b.textMask());
-            GaussianDiffusion.Losses losses = diffusion.trainingLosses(
-                (x, tt) -> model.forward(x, tt, text[0], text[1], dropText), x0, t, noise, null);
+            GaussianDiffusion.Losses losses;
+            try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
+              losses = diffusion.trainingLosses((x, tt) -> model.forward(x, tt, text[0], text[1], dropText), x0, t, noise, null);
+            }
             Tensor loss = losses.loss().mean(); // ()
             loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
             lossSum += loss.item_double();

@@ -48,6 +48,6 @@ public final class TrainFixtures {
   public static TrainConfig config(Path dataset, Path run, long maxSteps, int batch) {
     TrainConfig d = TrainConfig.defaults();
     return new TrainConfig("DiT-T/4", "self-cross", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), maxSteps, batch, 1,
-        2e-3, 0, 2, "cosine", 0, 0.9, 1.0, "cosine", "x0", true, 0.1, false, 0, 2, run.toString(), "auto", 7, "cpu", 10, 1, 20, true);
+        2e-3, 0, 2, "cosine", 0, 0.9, 1.0, "cosine", "x0", true, 0.1, false, 0, 2, run.toString(), "auto", 7, "cpu", 10, 1, 20, true, "auto");
   }
 }

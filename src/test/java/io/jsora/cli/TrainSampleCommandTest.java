@@ -1,0 +1,105 @@
+package io.jsora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsora.train.Checkpointer;
+import io.jsora.train.TrainFixtures;
+import io.jsora.video.DecodedVideo;
+import io.jsora.video.VideoReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** jsora train and jsora sample end to end on a tiny generated dataset. */
+class TrainSampleCommandTest {
+  @TempDir static Path dir;
+  static Path dataset;
+
+  @BeforeAll
+  static void data() throws Exception {
+    dataset = TrainFixtures.dataset(dir, 8, 4, 2);
+  }
+
+  @Test
+  void configFileSetsAndFlagsOverride() throws Exception {
+    Path cfg = dir.resolve("train.yaml");
+    Files.writeString(cfg, "model: DiT-T/4\narch: adaln\nbatch_size: 4\nmax_steps: 3\nlr: 0.002\nprediction: x0\nsave_interval: 2\n");
+    Path run = dir.resolve("run-config");
+    Cli r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", run.toString(), "--max-steps", "4",
+        "--device", "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(r.out().contains("\"batch_size\":4") && r.out().contains("\"max_steps\":4") && r.out().contains("\"arch\":\"adaln\""), r.out());
+    assertTrue(r.out().contains("trained 4 steps"), r.out());
+    assertEquals(4, Checkpointer.stepOf(Checkpointer.latest(run).orElseThrow()));
+    assertEquals(2, Checkpointer.list(run).size(), "steps 2 and 4");
+    JsonNode saved = Checkpointer.readConfig(Checkpointer.latest(run).orElseThrow());
+    assertEquals(0.002, saved.path("train").path("lr").asDouble());
+  }
+
+  @Test
+  void unknownConfigKeyIsNamed() throws Exception {
+    Path cfg = dir.resolve("bad.yaml");
+    Files.writeString(cfg, "batch_sise: 4\n");
+    Cli r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", dir.resolve("x").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("unknown setting 'batch_sise'"), r.err());
+  }
+
+  @Test
+  void sampleWritesVideosManifestAndExtras() throws Exception {
+    Path run = dir.resolve("run-sample");
+    assertEquals(0, Cli.run("train", "-d", dataset.toString(), "-m", "DiT-T/4", "-x", "cross-attn", "-b", "4", "--max-steps", "2",
+        "--checkpoint-dir", run.toString(), "--device", "cpu").code());
+    Path out = dir.resolve("samples");
+    Cli r = Cli.run("sample", "--ckpt", run.toString(), "--ema", "--text", "a red circle moving left", "--text", "a blue square moving up",
+        "--num-sampling-steps", "3", "--sampler", "ddim", "--gif", "--contact-sheet", "-o", out.toString(), "--device", "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    for (String f : new String[] {"sample-00.mp4", "sample-01.mp4", "sample-00.gif", "sample-01.png", "samples.json"}) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    try (DecodedVideo v = VideoReader.decode(out.resolve("sample-00.mp4"))) {
+      assertEquals(4, v.length(), "frames default to the training data's");
+      assertEquals(16, v.info().width());
+      assertEquals(8.0, v.fps(), 1e-9);
+    }
+    JsonNode manifest = new ObjectMapper().readTree(out.resolve("samples.json").toFile());
+    assertEquals("a blue square moving up", manifest.get(1).get("prompt").asText());
+    // frames = fps x sec
+    Cli longer = Cli.run("sample", "--ckpt", run.toString(), "--text", "a red circle moving left", "--fps", "4", "--sec", "2",
+        "--num-sampling-steps", "2", "--disable-cfg", "-o", dir.resolve("one.mp4").toString(), "--device", "cpu");
+    assertEquals(0, longer.code(), longer.err());
+    try (DecodedVideo v = VideoReader.decode(dir.resolve("one.mp4"))) {
+      assertEquals(8, v.length());
+    }
+  }
+
+  @Test
+  void sampleWithoutPromptsOrCheckpointIsAClearError() {
+    Cli r = Cli.run("sample", "--ckpt", dir.resolve("none").toString(), "--text", "x");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("none"), r.err());
+    Cli p = Cli.run("sample", "--ckpt", dir.toString());
+    assertEquals(1, p.code());
+    assertTrue(p.err().contains("no prompt"), p.err());
+  }
+
+  @Test
+  void demoQuickRunsEveryStage() throws Exception {
+    Path out = dir.resolve("demo");
+    Cli r = Cli.run("demo", "--quick", "--steps", "3", "--out", out.toString(), "--device", "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(r.out().contains("5/5 adherence"), r.out());
+    for (String f : new String[] {"report.json", "samples/contact-sheet.png", "samples/samples.json", "samples/heldout-00.mp4",
+        "run/loss.png", "run/metrics.jsonl", "dataset/dataset_info.json", "data/captions.json"}) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+    assertEquals(12, report.path("held_out").path("videos").asInt());
+    assertEquals(3, report.path("train_steps").asInt());
+  }
+}
