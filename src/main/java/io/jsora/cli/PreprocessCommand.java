@@ -43,8 +43,8 @@ public final class PreprocessCommand implements Callable<Integer> {
   /** Where models come from; replaced by tests. */
   static volatile Models models = new Wired();
 
-  /** Installs the model factories (tests, and the launcher of a build that wires them elsewhere). */
-  public static void setModels(Models m) {
+  /** Replaces the model factories; a test seam (the kill-and-resume test uses a fast fake encoder). */
+  static void setModels(Models m) {
     models = m;
   }
 
@@ -190,19 +190,6 @@ public final class PreprocessCommand implements Callable<Integer> {
         }), c);
       }
       return new Latents(LatentSpec.floats(c, floatKind), c);
-    }
-  }
-
-  /** No factories (tests): says what is missing. */
-  static final class Unwired implements Models {
-    @Override
-    public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) {
-      throw new IllegalStateException("--text-model " + spec + ": no text encoder factory is installed");
-    }
-
-    @Override
-    public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) {
-      throw new IllegalStateException("--compressor " + compressor + ": no compressor factory is installed");
     }
   }
 }
