@@ -177,7 +177,10 @@ public final class TextToVideoPipeline implements AutoCloseable {
         NoGradGuard ng = new NoGradGuard();
         // 2. Encode the prompts, in the form the architecture takes
         TextEmbeddings emb = textEncoder.encode(req.prompts())) {
-      Tensor[] text = TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
+      boolean pooledOnly = "pooled".equals(config.path("text_input").asText("states"));
+      Tensor[] text = pooledOnly
+          ? TextConditioning.forArch(arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
+          : TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
       // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
       Denoiser denoiser;
       if (req.guidanceScale() > 0) {

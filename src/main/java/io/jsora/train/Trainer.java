@@ -208,6 +208,8 @@ public final class Trainer implements AutoCloseable {
     comp.put("dir", cfg.compressorDir());
     c.put("compressor", comp);
     c.put("text_encoder", attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId);
+    // what the model saw of each caption: all token states, or only the pooled vector
+    c.put("text_input", dataset.info().pooled() ? "pooled" : "states");
     c.put("data", dataInfo);
     c.put("train", cfg);
     return c;

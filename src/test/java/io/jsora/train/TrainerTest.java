@@ -100,6 +100,7 @@ class TrainerTest {
       assertEquals(16, cfg.path("data").path("height").asInt());
       assertEquals(8.0, cfg.path("data").path("fps").asDouble());
       assertEquals("self-cross", cfg.path("model").path("model_arch").asText());
+      assertEquals("states", cfg.path("text_input").asText());
       assertTrue(Files.isRegularFile(dir.resolve("loss.png")));
     }
   }
