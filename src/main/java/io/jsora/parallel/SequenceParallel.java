@@ -3,6 +3,7 @@ package io.jsora.parallel;
 import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Scopes;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
@@ -48,13 +49,17 @@ import org.bytedeco.pytorch.global.torch;
  * Operations with a custom backward register a tensor hook (libtorch's custom autograd functions
  * cannot be subclassed from Java). The hook is a native callback owned by the enclosing {@link
  * PointerScope}: forward and backward must run inside the same scope, which these methods check.
- * The output of an operation must take part in the loss on every rank of the group: each backward
- * is a collective.
+ * A model that runs parts of its forward pass in shorter-lived local scopes (a DiT runs each block
+ * in its own, so only what autograd saves outlives the block) names the step's scope as the hooks'
+ * owner with {@link #withHookOwner}. The output of an operation must take part in the loss on
+ * every rank of the group: each backward is a collective.
  */
 public final class SequenceParallel {
   private final Group group;
   private final SpMode mode;
   private final ConcurrentLinkedQueue<Tensor> deferred = new ConcurrentLinkedQueue<>();
+  /** Where this thread's hooks go instead of the innermost scope (see {@link #withHookOwner}). */
+  private static final ThreadLocal<PointerScope> HOOK_OWNER = new ThreadLocal<>();
 
   /**
    * @param group the SP group ({@link ParallelContext#sp()})
@@ -263,6 +268,26 @@ public final class SequenceParallel {
     return u;
   }
 
+  /**
+   * Runs {@code body} with the backward hooks it registers owned by {@code owner} (which must be
+   * open, and enclose the backward pass) instead of the innermost scope at each call. For a
+   * forward pass whose pieces run in local scopes that close before backward. Nested calls restore
+   * the previous owner; a null owner means the innermost scope again.
+   */
+  public static <T> T withHookOwner(PointerScope owner, Supplier<T> body) {
+    PointerScope previous = HOOK_OWNER.get();
+    HOOK_OWNER.set(owner);
+    try {
+      return body.get();
+    } finally {
+      if (previous == null) {
+        HOOK_OWNER.remove();
+      } else {
+        HOOK_OWNER.set(previous);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** {@code full} with this rank's slice replaced by {@code x} itself (same values), via cat. */
@@ -299,6 +324,10 @@ public final class SequenceParallel {
       }
     };
     t.register_hook(h); // h is owned by the enclosing PointerScope, which outlives backward()
+    PointerScope owner = HOOK_OWNER.get();
+    if (owner != null && owner != PointerScope.getInnerScope()) {
+      owner.attach(h); // one more reference, released when the owner closes: h outlives the local scope
+    }
   }
 
   private void releaseDeferred() {
