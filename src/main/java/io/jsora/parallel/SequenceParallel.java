@@ -60,6 +60,9 @@ public final class SequenceParallel {
   private final ConcurrentLinkedQueue<Tensor> deferred = new ConcurrentLinkedQueue<>();
   /** Where this thread's hooks go instead of the innermost scope (see {@link #withHookOwner}). */
   private static final ThreadLocal<PointerScope> HOOK_OWNER = new ThreadLocal<>();
+  /** The last peer failure a backward collective raised inside native autograd. */
+  private static final java.util.concurrent.atomic.AtomicReference<DistributedException> HOOK_FAILURE =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   /**
    * @param group the SP group ({@link ParallelContext#sp()})
@@ -288,6 +291,20 @@ public final class SequenceParallel {
     }
   }
 
+  /**
+   * The {@link DistributedException} behind {@code e} when {@code e} is how libtorch handed back
+   * one that a backward collective raised (an exception thrown inside autograd's native code
+   * reaches {@code backward()}'s caller as a plain {@code RuntimeException} carrying only its
+   * text); otherwise {@code e} itself. Lets an error path tell a peer's failure from its own.
+   */
+  public static RuntimeException unwrapFailure(RuntimeException e) {
+    DistributedException d = HOOK_FAILURE.get();
+    if (d != null && e != d && !(e instanceof DistributedException) && String.valueOf(e.getMessage()).contains(d.getMessage())) {
+      return d;
+    }
+    return e;
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** {@code full} with this rank's slice replaced by {@code x} itself (same values), via cat. */
@@ -312,14 +329,19 @@ public final class SequenceParallel {
     TensorTensorHook h = new TensorTensorHook() {
       @Override
       public TensorBase call(TensorBase grad) {
-        releaseDeferred();
-        if (PointerScope.getInnerScope() != null) {
-          return backward.apply(new Tensor(grad));
-        }
-        try (PointerScope s = new PointerScope()) {
-          Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
-          deferred.add(result);
-          return result;
+        try {
+          releaseDeferred();
+          if (PointerScope.getInnerScope() != null) {
+            return backward.apply(new Tensor(grad));
+          }
+          try (PointerScope s = new PointerScope()) {
+            Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
+            deferred.add(result);
+            return result;
+          }
+        } catch (DistributedException e) {
+          HOOK_FAILURE.set(e); // it reaches backward()'s caller as a plain RuntimeException
+          throw e;
         }
       }
     };

@@ -353,7 +353,11 @@ public final class Trainer implements AutoCloseable {
   public Result run() throws IOException {
     try {
       return train();
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (RuntimeException e) {
+      RuntimeException u = SequenceParallel.unwrapFailure(e); // a peer's failure seen inside backward
+      failure = u;
+      throw u;
+    } catch (IOException | Error e) {
       failure = e;
       throw e;
     }

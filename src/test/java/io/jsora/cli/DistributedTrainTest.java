@@ -31,6 +31,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code jsora train} on several processes through {@code jsora launch} (Gloo on 127.0.0.1),
@@ -151,12 +153,14 @@ class DistributedTrainTest {
     report.clear();
   }
 
-  @Test
+  @ParameterizedTest(name = "sp size {0}")
+  @ValueSource(ints = {1, 2})
   @Timeout(150)
-  void aKilledRankMakesTheOtherStopWithAMessageNamingIt(@TempDir Path dir) throws Exception {
+  void aKilledRankMakesTheOtherStopWithAMessageNamingIt(int sp, @TempDir Path dir) throws Exception {
     Path run = dir.resolve("killed");
     List<String> cmd = Launcher.javaCommand(Main.class.getName(), List.of("train", "--config",
-        configFile(dir, config(run, 100_000, 2).with("save_interval", 0)).toString(), "--dist-timeout", "10"));
+        configFile(dir, config(run, 100_000, 2).with("save_interval", 0)).toString(), "--dist-timeout", "10", "--sp-size",
+        Integer.toString(sp)));
     int port = Launcher.freePort();
     List<Process> ps = new ArrayList<>();
     List<Path> logs = new ArrayList<>();
