@@ -390,7 +390,18 @@ public final class Trainer implements AutoCloseable {
       state = Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
       Map<String, Object> d = state.data();
-      if (d.containsKey("epoch")) {
+      long globalBatch = (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize;
+      Number savedBatch = (Number) d.get("global_batch");
+      if (d.containsKey("epoch") && savedBatch != null && savedBatch.longValue() != globalBatch) {
+        // another world size or batch: the saved place in the epoch means other rows now
+        int e = ((Number) d.get("epoch")).intValue();
+        sampler.setEpoch(e);
+        if (main) {
+          log.warn("--resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
+              + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
+              savedBatch, globalBatch, e);
+        }
+      } else if (d.containsKey("epoch")) {
         sampler.restore(new BucketSampler.State(((Number) d.get("seed")).longValue(), ((Number) d.get("epoch")).intValue(),
             ((Number) d.get("position")).intValue()));
       }
@@ -532,7 +543,7 @@ public final class Trainer implements AutoCloseable {
         extra.put("vb", vbSum / cfg.accumulationSteps());
         lastMetrics = new TrainListener.StepMetrics(step, epoch, loss, lr, norm, !admitted, samples, tokens, System.nanoTime() - t0, extra);
         events.onStep(lastMetrics);
-        state = state.withStep(step, epoch, samplesSeen).withData(samplerState(loader.state())).withNan(guard);
+        state = state.withStep(step, epoch, samplesSeen).withData(samplerState(loader.state(), cfg.batchSize() * cfg.accumulationSteps() * dpSize)).withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
           phases.restart();
@@ -666,10 +677,12 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private static Map<String, Object> samplerState(BucketSampler.State s) {
+  /** The data position for a checkpoint, with the rows per step it counts in. */
+  private static Map<String, Object> samplerState(BucketSampler.State s, long globalBatch) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("seed", s.seed());
     m.put("epoch", s.epoch());
+    m.put("global_batch", globalBatch);
     m.put("position", s.position());
     return m;
   }
