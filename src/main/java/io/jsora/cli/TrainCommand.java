@@ -67,7 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-steps", description = "Optimizer steps; 0 = epochs x steps per epoch (default 0).")
   Long maxSteps;
 
-  @Option(names = {"-b", "--batch-size"}, description = "Samples per micro-batch (default 4).")
+  @Option(names = {"-b", "--batch-size"}, description = "Samples per micro-batch per data-parallel replica (default 4).")
   Integer batchSize;
 
   @Option(names = {"-a", "--accumulation-steps"}, description = "Micro-batches per optimizer step (default 1).")

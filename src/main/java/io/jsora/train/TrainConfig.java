@@ -19,7 +19,8 @@ import java.util.List;
  * @param videoDir where the videos are, when the dataset does not cache latents (default: recorded in the dataset)
  * @param epochs passes over the data (used when maxSteps is 0)
  * @param maxSteps optimizer steps to run; 0 = epochs × steps per epoch
- * @param batchSize samples per micro-batch per process
+ * @param batchSize samples per micro-batch per data-parallel replica (a step takes batchSize ×
+ *     accumulationSteps × replicas rows)
  * @param accumulationSteps micro-batches per optimizer step
  * @param lr peak learning rate
  * @param weightDecay AdamW decay, applied to ≥2-D weights only
