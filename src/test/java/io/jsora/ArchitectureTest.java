@@ -29,7 +29,7 @@ class ArchitectureTest {
       Map.entry("nn", Set.of("tensor")),
       Map.entry("diffusion", Set.of("tensor")),
       Map.entry("video", Set.of("tensor", "checkpoint")),
-      Map.entry("model.dit", Set.of("nn", "tensor")),
+      Map.entry("model.dit", Set.of("nn", "tensor", "parallel")),
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
       Map.entry("model.vae", Set.of("nn", "tensor", "checkpoint", "video")),
       Map.entry("parallel", Set.of("tensor", "checkpoint")),

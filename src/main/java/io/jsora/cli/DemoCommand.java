@@ -224,10 +224,27 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** The training settings the demo uses (measured on a 2-core CPU; see the README). */
   TrainConfig trainConfig(Path dataset, Path run, int trainSteps) {
-    TrainConfig d = TrainConfig.defaults();
-    return new TrainConfig("DiT-T/4", "adaln", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), trainSteps,
-        quick ? 16 : 32, 1, 3e-3, 0, Math.min(50, trainSteps / 4), "cosine", 0, 0.995, 1.0, "cosine", "x0", false, 0.1, false, 0, 1,
-        run.toString(), "none", seed, device, Math.max(1, trainSteps / 10), 2, 20, false, "auto");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", "DiT-T/4");
+    m.put("arch", "adaln");
+    m.put("dataset", List.of(dataset.toString()));
+    m.put("max_steps", trainSteps);
+    m.put("batch_size", quick ? 16 : 32);
+    m.put("lr", 3e-3);
+    m.put("warmup_steps", Math.min(50, trainSteps / 4));
+    m.put("ema_decay", 0.995);
+    m.put("grad_clip", 1.0);
+    m.put("noise_schedule", "cosine");
+    m.put("prediction", "x0");
+    m.put("learn_sigma", false);
+    m.put("save_interval", 0);
+    m.put("keep_last", 1);
+    m.put("checkpoint_dir", run.toString());
+    m.put("resume", "none");
+    m.put("seed", seed);
+    m.put("device", device);
+    m.put("log_interval", Math.max(1, trainSteps / 10));
+    return TrainConfig.defaults().with(m);
   }
 
   private static void row(PrintWriter o, String name, SynthScore s) {

@@ -54,7 +54,7 @@ public final class Main implements Runnable {
     System.exit(code);
   }
 
-  /** Prints errors as one clear line (the whole trace with --verbose) and exits 1. */
+  /** Prints errors as one clear line (the whole trace with --verbose) and exits 1 (3 when another rank of a distributed job failed). */
   static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
@@ -64,6 +64,11 @@ public final class Main implements Runnable {
       }
       err.println(cl.getColorScheme().errorText(cl.getCommandSpec().qualifiedName() + ": error: " + Errors.describe(e)));
       err.flush();
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof io.jsora.parallel.DistributedException) {
+          return io.jsora.parallel.DistributedException.EXIT_STATUS; // stopped because another rank failed
+        }
+      }
       return 1;
     }
   }

@@ -3,6 +3,7 @@ package io.jsora.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.jsora.parallel.DistEnv;
 import io.jsora.train.TrainConfig;
 import io.jsora.train.Trainer;
 import java.io.IOException;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Train a DiT on a preprocessed dataset (jsora preprocess). Checkpoints, metrics.jsonl and loss.png go to --checkpoint-dir.",
-      "Settings come from the defaults, then --config FILE (YAML or JSON, keys = long flag names with underscores), then the flags given."
+      "Settings come from the defaults, then --config FILE (YAML or JSON, keys = long flag names with underscores), then the flags given.",
+      "Several processes: jsora launch --nproc-per-node N -- train ... (or torchrun/SLURM variables); --sp-size splits each sample's "
+          + "tokens over that many ranks, --zero 2 shards the optimizer state. Only rank 0 writes checkpoints, metrics and progress."
     })
 public final class TrainCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -64,7 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-steps", description = "Optimizer steps; 0 = epochs x steps per epoch (default 0).")
   Long maxSteps;
 
-  @Option(names = {"-b", "--batch-size"}, description = "Samples per micro-batch (default 4).")
+  @Option(names = {"-b", "--batch-size"}, description = "Samples per micro-batch per data-parallel replica (default 4).")
   Integer batchSize;
 
   @Option(names = {"-a", "--accumulation-steps"}, description = "Micro-batches per optimizer step (default 1).")
@@ -139,18 +142,30 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--nan-tolerance", description = "NaN/inf steps in a row before stopping (default 20).")
   Integer nanTolerance;
 
+  @CommandLine.Mixin DistributedOptions dist;
+
   @Override
   public Integer call() throws Exception {
     TrainConfig cfg = effectiveConfig();
+    boolean main = DistEnv.parse(System.getenv()).rank() == 0;
+    if (!main) {
+      Logging.warningsOnly(); // the other ranks report problems only; rank 0 speaks for the job
+    }
     PrintWriter out = spec.commandLine().getOut();
-    out.println("effective config: " + new ObjectMapper().writeValueAsString(cfg));
-    out.flush();
-    try (Trainer trainer = new Trainer(cfg)) {
-      trainer.listen(new ProgressListener("train", out, cfg.logInterval()));
-      Trainer.Result r = trainer.run();
-      out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %.4f; checkpoint %s%s%n", r.steps(), r.seconds(), r.lastLoss(),
-          r.lastCheckpoint(), r.nanSkipped() > 0 ? "; " + r.nanSkipped() + " step(s) skipped by the NaN guard" : "");
+    if (main) {
+      out.println("effective config: " + new ObjectMapper().writeValueAsString(cfg));
       out.flush();
+    }
+    try (Trainer trainer = new Trainer(cfg)) {
+      if (main) {
+        trainer.listen(new ProgressListener("train", out, cfg.logInterval()));
+      }
+      Trainer.Result r = trainer.run();
+      if (main) {
+        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %.4f; checkpoint %s%s%n", r.steps(), r.seconds(), r.lastLoss(),
+            r.lastCheckpoint(), r.nanSkipped() > 0 ? "; " + r.nanSkipped() + " step(s) skipped by the NaN guard" : "");
+        out.flush();
+      }
     }
     return 0;
   }
@@ -182,7 +197,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (key.equals("config") || key.equals("help") || key.equals("version") || key.equals("verbose")) {
         continue;
       }
-      flags.put(key.equals("model_arch") ? "arch" : key, o.getValue());
+      Object value = o.getValue();
+      flags.put(key.equals("model_arch") ? "arch" : key, value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : value);
     }
     return cfg.with(flags);
   }

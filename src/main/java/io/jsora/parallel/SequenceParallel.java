@@ -3,6 +3,7 @@ package io.jsora.parallel;
 import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Scopes;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
@@ -48,13 +49,20 @@ import org.bytedeco.pytorch.global.torch;
  * Operations with a custom backward register a tensor hook (libtorch's custom autograd functions
  * cannot be subclassed from Java). The hook is a native callback owned by the enclosing {@link
  * PointerScope}: forward and backward must run inside the same scope, which these methods check.
- * The output of an operation must take part in the loss on every rank of the group: each backward
- * is a collective.
+ * A model that runs parts of its forward pass in shorter-lived local scopes (a DiT runs each block
+ * in its own, so only what autograd saves outlives the block) names the step's scope as the hooks'
+ * owner with {@link #withHookOwner}. The output of an operation must take part in the loss on
+ * every rank of the group: each backward is a collective.
  */
 public final class SequenceParallel {
   private final Group group;
   private final SpMode mode;
   private final ConcurrentLinkedQueue<Tensor> deferred = new ConcurrentLinkedQueue<>();
+  /** Where this thread's hooks go instead of the innermost scope (see {@link #withHookOwner}). */
+  private static final ThreadLocal<PointerScope> HOOK_OWNER = new ThreadLocal<>();
+  /** The last peer failure a backward collective raised inside native autograd. */
+  private static final java.util.concurrent.atomic.AtomicReference<DistributedException> HOOK_FAILURE =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   /**
    * @param group the SP group ({@link ParallelContext#sp()})
@@ -263,6 +271,40 @@ public final class SequenceParallel {
     return u;
   }
 
+  /**
+   * Runs {@code body} with the backward hooks it registers owned by {@code owner} (which must be
+   * open, and enclose the backward pass) instead of the innermost scope at each call. For a
+   * forward pass whose pieces run in local scopes that close before backward. Nested calls restore
+   * the previous owner; a null owner means the innermost scope again.
+   */
+  public static <T> T withHookOwner(PointerScope owner, Supplier<T> body) {
+    PointerScope previous = HOOK_OWNER.get();
+    HOOK_OWNER.set(owner);
+    try {
+      return body.get();
+    } finally {
+      if (previous == null) {
+        HOOK_OWNER.remove();
+      } else {
+        HOOK_OWNER.set(previous);
+      }
+    }
+  }
+
+  /**
+   * The {@link DistributedException} behind {@code e} when {@code e} is how libtorch handed back
+   * one that a backward collective raised (an exception thrown inside autograd's native code
+   * reaches {@code backward()}'s caller as a plain {@code RuntimeException} carrying only its
+   * text); otherwise {@code e} itself. Lets an error path tell a peer's failure from its own.
+   */
+  public static RuntimeException unwrapFailure(RuntimeException e) {
+    DistributedException d = HOOK_FAILURE.get();
+    if (d != null && e != d && !(e instanceof DistributedException) && String.valueOf(e.getMessage()).contains(d.getMessage())) {
+      return d;
+    }
+    return e;
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** {@code full} with this rank's slice replaced by {@code x} itself (same values), via cat. */
@@ -287,18 +329,27 @@ public final class SequenceParallel {
     TensorTensorHook h = new TensorTensorHook() {
       @Override
       public TensorBase call(TensorBase grad) {
-        releaseDeferred();
-        if (PointerScope.getInnerScope() != null) {
-          return backward.apply(new Tensor(grad));
-        }
-        try (PointerScope s = new PointerScope()) {
-          Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
-          deferred.add(result);
-          return result;
+        try {
+          releaseDeferred();
+          if (PointerScope.getInnerScope() != null) {
+            return backward.apply(new Tensor(grad));
+          }
+          try (PointerScope s = new PointerScope()) {
+            Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
+            deferred.add(result);
+            return result;
+          }
+        } catch (DistributedException e) {
+          HOOK_FAILURE.set(e); // it reaches backward()'s caller as a plain RuntimeException
+          throw e;
         }
       }
     };
     t.register_hook(h); // h is owned by the enclosing PointerScope, which outlives backward()
+    PointerScope owner = HOOK_OWNER.get();
+    if (owner != null && owner != PointerScope.getInnerScope()) {
+      owner.attach(h); // one more reference, released when the owner closes: h outlives the local scope
+    }
   }
 
   private void releaseDeferred() {

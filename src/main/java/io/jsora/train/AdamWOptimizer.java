@@ -44,7 +44,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * and reads the tensors back by parameter position; {@link #loadStateDict} builds such an archive
  * from named tensors and hands it to {@code load}. Both are exact (raw tensor bytes).
  */
-public final class AdamWOptimizer implements AutoCloseable {
+public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint {
   private final AdamW optimizer;
   private final AdamWConfig config;
   private final List<List<String>> groupNames;
@@ -194,6 +194,7 @@ public final class AdamWOptimizer implements AutoCloseable {
    *
    * @param scratch a directory for the temporary archive (e.g. the checkpoint being written)
    */
+  @Override
   public StateDict stateDict(Path scratch) throws IOException {
     Path file = Files.createTempFile(scratch, ".adamw-", ".pt");
     StateDict out = new StateDict();
@@ -251,6 +252,7 @@ public final class AdamWOptimizer implements AutoCloseable {
    * @throws IllegalArgumentException listing missing, unexpected and mis-shaped entries; the
    *     optimizer is unchanged when thrown
    */
+  @Override
   public void loadStateDict(StateDict state, String source, Path scratch) throws IOException {
     check(state, source);
     Path file = Files.createTempFile(scratch, ".adamw-", ".pt");

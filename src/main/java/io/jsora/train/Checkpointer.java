@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
  *   model.safetensors      the model's parameters and buffers (upstream names)
  *   ema.safetensors        the fp32 EMA parameters plus the model's buffers (loads like the model)
  *   optimizer.safetensors  AdamW state: &lt;param&gt;.exp_avg, &lt;param&gt;.exp_avg_sq, &lt;param&gt;.step
+ *                          (the full state: a ZeRO-2 run gathers it from every rank first)
  *   state.json             {@link TrainState}: step, epoch, scheduler, data position, RNG, NaN counts
  *   config.json            whatever the trainer passes (model, compressor, text encoder, training)
  * </pre>
@@ -104,16 +105,16 @@ public final class Checkpointer {
    * @param config serialisable by Jackson (a record, a map or a {@link JsonNode})
    * @return the checkpoint directory
    */
-  public Path save(Module model, Ema ema, AdamWOptimizer optimizer, TrainState state, Object config) throws IOException {
+  public Path save(Module model, Ema ema, OptimizerCheckpoint optimizer, TrainState state, Object config) throws IOException {
     return save(model, ema, optimizer, state, config, Map.of());
   }
 
   /**
-   * Saves like {@link #save(Module, Ema, AdamWOptimizer, TrainState, Object)}, also copying each
+   * Saves like {@link #save(Module, Ema, OptimizerCheckpoint, TrainState, Object)}, also copying each
    * attachment (a file or a directory tree, e.g. the text encoder the run conditions on) into the
    * checkpoint under its name, so the checkpoint is complete on its own.
    */
-  public Path save(Module model, Ema ema, AdamWOptimizer optimizer, TrainState state, Object config, Map<String, Path> attachments)
+  public Path save(Module model, Ema ema, OptimizerCheckpoint optimizer, TrainState state, Object config, Map<String, Path> attachments)
       throws IOException {
     Files.createDirectories(root);
     removeLeftovers();
@@ -292,7 +293,7 @@ public final class Checkpointer {
    * @param optimizer null to skip the optimizer state (fine-tuning from weights)
    * @return the saved run state (step, schedule, data position, ...)
    */
-  public static TrainState restore(Path dir, Module model, Ema ema, AdamWOptimizer optimizer) throws IOException {
+  public static TrainState restore(Path dir, Module model, Ema ema, OptimizerCheckpoint optimizer) throws IOException {
     try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(MODEL)); StateDict sd = f.readAll()) {
       StrictLoader.load(model, sd, dir.resolve(MODEL).toString());
     }

@@ -19,7 +19,8 @@ import java.util.List;
  * @param videoDir where the videos are, when the dataset does not cache latents (default: recorded in the dataset)
  * @param epochs passes over the data (used when maxSteps is 0)
  * @param maxSteps optimizer steps to run; 0 = epochs × steps per epoch
- * @param batchSize samples per micro-batch per process
+ * @param batchSize samples per micro-batch per data-parallel replica (a step takes batchSize ×
+ *     accumulationSteps × replicas rows)
  * @param accumulationSteps micro-batches per optimizer step
  * @param lr peak learning rate
  * @param weightDecay AdamW decay, applied to ≥2-D weights only
@@ -43,6 +44,13 @@ import java.util.List;
  * @param workers background threads building batches
  * @param nanTolerance bad (NaN/inf) steps in a row before the run stops
  * @param textToC cross-attending archs: also add the (masked-mean) text to the conditioning vector
+ * @param spSize sequence-parallel group size: each sample's tokens are split over this many ranks
+ *     (the world size must be a multiple; the data is sharded over world / spSize replicas)
+ * @param spMode sequence-parallel attention: {@code ulysses} or {@code fastseq}
+ * @param zero ZeRO stage: 0 (optimizer state on every rank) or 2 (optimizer state and reduced
+ *     gradients sharded over the ranks)
+ * @param distTimeout seconds a collective may wait for the other ranks before the run stops with
+ *     an error naming the rank at fault
  * @param precision auto (bf16 autocast on CUDA, fp32 on the CPU), fp32 or bf16
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -81,8 +89,16 @@ public record TrainConfig(
     @JsonProperty("workers") int workers,
     @JsonProperty("nan_tolerance") int nanTolerance,
     @JsonProperty("text_to_c") boolean textToC,
+    @JsonProperty("sp_size") int spSize,
+    @JsonProperty("sp_mode") String spMode,
+    @JsonProperty("zero") int zero,
+    @JsonProperty("dist_timeout") double distTimeout,
     @JsonProperty("precision") String precision) {
 
+  /** Sequence-parallel modes {@code sp_mode} accepts. */
+  public static final List<String> SP_MODES = List.of("ulysses", "fastseq");
+
+  @com.fasterxml.jackson.annotation.JsonCreator
   public TrainConfig {
     dataset = dataset == null ? List.of() : List.copyOf(dataset);
     precision = precision == null ? "auto" : precision;
@@ -102,7 +118,16 @@ public record TrainConfig(
     check(logInterval >= 1, "log_interval", logInterval, ">= 1");
     check(workers >= 1, "workers", workers, ">= 1");
     check(nanTolerance >= 1, "nan_tolerance", nanTolerance, ">= 1");
+    check(spSize >= 1, "sp_size", spSize, ">= 1");
+    spMode = spMode == null ? "ulysses" : spMode.trim().toLowerCase(java.util.Locale.ROOT);
+    check(SP_MODES.contains(spMode), "sp_mode", spMode, "ulysses or fastseq");
+    check(zero == 0 || zero == 2, "zero", zero, "0 or 2");
+    check(distTimeout > 0, "dist_timeout", distTimeout, "> 0 (seconds)");
   }
+
+
+  /** Default collective timeout in seconds. */
+  public static final double DEFAULT_DIST_TIMEOUT = 120;
 
   private static void check(boolean ok, String name, Object value, String expected) {
     if (!ok) {
@@ -143,9 +168,10 @@ public record TrainConfig(
     return with(m);
   }
 
-  /** The reference's defaults: DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4. */
+  /** The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4. */
   public static TrainConfig defaults() {
     return new TrainConfig("DiT-S/8", "cross-attn", null, "raw", null, List.of(), null, 10, 0, 4, 1, 1e-4, 0, 0, "cosine", 0,
-        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", null, 0, "auto", 10, 2, 20, false, "auto");
+        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", null, 0, "auto", 10, 2, 20, false, 1, "ulysses", 0,
+        DEFAULT_DIST_TIMEOUT, "auto");
   }
 }

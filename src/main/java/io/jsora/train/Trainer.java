@@ -1,6 +1,7 @@
 package io.jsora.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;
 import io.jsora.data.Batch;
 import io.jsora.data.BucketSampler;
@@ -21,6 +22,13 @@ import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.model.vae.VqVaeCompressor;
 import io.jsora.tensor.Autocast;
+import io.jsora.parallel.DistEnv;
+import io.jsora.parallel.DistributedException;
+import io.jsora.parallel.GradientSync;
+import io.jsora.parallel.ParallelContext;
+import io.jsora.parallel.ParallelOptions;
+import io.jsora.parallel.SequenceParallel;
+import io.jsora.parallel.SpMode;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
@@ -30,6 +38,7 @@ import io.jsora.video.VideoReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +47,7 @@ import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +65,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Resume restores weights, EMA, optimizer state, step, schedule and the data sampler's position,
  * so N steps + resume + N steps equals 2N steps exactly.
+ *
+ * <h2>Several processes</h2>
+ *
+ * The trainer joins the job its environment describes ({@code jsora launch}, torchrun, SLURM; see
+ * {@link DistEnv}) or the {@link ParallelContext} it is given; one process needs neither and runs
+ * exactly as without them. With world size W and {@code sp_size} P there are W/P data-parallel
+ * replicas: replica r takes slices {@code m·(W/P) + r} of each step's global batch (so sample i of
+ * micro-batch m has index {@code m·b·(W/P) + r·b + i} for its randomness, and a step sees the same
+ * rows and noise however it is split), the P ranks of a replica split each sample's tokens
+ * ({@link DiT#setSequenceParallel}). Parameters are broadcast from rank 0 at the start; gradients
+ * are averaged with a bucketed all-reduce ({@link GradientSync}) before libtorch's AdamW, or, with
+ * {@code zero: 2}, reduce-scattered into {@link ShardedAdamW}'s shards. Loss and metrics are
+ * averaged over the replicas, so the NaN guard decides alike on every rank. Only rank 0 writes
+ * checkpoints (with the full optimizer state, gathered under ZeRO-2), {@code metrics.jsonl},
+ * {@code loss.png}, and logs at info level; every rank resumes from the same checkpoint.
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -65,6 +90,10 @@ public final class Trainer implements AutoCloseable {
 
   private final TrainConfig cfg;
   private final Path runDir;
+  private final ParallelContext givenContext;
+  private ParallelContext ctx;
+  private Throwable failure;
+  private StepTimer timer;
   private final Map<String, Path> attachments = new LinkedHashMap<>();
   // built in the constructor; close() releases whatever was built, also after a failure midway
   private Device device;
@@ -75,6 +104,8 @@ public final class Trainer implements AutoCloseable {
   private DiffusionConfig diffusionConfig;
   private GaussianDiffusion diffusion;
   private AdamWOptimizer optimizer;
+  private ShardedAdamW sharded;
+  private GradientSync gradSync;
   private Ema ema;
   private Checkpointer checkpointer;
   private Map<String, Object> dataInfo;
@@ -88,21 +119,54 @@ public final class Trainer implements AutoCloseable {
    * @throws IllegalArgumentException when settings contradict each other or the data
    */
   public Trainer(TrainConfig cfg) throws IOException {
+    this(cfg, null);
+  }
+
+  /**
+   * Builds everything a run needs inside a distributed job.
+   *
+   * @param context the job, owned by the caller, whose SP size must be {@code cfg.spSize()}; null
+   *     to join the job the environment describes (one process when no launcher set any variable),
+   *     which the trainer then owns: {@link #close} ends it (or tells the other ranks this one
+   *     failed)
+   * @throws IOException when the dataset, compressor or checkpoint cannot be read
+   * @throws IllegalArgumentException when settings contradict each other, the data, or the job
+   */
+  public Trainer(TrainConfig cfg, ParallelContext context) throws IOException {
     this.cfg = cfg;
     this.runDir = Path.of(cfg.checkpointDir());
+    this.givenContext = context;
     if (cfg.dataset().size() != 1) {
       throw new IllegalArgumentException("--dataset: give exactly one preprocessed dataset directory, got " + cfg.dataset().size());
     }
     try {
       build();
     } catch (IOException | RuntimeException e) {
+      failure = e;
       close();
       throw e;
     }
   }
 
+  /** The process-group settings {@code cfg} describes. */
+  public static ParallelOptions parallelOptions(TrainConfig cfg) {
+    return ParallelOptions.defaults().withSpSize(cfg.spSize()).withTimeout(Duration.ofMillis(Math.round(cfg.distTimeout() * 1000)));
+  }
+
   private void build() throws IOException {
-    device = Devices.resolve(cfg.device());
+    DistEnv env = givenContext != null ? givenContext.env() : DistEnv.parse(System.getenv());
+    device = Devices.resolve(deviceSpec(cfg.device(), env));
+    if (device.is_cuda() && !env.isSingle()) {
+      org.bytedeco.pytorch.global.torch_cuda.set_device((byte) Math.max(0, device.index())); // NCCL uses the current device
+    }
+    if (givenContext != null) {
+      if (givenContext.spSize() != cfg.spSize()) {
+        throw new IllegalArgumentException("sp_size " + cfg.spSize() + " differs from the job's sequence-parallel size " + givenContext.spSize());
+      }
+      ctx = givenContext;
+    } else {
+      ctx = ParallelContext.create(env, parallelOptions(cfg), device.is_cuda());
+    }
     Seeds.manualSeed(cfg.seed());
     Path dsDir = Path.of(cfg.dataset().get(0));
     dataset = ArrowVideoDataset.open(dsDir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
@@ -141,14 +205,87 @@ public final class Trainer implements AutoCloseable {
       model.to(device, false);
     }
     model.train(true);
+    if (ctx.spSize() > 1) {
+      model.setSequenceParallel(new SequenceParallel(ctx.sp(), SpMode.valueOf(cfg.spMode().toUpperCase(java.util.Locale.ROOT))));
+    }
+    if (ctx.worldSize() > 1) {
+      try (PointerScope s = new PointerScope()) {
+        List<Tensor> all = new ArrayList<>(trainable(model, false).values());
+        StringTensorDict buffers = model.named_buffers(true);
+        for (long i = 0; i < buffers.size(); i++) {
+          all.add(buffers.get(i).value());
+        }
+        GradientSync.broadcastFromRank0(ctx, all); // identical start on every rank
+      }
+    }
     diffusion = GaussianDiffusion.create(diffusionConfig, "", device);
-    optimizer = AdamWOptimizer.create(model, AdamWConfig.defaults().withLr(cfg.lr()).withWeightDecay(cfg.weightDecay()));
+    AdamWConfig adam = AdamWConfig.defaults().withLr(cfg.lr()).withWeightDecay(cfg.weightDecay());
+    if (cfg.zero() == 2) {
+      sharded = new ShardedAdamW(ctx, model, adam, DiT::hasCompleteGradient);
+    } else {
+      optimizer = AdamWOptimizer.create(model, adam);
+      if (ctx.worldSize() > 1) {
+        try (PointerScope s = new PointerScope()) {
+          gradSync = new GradientSync(ctx, trainable(model, true), DiT::hasCompleteGradient);
+        }
+      }
+    }
     ema = Ema.of(model, cfg.emaDecay());
     checkpointer = new Checkpointer(runDir, cfg.keepLast());
     dataInfo = dataInfo(dataset);
   }
 
-  /** Adds a listener (progress bars, tests); call before {@link #run()}. */
+  /**
+   * The device spec to use: under a launcher with several processes, {@code auto} and {@code cuda}
+   * become {@code cuda:LOCAL_RANK} (one GPU per process) when CUDA is there.
+   */
+  static String deviceSpec(String spec, DistEnv env) {
+    String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!env.isSingle() && (s.equals("auto") || s.equals("cuda")) && Devices.cudaAvailable()) {
+      int n = Devices.cudaDeviceCount();
+      if (env.localRank() >= n) {
+        throw new IllegalArgumentException("local rank " + env.localRank() + " has no GPU of its own: this node has " + n
+            + " CUDA device(s) for " + env.localWorldSize() + " processes; use --nproc-per-node " + n);
+      }
+      return "cuda:" + env.localRank();
+    }
+    return spec;
+  }
+
+  /**
+   * The module's parameters that require gradients, by name in the module's order. With {@code
+   * own}, new handles the caller's scope owns; else handles valid while the caller's scope lives.
+   */
+  private static Map<String, Tensor> trainable(DiT m, boolean own) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    StringTensorDict dict = m.named_parameters(true);
+    for (long i = 0; i < dict.size(); i++) {
+      Tensor p = dict.get(i).value();
+      if (p.requires_grad()) {
+        out.put(dict.get(i).key().getString(), own ? new Tensor(p) : p);
+      }
+    }
+    return out;
+  }
+
+  /** The job this trainer runs in (one process: rank 0 of 1). */
+  public ParallelContext parallelContext() {
+    return ctx;
+  }
+
+  /**
+   * Times every phase of every step from now on (a benchmark's hook; null switches it off). See
+   * {@link StepTimer}.
+   */
+  public Trainer setStepTimer(StepTimer t) {
+    this.timer = t;
+    return this;
+  }
+
+  /**
+   * Adds a listener (progress bars, tests); call before {@link #run()}. Listeners run on every
+   * rank; {@code onCheckpoint} only on rank 0, which writes the checkpoints.
+   */
   public Trainer listen(TrainListener l) {
     listeners.add(l);
     return this;
@@ -217,14 +354,31 @@ public final class Trainer implements AutoCloseable {
 
   /** Trains to {@code max_steps} (or the epochs), saving checkpoints on the way and at the end. */
   public Result run() throws IOException {
+    try {
+      return train();
+    } catch (RuntimeException e) {
+      RuntimeException u = SequenceParallel.unwrapFailure(e); // a peer's failure seen inside backward
+      failure = u;
+      throw u;
+    } catch (IOException | Error e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  private Result train() throws IOException {
     long started = System.nanoTime();
+    boolean main = ctx.isMain();
+    int dpRank = ctx.dpRank();
+    int dpSize = ctx.dpSize();
     int[] factors = compressor.factors();
     long[][] keys = Loader.shapeKeys(dataset, io.jsora.video.DecodeOptions.NATIVE, factors);
-    BucketSampler sampler = BucketSampler.forSteps(keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), 0, 1);
+    BucketSampler sampler = BucketSampler.forSteps(keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), dpRank, dpSize);
     int batchesPerEpoch = sampler.batchesPerEpoch();
     if (batchesPerEpoch == 0) {
       throw new IllegalArgumentException("the dataset has fewer rows of one shape than one step takes ("
-          + cfg.batchSize() * cfg.accumulationSteps() + " = --batch-size x --accumulation-steps); lower them");
+          + cfg.batchSize() * cfg.accumulationSteps() * dpSize + " = --batch-size x --accumulation-steps"
+          + (dpSize > 1 ? " x " + dpSize + " data-parallel replicas" : "") + "); lower them");
     }
     long stepsPerEpoch = batchesPerEpoch / cfg.accumulationSteps();
     long maxSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : cfg.epochs() * stepsPerEpoch;
@@ -233,33 +387,50 @@ public final class Trainer implements AutoCloseable {
         : new LrSchedule.Cosine(cfg.lr(), cfg.warmupSteps(), Math.max(maxSteps, cfg.warmupSteps() + 1), cfg.minLr());
     TrainState state = TrainState.fresh(cfg.seed(), schedule);
     NanGuard guard = new NanGuard(cfg.nanTolerance());
-    Optional<Path> resumeFrom = Checkpointer.resolveResume(cfg.resume(), runDir);
+    Optional<Path> resumeFrom = agreeOnResume(Checkpointer.resolveResume(cfg.resume(), runDir));
     if (resumeFrom.isPresent()) {
       checkCompatible(resumeFrom.get());
-      state = Checkpointer.restore(resumeFrom.get(), model, ema, optimizer);
+      state = Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
       Map<String, Object> d = state.data();
-      if (d.containsKey("epoch")) {
+      long globalBatch = (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize;
+      Number savedBatch = (Number) d.get("global_batch");
+      if (d.containsKey("epoch") && savedBatch != null && savedBatch.longValue() != globalBatch) {
+        // another world size or batch: the saved place in the epoch means other rows now
+        int e = ((Number) d.get("epoch")).intValue();
+        sampler.setEpoch(e);
+        if (main) {
+          log.warn("--resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
+              + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
+              savedBatch, globalBatch, e);
+        }
+      } else if (d.containsKey("epoch")) {
         sampler.restore(new BucketSampler.State(((Number) d.get("seed")).longValue(), ((Number) d.get("epoch")).intValue(),
             ((Number) d.get("position")).intValue()));
       }
-      log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
+      if (main) {
+        log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
+      }
     } else {
       sampler.setEpoch(0);
     }
-    Files.createDirectories(runDir);
-    ThroughputListener throughput = new ThroughputListener(20);
-    Path metricsFile = runDir.resolve("metrics.jsonl");
     List<TrainListener> all = new ArrayList<>();
-    all.add(throughput);
-    MetricsLog metrics = MetricsLog.open(metricsFile, state.step());
-    all.add(new MetricsListener(metrics, 1));
-    all.add(new LossPlotListener(metricsFile, runDir.resolve("loss.png"), "training loss"));
+    MetricsLog metrics = null;
+    if (main) {
+      Files.createDirectories(runDir);
+      Path metricsFile = runDir.resolve("metrics.jsonl");
+      all.add(new ThroughputListener(20));
+      metrics = MetricsLog.open(metricsFile, state.step());
+      all.add(new MetricsListener(metrics, 1));
+      all.add(new LossPlotListener(metricsFile, runDir.resolve("loss.png"), "training loss"));
+    }
     all.addAll(listeners);
     TrainListener events = TrainListener.all(all);
     events.onTrainBegin(new TrainListener.TrainInfo(state.step(), maxSteps, runDir));
-    log.info("training {} ({} parameters) on {} rows, {} steps of {} x {} samples, {} on {}", describe(), model.parameterCount(),
-        dataset.size(), maxSteps, cfg.batchSize(), cfg.accumulationSteps(), diffusionConfig, Devices.name(device));
+    if (main) {
+      log.info("training {} ({} parameters) on {} rows, {} steps of {} x {} samples{}, {} on {}", describe(), model.parameterCount(),
+          dataset.size(), maxSteps, cfg.batchSize(), cfg.accumulationSteps(), layout(), diffusionConfig, Devices.name(device));
+    }
 
     PerSampleRandom random = new PerSampleRandom(cfg.seed());
     Loader.Options options = loaderOptions();
@@ -271,9 +442,11 @@ public final class Trainer implements AutoCloseable {
     TrainListener.StepMetrics lastMetrics = null;
     Arch arch = modelConfig.modelArch();
     int patch = modelConfig.patchSize();
+    Phases phases = new Phases(timer, device);
     try {
       while (step < maxSteps) {
         long t0 = System.nanoTime();
+        phases.start(step);
         double lossSum = 0;
         double mseSum = 0;
         double vbSum = 0;
@@ -291,13 +464,15 @@ public final class Trainer implements AutoCloseable {
               throw new IllegalStateException("the data sampler gives no batch");
             }
           }
+          phases.end(StepTimer.Phase.DATA, micro);
           try (Batch b = next;
               PointerScope scope = new PointerScope()) {
             Tensor x0 = b.latents(); // (B, C, T, H, W)
             long[] xs = Shapes.of(x0);
             int n = b.size();
-            // sample i of this micro-batch is sample micro·b + i of the step, wherever it runs
-            long[] idx = PerSampleRandom.range((long) micro * cfg.batchSize(), n);
+            // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's global
+            // batch (R replicas), whichever process runs it
+            long[] idx = PerSampleRandom.range(((long) micro * dpSize + dpRank) * cfg.batchSize(), n);
             long randomStep = step;
             Tensor t = random.timesteps(randomStep, idx, diffusion.numTimesteps(), device); // (B)
             Tensor noise = random.noise(randomStep, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
@@ -314,28 +489,58 @@ public final class Trainer implements AutoCloseable {
               losses = diffusion.trainingLosses((x, tt) -> model.forward(x, tt, text[0], text[1], dropText), x0, t, noise, null);
             }
             Tensor loss = losses.loss().mean(); // ()
+            phases.end(StepTimer.Phase.FORWARD, micro);
             loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
             lossSum += loss.item_double();
             mseSum += losses.mse().mean().item_double();
             vbSum += losses.vb() == null ? 0 : losses.vb().mean().item_double();
             samples += n;
             tokens += n * xs[2] * (xs[3] / patch) * (xs[4] / patch);
+            phases.end(StepTimer.Phase.BACKWARD, micro);
           }
         }
+        double norm = Double.NaN;
+        if (sharded != null) {
+          norm = sharded.reduceGradients(); // identical on every rank
+        } else if (gradSync != null) {
+          gradSync.sync();
+        }
+        if (ctx.worldSize() > 1) {
+          // the ranks of a sequence-parallel group hold the same samples: divide by the world size
+          // for the replicas' mean, by the SP size for the count
+          double[] sums = allReduce(new double[] {lossSum, mseSum, vbSum, samples, tokens});
+          int w = ctx.worldSize();
+          lossSum = sums[0] / w;
+          mseSum = sums[1] / w;
+          vbSum = sums[2] / w;
+          samples = Math.round(sums[3] / ctx.spSize());
+          tokens = Math.round(sums[4] / ctx.spSize());
+        }
+        phases.end(StepTimer.Phase.COMMUNICATION, -1);
         double loss = lossSum / cfg.accumulationSteps();
         double lr = schedule.lr(step);
-        double norm;
         boolean admitted;
         try (PointerScope scope = new PointerScope()) {
-          optimizer.setLr(lr);
-          norm = GradClip.clip(optimizer.parameters(), cfg.gradClip());
-          admitted = guard.admit(step, loss, norm);
-          if (admitted) {
-            optimizer.step();
-            ema.update();
+          if (sharded != null) {
+            admitted = guard.admit(step, loss, norm);
+            if (admitted) {
+              sharded.setLr(lr);
+              sharded.step(cfg.gradClip());
+              ema.update();
+            }
+            sharded.zeroGrad();
+          } else {
+            optimizer.setLr(lr);
+            norm = GradClip.clip(optimizer.parameters(), cfg.gradClip());
+            admitted = guard.admit(step, loss, norm);
+            if (admitted) {
+              optimizer.step();
+              ema.update();
+            }
+            optimizer.zeroGrad();
           }
-          optimizer.zeroGrad();
         }
+        phases.end(StepTimer.Phase.OPTIMIZER, -1);
         step++;
         samplesSeen += samples;
         Map<String, Double> extra = new LinkedHashMap<>();
@@ -343,34 +548,146 @@ public final class Trainer implements AutoCloseable {
         extra.put("vb", vbSum / cfg.accumulationSteps());
         lastMetrics = new TrainListener.StepMetrics(step, epoch, loss, lr, norm, !admitted, samples, tokens, System.nanoTime() - t0, extra);
         events.onStep(lastMetrics);
-        state = state.withStep(step, epoch, samplesSeen).withData(samplerState(loader.state())).withNan(guard);
+        state = state.withStep(step, epoch, samplesSeen).withData(samplerState(loader.state(), cfg.batchSize() * cfg.accumulationSteps() * dpSize)).withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
-          last = checkpointer.save(model, ema, optimizer, state, checkpointConfig(), attachments);
-          events.onCheckpoint(step, last);
+          phases.restart();
+          last = save(state, events);
+          phases.end(StepTimer.Phase.CHECKPOINT, -1);
         }
       }
       if (last == null && step > 0) {
-        last = checkpointer.save(model, ema, optimizer, state, checkpointConfig(), attachments);
-        events.onCheckpoint(step, last);
+        last = save(state, events);
       }
       events.onTrainEnd(lastMetrics);
       List<String> dropped = loader.dropped();
       if (!dropped.isEmpty()) {
-        log.warn("{} video(s) could not be read and were left out: {}", dropped.size(), dropped);
+        log.warn("{} video(s) could not be read and were left out{}: {}", dropped.size(),
+            ctx.worldSize() > 1 ? " by rank " + ctx.rank() : "", dropped);
       }
     } finally {
       loader.close();
-      metrics.close();
+      if (metrics != null) {
+        metrics.close();
+      }
     }
     return new Result(step, lastMetrics == null ? Double.NaN : lastMetrics.loss(), last, guard.skipped(),
         (System.nanoTime() - started) / 1e9);
   }
 
-  private static Map<String, Object> samplerState(BucketSampler.State s) {
+  /**
+   * Writes a checkpoint of {@code state} (rank 0), after gathering a sharded optimizer's state
+   * (every rank); returns its directory (the one rank 0 writes, on every rank).
+   */
+  private Path save(TrainState state, TrainListener events) throws IOException {
+    StateDict gathered = sharded != null ? sharded.stateDict(runDir) : null; // a collective under ZeRO-2
+    try {
+      if (!ctx.isMain()) {
+        return runDir.resolve(Checkpointer.dirName(state.step()));
+      }
+      OptimizerCheckpoint opt = gathered != null ? OptimizerCheckpoint.of(gathered) : optimizer;
+      Path dir = checkpointer.save(model, ema, opt, state, checkpointConfig(), attachments);
+      events.onCheckpoint(state.step(), dir);
+      return dir;
+    } finally {
+      if (gathered != null) {
+        gathered.close();
+      }
+    }
+  }
+
+  /** Sums {@code values} over every rank (float64). */
+  private double[] allReduce(double[] values) {
+    try (PointerScope s = new PointerScope()) {
+      Tensor t = Tensors.of(values, values.length);
+      Tensor onDevice = ctx.cuda() ? t.to(device, t.scalar_type()) : t;
+      ctx.world().allReduceSum(onDevice);
+      return Tensors.toDoubles(onDevice.cpu());
+    }
+  }
+
+  /**
+   * Every rank must resume from the same checkpoint: compares the step each rank found (a run
+   * directory that is not shared by all nodes shows up here, not as diverging replicas).
+   */
+  private Optional<Path> agreeOnResume(Optional<Path> mine) {
+    if (ctx.worldSize() == 1) {
+      return mine;
+    }
+    double found = mine.map(p -> (double) Checkpointer.stepOf(p)).orElse(-1.0);
+    double[] each = new double[ctx.worldSize()];
+    each[ctx.rank()] = found;
+    double[] all = allReduce(each);
+    for (int r = 0; r < all.length; r++) {
+      if (all[r] != all[0]) {
+        throw new IllegalArgumentException("--resume " + cfg.resume() + ": rank 0 found " + describeFound(all[0]) + " but rank " + r
+            + " found " + describeFound(all[r]) + " under " + runDir.toAbsolutePath()
+            + "; every rank must see the same checkpoint directory (a shared file system on several nodes)");
+      }
+    }
+    return mine;
+  }
+
+  private static String describeFound(double step) {
+    return step < 0 ? "no checkpoint" : "the checkpoint of step " + (long) step;
+  }
+
+  /** {@code , over 2 data-parallel replicas x 2 sequence-parallel ranks} or nothing for one process. */
+  private String layout() {
+    if (ctx.worldSize() == 1) {
+      return "";
+    }
+    return " per replica, over " + ctx.dpSize() + " data-parallel replica(s) x " + ctx.spSize() + " sequence-parallel rank(s)"
+        + (ctx.spSize() > 1 ? " (" + cfg.spMode() + ")" : "") + (sharded != null ? ", ZeRO-2" : "");
+  }
+
+  /** Measures step phases for a {@link StepTimer}; does nothing without one. */
+  private static final class Phases {
+    private final StepTimer timer;
+    private final boolean cuda;
+    private long step;
+    private long last;
+
+    Phases(StepTimer timer, Device device) {
+      this.timer = timer;
+      this.cuda = device.is_cuda();
+    }
+
+    void start(long s) {
+      step = s;
+      restart();
+    }
+
+    void restart() {
+      if (timer != null) {
+        sync();
+        last = System.nanoTime();
+      }
+    }
+
+    void end(StepTimer.Phase phase, int micro) {
+      if (timer == null) {
+        return;
+      }
+      sync();
+      long now = System.nanoTime();
+      timer.record(step, micro, phase, now - last);
+      last = now;
+    }
+
+    private void sync() {
+      if (cuda) {
+        org.bytedeco.pytorch.global.torch_cuda.device_synchronize();
+      }
+    }
+  }
+
+  /** The data position for a checkpoint, with the rows per step it counts in. */
+  private static Map<String, Object> samplerState(BucketSampler.State s, long globalBatch) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("seed", s.seed());
     m.put("epoch", s.epoch());
+    m.put("global_batch", globalBatch);
     m.put("position", s.position());
     return m;
   }
@@ -410,7 +727,7 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
-    for (AutoCloseable c : new AutoCloseable[] {ema, optimizer, diffusion, model, compressor, dataset, device}) {
+    for (AutoCloseable c : new AutoCloseable[] {ema, gradSync, sharded, optimizer, diffusion, model, compressor, dataset, device}) {
       if (c == null) {
         continue;
       }
@@ -420,5 +737,23 @@ public final class Trainer implements AutoCloseable {
         log.debug("closing {}: {}", c.getClass().getSimpleName(), e.toString());
       }
     }
+    if (ctx != null && ctx != givenContext) {
+      if (failure != null && !causedByPeer(failure)) {
+        ctx.abort(failure); // the other ranks' errors name this rank and say why
+      } else {
+        ctx.close(); // after success: waits for every rank; after a peer's failure: only stops
+      }
+      ctx = null;
+    }
+  }
+
+  /** Whether {@code t} reports another rank's failure rather than this rank's own. */
+  private static boolean causedByPeer(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof DistributedException) {
+        return true;
+      }
+    }
+    return false;
   }
 }

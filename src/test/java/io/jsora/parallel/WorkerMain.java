@@ -4,11 +4,11 @@ import io.jsora.tensor.Natives;
 import java.time.Duration;
 
 /** What every test worker does around its body: join the job, report failures, exit. */
-final class WorkerMain {
+public final class WorkerMain {
   private WorkerMain() {}
 
   /** A worker body. */
-  interface Body {
+  public interface Body {
     void run(ParallelContext ctx) throws Exception;
   }
 
@@ -18,7 +18,7 @@ final class WorkerMain {
    * ({@link ParallelContext#abort}) and exits 1, or {@link DistributedException#EXIT_STATUS} when
    * a peer was at fault.
    */
-  static void run(int sp, Duration timeout, Body body) {
+  public static void run(int sp, Duration timeout, Body body) {
     Natives.load();
     ParallelContext ctx = null;
     try {

@@ -15,26 +15,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Starts test worker JVMs on 127.0.0.1 (each test bounded in time). */
-final class Workers {
+public final class Workers {
   private Workers() {}
 
   /** What a launch printed and returned. */
-  record Result(int status, String out, String err) {
-    String all() {
+  public record Result(int status, String out, String err) {
+    public String all() {
       return out + err;
     }
   }
 
   /** One worker started without the launcher: its rank, exit status (-1: killed at the deadline) and output. */
-  record Proc(int rank, int status, String output, long millis) {}
+  public record Proc(int rank, int status, String output, long millis) {}
 
   /** Runs {@code nproc} workers of {@code main} through {@link Launcher} on one node. */
-  static Result launch(int nproc, Class<?> main, Duration timeout, String... args) throws Exception {
+  public static Result launch(int nproc, Class<?> main, Duration timeout, String... args) throws Exception {
     return launch(new Launcher.Spec(nproc, 1, 0, "127.0.0.1", 0, main.getName(), List.of(args), Duration.ofSeconds(5), Map.of()), timeout);
   }
 
   /** Runs one launcher; if it is not done within {@code timeout}, stops it and fails the test. */
-  static Result launch(Launcher.Spec spec, Duration timeout) throws Exception {
+  public static Result launch(Launcher.Spec spec, Duration timeout) throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     Launcher l = new Launcher(spec, new PrintWriter(out, true), new PrintWriter(err, true));
@@ -64,7 +64,7 @@ final class Workers {
    * get its peers stopped), with torchrun's variables, and waits for all, killing what is left at
    * the deadline.
    */
-  static List<Proc> spawn(int world, Class<?> main, Duration timeout, String... args) throws Exception {
+  public static List<Proc> spawn(int world, Class<?> main, Duration timeout, String... args) throws Exception {
     int port = Launcher.freePort();
     List<String> cmd = Launcher.javaCommand(main.getName(), List.of(args));
     List<Process> ps = new ArrayList<>();

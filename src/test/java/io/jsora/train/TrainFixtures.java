@@ -15,7 +15,9 @@ import io.jsora.tensor.Devices;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.Device;
 
 /** Small preprocessed moving-shape datasets for training tests, made with the real pipeline. */
@@ -46,8 +48,25 @@ public final class TrainFixtures {
 
   /** A tiny, fast training setup: DiT-T/4 self-cross with mean text in c, x0-prediction, cosine noise. */
   public static TrainConfig config(Path dataset, Path run, long maxSteps, int batch) {
-    TrainConfig d = TrainConfig.defaults();
-    return new TrainConfig("DiT-T/4", "self-cross", null, "raw", null, List.of(dataset.toString()), null, d.epochs(), maxSteps, batch, 1,
-        2e-3, 0, 2, "cosine", 0, 0.9, 1.0, "cosine", "x0", true, 0.1, false, 0, 2, run.toString(), "auto", 7, "cpu", 10, 1, 20, true, "auto");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", "DiT-T/4");
+    m.put("arch", "self-cross");
+    m.put("text_to_c", true);
+    m.put("dataset", List.of(dataset.toString()));
+    m.put("max_steps", maxSteps);
+    m.put("batch_size", batch);
+    m.put("lr", 2e-3);
+    m.put("warmup_steps", 2);
+    m.put("ema_decay", 0.9);
+    m.put("grad_clip", 1.0);
+    m.put("noise_schedule", "cosine");
+    m.put("prediction", "x0");
+    m.put("save_interval", 0);
+    m.put("keep_last", 2);
+    m.put("checkpoint_dir", run.toString());
+    m.put("seed", 7);
+    m.put("device", "cpu");
+    m.put("workers", 1);
+    return TrainConfig.defaults().with(m);
   }
 }

@@ -9,13 +9,14 @@ import io.jsora.nn.LocalScope;
 import io.jsora.nn.PatchEmbed;
 import io.jsora.nn.SinCos;
 import io.jsora.nn.TimestepEmbedder;
+import io.jsora.parallel.SequenceParallel;
 import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ModuleListImpl;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -58,6 +59,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * it; with {@link #setGradCheckpoint} (or {@code grad_checkpoint} in the config) and training mode,
  * blocks keep only their inputs and recompute in backward ({@link Checkpoint}).
  *
+ * <h2>Sequence parallelism</h2>
+ *
+ * With {@link #setSequenceParallel} (a group of P ranks that all receive the same batch) the token
+ * sequence is split after the embeddings: each rank runs the blocks on S/P tokens, self-attention
+ * goes through {@link io.jsora.parallel.SpAttention} (Ulysses or FastSeq), cross-attention attends
+ * the rank's own queries to the whole text, and the sequence is gathered before the final layer,
+ * so every rank returns the whole output. A sequence whose length (with {@code token-concat}'s text
+ * tokens) is not a multiple of P is padded at the end with tokens that self-attention masks out
+ * and the gather drops. Parameters under {@code blocks.} then get partial gradients (see {@link
+ * #hasCompleteGradient}). At P = 1 (the default) none of this runs.
+ *
  * <p>State-dict names are the reference's: {@code video_embedder.proj.*}, {@code t_embedder.mlp.0/2.*},
  * {@code text_embedder.proj.*} (not for cross-attending archs), {@code blocks.N.*},
  * {@code final_layer.linear/adaLN_modulation.1.*}. The positional tables are computed, not stored.
@@ -71,6 +83,7 @@ public final class DiT extends Layer {
   private final List<DiTBlock> blocks;
   private final FinalLayer finalLayer;
   private boolean gradCheckpoint;
+  private SequenceParallel sp = SequenceParallel.none();
 
   /** Builds the model with the reference initialisation (seed libtorch first for repeatable weights). */
   public DiT(DiTConfig config) {
@@ -128,6 +141,40 @@ public final class DiT extends Layer {
 
   public void setGradCheckpoint(boolean on) {
     gradCheckpoint = on;
+  }
+
+  /**
+   * Splits the token sequence over {@code sp}'s group from now on ({@link SequenceParallel#none()}
+   * switches it off). Every rank of the group must then call forward with the same inputs.
+   *
+   * @throws IllegalArgumentException when the model has self-attention whose head count is not
+   *     divisible by the group size
+   */
+  public void setSequenceParallel(SequenceParallel sp) {
+    if (sp == null) {
+      throw new IllegalArgumentException("sequence parallel: pass SequenceParallel.none() to switch it off, not null");
+    }
+    if (sp.enabled() && config.modelArch() != Arch.CROSS_ATTN) {
+      sp.checkHeads(config.numHeads());
+    }
+    this.sp = sp;
+    for (DiTBlock b : blocks) {
+      b.setSequenceParallel(sp);
+    }
+  }
+
+  public SequenceParallel sequenceParallel() {
+    return sp;
+  }
+
+  /**
+   * Whether the parameter {@code name} gets its complete gradient on every rank of a
+   * sequence-parallel group (it is used outside the split region: embedders, final layer) rather
+   * than a partial one to be summed over the group (the blocks). The predicate {@code
+   * GradientSync} and {@code ZeroAdamW} take.
+   */
+  public static boolean hasCompleteGradient(String name) {
+    return !name.startsWith("blocks.");
   }
 
   /** Number of parameter elements. */
@@ -290,20 +337,67 @@ public final class DiT extends Layer {
       }
     }
     boolean recompute = gradCheckpoint && is_training();
+    long seqLen = Shapes.of(h)[1]; // S, or L+S for token-concat
     Tensor cond = c;
+    Tensor context0 = context;
+    Tensor selfMask0 = selfMask;
+    if (sp.enabled()) {
+      int p = sp.size();
+      long padded = (seqLen + p - 1) / p * p;
+      if (padded != seqLen) {
+        h = torch.pad(h, 0, 0, 0, padded - seqLen); // (B, S_pad, D)
+        if (arch != Arch.CROSS_ATTN) {
+          // padding tokens are keys nobody attends to; they are dropped after the gather
+          Tensor real = keyValid(selfKeys(arch, b, textLen, s, textValid, valid, h), b, seqLen, h); // (B, S)
+          Tensor pad = torch.zeros(new long[] {b, padded - seqLen}, boolOn(h)); // (B, S_pad - S)
+          selfMask0 = Attention.keyPaddingMask(torch.cat(new TensorVector(real, pad), 1)); // (B, 1, 1, S_pad)
+        }
+      }
+      h = sp.split(h, 1); // (B, S_pad/P, D)
+      cond = sp.replicated(c); // (B, D): its gradient from the blocks is summed over the group
+      context0 = context == null ? null : sp.replicated(context); // (B, L, Dt)
+    }
+    PointerScope step = PointerScope.getInnerScope();
+    Tensor condIn = cond;
+    Tensor ctx = context0;
+    Tensor sm = selfMask0;
+    Tensor cm = crossMask;
     for (DiTBlock block : blocks) {
       Tensor in = h;
-      Tensor ctx = context;
-      Tensor sm = selfMask;
-      Tensor cm = crossMask;
       h = recompute
-          ? Checkpoint.apply(a -> block.forward(a[0], a[1], a[2], sm, cm), in, cond, ctx) // (B, S', D)
-          : LocalScope.run(() -> block.forward(in, cond, ctx, sm, cm)); // (B, S', D)
+          ? Checkpoint.apply(a -> block.forward(a[0], a[1], a[2], sm, cm), in, condIn, ctx) // (B, S', D)
+          : sp.enabled()
+              ? SequenceParallel.withHookOwner(step, () -> LocalScope.run(() -> block.forward(in, condIn, ctx, sm, cm))) // (B, S'/P, D)
+              : LocalScope.run(() -> block.forward(in, condIn, ctx, sm, cm)); // (B, S', D)
+    }
+    if (sp.enabled()) {
+      h = sp.gather(h, 1).narrow(1, 0, seqLen); // (B, S', D): padding dropped
     }
     if (arch == Arch.TOKEN_CONCAT) {
       h = h.narrow(1, textLen, s); // (B, S, D)
     }
     return finalLayer.forward(h, c); // (B, S, p*p*C_out)
+  }
+
+  /**
+   * Which of the self-attention keys are real, {@code [B, S']} bool or null when all are: text
+   * and video validity for token-concat, video validity otherwise.
+   */
+  private static Tensor selfKeys(Arch arch, long b, long textLen, long s, Tensor textValid, Tensor valid, Tensor like) {
+    if (arch == Arch.TOKEN_CONCAT) {
+      if (textValid == null && valid == null) {
+        return null;
+      }
+      Tensor tv = textValid != null ? textValid : torch.ones(new long[] {b, textLen}, boolOn(like)); // (B, L)
+      Tensor vv = valid != null ? valid : torch.ones(new long[] {b, s}, boolOn(like)); // (B, S)
+      return torch.cat(new TensorVector(tv, vv), 1); // (B, L+S)
+    }
+    return valid; // (B, S) or null
+  }
+
+  /** {@code keys}, or all-true {@code [B, n]} when null. */
+  private static Tensor keyValid(Tensor keys, long b, long n, Tensor like) {
+    return keys != null ? keys : torch.ones(new long[] {b, n}, boolOn(like));
   }
 
   /** Mean of the real text states: {@code [B, L, Dt]}, {@code [B, L]} bool or null → {@code [B, Dt]}. */

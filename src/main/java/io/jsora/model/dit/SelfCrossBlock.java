@@ -39,7 +39,7 @@ public final class SelfCrossBlock extends DiTBlock {
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
     Tensor[] m = adaLN.forward(c); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(attn.forward(h, null, selfMask))); // (B, S, D)
+    x = x.add(m[2].unsqueeze(1).mul(selfAttention(attn, h, selfMask))); // (B, S, D)
     x = x.add(crossAttn.forward(Modulation.norm(x, dim), context, crossMask)); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
     return x.add(m[5].unsqueeze(1).mul(mlp.forward(h))); // (B, S, D)

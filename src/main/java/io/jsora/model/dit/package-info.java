@@ -5,6 +5,7 @@
  * {@link io.jsora.model.dit.FinalLayer}, the {@link io.jsora.model.dit.DiT} itself and
  * {@link io.jsora.model.dit.DiTCost} (parameters and FLOPs without building the model).
  *
- * <p>May depend on: {@code io.jsora.nn}, {@code io.jsora.tensor}, Jackson.
+ * <p>May depend on: {@code io.jsora.nn}, {@code io.jsora.tensor}, {@code io.jsora.parallel} (the
+ * sequence-parallel collectives a model receives; the identity in one process), Jackson.
  */
 package io.jsora.model.dit;

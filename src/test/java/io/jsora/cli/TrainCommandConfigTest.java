@@ -1,0 +1,59 @@
+package io.jsora.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jsora.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code jsora train}'s settings: defaults, then the config file, then the flags, including the distributed ones. */
+class TrainCommandConfigTest {
+  static TrainConfig parse(String... args) throws Exception {
+    CommandLine cl = Main.commandLine();
+    CommandLine.ParseResult pr = cl.parseArgs(args);
+    TrainCommand cmd = (TrainCommand) pr.subcommand().commandSpec().userObject();
+    return cmd.effectiveConfig();
+  }
+
+  @Test
+  void configFileSetsAndFlagsOverrideEveryDistributedSetting(@TempDir Path dir) throws Exception {
+    Path yaml = dir.resolve("cfg.yaml");
+    Files.writeString(yaml, "batch_size: 3\nsp_size: 4\nsp_mode: fastseq\nzero: 2\ndist_timeout: 30\n");
+    TrainConfig c = parse("train", "--config", yaml.toString());
+    assertEquals(3, c.batchSize());
+    assertEquals(4, c.spSize());
+    assertEquals("fastseq", c.spMode());
+    assertEquals(2, c.zero());
+    assertEquals(30.0, c.distTimeout());
+    TrainConfig f = parse("train", "--config", yaml.toString(), "--sp-size", "2", "--sp-mode", "ULYSSES", "--zero", "0", "--dist-timeout", "7.5");
+    assertEquals(2, f.spSize());
+    assertEquals("ulysses", f.spMode());
+    assertEquals(0, f.zero());
+    assertEquals(7.5, f.distTimeout());
+    assertEquals(3, f.batchSize());
+    TrainConfig d = parse("train");
+    assertEquals(1, d.spSize());
+    assertEquals("ulysses", d.spMode());
+    assertEquals(0, d.zero());
+    assertEquals(TrainConfig.DEFAULT_DIST_TIMEOUT, d.distTimeout());
+  }
+
+  @Test
+  void badDistributedSettingsAreRefusedWithTheirName(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("cfg.json");
+    Files.writeString(json, "{\"zero\": 1}");
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> parse("train", "--config", json.toString()));
+    assertEquals("zero must be 0 or 2, got 1", e.getMessage());
+    Files.writeString(json, "{\"sp_mode\": \"ring\"}");
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
+    assertEquals("sp_mode must be ulysses or fastseq, got ring", e.getMessage());
+    Files.writeString(json, "{\"sp_sise\": 2}");
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
+    assertTrue(e.getMessage().contains("unknown setting 'sp_sise'") && e.getMessage().contains("sp_size"), e.getMessage());
+  }
+}
