@@ -168,10 +168,10 @@ public record TrainConfig(
     return with(m);
   }
 
-  /** The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4. */
+  /** The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4; resume auto. */
   public static TrainConfig defaults() {
     return new TrainConfig("DiT-S/8", "cross-attn", null, "raw", null, List.of(), null, 10, 0, 4, 1, 1e-4, 0, 0, "cosine", 0,
-        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", null, 0, "auto", 10, 2, 20, false, 1, "ulysses", 0,
+        0.9999, 0, "linear", "eps", true, 0.1, false, 20, 3, "checkpoints", "auto", 0, "auto", 10, 2, 20, false, 1, "ulysses", 0,
         DEFAULT_DIST_TIMEOUT, "auto");
   }
 }

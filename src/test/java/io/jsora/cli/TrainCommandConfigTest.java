@@ -48,10 +48,10 @@ class TrainCommandConfigTest {
     Files.writeString(json, "{\"zero\": 1}");
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> parse("train", "--config", json.toString()));
-    assertEquals("zero must be 0 or 2, got 1", e.getMessage());
+    assertEquals("--config " + json + ": zero must be 0 or 2, got 1", e.getMessage());
     Files.writeString(json, "{\"sp_mode\": \"ring\"}");
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
-    assertEquals("sp_mode must be ulysses or fastseq, got ring", e.getMessage());
+    assertEquals("--config " + json + ": sp_mode must be ulysses or fastseq, got ring", e.getMessage());
     Files.writeString(json, "{\"sp_sise\": 2}");
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
     assertTrue(e.getMessage().contains("unknown setting 'sp_sise'") && e.getMessage().contains("sp_size"), e.getMessage());
