@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.parallel.AdamWConfig;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;

@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.parallel.AdamWConfig;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.parallel.ZeroAdamW;
@@ -52,8 +53,7 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
       throw new IllegalArgumentException("AdamW: the module has no parameter that requires gradients");
     }
     try {
-      zero = new ZeroAdamW(ctx, params, new io.jsora.parallel.AdamWConfig(config.lr(), config.beta1(), config.beta2(), config.eps(),
-          config.weightDecay()), 2, complete);
+      zero = new ZeroAdamW(ctx, params, config, 2, complete);
     } finally {
       Scopes.closeAll(new ArrayList<>(params.values())); // ZeroAdamW keeps its own handles
     }

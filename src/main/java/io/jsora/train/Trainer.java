@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.parallel.AdamWConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;

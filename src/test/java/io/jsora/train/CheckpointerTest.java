@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.parallel.AdamWConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

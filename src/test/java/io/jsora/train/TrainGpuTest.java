@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.parallel.AdamWConfig;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsora.checkpoint.StateDict;
