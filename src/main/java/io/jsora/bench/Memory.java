@@ -31,6 +31,25 @@ public final class Memory {
     }
   }
 
+  /** A peak measurement started by {@link #startPeak}. */
+  public interface Peak {
+    /** Peak bytes since the start: resident set on the CPU, allocated device memory on CUDA; -1 where unknown. */
+    long bytes();
+  }
+
+  /**
+   * Starts measuring peak memory on {@code device}: the process's resident set on the CPU (the
+   * kernel's high-water mark, reset where the kernel allows it, else since process start), the
+   * caching allocator's peak allocated bytes on CUDA.
+   */
+  public static Peak startPeak(org.bytedeco.pytorch.Device device) {
+    if (device.is_cuda()) {
+      return CudaMemory.startPeak(device);
+    }
+    resetPeak();
+    return Memory::peakResidentBytes;
+  }
+
   private static long field(String name) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

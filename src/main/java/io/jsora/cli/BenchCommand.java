@@ -3,6 +3,11 @@ package io.jsora.cli;
 import io.jsora.bench.BenchRecord;
 import io.jsora.bench.JniBench;
 import io.jsora.bench.MatmulBench;
+import io.jsora.bench.ModelBench;
+import io.jsora.bench.SampleBench;
+import io.jsora.bench.DataBench;
+import io.jsora.bench.TrainBench;
+import io.jsora.model.dit.Arch;
 import io.jsora.bench.Report;
 import io.jsora.tensor.DType;
 import io.jsora.tensor.Devices;
@@ -21,7 +26,8 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure throughput and memory. Warm-up runs are excluded; figures are medians with min/max over several runs.",
-    subcommands = {BenchCommand.Matmul.class, BenchCommand.Jni.class})
+    subcommands = {BenchCommand.Matmul.class, BenchCommand.Model.class, BenchCommand.Train.class, BenchCommand.Sample.class,
+        BenchCommand.Data.class, BenchCommand.Jni.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -77,6 +83,240 @@ public final class BenchCommand implements Runnable {
       }
       return 0;
     }
+  }
+
+  /** The model options {@code bench model}, {@code train} and {@code sample} share. */
+  static final class ModelShape {
+    @Option(names = "--model", defaultValue = "DiT-S/8", description = "DiT preset (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--arch", defaultValue = "cross-attn", description = "adaln, cross-attn, token-concat or self-cross (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--compressor", defaultValue = "raw", description = "raw, vqvae or vae: sizes the latent (default: ${DEFAULT-VALUE}).")
+    String compressor;
+
+    @Option(names = "--frames", defaultValue = "16", description = "Video frames (default: ${DEFAULT-VALUE}).")
+    int frames;
+
+    @Option(names = "--height", defaultValue = "128", description = "Video height in pixels (default: ${DEFAULT-VALUE}).")
+    int height;
+
+    @Option(names = "--width", defaultValue = "128", description = "Video width in pixels (default: ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Samples per iteration (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--text-len", defaultValue = "16", description = "Text tokens (ignored by adaln) (default: ${DEFAULT-VALUE}).")
+    int textLen;
+
+    @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 on CUDA, fp32 on the CPU), fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--peak-tflops", description = "The matmul peak MFU divides by (default: measured now with bench matmul at 1024 and 2048).")
+    Double peakTflops;
+  }
+
+  /** The matmul peak for {@code precision} on {@code device}: given, or measured. */
+  static double peak(ModelShape m, Device dev, PrintWriter out) throws Exception {
+    if (m.peakTflops != null) {
+      return m.peakTflops;
+    }
+    DType d = io.jsora.tensor.Autocast.of(m.precision, dev).enabled() ? DType.BF16 : DType.F32;
+    List<BenchRecord> mm = MatmulBench.run(dev, List.of(d), new int[] {1024, 2048}, 1, 3);
+    double p = MatmulBench.peakTflops(mm, d);
+    out.printf(java.util.Locale.ROOT, "matmul peak %s: %.3f TFLOP/s (MFU divides by this)%n", d.safetensorsName(), p);
+    out.flush();
+    return p;
+  }
+
+  @Command(name = "model", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"The DiT alone on random latents: forward, and forward + backward with and without activation checkpointing.",
+          "Sizes are pixels (as sample takes them); the compressor only shapes the latent. Reports tokens/s, TFLOP/s, MFU and peak memory."})
+  static final class Model implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin ModelShape shape;
+    @CommandLine.Mixin Common common;
+
+    @Option(names = "--text-dim", defaultValue = "512", description = "Text embedding width (default: ${DEFAULT-VALUE}, CLIP ViT-B).")
+    int textDim;
+
+    @Option(names = "--grad-checkpoint", arity = "0..1", paramLabel = "BOOL",
+        description = "Only with (true) or only without (false) activation checkpointing; default: both.")
+    Boolean gradCheckpoint;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      ModelBench.Options o = new ModelBench.Options(shape.model, Arch.parse(shape.arch), shape.compressor, shape.frames, shape.height,
+          shape.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision);
+      o.config(); // fail on a bad preset or size before measuring anything
+      o.tokens();
+      try (Device dev = Devices.resolve(common.device)) {
+        common.emit(ModelBench.run(o, dev, common.warmup, common.runs, peak(shape, dev, out)), out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Whole training steps (data -> loss -> backward -> communication -> optimizer) on synthetic clips of the given size",
+          "(or --dataset): steps/s, samples/s, tokens/s, MFU, peak memory and the time split between phases.",
+          "Distributed: jsora launch --nproc-per-node N -- bench train --sp-size N ... (rank 0 prints)."})
+  static final class Train implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin ModelShape shape;
+    @CommandLine.Mixin Common common;
+    @CommandLine.Mixin DistributedOptions dist;
+
+    @Option(names = "--accumulation-steps", defaultValue = "1", description = "Micro-batches per step (default: ${DEFAULT-VALUE}).")
+    int accumulation;
+
+    @Option(names = "--grad-checkpoint", description = "Recompute block activations in backward.")
+    boolean gradCheckpoint;
+
+    @Option(names = "--workers", defaultValue = "2", description = "Batch-building threads (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--compressor-dir", paramLabel = "DIR", description = "The learnt compressor's weights (vqvae, vae).")
+    Path compressorDir;
+
+    @Option(names = "--dataset", paramLabel = "DIR", description = "Train on this preprocessed dataset instead of synthetic clips.")
+    Path dataset;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
+      io.jsora.train.TrainConfig.defaults().with("precision", shape.precision); // fail on a bad value before any work
+      double peak;
+      try (Device dev = Devices.resolve(common.device)) {
+        peak = peak(shape, dev, main ? out : new PrintWriter(java.io.Writer.nullWriter()));
+      }
+      TrainBench.Options o = new TrainBench.Options(shape.model, shape.arch, shape.compressor, compressorDir, shape.frames, shape.height,
+          shape.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
+          dist.zero, workers, dataset, common.device);
+      List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak);
+      if (main) {
+        common.emit(records, out);
+        phases(records, out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Text-to-video generation: seconds per video and per denoising step for a size, sampler, step count and guidance.",
+          "Without --checkpoint, a fresh model of --model/--arch/--compressor is trained for one step on a synthetic clip first."})
+  static final class Sample implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin Common common;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "A training checkpoint (step-N directory or run directory).")
+    Path checkpoint;
+
+    @Option(names = "--model", defaultValue = "DiT-S/8", description = "DiT preset without --checkpoint (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--arch", defaultValue = "cross-attn", description = "Architecture without --checkpoint (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--compressor", defaultValue = "raw", description = "Compressor without --checkpoint (default: ${DEFAULT-VALUE}).")
+    String compressor;
+
+    @Option(names = "--frames", defaultValue = "16", description = "Video frames (default: ${DEFAULT-VALUE}).")
+    int frames;
+
+    @Option(names = "--height", defaultValue = "128", description = "Video height in pixels (default: ${DEFAULT-VALUE}).")
+    int height;
+
+    @Option(names = "--width", defaultValue = "128", description = "Video width in pixels (default: ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--videos", defaultValue = "1", description = "Prompts per generate call (default: ${DEFAULT-VALUE}).")
+    int videos;
+
+    @Option(names = "--steps", defaultValue = "25", description = "Sampler steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--sampler", defaultValue = "ddim", description = "ddim or ddpm (default: ${DEFAULT-VALUE}).")
+    String sampler;
+
+    @Option(names = "--cfg-scale", defaultValue = "4", description = "Classifier-free guidance scale, 0 = off (default: ${DEFAULT-VALUE}).")
+    double guidance;
+
+    @Override
+    public Integer call() throws Exception {
+      if (common.warmup < 1) {
+        common.warmup = 1; // the first call pays one-time costs that are no part of sampling
+      }
+      SampleBench.Options o = new SampleBench.Options(checkpoint, model, arch, compressor, frames, height, width, videos, steps, sampler,
+          guidance, common.device);
+      common.emit(SampleBench.run(o, common.warmup, common.runs), spec.commandLine().getOut());
+      return 0;
+    }
+  }
+
+  @Command(name = "data", mixinStandardHelpOptions = true, sortOptions = false,
+      description = "The data path on synthetic MP4 clips: decode frames/s, and preprocessing (decode, compress, encode captions, write Arrow) videos/s and pairs/s.")
+  static final class Data implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin Common common;
+
+    @Option(names = "--videos", defaultValue = "16", description = "Clips to synthesise (default: ${DEFAULT-VALUE}).")
+    int videos;
+
+    @Option(names = "--frames", defaultValue = "16", description = "Frames per clip (default: ${DEFAULT-VALUE}).")
+    int frames;
+
+    @Option(names = "--size", defaultValue = "128", description = "Clip height and width in pixels (default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--compressor", defaultValue = "raw", description = "raw, vqvae or vae: the latents preprocessing caches (default: ${DEFAULT-VALUE}).")
+    String compressor;
+
+    @Option(names = "--compressor-dir", paramLabel = "DIR", description = "The learnt compressor's weights (vqvae, vae).")
+    Path compressorDir;
+
+    @Override
+    public Integer call() throws Exception {
+      if (videos < 1 || frames < 1 || size < 8) {
+        throw new IllegalArgumentException("--videos and --frames must be >= 1 and --size >= 8");
+      }
+      DataBench.Options o = new DataBench.Options(videos, frames, size, compressor, compressorDir, common.device);
+      List<BenchRecord> records = DataBench.run(o, common.warmup, common.runs);
+      PrintWriter out = spec.commandLine().getOut();
+      common.emit(records, out);
+      for (BenchRecord r : records) {
+        StringBuilder b = new StringBuilder(r.name() + ":");
+        for (java.util.Map.Entry<String, Object> e : r.extra().entrySet()) {
+          b.append(String.format(java.util.Locale.ROOT, " %.1f %s", ((Number) e.getValue()).doubleValue(), e.getKey().replace("_per_s", "/s")));
+        }
+        out.println(b);
+      }
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** Prints the phase split of {@code train_step} records. */
+  static void phases(List<BenchRecord> records, PrintWriter out) {
+    for (BenchRecord r : records) {
+      if (r.extra() == null || !(r.extra().get("phase_median_s") instanceof java.util.Map<?, ?> split)) {
+        continue;
+      }
+      StringBuilder b = new StringBuilder(r.name() + " phases (median s):");
+      for (java.util.Map.Entry<?, ?> e : split.entrySet()) {
+        double v = ((Number) e.getValue()).doubleValue();
+        b.append(String.format(java.util.Locale.ROOT, " %s %s (%.0f%%)", e.getKey().toString().replace("_s", ""), Report.seconds(v),
+            100 * v / r.medianS()));
+      }
+      out.println(b);
+      out.printf(java.util.Locale.ROOT, "%s: %.3f steps/s, %.2f samples/s%n", r.name(), ((Number) r.extra().get("steps_per_s")).doubleValue(),
+          ((Number) r.extra().get("samples_per_s")).doubleValue());
+    }
+    out.flush();
   }
 
   @Command(name = "jni", mixinStandardHelpOptions = true,

@@ -4,11 +4,11 @@ import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTCost;
 import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.vae.CompressorShape;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -18,38 +18,6 @@ import java.util.Locale;
  * channels, or 4 for a preset).
  */
 final class DitInfo implements ModelInfoKind {
-  /**
-   * The video compressors' shape factors until {@code io.jsora.model.vae} provides them: the one
-   * place they are written down here.
-   */
-  record Compressor(String name, int t, int h, int w, int channels) {
-    static final List<Compressor> ALL = List.of(
-        new Compressor("raw", 1, 1, 1, 3), new Compressor("vqvae", 2, 4, 4, 256), new Compressor("vae", 1, 8, 8, 4));
-
-    static Compressor of(String name) {
-      for (Compressor c : ALL) {
-        if (c.name.equalsIgnoreCase(name)) {
-          return c;
-        }
-      }
-      throw new IllegalArgumentException("unknown --compressor '" + name + "'; expected raw, vqvae or vae");
-    }
-
-    long[] latent(long frames, long height, long width) {
-      check("frames", frames, t);
-      check("height", height, h);
-      check("width", width, w);
-      return new long[] {channels, frames / t, height / h, width / w};
-    }
-
-    private void check(String what, long v, int f) {
-      if (v < 1 || v % f != 0) {
-        throw new IllegalArgumentException("--" + what + " " + v + " is not a positive multiple of the " + name
-            + " compressor's factor " + f);
-      }
-    }
-  }
-
   /** Latent channels assumed without a compressor (the SD VAE's). */
   static final int DEFAULT_CHANNELS = 4;
 
@@ -60,7 +28,7 @@ final class DitInfo implements ModelInfoKind {
 
   @Override
   public void print(ModelCommand.Info r, PrintWriter out) throws IOException {
-    Compressor comp = r.compressor == null ? null : Compressor.of(r.compressor);
+    CompressorShape comp = r.compressor == null ? null : CompressorShape.of(r.compressor);
     DiTConfig c;
     String name;
     if (r.config != null) {

@@ -84,4 +84,11 @@ public final class Devices {
   public static String name(Device d) {
     return d.is_cuda() ? "cuda:" + Math.max(0, d.index()) : "cpu";
   }
+
+  /** Waits for the work queued on {@code device} (CUDA); returns at once on the CPU. */
+  public static void synchronize(Device device) {
+    if (device.is_cuda()) {
+      org.bytedeco.pytorch.global.torch_cuda.device_synchronize();
+    }
+  }
 }

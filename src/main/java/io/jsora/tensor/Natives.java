@@ -19,8 +19,12 @@ import org.slf4j.LoggerFactory;
  *       the JVM crash inside {@code dlopen} (libtorch.so was loaded before libtorch_cpu.so existed
  *       on disk); extracting the directory first avoids it.
  *   <li>Thread counts: {@code JSORA_THREADS} (or {@code -Djsora.threads}) sets torch's intra-op
- *       pool, default all cores; {@code OPENBLAS_NUM_THREADS} sets OpenBLAS's own pool, default 1,
- *       because OpenBLAS threads inside torch's parallel regions oversubscribe the cores.
+ *       pool, default all cores; {@code OPENBLAS_NUM_THREADS} (or {@code -Djsora.blasThreads}) sets
+ *       OpenBLAS's own pool, default the same count: one matrix product runs in OpenBLAS alone, so
+ *       one OpenBLAS thread caps every linear layer at one core. Measured with {@code jsora bench
+ *       train} on 2 cores (README, Performance): 2 OpenBLAS threads made DiT-S/8 steps 1.6× and
+ *       the demo's small steps 1.07× faster than 1, provided OpenMP idles passively ({@code
+ *       OMP_WAIT_POLICY=PASSIVE}, which the launcher sets; spinning made the small steps 6× slower).
  * </ul>
  */
 public final class Natives {
@@ -99,7 +103,7 @@ public final class Natives {
   private static void applyThreads() {
     int threads = intSetting("jsora.threads", "JSORA_THREADS", Runtime.getRuntime().availableProcessors());
     torch.set_num_threads(threads);
-    int blas = intSetting("jsora.blasThreads", "OPENBLAS_NUM_THREADS", 1);
+    int blas = intSetting("jsora.blasThreads", "OPENBLAS_NUM_THREADS", threads);
     openblas_nolapack.blas_set_num_threads(blas);
     String wait = System.getenv("OMP_WAIT_POLICY");
     if (threads > 1 && !"PASSIVE".equalsIgnoreCase(wait)) {

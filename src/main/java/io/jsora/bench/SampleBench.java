@@ -1,0 +1,138 @@
+package io.jsora.bench;
+
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.DiTCost;
+import io.jsora.pipeline.GenerationRequest;
+import io.jsora.pipeline.TextToVideoPipeline;
+import io.jsora.tensor.Devices;
+import io.jsora.tensor.Natives;
+import io.jsora.train.TrainConfig;
+import io.jsora.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Text-to-video generation through {@link TextToVideoPipeline}: text encoding, the sampler's
+ * denoising steps (a doubled batch under classifier-free guidance) and decoding. Without a
+ * checkpoint, one is made by training a freshly initialised model for one step on synthetic clips
+ * of the requested size (what the weights are does not change the time).
+ */
+public final class SampleBench {
+  private SampleBench() {}
+
+  /**
+   * What to generate.
+   *
+   * @param checkpoint a checkpoint to sample from, or null to make one from {@code model}, {@code arch}, {@code compressor}
+   * @param model DiT preset (without a checkpoint)
+   * @param arch conditioning architecture (without a checkpoint)
+   * @param compressor raw, vqvae or vae (without a checkpoint)
+   * @param frames video frames
+   * @param height video height in pixels
+   * @param width video width in pixels
+   * @param videos prompts per generate call
+   * @param steps sampler steps
+   * @param sampler ddim or ddpm
+   * @param guidance classifier-free guidance scale (0 = off)
+   * @param device cpu, cuda, cuda:N or auto
+   */
+  public record Options(Path checkpoint, String model, String arch, String compressor, int frames, int height, int width, int videos,
+      int steps, String sampler, double guidance, String device) {}
+
+  public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
+    Natives.load();
+    Path work = Files.createTempDirectory("jsora-bench-sample");
+    try {
+      Path ckpt = o.checkpoint() != null ? o.checkpoint() : makeCheckpoint(o, work);
+      return measure(o, ckpt, warmup, runs);
+    } finally {
+      TrainBench.deleteTree(work);
+    }
+  }
+
+  private static Path makeCheckpoint(Options o, Path work) throws Exception {
+    BenchData.Prepared p;
+    try (org.bytedeco.pytorch.Device dev = Devices.resolve(o.device())) {
+      p = BenchData.prepare(work, 1, o.frames(), o.height(), o.width(), o.compressor(), null, 0, dev);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", o.model());
+    m.put("arch", o.arch());
+    m.put("compressor", o.compressor());
+    m.put("dataset", List.of(p.dataset().toString()));
+    m.put("max_steps", 1);
+    m.put("batch_size", 1);
+    m.put("device", o.device());
+    m.put("checkpoint_dir", work.resolve("run").toString());
+    m.put("resume", null);
+    m.put("log_interval", 1_000_000);
+    try (Trainer t = new Trainer(TrainConfig.defaults().with(m))) {
+      return t.run().lastCheckpoint();
+    }
+  }
+
+  private static List<BenchRecord> measure(Options o, Path ckpt, int warmup, int runs) throws Exception {
+    List<String> prompts = new ArrayList<>();
+    for (int i = 0; i < o.videos(); i++) {
+      prompts.add(i % 2 == 0 ? "a red circle moving left" : "a blue square moving up");
+    }
+    GenerationRequest req = new GenerationRequest(prompts, o.frames(), o.height(), o.width(), o.steps(), o.sampler(), 0, o.guidance(), 0);
+    List<Double> stepSeconds = Collections.synchronizedList(new ArrayList<>());
+    long[] last = new long[1];
+    Timing t;
+    DiTConfig mc;
+    String deviceName;
+    long[] latent;
+    try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, true, Devices.resolve(o.device()))) {
+      mc = pipe.modelConfig();
+      latent = pipe.compressor().latentShape(o.frames(), o.height(), o.width());
+      deviceName = o.device();
+      t = Stopwatch.time(warmup, runs, 1, () -> {
+        last[0] = System.nanoTime();
+        try (Tensor v = pipe.generate(req, (done, total, ts) -> {
+          long now = System.nanoTime();
+          stepSeconds.add((now - last[0]) / 1e9); // the first step of a call includes encoding the prompts
+          last[0] = now;
+        })) {
+          // the video itself is not needed
+        }
+      });
+    }
+    // keep only the timed runs' steps
+    int timedSteps = runs * o.steps();
+    List<Double> timed = stepSeconds.subList(Math.max(0, stepSeconds.size() - timedSteps), stepSeconds.size());
+    Map<String, Object> cfg = new LinkedHashMap<>();
+    cfg.put("checkpoint", o.checkpoint() == null ? "fresh " + o.model() + " " + o.arch() : o.checkpoint().toString());
+    cfg.put("model", mc.modelArch() + " depth " + mc.depth() + " hidden " + mc.hiddenSize() + " patch " + mc.patchSize());
+    cfg.put("frames", o.frames());
+    cfg.put("height", o.height());
+    cfg.put("width", o.width());
+    cfg.put("videos", o.videos());
+    cfg.put("steps", o.steps());
+    cfg.put("sampler", o.sampler());
+    cfg.put("guidance", o.guidance());
+    cfg.put("device", deviceName);
+    cfg.put("threads", Natives.threads());
+    int passes = o.guidance() > 0 ? 2 : 1; // guidance runs the model on a doubled batch
+    List<BenchRecord> out = new ArrayList<>();
+    double[] s = t.samples();
+    for (int i = 0; i < s.length; i++) {
+      s[i] /= o.videos();
+    }
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("seconds_per_call", t.median());
+    out.add(BenchRecord.of("sample_per_video", cfg, new Timing(s)).withExtra(extra));
+    if (!timed.isEmpty()) {
+      Timing step = new Timing(timed.stream().mapToDouble(Double::doubleValue).toArray());
+      out.add(BenchRecord.of("sample_per_step", cfg, step)
+          .withTokensPerS(o.videos() * passes * DiTCost.videoTokens(mc, latent[1], latent[2], latent[3]) / step.median()));
+    }
+    return out;
+  }
+}

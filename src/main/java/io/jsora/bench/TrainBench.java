@@ -1,0 +1,219 @@
+package io.jsora.bench;
+
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.DiTCost;
+import io.jsora.model.vae.CompressorShape;
+import io.jsora.parallel.ParallelContext;
+import io.jsora.tensor.Natives;
+import io.jsora.train.StepTimer;
+import io.jsora.train.TrainConfig;
+import io.jsora.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.pytorch.Device;
+
+/**
+ * Whole training steps through {@link Trainer}: data loading, forward, loss, backward, gradient
+ * communication, clipping, AdamW and EMA, on synthetic clips of the requested size preprocessed
+ * with the built-in text encoder (or on a given preprocessed dataset). The first {@code warmup}
+ * steps are excluded; the step time is the sum of its phases, measured by the trainer's step timer.
+ * The checkpoint the run writes at its end is reported apart, not counted in the step.
+ */
+public final class TrainBench {
+  private TrainBench() {}
+
+  /**
+   * What to run.
+   *
+   * @param model DiT preset
+   * @param arch conditioning architecture
+   * @param compressor raw, vqvae or vae
+   * @param compressorDir the learnt compressor's weights, null for its default
+   * @param frames clip frames (pixels)
+   * @param height clip height (pixels)
+   * @param width clip width (pixels)
+   * @param batch micro-batch per data-parallel replica
+   * @param accumulation micro-batches per step
+   * @param textLen text tokens counted in the model FLOPs when a dataset is given (synthetic data uses its encoder's length)
+   * @param gradCheckpoint activation checkpointing
+   * @param precision auto, fp32 or bf16
+   * @param spSize sequence-parallel group size
+   * @param zero ZeRO stage (0 or 2)
+   * @param workers batch-building threads
+   * @param dataset a preprocessed dataset to train on instead of synthetic clips, or null
+   * @param device cpu, cuda, cuda:N or auto
+   */
+  public record Options(String model, String arch, String compressor, Path compressorDir, int frames, int height, int width, int batch,
+      int accumulation, int textLen, boolean gradCheckpoint, String precision, int spSize, int zero, int workers, Path dataset,
+      String device) {}
+
+  /**
+   * Runs {@code warmup + runs} training steps and returns one record {@code train_step} (on every
+   * rank; callers print rank 0's).
+   *
+   * @param peakTflops one process's matmul peak; MFU is the job's model FLOP/s over world × this
+   */
+  public static List<BenchRecord> run(Options o, int warmup, int runs, double peakTflops) throws Exception {
+    Natives.load();
+    Path work = Files.createTempDirectory("jsora-bench-train");
+    try {
+      return measure(o, work, warmup, runs, peakTflops);
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs, double peakTflops) throws Exception {
+    int world = Integer.parseInt(System.getenv().getOrDefault("WORLD_SIZE", "1"));
+    int replicas = Math.max(1, world / Math.max(1, o.spSize()));
+    Path dataset = o.dataset();
+    int textLen = o.textLen();
+    if (dataset == null) {
+      int count = Math.max(8, 2 * o.batch() * o.accumulation() * replicas);
+      try (Device dev = io.jsora.tensor.Devices.resolve(o.device())) {
+        BenchData.Prepared p = BenchData.prepare(work, count, o.frames(), o.height(), o.width(), o.compressor(), o.compressorDir(), 0, dev);
+        dataset = p.dataset();
+        textLen = p.textLen();
+      }
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("model", o.model());
+    m.put("arch", o.arch());
+    m.put("compressor", o.compressor());
+    if (o.compressorDir() != null) {
+      m.put("compressor_dir", o.compressorDir().toString());
+    }
+    m.put("dataset", List.of(dataset.toString()));
+    m.put("max_steps", (long) warmup + runs);
+    m.put("batch_size", o.batch());
+    m.put("accumulation_steps", o.accumulation());
+    m.put("grad_checkpoint", o.gradCheckpoint());
+    m.put("precision", o.precision());
+    m.put("sp_size", o.spSize());
+    m.put("zero", o.zero());
+    m.put("workers", o.workers());
+    m.put("device", o.device());
+    m.put("checkpoint_dir", work.resolve("run").toString());
+    m.put("resume", null);
+    m.put("save_interval", 0);
+    m.put("keep_last", 1);
+    m.put("log_interval", 1_000_000);
+    TrainConfig cfg = TrainConfig.defaults().with(m);
+
+    Map<Long, EnumMap<StepTimer.Phase, Long>> steps = new TreeMap<>();
+    Memory.Peak peak;
+    Trainer.Result result;
+    DiTConfig mc;
+    ParallelContext ctx;
+    String deviceName;
+    try (Trainer trainer = new Trainer(cfg)) {
+      mc = trainer.modelConfig();
+      ctx = trainer.parallelContext();
+      world = ctx.worldSize();
+      replicas = ctx.dpSize();
+      trainer.setStepTimer((step, micro, phase, nanos) ->
+          steps.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).merge(phase, nanos, Long::sum));
+      deviceName = o.device();
+      try (Device probe = io.jsora.tensor.Devices.resolve(o.device())) {
+        peak = Memory.startPeak(probe);
+        deviceName = io.jsora.tensor.Devices.name(probe);
+      }
+      result = trainer.run();
+    }
+    long peakBytes = peak.bytes();
+
+    // step times, warm-up excluded; the final checkpoint apart
+    List<Double> stepSeconds = new ArrayList<>();
+    Map<StepTimer.Phase, List<Double>> phases = new EnumMap<>(StepTimer.Phase.class);
+    double checkpointSeconds = 0;
+    for (Map.Entry<Long, EnumMap<StepTimer.Phase, Long>> e : steps.entrySet()) {
+      checkpointSeconds += e.getValue().getOrDefault(StepTimer.Phase.CHECKPOINT, 0L) / 1e9;
+      if (e.getKey() < warmup) {
+        continue;
+      }
+      double total = 0;
+      for (StepTimer.Phase ph : StepTimer.Phase.values()) {
+        if (ph == StepTimer.Phase.CHECKPOINT) {
+          continue;
+        }
+        double s = e.getValue().getOrDefault(ph, 0L) / 1e9;
+        phases.computeIfAbsent(ph, k -> new ArrayList<>()).add(s);
+        total += s;
+      }
+      stepSeconds.add(total);
+    }
+    if (stepSeconds.isEmpty()) {
+      throw new IllegalStateException("the run timed no step after the warm-up (" + result.steps() + " steps ran)");
+    }
+    Timing t = new Timing(stepSeconds.stream().mapToDouble(Double::doubleValue).toArray());
+
+    long[] lat = CompressorShape.of(o.compressor()).latent(o.frames(), o.height(), o.width());
+    long samplesPerStep = (long) o.batch() * o.accumulation() * replicas;
+    double tokensPerSample = DiTCost.videoTokens(mc, lat[1], lat[2], lat[3]);
+    double flopsPerStep = 3 * 2 * DiTCost.forwardMacs(mc, lat[1], lat[2], lat[3], textLen) * samplesPerStep;
+    double step = t.median();
+
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("model", mc.modelArch() + " " + o.model());
+    config.put("compressor", o.compressor());
+    config.put("frames", o.frames());
+    config.put("height", o.height());
+    config.put("width", o.width());
+    config.put("batch", o.batch());
+    config.put("accumulation", o.accumulation());
+    config.put("world", world);
+    config.put("sp_size", o.spSize());
+    config.put("zero", o.zero());
+    config.put("grad_checkpoint", o.gradCheckpoint());
+    config.put("precision", o.precision());
+    config.put("samples_per_step", samplesPerStep);
+    config.put("tokens_per_sample", (long) tokensPerSample);
+    config.put("device", deviceName);
+    config.put("threads", Natives.threads());
+    config.put("blas_threads", Natives.blasThreads());
+
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("steps_per_s", 1 / step);
+    extra.put("samples_per_s", samplesPerStep / step);
+    Map<String, Object> split = new LinkedHashMap<>();
+    for (Map.Entry<StepTimer.Phase, List<Double>> e : phases.entrySet()) {
+      double med = new Timing(e.getValue().stream().mapToDouble(Double::doubleValue).toArray()).median();
+      split.put(e.getKey().name().toLowerCase(Locale.ROOT) + "_s", med);
+    }
+    extra.put("phase_median_s", split);
+    extra.put("final_checkpoint_s", checkpointSeconds);
+    extra.put("final_loss", result.lastLoss());
+
+    double tflops = flopsPerStep / step / 1e12;
+    BenchRecord r = BenchRecord.of("train_step", config, t)
+        .withTokensPerS(samplesPerStep * tokensPerSample / step)
+        .withTflops(tflops)
+        .withExtra(extra);
+    if (peakBytes > 0) {
+      r = r.withPeakMem(peakBytes);
+    }
+    if (peakTflops > 0) {
+      r = r.withMfu(tflops / (peakTflops * world));
+    }
+    return List.of(r);
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (Path f : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+}
