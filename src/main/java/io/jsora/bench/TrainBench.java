@@ -71,6 +71,64 @@ public final class TrainBench {
     }
   }
 
+  /**
+   * Estimates the longest sequence that fits in {@code limitBytes} per rank: runs one more step at
+   * half the frames, fits peak memory = fixed + per-token × tokens held per rank through the two
+   * measured peaks, and solves for the limit. Every rank of a job must call it (the run is
+   * collective).
+   *
+   * @param measured the {@code train_step} record of {@link #run} with {@code o}
+   * @return {@code measured} with {@code extra.memory_fit}, or unchanged where a peak is unknown
+   *     or the frames cannot be halved
+   */
+  public static BenchRecord fitMemory(Options o, BenchRecord measured, long limitBytes) throws Exception {
+    CompressorShape c = CompressorShape.of(o.compressor());
+    int latentFrames = o.frames() / c.t();
+    if (measured.peakMemBytes() == null || latentFrames < 2) {
+      return measured;
+    }
+    Options half = new Options(o.model(), o.arch(), o.compressor(), o.compressorDir(), latentFrames / 2 * c.t(), o.height(), o.width(),
+        o.batch(), o.accumulation(), o.textLen(), o.gradCheckpoint(), o.precision(), o.spSize(), o.zero(), o.workers(), null, o.device());
+    BenchRecord small = run(half, 0, 1, 0).get(0);
+    if (small.peakMemBytes() == null) {
+      return measured;
+    }
+    double tokensPerSample = ((Number) measured.config().get("tokens_per_sample")).doubleValue();
+    double t1 = o.batch() * tokensPerSample / o.spSize();
+    double t2 = o.batch() * ((Number) small.config().get("tokens_per_sample")).doubleValue() / o.spSize();
+    Map<String, Object> fit = fit(t2, small.peakMemBytes(), t1, measured.peakMemBytes(), limitBytes, o.spSize(), o.batch(),
+        tokensPerSample / latentFrames, c.t());
+    Map<String, Object> extra = new LinkedHashMap<>(measured.extra());
+    extra.put("memory_fit", fit);
+    return measured.withExtra(extra);
+  }
+
+  /**
+   * The line through two (tokens held per rank, peak bytes) measurements, solved for {@code
+   * limitBytes}: {@code bytes_per_token}, {@code fixed_bytes}, {@code max_tokens_per_rank}, and
+   * what that is per sample ({@code max_sequence_per_sample}) and in frames ({@code max_frames});
+   * only the measurements when the peaks do not grow with the tokens.
+   */
+  static Map<String, Object> fit(double tokensA, double peakA, double tokensB, double peakB, long limitBytes, int spSize, int batch,
+      double tokensPerLatentFrame, int frameFactor) {
+    Map<String, Object> fit = new LinkedHashMap<>();
+    fit.put("limit_bytes", limitBytes);
+    fit.put("tokens_per_rank", List.of((long) tokensA, (long) tokensB));
+    fit.put("peak_bytes", List.of((long) peakA, (long) peakB));
+    if (peakB > peakA && tokensB > tokensA) {
+      double perToken = (peakB - peakA) / (tokensB - tokensA);
+      double fixed = peakB - perToken * tokensB;
+      double maxPerRank = Math.max(0, (limitBytes - fixed) / perToken);
+      double perSample = maxPerRank * spSize / batch;
+      fit.put("bytes_per_token", perToken);
+      fit.put("fixed_bytes", fixed);
+      fit.put("max_tokens_per_rank", (long) maxPerRank);
+      fit.put("max_sequence_per_sample", (long) perSample);
+      fit.put("max_frames", (long) Math.floor(perSample / tokensPerLatentFrame) * frameFactor);
+    }
+    return fit;
+  }
+
   private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs, double peakTflops) throws Exception {
     int world = Integer.parseInt(System.getenv().getOrDefault("WORLD_SIZE", "1"));
     int replicas = Math.max(1, world / Math.max(1, o.spSize()));

@@ -185,6 +185,10 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--dataset", paramLabel = "DIR", description = "Train on this preprocessed dataset instead of synthetic clips.")
     Path dataset;
 
+    @Option(names = "--fit-memory", paramLabel = "SIZE", description = {"Also estimate the longest sequence per rank that fits in SIZE "
+        + "(e.g. 16g, 80g): one more step at half the frames, and a line through the two peaks."})
+    String fitMemory;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
@@ -197,11 +201,28 @@ public final class BenchCommand implements Runnable {
       TrainBench.Options o = new TrainBench.Options(shape.model, shape.arch, shape.compressor, compressorDir, shape.frames, shape.height,
           shape.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
           dist.zero, workers, dataset, common.device);
+      long limit = fitMemory == null ? 0 : io.jsora.bench.Memory.parseSize(fitMemory);
       List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak);
+      if (limit > 0) {
+        records = List.of(TrainBench.fitMemory(o, records.get(0), limit));
+      }
       if (main) {
         common.emit(records, out);
         phases(records, out);
       }
+      BenchRecord r = records.get(0);
+      int world = ((Number) r.config().get("world")).intValue();
+      out.printf(java.util.Locale.ROOT, "rank %s of %d: peak memory %s, %.0f tokens/s on this rank%n",
+          System.getenv().getOrDefault("RANK", "0"), world,
+          r.peakMemBytes() == null ? "unknown" : String.format(java.util.Locale.ROOT, "%.0f MiB", r.peakMemBytes() / 1048576.0),
+          r.tokensPerS() / world);
+      if (main && r.extra().get("memory_fit") instanceof java.util.Map<?, ?> fit && fit.containsKey("max_tokens_per_rank")) {
+        out.printf(java.util.Locale.ROOT, "memory fit: %.0f KiB per token held on a rank, %.0f MiB fixed; in %s per rank: %s tokens per rank, "
+            + "a sequence of %s tokens per sample (%s frames at %dx%d)%n", ((Number) fit.get("bytes_per_token")).doubleValue() / 1024,
+            ((Number) fit.get("fixed_bytes")).doubleValue() / 1048576.0, fitMemory, fit.get("max_tokens_per_rank"),
+            fit.get("max_sequence_per_sample"), fit.get("max_frames"), shape.height, shape.width);
+      }
+      out.flush();
       return 0;
     }
   }
