@@ -25,7 +25,9 @@ import org.bytedeco.pytorch.Device;
  * communication, clipping, AdamW and EMA, on synthetic clips of the requested size preprocessed
  * with the built-in text encoder (or on a given preprocessed dataset). The first {@code warmup}
  * steps are excluded; the step time is the sum of its phases, measured by the trainer's step timer.
- * The checkpoint the run writes at its end is reported apart, not counted in the step.
+ * The checkpoint the run writes at its end is reported apart, not counted in the step; the peak
+ * memory is read after the last optimizer update, before that checkpoint (which, under ZeRO-2,
+ * gathers the whole optimizer state).
  */
 public final class TrainBench {
   private TrainBench() {}
@@ -167,7 +169,9 @@ public final class TrainBench {
     TrainConfig cfg = TrainConfig.defaults().with(m);
 
     Map<Long, EnumMap<StepTimer.Phase, Long>> steps = new TreeMap<>();
-    Memory.Peak peak;
+    Memory.Peak[] peak = new Memory.Peak[1];
+    long[] stepPeak = {-1}; // the peak through the last optimizer update, before the final checkpoint
+    Map<Long, EnumMap<StepTimer.Phase, Long>> phasePeaks = new TreeMap<>();
     Trainer.Result result;
     DiTConfig mc;
     ParallelContext ctx;
@@ -177,16 +181,24 @@ public final class TrainBench {
       ctx = trainer.parallelContext();
       world = ctx.worldSize();
       replicas = ctx.dpSize();
-      trainer.setStepTimer((step, micro, phase, nanos) ->
-          steps.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).merge(phase, nanos, Long::sum));
-      deviceName = o.device();
+      trainer.setStepTimer((step, micro, phase, nanos) -> {
+        steps.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).merge(phase, nanos, Long::sum);
+        if (phase != StepTimer.Phase.CHECKPOINT) {
+          long now = peak[0].bytes(); // monotonic: where it grows is where the peak is reached
+          phasePeaks.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).put(phase, now);
+          if (phase == StepTimer.Phase.OPTIMIZER) {
+            stepPeak[0] = now;
+          }
+        }
+      });
       try (Device probe = io.jsora.tensor.Devices.resolve(o.device())) {
-        peak = Memory.startPeak(probe);
+        peak[0] = Memory.startPeak(probe);
         deviceName = io.jsora.tensor.Devices.name(probe);
       }
       result = trainer.run();
     }
-    long peakBytes = peak.bytes();
+    long peakBytes = stepPeak[0];
+    long peakWithCheckpoint = peak[0].bytes();
 
     // step times, warm-up excluded; the final checkpoint apart
     List<Double> stepSeconds = new ArrayList<>();
@@ -248,6 +260,16 @@ public final class TrainBench {
     }
     extra.put("phase_median_s", split);
     extra.put("final_checkpoint_s", checkpointSeconds);
+    if (!phasePeaks.isEmpty() && stepPeak[0] > 0) {
+      // the peak so far after each phase of the first two steps: which phase sets it
+      Map<String, Object> growth = new LinkedHashMap<>();
+      phasePeaks.entrySet().stream().limit(2).forEach(e -> e.getValue().forEach((ph, b) ->
+          growth.put("step" + e.getKey() + "_" + ph.name().toLowerCase(Locale.ROOT), b)));
+      extra.put("peak_mem_after_phase_bytes", growth);
+    }
+    if (peakWithCheckpoint > 0) {
+      extra.put("peak_mem_with_final_checkpoint_bytes", peakWithCheckpoint);
+    }
     extra.put("final_loss", result.lastLoss());
 
     double tflops = flopsPerStep / step / 1e12;

@@ -48,8 +48,11 @@ import org.bytedeco.pytorch.global.torch;
  * reduce-scattered (Gloo and NCCL both implement {@code _reduce_scatter_base}) over the world
  * group; with sequence parallelism the world is DP × SP ranks, so the state is sharded over all of
  * them. The parameters' own {@code .grad} tensors are full-size until {@link #zeroGrad} (no
- * release during backward yet), so the memory saved is the optimizer state and the reduced
- * gradients: 12 bytes per parameter become 12/world.
+ * release during backward yet). Each rank holds, for its 1/world of the parameters, fp32 master
+ * weights, both moments and the reduced gradient (16 bytes per parameter) and a 1-byte decay mask:
+ * 17/world bytes per parameter beside the full-size gradients, against libtorch AdamW's 8 (its
+ * moments; it updates the parameters themselves). So ZeRO-2 saves memory from about 3 ranks on;
+ * at 2 it costs 0.5 byte per parameter more (measured in the README's Performance section).
  */
 public final class ZeroAdamW implements AutoCloseable {
   private final GradBuckets buckets;
@@ -63,7 +66,6 @@ public final class ZeroAdamW implements AutoCloseable {
   private Tensor expAvgSq;
   private Tensor gradShard;
   private Tensor decayMask;
-  private Tensor factor;
   private boolean reduced;
   private double lastNorm = Double.NaN;
   private boolean[] lastActive;
@@ -112,7 +114,6 @@ public final class ZeroAdamW implements AutoCloseable {
       expAvg = Scopes.keep(torch.zeros_like(m));
       expAvgSq = Scopes.keep(torch.zeros_like(m));
       gradShard = Scopes.keep(torch.zeros_like(m));
-      factor = Scopes.keep(torch.ones_like(m));
       decayMask = Scopes.keep(mask);
     }
   }
@@ -165,15 +166,17 @@ public final class ZeroAdamW implements AutoCloseable {
         if (!GradBuckets.anyActive(b, active)) {
           continue;
         }
-        Tensor flat = buckets.flatten(b, active);
-        Tensor part;
-        if (stage == 2) {
-          part = world.reduceScatterSum(flat, 0);
-        } else {
-          world.allReduceSum(flat);
-          part = flat;
+        try (PointerScope perBucket = new PointerScope()) { // one bucket's flat buffers alive at a time
+          Tensor flat = buckets.flatten(b, active);
+          Tensor part;
+          if (stage == 2) {
+            part = world.reduceScatterSum(flat, 0);
+          } else {
+            world.allReduceSum(flat);
+            part = flat;
+          }
+          gradShard.narrow(0, b.shardOffset(), b.part(buckets.layout.shards)).copy_(part);
         }
-        gradShard.narrow(0, b.shardOffset(), b.part(buckets.layout.shards)).copy_(part);
       }
       Tensor sq = gradShard.to(DType.F64.scalarType()).pow(new Scalar(2.0)).sum().reshape(1);
       if (stage == 2) {
@@ -300,12 +303,12 @@ public final class ZeroAdamW implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Tensor t : new Tensor[] {master, expAvg, expAvgSq, gradShard, decayMask, factor}) {
+    for (Tensor t : new Tensor[] {master, expAvg, expAvgSq, gradShard, decayMask}) {
       if (t != null) {
         t.close();
       }
     }
-    master = expAvg = expAvgSq = gradShard = decayMask = factor = null;
+    master = expAvg = expAvgSq = gradShard = decayMask = null;
     buckets.close();
   }
 
@@ -318,7 +321,8 @@ public final class ZeroAdamW implements AutoCloseable {
     double b1 = config.beta1();
     double b2 = config.beta2();
     if (wd != 0) {
-      factor.fill_(new Scalar(1.0));
+      // the per-element factor lives only during the step (the step's scope frees it), not beside the state
+      Tensor factor = torch.ones_like(master);
       factor.masked_fill_(decayMask, new Scalar(1 - lr * wd));
       master.mul_(factor);
     }
@@ -358,15 +362,17 @@ public final class ZeroAdamW implements AutoCloseable {
       if (!GradBuckets.anyActive(b, active)) {
         continue;
       }
-      long part = b.part(buckets.layout.shards);
-      Tensor mine = master.narrow(0, b.shardOffset(), part);
-      Tensor full = stage == 2 ? world.allGather(mine.contiguous(), 0) : mine;
-      for (FlatLayout.Slot s : b.slots()) {
-        if (!active[s.param()]) {
-          continue;
+      try (PointerScope perBucket = new PointerScope()) { // one bucket's gathered buffer alive at a time
+        long part = b.part(buckets.layout.shards);
+        Tensor mine = master.narrow(0, b.shardOffset(), part);
+        Tensor full = stage == 2 ? world.allGather(mine.contiguous(), 0) : mine;
+        for (FlatLayout.Slot s : b.slots()) {
+          if (!active[s.param()]) {
+            continue;
+          }
+          Tensor p = buckets.params.get(s.param());
+          p.copy_(full.narrow(0, s.offset(), s.numel()).view(Shapes.of(p)));
         }
-        Tensor p = buckets.params.get(s.param());
-        p.copy_(full.narrow(0, s.offset(), s.numel()).view(Shapes.of(p)));
       }
     }
   }
