@@ -45,7 +45,7 @@ public final class DataBench {
     try {
       return measure(o, work, warmup, runs);
     } finally {
-      TrainBench.deleteTree(work);
+      io.jsora.checkpoint.AtomicFiles.deleteTree(work);
     }
   }
 
@@ -99,7 +99,7 @@ public final class DataBench {
         Preprocessor.Summary s = new Preprocessor(PreprocessConfig.of(captions, videoDir, ds), text,
             LatentSpec.floats(comp, LatentSpec.Kind.FLOAT16), dev).run(Progress.NONE);
         pairsWritten[0] = s.pairsWritten();
-        TrainBench.deleteTree(ds);
+        io.jsora.checkpoint.AtomicFiles.deleteTree(ds);
       });
       if (pairsWritten[0] != pairs) {
         throw new IllegalStateException("preprocessing wrote " + pairsWritten[0] + " pairs, expected " + pairs);

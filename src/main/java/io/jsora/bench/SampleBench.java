@@ -52,7 +52,7 @@ public final class SampleBench {
       Path ckpt = o.checkpoint() != null ? o.checkpoint() : makeCheckpoint(o, work);
       return measure(o, ckpt, warmup, runs);
     } finally {
-      TrainBench.deleteTree(work);
+      io.jsora.checkpoint.AtomicFiles.deleteTree(work);
     }
   }
 

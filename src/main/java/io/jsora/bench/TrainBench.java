@@ -69,7 +69,7 @@ public final class TrainBench {
     try {
       return measure(o, work, warmup, runs, peakTflops);
     } finally {
-      deleteTree(work);
+      io.jsora.checkpoint.AtomicFiles.deleteTree(work);
     }
   }
 
@@ -284,16 +284,5 @@ public final class TrainBench {
       r = r.withMfu(tflops / (peakTflops * world));
     }
     return List.of(r);
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      for (Path f : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(f);
-      }
-    }
   }
 }

@@ -69,4 +69,30 @@ public final class AtomicFiles {
       Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
     }
   }
+
+  /**
+   * Deletes {@code dir} and everything under it; nothing when it does not exist. Symbolic links
+   * are deleted, not followed.
+   */
+  public static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+        if (exc != null) {
+          throw exc;
+        }
+        Files.deleteIfExists(d);
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+    });
+  }
 }

@@ -85,8 +85,8 @@ public final class BenchCommand implements Runnable {
     }
   }
 
-  /** The model options {@code bench model}, {@code train} and {@code sample} share. */
-  static final class ModelShape {
+  /** Which model: the options {@code bench model}, {@code train} and {@code sample} share. */
+  static final class ModelChoice {
     @Option(names = "--model", defaultValue = "DiT-S/8", description = "DiT preset (default: ${DEFAULT-VALUE}).")
     String model;
 
@@ -95,7 +95,10 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--compressor", defaultValue = "raw", description = "raw, vqvae or vae: sizes the latent (default: ${DEFAULT-VALUE}).")
     String compressor;
+  }
 
+  /** The video size in pixels, as {@code sample} takes it. */
+  static final class VideoSize {
     @Option(names = "--frames", defaultValue = "16", description = "Video frames (default: ${DEFAULT-VALUE}).")
     int frames;
 
@@ -104,7 +107,10 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--width", defaultValue = "128", description = "Video width in pixels (default: ${DEFAULT-VALUE}).")
     int width;
+  }
 
+  /** Batch, text, precision and peak: what {@code bench model} and {@code train} add. */
+  static final class ModelShape {
     @Option(names = "--batch", defaultValue = "1", description = "Samples per iteration (default: ${DEFAULT-VALUE}).")
     int batch;
 
@@ -136,6 +142,8 @@ public final class BenchCommand implements Runnable {
           "Sizes are pixels (as sample takes them); the compressor only shapes the latent. Reports tokens/s, TFLOP/s, MFU and peak memory."})
   static final class Model implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin ModelChoice choice;
+    @CommandLine.Mixin VideoSize size;
     @CommandLine.Mixin ModelShape shape;
     @CommandLine.Mixin Common common;
 
@@ -149,8 +157,8 @@ public final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      ModelBench.Options o = new ModelBench.Options(shape.model, Arch.parse(shape.arch), shape.compressor, shape.frames, shape.height,
-          shape.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision);
+      ModelBench.Options o = new ModelBench.Options(choice.model, Arch.parse(choice.arch), choice.compressor, size.frames, size.height,
+          size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision);
       o.config(); // fail on a bad preset or size before measuring anything
       o.tokens();
       try (Device dev = Devices.resolve(common.device)) {
@@ -166,6 +174,8 @@ public final class BenchCommand implements Runnable {
           "Distributed: jsora launch --nproc-per-node N -- bench train --sp-size N ... (rank 0 prints)."})
   static final class Train implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin ModelChoice choice;
+    @CommandLine.Mixin VideoSize size;
     @CommandLine.Mixin ModelShape shape;
     @CommandLine.Mixin Common common;
     @CommandLine.Mixin DistributedOptions dist;
@@ -198,8 +208,8 @@ public final class BenchCommand implements Runnable {
       try (Device dev = Devices.resolve(common.device)) {
         peak = peak(shape, dev, main ? out : new PrintWriter(java.io.Writer.nullWriter()));
       }
-      TrainBench.Options o = new TrainBench.Options(shape.model, shape.arch, shape.compressor, compressorDir, shape.frames, shape.height,
-          shape.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
+      TrainBench.Options o = new TrainBench.Options(choice.model, choice.arch, choice.compressor, compressorDir, size.frames, size.height,
+          size.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
           dist.zero, workers, dataset, common.device);
       long limit = fitMemory == null ? 0 : io.jsora.bench.Memory.parseSize(fitMemory);
       List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak);
@@ -220,7 +230,7 @@ public final class BenchCommand implements Runnable {
         out.printf(java.util.Locale.ROOT, "memory fit: %.0f KiB per token held on a rank, %.0f MiB fixed; in %s per rank: %s tokens per rank, "
             + "a sequence of %s tokens per sample (%s frames at %dx%d)%n", ((Number) fit.get("bytes_per_token")).doubleValue() / 1024,
             ((Number) fit.get("fixed_bytes")).doubleValue() / 1048576.0, fitMemory, fit.get("max_tokens_per_rank"),
-            fit.get("max_sequence_per_sample"), fit.get("max_frames"), shape.height, shape.width);
+            fit.get("max_sequence_per_sample"), fit.get("max_frames"), size.height, size.width);
       }
       out.flush();
       return 0;
@@ -229,7 +239,8 @@ public final class BenchCommand implements Runnable {
 
   @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Text-to-video generation: seconds per video and per denoising step for a size, sampler, step count and guidance.",
-          "Without --checkpoint, a fresh model of --model/--arch/--compressor is trained for one step on a synthetic clip first."})
+          "Without --checkpoint, a fresh model of --model/--arch/--compressor is trained for one step on a synthetic clip first",
+          "(with --checkpoint, those three are the checkpoint's)."})
   static final class Sample implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin Common common;
@@ -237,23 +248,8 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--checkpoint", paramLabel = "DIR", description = "A training checkpoint (step-N directory or run directory).")
     Path checkpoint;
 
-    @Option(names = "--model", defaultValue = "DiT-S/8", description = "DiT preset without --checkpoint (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--arch", defaultValue = "cross-attn", description = "Architecture without --checkpoint (default: ${DEFAULT-VALUE}).")
-    String arch;
-
-    @Option(names = "--compressor", defaultValue = "raw", description = "Compressor without --checkpoint (default: ${DEFAULT-VALUE}).")
-    String compressor;
-
-    @Option(names = "--frames", defaultValue = "16", description = "Video frames (default: ${DEFAULT-VALUE}).")
-    int frames;
-
-    @Option(names = "--height", defaultValue = "128", description = "Video height in pixels (default: ${DEFAULT-VALUE}).")
-    int height;
-
-    @Option(names = "--width", defaultValue = "128", description = "Video width in pixels (default: ${DEFAULT-VALUE}).")
-    int width;
+    @CommandLine.Mixin ModelChoice choice;
+    @CommandLine.Mixin VideoSize size;
 
     @Option(names = "--videos", defaultValue = "1", description = "Prompts per generate call (default: ${DEFAULT-VALUE}).")
     int videos;
@@ -272,7 +268,8 @@ public final class BenchCommand implements Runnable {
       if (common.warmup < 1) {
         common.warmup = 1; // the first call pays one-time costs that are no part of sampling
       }
-      SampleBench.Options o = new SampleBench.Options(checkpoint, model, arch, compressor, frames, height, width, videos, steps, sampler,
+      SampleBench.Options o = new SampleBench.Options(checkpoint, choice.model, choice.arch, choice.compressor, size.frames, size.height,
+          size.width, videos, steps, sampler,
           guidance, common.device);
       common.emit(SampleBench.run(o, common.warmup, common.runs), spec.commandLine().getOut());
       return 0;

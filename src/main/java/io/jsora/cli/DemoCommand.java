@@ -93,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
     Path run = out.resolve("run");
     Path samples = out.resolve("samples");
     for (Path p : new Path[] {data, dataset, run, samples}) {
-      deleteTree(p); // a demo run always starts from scratch
+      AtomicFiles.deleteTree(p); // a demo run always starts from scratch
     }
 
     // 1. Synthesise: every (colour, shape, direction) combination, 12 of them held out
@@ -260,16 +260,5 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static double seconds(long t0) {
     return (System.nanoTime() - t0) / 1e9;
-  }
-
-  private static void deleteTree(Path dir) throws java.io.IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -11,14 +11,11 @@ import io.jsora.checkpoint.StrictLoader;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -164,7 +161,7 @@ public final class Checkpointer {
       return target;
     } finally {
       if (!done) {
-        deleteTree(tmp);
+        AtomicFiles.deleteTree(tmp);
       }
     }
   }
@@ -185,7 +182,7 @@ public final class Checkpointer {
     Path bin = Files.createTempDirectory(root, ".trash-");
     Path moved = bin.resolve(dir.getFileName());
     move(dir, moved);
-    deleteTree(bin);
+    AtomicFiles.deleteTree(bin);
   }
 
   /** Deletes {@code .tmp-*} and {@code .trash-*} directories left by interrupted saves. */
@@ -194,7 +191,7 @@ public final class Checkpointer {
       for (Path p : (Iterable<Path>) s::iterator) {
         String n = p.getFileName().toString();
         if ((n.startsWith(".tmp-") || n.startsWith(".trash-")) && Files.isDirectory(p)) {
-          deleteTree(p);
+          AtomicFiles.deleteTree(p);
         }
       }
     }
@@ -351,24 +348,5 @@ public final class Checkpointer {
         }
       }
     }
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-        Files.deleteIfExists(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }
