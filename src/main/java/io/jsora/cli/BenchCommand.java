@@ -239,8 +239,8 @@ public final class BenchCommand implements Runnable {
 
   @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Text-to-video generation: seconds per video and per denoising step for a size, sampler, step count and guidance.",
-          "Without --checkpoint, a fresh model of --model/--arch/--compressor is trained for one step on a synthetic clip first",
-          "(with --checkpoint, those three are the checkpoint's)."})
+          "Without --checkpoint, a fresh model of --model/--arch/--compressor is trained for one step on a synthetic clip first;",
+          "with --checkpoint, those three are the checkpoint's."})
   static final class Sample implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin Common common;
