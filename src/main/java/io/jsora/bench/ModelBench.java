@@ -7,6 +7,11 @@ import io.jsora.model.dit.DiTCost;
 import io.jsora.model.dit.DiTPresets;
 import io.jsora.model.dit.TextConditioning;
 import io.jsora.model.vae.CompressorShape;
+import io.jsora.parallel.DistEnv;
+import io.jsora.parallel.ParallelContext;
+import io.jsora.parallel.ParallelOptions;
+import io.jsora.parallel.SequenceParallel;
+import io.jsora.parallel.SpMode;
 import io.jsora.tensor.Autocast;
 import io.jsora.tensor.DType;
 import io.jsora.tensor.Devices;
@@ -47,9 +52,11 @@ public final class ModelBench {
    * @param textDim text embedding width
    * @param gradCheckpoint null: both with and without; else only the given setting
    * @param precision fp32, bf16 or auto (as training takes it)
+   * @param spSize sequence-parallel group: the job's whole world (run under {@code jsora launch}), 1 alone
+   * @param spMode how self-attention is split (ignored at spSize 1)
    */
   public record Options(String model, Arch arch, String compressor, int frames, int height, int width, int batch, int textLen,
-      int textDim, Boolean gradCheckpoint, String precision) {
+      int textDim, Boolean gradCheckpoint, String precision, int spSize, SpMode spMode) {
     public Options {
       if (batch < 1 || textLen < 1 || textDim < 1) {
         throw new IllegalArgumentException("--batch, --text-len and --text-dim must be >= 1");
@@ -91,6 +98,7 @@ public final class ModelBench {
       m.put("text_len", textLen);
       m.put("tokens_per_sample", tokens());
       m.put("precision", precision);
+      m.put("sp_size", spSize);
       m.put("device", Devices.name(device));
       m.put("threads", Natives.threads());
       return m;
@@ -100,7 +108,10 @@ public final class ModelBench {
   /**
    * Runs the model benchmarks.
    *
-   * @param peakTflops the matmul peak MFU divides by, or ≤ 0 to leave MFU out
+   * With {@code spSize} > 1 every rank of the job (whose world must be the SP group) runs it on
+   * the same inputs, each holding 1/spSize of the tokens; rates are the group's, memory this rank's.
+   *
+   * @param peakTflops one process's matmul peak (MFU divides by the group's), or ≤ 0 to leave MFU out
    */
   public static List<BenchRecord> run(Options o, Device device, int warmup, int runs, double peakTflops) throws Exception {
     Natives.load();
@@ -109,10 +120,21 @@ public final class ModelBench {
     long[] lat = o.latent();
     double fwdFlops = o.forwardFlops();
     double tokens = (double) o.batch() * o.tokens();
-    try (DiT model = new DiT(o.config())) {
+    try (ParallelContext ctx = o.spSize() > 1
+            ? ParallelContext.create(DistEnv.parse(System.getenv()), ParallelOptions.defaults().withSpSize(o.spSize()), device.is_cuda())
+            : ParallelContext.single();
+        DiT model = new DiT(o.config())) {
+      if (ctx.spSize() != ctx.worldSize()) {
+        throw new IllegalArgumentException("bench model --sp-size " + o.spSize() + " runs one sequence-parallel group: launch exactly "
+            + o.spSize() + " processes (the job has " + ctx.worldSize() + ")");
+      }
       try (PointerScope s = new PointerScope()) {
         model.to(device, false);
       }
+      if (ctx.spSize() > 1) {
+        model.setSequenceParallel(new SequenceParallel(ctx.sp(), o.spMode()));
+      }
+      peakTflops *= ctx.worldSize();
       try (PointerScope scope = new PointerScope()) {
         TensorOptions f32 = Tensors.options(DType.F32, device);
         Tensor x = torch.randn(new long[] {o.batch(), lat[0], lat[1], lat[2], lat[3]}, f32);

@@ -154,15 +154,33 @@ public final class BenchCommand implements Runnable {
         description = "Only with (true) or only without (false) activation checkpointing; default: both.")
     Boolean gradCheckpoint;
 
+    @Option(names = "--sp-size", defaultValue = "1", description = {"Split each sample's tokens over this many processes: run under "
+        + "jsora launch --nproc-per-node N (default: ${DEFAULT-VALUE})."})
+    int spSize;
+
+    @Option(names = "--sp-mode", defaultValue = "ULYSSES", description = "Sequence-parallel attention: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    io.jsora.parallel.SpMode spMode;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       ModelBench.Options o = new ModelBench.Options(choice.model, Arch.parse(choice.arch), choice.compressor, size.frames, size.height,
-          size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision);
+          size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision, spSize, spMode);
       o.config(); // fail on a bad preset or size before measuring anything
       o.tokens();
-      try (Device dev = Devices.resolve(common.device)) {
-        common.emit(ModelBench.run(o, dev, common.warmup, common.runs, peak(shape, dev, out)), out);
+      boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
+      try (Device dev = io.jsora.train.Trainer.processDevice(common.device, io.jsora.parallel.DistEnv.parse(System.getenv()))) {
+        List<BenchRecord> records = ModelBench.run(o, dev, common.warmup, common.runs,
+            peak(shape, dev, main ? out : new PrintWriter(java.io.Writer.nullWriter())));
+        if (main) {
+          common.emit(records, out);
+        } else {
+          for (BenchRecord r : records) {
+            out.printf(java.util.Locale.ROOT, "rank %s: %s peak memory %.0f MiB%n", System.getenv("RANK"), r.name(),
+                r.peakMemBytes() / 1048576.0);
+          }
+          out.flush();
+        }
       }
       return 0;
     }

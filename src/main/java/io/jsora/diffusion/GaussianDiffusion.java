@@ -3,6 +3,7 @@ package io.jsora.diffusion;
 import static io.jsora.diffusion.GaussianMath.s;
 
 import io.jsora.tensor.DType;
+import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Tensors;
 import java.util.Arrays;
@@ -447,10 +448,16 @@ public final class GaussianDiffusion implements AutoCloseable {
     PMeanVariance p = pMeanVarianceFromOutput(output, xt, t, false);
     Tensor kl = GaussianMath.meanFlat(GaussianMath.normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance()), mask)
         .div(s(GaussianMath.LN2));
+    Tensor atZero = indices(t).eq(s(0.0)); // (B)
+    if (!atZero.any().item_bool()) {
+      // the decoder term would be discarded for every sample: skip it and the ~25 full-size
+      // tensors autograd would keep for it (most of this loss's memory)
+      return kl;
+    }
     Tensor nll = GaussianMath.meanFlat(
             GaussianMath.discretizedGaussianLogLikelihood(x0, p.mean(), p.logVariance().mul(s(0.5))).neg(), mask)
         .div(s(GaussianMath.LN2));
-    return torch.where(indices(t).eq(s(0.0)), nll, kl);
+    return torch.where(atZero, nll, kl);
   }
 
   /**
@@ -477,20 +484,25 @@ public final class GaussianDiffusion implements AutoCloseable {
           "model output: expected shape " + Arrays.toString(want) + " for input " + Arrays.toString(xs) + ", found "
               + Arrays.toString(Shapes.of(output)));
     }
-    Tensor out = atLeastFloat(output);
-    Tensor prediction = out;
-    Tensor vb = null;
-    if (config.variance().learned()) {
-      prediction = out.narrow(1, 0, c);
-      Tensor frozen;
-      try (TensorVector parts = new TensorVector(prediction.detach(), out.narrow(1, c, c))) {
-        frozen = torch.cat(parts, 1);
+    // the loss in a scope of its own: its many full-size temporaries are freed as soon as it is
+    // computed, not when the training step ends (autograd keeps the few it needs)
+    Tensor[] l = Scopes.local(() -> {
+      Tensor out = atLeastFloat(output);
+      Tensor prediction = out;
+      Tensor vb = null;
+      if (config.variance().learned()) {
+        prediction = out.narrow(1, 0, c);
+        Tensor frozen;
+        try (TensorVector parts = new TensorVector(prediction.detach(), out.narrow(1, c, c))) {
+          frozen = torch.cat(parts, 1);
+        }
+        vb = vbTermsBpd(frozen, x0, xt, t, mask);
       }
-      vb = vbTermsBpd(frozen, x0, xt, t, mask);
-    }
-    Tensor err = target(x0, t, noise).sub(prediction);
-    Tensor mse = GaussianMath.meanFlat(err.mul(err), mask);
-    return new Losses(vb == null ? mse : mse.add(vb), mse, vb);
+      Tensor err = target(x0, t, noise).sub(prediction);
+      Tensor mse = GaussianMath.meanFlat(err.mul(err), mask);
+      return new Tensor[] {vb == null ? mse : mse.add(vb), mse, vb};
+    });
+    return new Losses(l[0], l[1], l[2]);
   }
 
   // ---------------------------------------------------------------- reverse steps

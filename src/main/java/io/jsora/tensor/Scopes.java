@@ -1,6 +1,7 @@
 package io.jsora.tensor;
 
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * Helpers for the scope-based ownership model described in the package documentation.
@@ -27,5 +28,33 @@ public final class Scopes {
         p.close();
       }
     }
+  }
+
+  /**
+   * Runs {@code body} in a fresh {@link org.bytedeco.javacpp.PointerScope}, so the temporary
+   * tensors it makes are freed when it returns (autograd keeps what it saved), and hands the
+   * tensors it returns to the scope enclosing this call (or, with none, to the caller). Without it
+   * a step's scope would hold every intermediate until the step ends. The returned tensors must be
+   * ones {@code body} created (nulls and repeats are allowed).
+   */
+  public static Tensor[] local(java.util.function.Supplier<Tensor[]> body) {
+    org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
+    Tensor[] result;
+    java.util.Set<Tensor> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    try (org.bytedeco.javacpp.PointerScope inner = new org.bytedeco.javacpp.PointerScope()) {
+      result = body.get();
+      for (Tensor t : result) {
+        if (t != null && distinct.add(t)) {
+          t.retainReference();
+        }
+      }
+    }
+    if (outer != null) {
+      for (Tensor t : distinct) {
+        outer.attach(t);
+        t.releaseReference();
+      }
+    }
+    return result;
   }
 }

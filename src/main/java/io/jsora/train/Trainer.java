@@ -156,10 +156,7 @@ public final class Trainer implements AutoCloseable {
 
   private void build() throws IOException {
     DistEnv env = givenContext != null ? givenContext.env() : DistEnv.parse(System.getenv());
-    device = Devices.resolve(deviceSpec(cfg.device(), env));
-    if (device.is_cuda() && !env.isSingle()) {
-      org.bytedeco.pytorch.global.torch_cuda.set_device((byte) Math.max(0, device.index())); // NCCL uses the current device
-    }
+    device = processDevice(cfg.device(), env);
     if (givenContext != null) {
       if (givenContext.spSize() != cfg.spSize()) {
         throw new IllegalArgumentException("sp_size " + cfg.spSize() + " differs from the job's sequence-parallel size " + givenContext.spSize());
@@ -234,6 +231,18 @@ public final class Trainer implements AutoCloseable {
     ema = Ema.of(model, cfg.emaDecay());
     checkpointer = new Checkpointer(runDir, cfg.keepLast());
     dataInfo = dataInfo(dataset);
+  }
+
+  /**
+   * This process's device in the job {@code env} describes: {@link #deviceSpec}, resolved, and made
+   * CUDA's current device under a launcher (NCCL uses it). The caller owns it.
+   */
+  public static Device processDevice(String spec, DistEnv env) {
+    Device d = Devices.resolve(deviceSpec(spec, env));
+    if (d.is_cuda() && !env.isSingle()) {
+      org.bytedeco.pytorch.global.torch_cuda.set_device((byte) Math.max(0, d.index())); // NCCL uses the current device
+    }
+    return d;
   }
 
   /**
