@@ -74,8 +74,8 @@ public final class TrainBench {
   }
 
   /**
-   * Estimates the longest sequence that fits in {@code limitBytes} per rank: runs one more step at
-   * half the frames, fits peak memory = fixed + per-token × tokens held per rank through the two
+   * Estimates the longest sequence that fits in {@code limitBytes} per rank: runs two more steps
+   * at half the frames, fits peak memory = fixed + per-token × tokens held per rank through the two
    * measured peaks, and solves for the limit. Every rank of a job must call it (the run is
    * collective).
    *
@@ -91,7 +91,9 @@ public final class TrainBench {
     }
     Options half = new Options(o.model(), o.arch(), o.compressor(), o.compressorDir(), latentFrames / 2 * c.t(), o.height(), o.width(),
         o.batch(), o.accumulation(), o.textLen(), o.gradCheckpoint(), o.precision(), o.spSize(), o.zero(), o.workers(), null, o.device());
-    BenchRecord small = run(half, 0, 1, 0).get(0);
+    // two steps: the optimizer state is made in the first step's update, so only the second step
+    // reaches the peak a longer run has
+    BenchRecord small = run(half, 1, 1, 0).get(0);
     if (small.peakMemBytes() == null) {
       return measured;
     }

@@ -214,7 +214,7 @@ public final class BenchCommand implements Runnable {
     Path dataset;
 
     @Option(names = "--fit-memory", paramLabel = "SIZE", description = {"Also estimate the longest sequence per rank that fits in SIZE "
-        + "(e.g. 16g, 80g): one more step at half the frames, and a line through the two peaks."})
+        + "(e.g. 16g, 80g): two more steps at half the frames, and a line through the two peaks."})
     String fitMemory;
 
     @Override
@@ -230,6 +230,10 @@ public final class BenchCommand implements Runnable {
           size.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
           dist.zero, workers, dataset, common.device);
       long limit = fitMemory == null ? 0 : io.jsora.bench.Memory.parseSize(fitMemory);
+      if (limit > 0 && common.warmup + common.runs < 2) {
+        throw new IllegalArgumentException("--fit-memory needs at least 2 steps (--warmup + --runs): the optimizer state, made in the "
+            + "first update, is part of the peak");
+      }
       List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak);
       if (limit > 0) {
         records = List.of(TrainBench.fitMemory(o, records.get(0), limit));

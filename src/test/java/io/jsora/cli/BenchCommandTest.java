@@ -111,6 +111,25 @@ class BenchCommandTest {
   }
 
   @Test
+  void trainFitsMemoryThroughARunAtHalfTheFrames() throws Exception {
+    Path json = dir.resolve("fit.json");
+    Cli r = Cli.run("bench", "train", "--model", "DiT-T/4", "--arch", "adaln", "--frames", "4", "--height", "16", "--width", "16",
+        "--peak-tflops", "1", "--warmup", "1", "--runs", "1", "--device", "cpu", "--fit-memory", "1g", "--json", json.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode fit = new ObjectMapper().readTree(json.toFile()).get(0).get("extra").get("memory_fit");
+    assertEquals(1L << 30, fit.get("limit_bytes").asLong());
+    // 2 and 4 frames of 4 x 4 tokens
+    assertEquals(32, fit.get("tokens_per_rank").get(0).asLong());
+    assertEquals(64, fit.get("tokens_per_rank").get(1).asLong());
+    assertTrue(fit.get("peak_bytes").get(0).asLong() > 0 && fit.get("peak_bytes").get(1).asLong() > 0, fit.toString());
+
+    Cli one = Cli.run("bench", "train", "--model", "DiT-T/4", "--frames", "4", "--height", "16", "--width", "16", "--peak-tflops", "1",
+        "--warmup", "0", "--runs", "1", "--fit-memory", "1g");
+    assertTrue(one.code() != 0);
+    assertTrue(one.err().contains("--fit-memory needs at least 2 steps"), one.err());
+  }
+
+  @Test
   void trainOnSyntheticDataNeedsASquareSize() {
     Cli r = Cli.run("bench", "train", "--model", "DiT-T/4", "--frames", "2", "--height", "16", "--width", "32", "--peak-tflops", "1");
     assertTrue(r.code() != 0);
