@@ -11,7 +11,6 @@ import io.jsora.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,10 +46,11 @@ public final class SampleBench {
 
   public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
     Natives.load();
+    GenerationRequest req = request(o); // checks the settings before any work
     Path work = Files.createTempDirectory("jsora-bench-sample");
     try {
       Path ckpt = o.checkpoint() != null ? o.checkpoint() : makeCheckpoint(o, work);
-      return measure(o, ckpt, warmup, runs);
+      return measure(o, req, ckpt, warmup, runs);
     } finally {
       io.jsora.checkpoint.AtomicFiles.deleteTree(work);
     }
@@ -77,13 +77,17 @@ public final class SampleBench {
     }
   }
 
-  private static List<BenchRecord> measure(Options o, Path ckpt, int warmup, int runs) throws Exception {
+  /** The request each timed call makes: {@code videos} prompts of the synthetic data's kind. */
+  private static GenerationRequest request(Options o) {
     List<String> prompts = new ArrayList<>();
     for (int i = 0; i < o.videos(); i++) {
       prompts.add(i % 2 == 0 ? "a red circle moving left" : "a blue square moving up");
     }
-    GenerationRequest req = new GenerationRequest(prompts, o.frames(), o.height(), o.width(), o.steps(), o.sampler(), 0, o.guidance(), 0);
-    List<Double> stepSeconds = Collections.synchronizedList(new ArrayList<>());
+    return new GenerationRequest(prompts, o.frames(), o.height(), o.width(), o.steps(), o.sampler(), 0, o.guidance(), 0);
+  }
+
+  private static List<BenchRecord> measure(Options o, GenerationRequest req, Path ckpt, int warmup, int runs) throws Exception {
+    List<Double> stepSeconds = new ArrayList<>(); // filled on the calling thread
     long[] last = new long[1];
     Timing t;
     DiTConfig mc;
