@@ -221,7 +221,10 @@ public final class BenchCommand implements Runnable {
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
-      io.jsora.train.TrainConfig.defaults().with("precision", shape.precision); // fail on a bad value before any work
+      // fail on a bad value before any work
+      io.jsora.train.TrainConfig.defaults().with("precision", shape.precision);
+      io.jsora.model.dit.DiTPresets.get(choice.model, Arch.parse(choice.arch));
+      io.jsora.model.vae.CompressorShape.of(choice.compressor).latent(size.frames, size.height, size.width);
       double peak;
       try (Device dev = Devices.resolve(common.device)) {
         peak = peak(shape, dev, main ? out : new PrintWriter(java.io.Writer.nullWriter()));
