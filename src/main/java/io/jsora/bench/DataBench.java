@@ -82,7 +82,7 @@ public final class DataBench {
     Map<String, Object> dx = new LinkedHashMap<>();
     dx.put("frames_per_s", frames[0] / decode.median());
     dx.put("videos_per_s", o.videos() / decode.median());
-    out.add(BenchRecord.of("data_decode_per_video", cfg, perItem(decode, o.videos())).withExtra(dx));
+    out.add(BenchRecord.of("data_decode_per_video", cfg, decode.per(o.videos())).withExtra(dx));
 
     // preprocess: each run into a fresh dataset directory
     Map<String, Object> pcfg = new LinkedHashMap<>(cfg);
@@ -107,17 +107,8 @@ public final class DataBench {
       Map<String, Object> px = new LinkedHashMap<>();
       px.put("videos_per_s", o.videos() / pre.median());
       px.put("pairs_per_s", pairs / pre.median());
-      out.add(BenchRecord.of("data_preprocess_per_video", pcfg, perItem(pre, o.videos())).withExtra(px));
+      out.add(BenchRecord.of("data_preprocess_per_video", pcfg, pre.per(o.videos())).withExtra(px));
     }
     return out;
-  }
-
-  /** A timing per item of a run of {@code n} items. */
-  static Timing perItem(Timing t, int n) {
-    double[] s = t.samples();
-    for (int i = 0; i < s.length; i++) {
-      s[i] /= n;
-    }
-    return new Timing(s);
   }
 }

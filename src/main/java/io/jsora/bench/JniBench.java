@@ -59,11 +59,7 @@ public final class JniBench {
   }
 
   private static BenchRecord record(String name, String what, int ops, Timing t) {
-    double[] s = t.samples();
-    for (int i = 0; i < s.length; i++) {
-      s[i] /= ops;
-    }
-    Timing perOp = new Timing(s);
+    Timing perOp = t.per(ops);
     Map<String, Object> cfg = new LinkedHashMap<>();
     cfg.put("op", what);
     cfg.put("ops_per_run", ops);

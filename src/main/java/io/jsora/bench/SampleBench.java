@@ -125,15 +125,11 @@ public final class SampleBench {
     cfg.put("threads", Natives.threads());
     int passes = o.guidance() > 0 ? 2 : 1; // guidance runs the model on a doubled batch
     List<BenchRecord> out = new ArrayList<>();
-    double[] s = t.samples();
-    for (int i = 0; i < s.length; i++) {
-      s[i] /= o.videos();
-    }
     Map<String, Object> extra = new LinkedHashMap<>();
     extra.put("seconds_per_call", t.median());
-    out.add(BenchRecord.of("sample_per_video", cfg, new Timing(s)).withExtra(extra));
+    out.add(BenchRecord.of("sample_per_video", cfg, t.per(o.videos())).withExtra(extra));
     if (!timed.isEmpty()) {
-      Timing step = new Timing(timed.stream().mapToDouble(Double::doubleValue).toArray());
+      Timing step = Timing.of(timed);
       out.add(BenchRecord.of("sample_per_step", cfg, step)
           .withTokensPerS(o.videos() * passes * DiTCost.videoTokens(mc, latent[1], latent[2], latent[3]) / step.median()));
     }

@@ -15,6 +15,23 @@ public record Timing(double[] samples) {
     samples = samples.clone();
   }
 
+  /** A timing from seconds in run order. */
+  public static Timing of(java.util.List<Double> seconds) {
+    return new Timing(seconds.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /** The same runs per item, for runs of {@code n} items each. */
+  public Timing per(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("items per run must be >= 1, got " + n);
+    }
+    double[] s = samples.clone();
+    for (int i = 0; i < s.length; i++) {
+      s[i] /= n;
+    }
+    return new Timing(s);
+  }
+
   public double median() {
     double[] s = samples.clone();
     Arrays.sort(s);

@@ -225,7 +225,7 @@ public final class TrainBench {
     if (stepSeconds.isEmpty()) {
       throw new IllegalStateException("the run timed no step after the warm-up (" + result.steps() + " steps ran)");
     }
-    Timing t = new Timing(stepSeconds.stream().mapToDouble(Double::doubleValue).toArray());
+    Timing t = Timing.of(stepSeconds);
 
     long[] lat = CompressorShape.of(o.compressor()).latent(o.frames(), o.height(), o.width());
     long samplesPerStep = (long) o.batch() * o.accumulation() * replicas;
@@ -257,7 +257,7 @@ public final class TrainBench {
     extra.put("samples_per_s", samplesPerStep / step);
     Map<String, Object> split = new LinkedHashMap<>();
     for (Map.Entry<StepTimer.Phase, List<Double>> e : phases.entrySet()) {
-      double med = new Timing(e.getValue().stream().mapToDouble(Double::doubleValue).toArray()).median();
+      double med = Timing.of(e.getValue()).median();
       split.put(e.getKey().name().toLowerCase(Locale.ROOT) + "_s", med);
     }
     extra.put("phase_median_s", split);

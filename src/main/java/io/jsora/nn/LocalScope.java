@@ -23,13 +23,7 @@ public final class LocalScope {
    * it created, not one of its inputs.
    */
   public static Tensor run(Supplier<Tensor> body) {
-    PointerScope outer = PointerScope.getInnerScope();
-    Tensor result;
-    try (PointerScope local = new PointerScope()) {
-      result = body.get();
-      result.retainReference();
-    }
-    return handTo(outer, result);
+    return io.jsora.tensor.Scopes.local(() -> new Tensor[] {body.get()})[0];
   }
 
   /**

@@ -17,6 +17,18 @@ class TimingTest {
   }
 
   @Test
+  void perItemDividesEveryRunAndFromListKeepsRunOrder() {
+    Timing t = Timing.of(java.util.List.of(8.0, 2.0, 4.0));
+    assertEquals(4, t.median());
+    Timing per = t.per(4);
+    assertEquals(2, per.max());
+    assertEquals(0.5, per.min());
+    assertEquals(1, per.median());
+    assertEquals(0.5, per.samples()[1]);
+    assertThrows(IllegalArgumentException.class, () -> t.per(0));
+  }
+
+  @Test
   void stopwatchRunsWarmupsAndTimedRuns() throws Exception {
     int[] calls = {0};
     Timing t = Stopwatch.time(2, 3, 4, () -> calls[0]++);
