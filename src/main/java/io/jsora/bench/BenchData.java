@@ -1,5 +1,7 @@
 package io.jsora.bench;
 
+import io.jsora.model.vae.CompressorKind;
+
 import io.jsora.data.CaptionsFile;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.PreprocessConfig;
@@ -42,7 +44,7 @@ final class BenchData {
    * Synthesises clips and preprocesses them into {@code dir/dataset}, caching the {@code
    * compressor}'s latents and the built-in text encoder's states.
    */
-  static Prepared prepare(Path dir, int count, int frames, int height, int width, String compressor, Path compressorDir, long seed,
+  static Prepared prepare(Path dir, int count, int frames, int height, int width, CompressorKind compressor, Path compressorDir, long seed,
       Device device) throws IOException {
     if (height != width) {
       throw new IllegalArgumentException("the synthetic benchmark data is square: give --height equal to --width (got "

@@ -1,5 +1,8 @@
 package io.jsora.bench;
 
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.tensor.DeviceSpec;
+
 import io.jsora.data.CaptionsFile;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.PreprocessConfig;
@@ -37,7 +40,7 @@ public final class DataBench {
    * @param compressorDir the learnt compressor's weights, null for its default
    * @param device cpu, cuda, cuda:N or auto
    */
-  public record Options(int videos, int frames, int size, String compressor, Path compressorDir, String device) {}
+  public record Options(int videos, int frames, int size, CompressorKind compressor, Path compressorDir, DeviceSpec device) {}
 
   public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
     Natives.load();

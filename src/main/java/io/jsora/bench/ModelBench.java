@@ -1,5 +1,8 @@
 package io.jsora.bench;
 
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.tensor.Precision;
+
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
@@ -55,8 +58,8 @@ public final class ModelBench {
    * @param spSize sequence-parallel group: the job's whole world (run under {@code jsora launch}), 1 alone
    * @param spMode how self-attention is split (ignored at spSize 1)
    */
-  public record Options(String model, Arch arch, String compressor, int frames, int height, int width, int batch, int textLen,
-      int textDim, Boolean gradCheckpoint, String precision, int spSize, SpMode spMode) {
+  public record Options(String model, Arch arch, CompressorKind compressor, int frames, int height, int width, int batch, int textLen,
+      int textDim, Boolean gradCheckpoint, Precision precision, int spSize, SpMode spMode, DistEnv env) {
     public Options {
       if (batch < 1 || textLen < 1 || textDim < 1) {
         throw new IllegalArgumentException("--batch, --text-len and --text-dim must be >= 1");
@@ -121,7 +124,7 @@ public final class ModelBench {
     double fwdFlops = o.forwardFlops();
     double tokens = (double) o.batch() * o.tokens();
     try (ParallelContext ctx = o.spSize() > 1
-            ? ParallelContext.create(DistEnv.parse(System.getenv()), ParallelOptions.defaults().withSpSize(o.spSize()), device.is_cuda())
+            ? ParallelContext.create(o.env(), ParallelOptions.defaults().withSpSize(o.spSize()), device.is_cuda())
             : ParallelContext.single();
         DiT model = new DiT(o.config())) {
       if (ctx.spSize() != ctx.worldSize()) {

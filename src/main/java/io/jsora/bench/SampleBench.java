@@ -1,12 +1,18 @@
 package io.jsora.bench;
 
+import io.jsora.diffusion.Sampler;
+import io.jsora.model.dit.Arch;
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.run.ResumeSpec;
+import io.jsora.tensor.DeviceSpec;
+
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTCost;
 import io.jsora.pipeline.GenerationRequest;
 import io.jsora.pipeline.TextToVideoPipeline;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Natives;
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import io.jsora.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +47,8 @@ public final class SampleBench {
    * @param guidance classifier-free guidance scale (0 = off)
    * @param device cpu, cuda, cuda:N or auto
    */
-  public record Options(Path checkpoint, String model, String arch, String compressor, int frames, int height, int width, int videos,
-      int steps, String sampler, double guidance, String device) {}
+  public record Options(Path checkpoint, String model, Arch arch, CompressorKind compressor, int frames, int height, int width, int videos,
+      int steps, Sampler.Method sampler, double guidance, DeviceSpec device) {}
 
   public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
     Natives.load();
@@ -61,18 +67,19 @@ public final class SampleBench {
     try (org.bytedeco.pytorch.Device dev = Devices.resolve(o.device())) {
       p = BenchData.prepare(work, 1, o.frames(), o.height(), o.width(), o.compressor(), null, 0, dev);
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", o.model());
-    m.put("arch", o.arch());
-    m.put("compressor", o.compressor());
-    m.put("dataset", List.of(p.dataset().toString()));
-    m.put("max_steps", 1);
-    m.put("batch_size", 1);
-    m.put("device", o.device());
-    m.put("checkpoint_dir", work.resolve("run").toString());
-    m.put("resume", null);
-    m.put("log_interval", 1_000_000);
-    try (Trainer t = new Trainer(TrainConfig.defaults().with(m))) {
+    TrainConfig cfg = TrainConfig.defaults().toBuilder()
+        .model(o.model())
+        .arch(o.arch())
+        .compressor(o.compressor())
+        .dataset(List.of(p.dataset().toString()))
+        .maxSteps(1)
+        .batchSize(1)
+        .device(o.device())
+        .checkpointDir(work.resolve("run").toString())
+        .resume(ResumeSpec.NONE)
+        .logInterval(1_000_000)
+        .build();
+    try (Trainer t = new Trainer(cfg)) {
       return t.run().lastCheckpoint();
     }
   }
@@ -96,7 +103,7 @@ public final class SampleBench {
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, true, Devices.resolve(o.device()))) {
       mc = pipe.modelConfig();
       latent = pipe.compressor().latentShape(o.frames(), o.height(), o.width());
-      deviceName = o.device();
+      deviceName = o.device().toString();
       t = Stopwatch.time(warmup, runs, 1, () -> {
         last[0] = System.nanoTime();
         try (Tensor v = pipe.generate(req, (done, total, ts) -> {

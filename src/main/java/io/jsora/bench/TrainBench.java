@@ -1,12 +1,19 @@
 package io.jsora.bench;
 
+import io.jsora.model.dit.Arch;
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.parallel.DistEnv;
+import io.jsora.run.ResumeSpec;
+import io.jsora.tensor.DeviceSpec;
+import io.jsora.tensor.Precision;
+
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTCost;
 import io.jsora.model.vae.CompressorShape;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.tensor.Natives;
 import io.jsora.train.StepTimer;
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import io.jsora.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,9 +60,9 @@ public final class TrainBench {
    * @param dataset a preprocessed dataset to train on instead of synthetic clips, or null
    * @param device cpu, cuda, cuda:N or auto
    */
-  public record Options(String model, String arch, String compressor, Path compressorDir, int frames, int height, int width, int batch,
-      int accumulation, int textLen, boolean gradCheckpoint, String precision, int spSize, int zero, int workers, Path dataset,
-      String device) {}
+  public record Options(String model, Arch arch, CompressorKind compressor, Path compressorDir, int frames, int height, int width, int batch,
+      int accumulation, int textLen, boolean gradCheckpoint, Precision precision, int spSize, int zero, int workers, Path dataset,
+      DeviceSpec device, DistEnv env) {}
 
   /**
    * Runs {@code warmup + runs} training steps and returns one record {@code train_step} (on every
@@ -90,7 +97,7 @@ public final class TrainBench {
       return measured;
     }
     Options half = new Options(o.model(), o.arch(), o.compressor(), o.compressorDir(), latentFrames / 2 * c.t(), o.height(), o.width(),
-        o.batch(), o.accumulation(), o.textLen(), o.gradCheckpoint(), o.precision(), o.spSize(), o.zero(), o.workers(), null, o.device());
+        o.batch(), o.accumulation(), o.textLen(), o.gradCheckpoint(), o.precision(), o.spSize(), o.zero(), o.workers(), null, o.device(), o.env());
     // two steps: the optimizer state is made in the first step's update, so only the second step
     // reaches the peak a longer run has
     BenchRecord small = run(half, 1, 1, 0).get(0);
@@ -134,7 +141,7 @@ public final class TrainBench {
   }
 
   private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs, double peakTflops) throws Exception {
-    int world = Integer.parseInt(System.getenv().getOrDefault("WORLD_SIZE", "1"));
+    int world = o.env().worldSize();
     int replicas = Math.max(1, world / Math.max(1, o.spSize()));
     Path dataset = o.dataset();
     int textLen = o.textLen();
@@ -146,29 +153,27 @@ public final class TrainBench {
         textLen = p.textLen();
       }
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", o.model());
-    m.put("arch", o.arch());
-    m.put("compressor", o.compressor());
-    if (o.compressorDir() != null) {
-      m.put("compressor_dir", o.compressorDir().toString());
-    }
-    m.put("dataset", List.of(dataset.toString()));
-    m.put("max_steps", (long) warmup + runs);
-    m.put("batch_size", o.batch());
-    m.put("accumulation_steps", o.accumulation());
-    m.put("grad_checkpoint", o.gradCheckpoint());
-    m.put("precision", o.precision());
-    m.put("sp_size", o.spSize());
-    m.put("zero", o.zero());
-    m.put("workers", o.workers());
-    m.put("device", o.device());
-    m.put("checkpoint_dir", work.resolve("run").toString());
-    m.put("resume", null);
-    m.put("save_interval", 0);
-    m.put("keep_last", 1);
-    m.put("log_interval", 1_000_000);
-    TrainConfig cfg = TrainConfig.defaults().with(m);
+    TrainConfig cfg = TrainConfig.defaults().toBuilder()
+        .model(o.model())
+        .arch(o.arch())
+        .compressor(o.compressor())
+        .compressorDir(o.compressorDir() == null ? null : o.compressorDir().toString())
+        .dataset(List.of(dataset.toString()))
+        .maxSteps((long) warmup + runs)
+        .batchSize(o.batch())
+        .accumulationSteps(o.accumulation())
+        .gradCheckpoint(o.gradCheckpoint())
+        .precision(o.precision())
+        .spSize(o.spSize())
+        .zero(o.zero())
+        .workers(o.workers())
+        .device(o.device())
+        .checkpointDir(work.resolve("run").toString())
+        .resume(ResumeSpec.NONE)
+        .saveInterval(0)
+        .keepLast(1)
+        .logInterval(1_000_000)
+        .build();
 
     Map<Long, EnumMap<StepTimer.Phase, Long>> steps = new TreeMap<>();
     Memory.Peak[] peak = new Memory.Peak[1];
@@ -178,12 +183,12 @@ public final class TrainBench {
     DiTConfig mc;
     ParallelContext ctx;
     String deviceName;
-    try (Trainer trainer = new Trainer(cfg)) {
+    try (Trainer trainer = new Trainer(cfg, o.env())) {
       mc = trainer.modelConfig();
       ctx = trainer.parallelContext();
       world = ctx.worldSize();
       replicas = ctx.dpSize();
-      trainer.setStepTimer((step, micro, phase, nanos) -> {
+      trainer.listen((StepTimer) (step, micro, phase, nanos) -> {
         steps.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).merge(phase, nanos, Long::sum);
         if (phase != StepTimer.Phase.CHECKPOINT) {
           long now = peak[0].bytes(); // monotonic: where it grows is where the peak is reached

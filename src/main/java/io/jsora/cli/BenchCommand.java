@@ -1,5 +1,10 @@
 package io.jsora.cli;
 
+import io.jsora.diffusion.Sampler;
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.tensor.DeviceSpec;
+import io.jsora.tensor.Precision;
+
 import io.jsora.bench.BenchRecord;
 import io.jsora.bench.JniBench;
 import io.jsora.bench.MatmulBench;
@@ -48,7 +53,7 @@ public final class BenchCommand implements Runnable {
     int runs;
 
     @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-    String device;
+    DeviceSpec device;
 
     void emit(List<BenchRecord> records, PrintWriter out) throws Exception {
       Report.table(records, out);
@@ -91,10 +96,10 @@ public final class BenchCommand implements Runnable {
     String model;
 
     @Option(names = "--arch", defaultValue = "cross-attn", description = "adaln, cross-attn, token-concat or self-cross (default: ${DEFAULT-VALUE}).")
-    String arch;
+    Arch arch;
 
     @Option(names = "--compressor", defaultValue = "raw", description = "raw, vqvae or vae: sizes the latent (default: ${DEFAULT-VALUE}).")
-    String compressor;
+    CompressorKind compressor;
   }
 
   /** The video size in pixels, as {@code sample} takes it. */
@@ -118,7 +123,7 @@ public final class BenchCommand implements Runnable {
     int textLen;
 
     @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 on CUDA, fp32 on the CPU), fp32 or bf16 (default: ${DEFAULT-VALUE}).")
-    String precision;
+    Precision precision;
 
     @Option(names = "--peak-tflops", description = "The matmul peak MFU divides by (default: measured now with bench matmul at 1024 and 2048).")
     Double peakTflops;
@@ -164,8 +169,9 @@ public final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      ModelBench.Options o = new ModelBench.Options(choice.model, Arch.parse(choice.arch), choice.compressor, size.frames, size.height,
-          size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision, spSize, spMode);
+      ModelBench.Options o = new ModelBench.Options(choice.model, choice.arch, choice.compressor, size.frames, size.height,
+          size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision, spSize, spMode,
+          io.jsora.parallel.DistEnv.parse(System.getenv()));
       o.config(); // fail on a bad preset or size before measuring anything
       o.tokens();
       boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
@@ -222,8 +228,7 @@ public final class BenchCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
       // fail on a bad value before any work
-      io.jsora.train.TrainConfig.defaults().with("precision", shape.precision);
-      io.jsora.model.dit.DiTPresets.get(choice.model, Arch.parse(choice.arch));
+      io.jsora.model.dit.DiTPresets.get(choice.model, choice.arch);
       io.jsora.model.vae.CompressorShape.of(choice.compressor).latent(size.frames, size.height, size.width);
       double peak;
       try (Device dev = Devices.resolve(common.device)) {
@@ -231,7 +236,7 @@ public final class BenchCommand implements Runnable {
       }
       TrainBench.Options o = new TrainBench.Options(choice.model, choice.arch, choice.compressor, compressorDir, size.frames, size.height,
           size.width, shape.batch, accumulation, shape.textLen, gradCheckpoint, shape.precision, dist.spSize,
-          dist.zero, workers, dataset, common.device);
+          dist.zero, workers, dataset, common.device, io.jsora.parallel.DistEnv.parse(System.getenv()));
       long limit = fitMemory == null ? 0 : io.jsora.bench.Memory.parseSize(fitMemory);
       if (limit > 0 && common.warmup + common.runs < 2) {
         throw new IllegalArgumentException("--fit-memory needs at least 2 steps (--warmup + --runs): the optimizer state, made in the "
@@ -283,7 +288,7 @@ public final class BenchCommand implements Runnable {
     int steps;
 
     @Option(names = "--sampler", defaultValue = "ddim", description = "ddim or ddpm (default: ${DEFAULT-VALUE}).")
-    String sampler;
+    Sampler.Method sampler;
 
     @Option(names = "--cfg-scale", defaultValue = "4", description = "Classifier-free guidance scale, 0 = off (default: ${DEFAULT-VALUE}).")
     double guidance;
@@ -317,7 +322,7 @@ public final class BenchCommand implements Runnable {
     int size;
 
     @Option(names = "--compressor", defaultValue = "raw", description = "raw, vqvae or vae: the latents preprocessing caches (default: ${DEFAULT-VALUE}).")
-    String compressor;
+    CompressorKind compressor;
 
     @Option(names = "--compressor-dir", paramLabel = "DIR", description = "The learnt compressor's weights (vqvae, vae).")
     Path compressorDir;

@@ -1,5 +1,11 @@
 package io.jsora.cli;
 
+import io.jsora.diffusion.BetaSchedule;
+import io.jsora.diffusion.Prediction;
+import io.jsora.model.dit.Arch;
+import io.jsora.run.ResumeSpec;
+import io.jsora.tensor.DeviceSpec;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsora.checkpoint.AtomicFiles;
@@ -19,7 +25,7 @@ import io.jsora.model.vae.VideoCompressor;
 import io.jsora.pipeline.GenerationRequest;
 import io.jsora.pipeline.TextToVideoPipeline;
 import io.jsora.tensor.Devices;
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import io.jsora.train.Trainer;
 import io.jsora.video.VideoWriter;
 import java.io.PrintWriter;
@@ -74,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  DeviceSpec device;
 
   /** The demo's data: 16×16 pixels, 8 frames at 8 fps. */
   static final int SIZE = 16;
@@ -159,7 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
     List<Path> files = new ArrayList<>();
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(run, true, Devices.resolve(device));
         PointerScope scope = new PointerScope()) {
-      GenerationRequest req = new GenerationRequest(prompts, FRAMES, SIZE, SIZE, quick ? 10 : 25, "ddim", 0, 4.0, seed);
+      GenerationRequest req = new GenerationRequest(prompts, FRAMES, SIZE, SIZE, quick ? 10 : 25, io.jsora.diffusion.Sampler.Method.DDIM, 0, 4.0, seed);
       Tensor video = pipe.generate(req, (done, all, ts) -> {});
       TensorVector rows = new TensorVector();
       for (int i = 0; i < prompts.size(); i++) {
@@ -224,27 +230,27 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** The training settings the demo uses (measured on a 2-core CPU; see the README). */
   TrainConfig trainConfig(Path dataset, Path run, int trainSteps) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", "DiT-T/4");
-    m.put("arch", "adaln");
-    m.put("dataset", List.of(dataset.toString()));
-    m.put("max_steps", trainSteps);
-    m.put("batch_size", quick ? 16 : 32);
-    m.put("lr", 3e-3);
-    m.put("warmup_steps", Math.min(50, trainSteps / 4));
-    m.put("ema_decay", 0.995);
-    m.put("grad_clip", 1.0);
-    m.put("noise_schedule", "cosine");
-    m.put("prediction", "x0");
-    m.put("learn_sigma", false);
-    m.put("save_interval", 0);
-    m.put("keep_last", 1);
-    m.put("checkpoint_dir", run.toString());
-    m.put("resume", "none");
-    m.put("seed", seed);
-    m.put("device", device);
-    m.put("log_interval", Math.max(1, trainSteps / 10));
-    return TrainConfig.defaults().with(m);
+    return TrainConfig.defaults().toBuilder()
+        .model("DiT-T/4")
+        .arch(Arch.ADALN)
+        .dataset(List.of(dataset.toString()))
+        .maxSteps(trainSteps)
+        .batchSize(quick ? 16 : 32)
+        .lr(3e-3)
+        .warmupSteps(Math.min(50, trainSteps / 4))
+        .emaDecay(0.995)
+        .gradClip(1.0)
+        .noiseSchedule(BetaSchedule.COSINE)
+        .prediction(Prediction.X0)
+        .learnSigma(false)
+        .saveInterval(0)
+        .keepLast(1)
+        .checkpointDir(run.toString())
+        .resume(ResumeSpec.NONE)
+        .seed(seed)
+        .device(device)
+        .logInterval(Math.max(1, trainSteps / 10))
+        .build();
   }
 
   private static void row(PrintWriter o, String name, SynthScore s) {

@@ -46,11 +46,17 @@ public final class Main implements Runnable {
     cl.setExecutionExceptionHandler(new ErrorHandler());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setUsageHelpAutoWidth(true);
+    Converters.register(cl);
     return cl;
   }
 
+  /** Runs {@code args} on {@code cl}, accepting the reference's underscore flag spellings. */
+  public static int execute(CommandLine cl, String... args) {
+    return cl.execute(Converters.dashedFlagNames(args));
+  }
+
   public static void main(String[] args) {
-    int code = commandLine().execute(args);
+    int code = execute(commandLine(), args);
     System.exit(code);
   }
 

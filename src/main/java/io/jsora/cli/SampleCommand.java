@@ -1,5 +1,9 @@
 package io.jsora.cli;
 
+import io.jsora.diffusion.Sampler;
+import io.jsora.run.DataInfo;
+import io.jsora.tensor.DeviceSpec;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -59,7 +63,7 @@ public final class SampleCommand implements Callable<Integer> {
   int steps;
 
   @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm (ancestral) or ddim (default: ${DEFAULT-VALUE}).")
-  String sampler;
+  Sampler.Method sampler;
 
   @Option(names = "--eta", defaultValue = "0", description = "DDIM noise scale, 0 = deterministic (default: ${DEFAULT-VALUE}).")
   double eta;
@@ -93,19 +97,19 @@ public final class SampleCommand implements Callable<Integer> {
   boolean contactSheet;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  DeviceSpec device;
 
   @Override
   public Integer call() throws Exception {
     List<String> prompts = prompts();
     PrintWriter out = spec.commandLine().getOut();
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, ema, Devices.resolve(device))) {
-      double dataFps = pipe.dataDefault("fps", 8);
-      double f = fps != null ? fps : dataFps;
-      int n = frames != null ? frames : sec != null ? (int) Math.round(f * sec) : (int) pipe.dataDefault("frames", 16);
-      int h = height != null ? height : (int) pipe.dataDefault("height", 64);
-      int w = width != null ? width : (int) pipe.dataDefault("width", 64);
-      GenerationRequest req = new GenerationRequest(prompts, n, h, w, steps, sampler.toLowerCase(Locale.ROOT), eta, disableCfg ? 0 : cfgScale, seed);
+      DataInfo data = pipe.data();
+      double f = fps != null ? fps : data.fps() != null ? data.fps() : 8;
+      int n = frames != null ? frames : sec != null ? (int) Math.round(f * sec) : data.frames() != null ? data.frames() : 16;
+      int h = height != null ? height : data.height() != null ? data.height() : 64;
+      int w = width != null ? width : data.width() != null ? data.width() : 64;
+      GenerationRequest req = new GenerationRequest(prompts, n, h, w, steps, sampler, eta, disableCfg ? 0 : cfgScale, seed);
       List<Path> files = outputs(prompts.size());
       out.printf(Locale.ROOT, "sampling %d video(s) of %d frames at %dx%d, %d %s steps, %s, from %s%n", prompts.size(), n, w, h, steps,
           req.sampler(), disableCfg ? "no guidance" : "guidance " + cfgScale, pipe.checkpoint());

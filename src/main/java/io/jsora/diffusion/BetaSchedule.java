@@ -1,22 +1,25 @@
 package io.jsora.diffusion;
 
-import java.util.Locale;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.jsora.config.Choice;
+import java.util.List;
 
 /**
  * Noise schedules: the variance {@code β_t} added at each of the {@code T} forward steps, in
  * double precision.
  */
-public enum BetaSchedule {
+public enum BetaSchedule implements Choice {
   /**
    * Ho et al.: {@code β} evenly spaced from {@code 1e-4·s} to {@code 0.02·s} with {@code s = 1000 /
    * T}, so the schedule keeps its shape for any {@code T}.
    */
-  LINEAR,
+  LINEAR("linear"),
   /**
    * Nichol &amp; Dhariwal's cosine schedule ({@code squaredcos_cap_v2}): {@code ᾱ(u) = cos²((u +
    * 0.008) / 1.008 · π/2)} discretised as {@code β_i = min(1 − ᾱ((i+1)/T) / ᾱ(i/T), 0.999)}.
    */
-  COSINE;
+  COSINE("cosine", "squaredcos_cap_v2", "squaredcos");
 
   /** The largest beta of the cosine schedule; avoids a singular last step. */
   public static final double MAX_BETA = 0.999;
@@ -62,20 +65,34 @@ public enum BetaSchedule {
     return c * c;
   }
 
-  /** Parses {@code linear}, {@code cosine} or {@code squaredcos_cap_v2} (any case). */
-  public static BetaSchedule parse(String name) {
-    switch (name.trim().toLowerCase(Locale.ROOT)) {
-      case "linear":
-        return LINEAR;
-      case "cosine": case "squaredcos_cap_v2": case "squaredcos":
-        return COSINE;
-      default:
-        throw new IllegalArgumentException("unknown noise schedule '" + name + "' (expected linear or cosine)");
-    }
+  private final String id;
+  private final List<String> aliases;
+
+  BetaSchedule(String id, String... aliases) {
+    this.id = id;
+    this.aliases = List.of(aliases);
   }
 
-  /** The CLI spelling: {@code linear} or {@code cosine}. */
-  public String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+  /** The spelling configs, checkpoints and the command line use. */
+  @JsonValue
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public List<String> aliases() {
+    return aliases;
+  }
+
+  /** Parses {@code linear} or {@code cosine} (also {@code squaredcos_cap_v2}). */
+  @JsonCreator
+  public static BetaSchedule parse(String name) {
+    return Choice.parse(BetaSchedule.class, name);
+  }
+
+  @Override
+  public String toString() {
+    return id;
   }
 }

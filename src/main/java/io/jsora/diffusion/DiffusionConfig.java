@@ -1,5 +1,7 @@
 package io.jsora.diffusion;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * How a diffusion process is defined; saved with checkpoints so sampling uses what training used.
  *
@@ -8,7 +10,11 @@ package io.jsora.diffusion;
  * @param prediction what the model predicts: eps (upstream), v or x0
  * @param variance learned-range (upstream: the model outputs 2C channels) or a fixed variance
  */
-public record DiffusionConfig(BetaSchedule schedule, int numTimesteps, Prediction prediction, VarianceType variance) {
+public record DiffusionConfig(
+    @JsonProperty("noise_schedule") BetaSchedule schedule,
+    @JsonProperty("num_timesteps") int numTimesteps,
+    @JsonProperty("prediction") Prediction prediction,
+    @JsonProperty("variance") VarianceType variance) {
   public DiffusionConfig {
     if (schedule == null || prediction == null || variance == null) {
       throw new IllegalArgumentException("diffusion config: schedule, prediction and variance must be set");

@@ -86,6 +86,19 @@ public final class GaussianDiffusion implements AutoCloseable {
   private final Tensor tLargeLogVariance;
   private final Tensor tMap;
 
+  /** The full process of {@code config}, as training uses it; tables on {@code device} (not retained). */
+  public static GaussianDiffusion full(DiffusionConfig config, Device device) {
+    return create(config, "", device);
+  }
+
+  /**
+   * The process of {@code config} respaced to {@code steps} steps for {@code method}: evenly
+   * strided for DDIM (IDDPM's {@code ddimN}), evenly spaced sections for DDPM (its {@code N}).
+   */
+  public static GaussianDiffusion respaced(DiffusionConfig config, Sampler.Method method, int steps, Device device) {
+    return create(config, (method == Sampler.Method.DDIM ? "ddim" : "") + steps, device);
+  }
+
   /**
    * The process of {@code config}, respaced by {@code respacing} (see {@link Respacing}; {@code ""}
    * for the full process used in training), with its tables on {@code device} (not retained; the
@@ -576,7 +589,7 @@ public final class GaussianDiffusion implements AutoCloseable {
   /** For messages: {@code "1000-step linear eps learned-range, respaced to 250"}. */
   @Override
   public String toString() {
-    String base = config.numTimesteps() + "-step " + config.schedule().cliName() + " " + config.prediction().cliName() + " "
+    String base = config.numTimesteps() + "-step " + config.schedule().id() + " " + config.prediction().id() + " "
         + config.variance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     return identityMap ? base : base + ", respaced to " + numTimesteps();
   }

@@ -1,6 +1,10 @@
 package io.jsora.diffusion;
 
-import java.util.Locale;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.jsora.config.Choice;
+import java.util.List;
+
 
 /**
  * What the model's first {@code C} output channels predict. With {@code a = sqrt(alphaBar_t)} and
@@ -16,27 +20,39 @@ import java.util.Locale;
  * The MSE loss is taken against the chosen target; sampling converts any prediction to {@code x0}
  * and {@code eps}.
  */
-public enum Prediction {
-  EPS,
-  V,
-  X0;
+public enum Prediction implements Choice {
+  EPS("eps", "epsilon", "noise"),
+  V("v", "v_prediction", "velocity"),
+  X0("x0", "xstart", "x_0", "sample");
 
-  /** Parses {@code eps}, {@code epsilon}, {@code v}, {@code x0}, {@code xstart} (any case). */
-  public static Prediction parse(String name) {
-    switch (name.trim().toLowerCase(Locale.ROOT)) {
-      case "eps": case "epsilon": case "noise":
-        return EPS;
-      case "v": case "v_prediction": case "velocity":
-        return V;
-      case "x0": case "xstart": case "x_0": case "sample":
-        return X0;
-      default:
-        throw new IllegalArgumentException("unknown prediction '" + name + "' (expected eps, v or x0)");
-    }
+  private final String id;
+  private final List<String> aliases;
+
+  Prediction(String id, String... aliases) {
+    this.id = id;
+    this.aliases = List.of(aliases);
   }
 
-  /** The CLI spelling: {@code eps}, {@code v} or {@code x0}. */
-  public String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+  /** The spelling configs, checkpoints and the command line use. */
+  @JsonValue
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public List<String> aliases() {
+    return aliases;
+  }
+
+  /** Parses {@code eps}, {@code v} or {@code x0} (also {@code epsilon}, {@code v_prediction}, {@code xstart}). */
+  @JsonCreator
+  public static Prediction parse(String name) {
+    return Choice.parse(Prediction.class, name);
+  }
+
+  @Override
+  public String toString() {
+    return id;
   }
 }

@@ -17,20 +17,33 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class Sampler {
   /** Reverse-step rule. */
-  public enum Method {
-    DDPM,
-    DDIM;
+  public enum Method implements io.jsora.config.Choice {
+    /** Ancestral sampling, the reference's. */
+    DDPM("ddpm"),
+    /** Song et al.'s implicit sampler ({@code eta} = 0: deterministic). */
+    DDIM("ddim");
 
-    /** Parses {@code ddpm} or {@code ddim} (any case). */
+    private final String id;
+
+    Method(String id) {
+      this.id = id;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    @Override
+    public String id() {
+      return id;
+    }
+
+    /** Parses {@code ddpm} or {@code ddim}. */
+    @com.fasterxml.jackson.annotation.JsonCreator
     public static Method parse(String name) {
-      switch (name.trim().toLowerCase(Locale.ROOT)) {
-        case "ddpm":
-          return DDPM;
-        case "ddim":
-          return DDIM;
-        default:
-          throw new IllegalArgumentException("unknown sampler '" + name + "' (expected ddpm or ddim)");
-      }
+      return io.jsora.config.Choice.parse(Method.class, name);
+    }
+
+    @Override
+    public String toString() {
+      return id;
     }
   }
 

@@ -1,16 +1,12 @@
 package io.jsora.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Denoiser;
 import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.Guidance;
 import io.jsora.diffusion.NoiseSource;
-import io.jsora.diffusion.Prediction;
 import io.jsora.diffusion.Sampler;
 import io.jsora.diffusion.SamplingProgress;
-import io.jsora.diffusion.VarianceType;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
@@ -20,7 +16,10 @@ import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
-import io.jsora.train.Checkpointer;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.DataInfo;
+import io.jsora.run.RunConfig;
+import io.jsora.run.TextInput;
 import io.jsora.video.Frames;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,7 +37,7 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class TextToVideoPipeline implements AutoCloseable {
   private final Path checkpoint;
-  private final JsonNode config;
+  private final RunConfig config;
   private final DiTConfig modelConfig;
   private final DiffusionConfig diffusionConfig;
   private final DiT model;
@@ -46,7 +45,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
   private final TextEncoder textEncoder;
   private final Device device;
 
-  private TextToVideoPipeline(Path checkpoint, JsonNode config, DiTConfig modelConfig, DiffusionConfig diffusionConfig, DiT model,
+  private TextToVideoPipeline(Path checkpoint, RunConfig config, DiTConfig modelConfig, DiffusionConfig diffusionConfig, DiT model,
       VideoCompressor compressor, TextEncoder textEncoder, Device device) {
     this.checkpoint = checkpoint;
     this.config = config;
@@ -74,18 +73,11 @@ public final class TextToVideoPipeline implements AutoCloseable {
   }
 
   private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device) throws IOException {
-    Path dir = Checkpointer.resolve(ckpt);
-    JsonNode cfg = Checkpointer.readConfig(dir);
-    String source = dir.resolve(Checkpointer.CONFIG).toString();
-    JsonNode m = cfg.path("model");
-    if (m.isMissingNode()) {
-      throw new IllegalArgumentException(source + ": no \"model\" entry; not a jsora training checkpoint");
-    }
-    DiTConfig mc = DiTConfig.fromJson(m.toString(), source).withGradCheckpoint(false);
-    JsonNode d = cfg.path("diffusion");
-    DiffusionConfig dc = new DiffusionConfig(BetaSchedule.parse(d.path("noise_schedule").asText("linear")), d.path("num_timesteps").asInt(1000),
-        Prediction.parse(d.path("prediction").asText("eps")),
-        VarianceType.valueOf(d.path("variance").asText("learned_range").toUpperCase(Locale.ROOT)));
+    Path dir = CheckpointLayout.resolve(ckpt);
+    RunConfig cfg = CheckpointLayout.readConfig(dir);
+    String source = dir.resolve(CheckpointLayout.CONFIG).toString();
+    DiTConfig mc = cfg.dit().withGradCheckpoint(false);
+    DiffusionConfig dc = cfg.iddpm();
     DiT model = null;
     VideoCompressor comp = null;
     TextEncoder enc = null;
@@ -95,15 +87,14 @@ public final class TextToVideoPipeline implements AutoCloseable {
         model.to(device, false);
       }
       model.eval();
-      Checkpointer.loadWeights(dir, model, ema);
-      JsonNode c = cfg.path("compressor");
-      String compDir = c.path("dir").isTextual() ? c.path("dir").asText() : null;
-      comp = Compressors.load(c.path("name").asText("raw"), compDir == null ? null : Path.of(compDir), device);
+      CheckpointLayout.loadWeights(dir, model, ema);
+      String compDir = cfg.compressor().dir();
+      comp = Compressors.load(cfg.compressor().kind(), compDir == null ? null : Path.of(compDir), device);
       if (comp.latentChannels() != mc.inChannels()) {
         throw new IllegalArgumentException(source + ": compressor " + comp.name() + " gives " + comp.latentChannels()
             + " channels but the model takes " + mc.inChannels());
       }
-      enc = TextEncoders.load(textEncoderSpec(cfg.path("text_encoder").asText(null), dir, source), device);
+      enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device);
       if (enc.hiddenSize() != mc.textEmbedDim()) {
         throw new IllegalArgumentException(source + ": text encoder " + enc.id() + " is " + enc.hiddenSize()
             + " wide but the model takes " + mc.textEmbedDim());
@@ -151,10 +142,14 @@ public final class TextToVideoPipeline implements AutoCloseable {
     return compressor;
   }
 
-  /** A value the training data recorded ({@code frames}, {@code height}, {@code width}, {@code fps}), or {@code fallback}. */
-  public double dataDefault(String key, double fallback) {
-    JsonNode v = config.path("data").path(key);
-    return v.isNumber() ? v.asDouble() : fallback;
+  /** The run's configuration, as its checkpoint records it. */
+  public RunConfig runConfig() {
+    return config;
+  }
+
+  /** The training videos' size and rate as the checkpoint recorded them (each may be unknown). */
+  public DataInfo data() {
+    return config.data();
   }
 
   /**
@@ -177,7 +172,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
         NoGradGuard ng = new NoGradGuard();
         // 2. Encode the prompts, in the form the architecture takes
         TextEmbeddings emb = textEncoder.encode(req.prompts())) {
-      boolean pooledOnly = "pooled".equals(config.path("text_input").asText("states"));
+      boolean pooledOnly = config.textInput() == TextInput.POOLED;
       Tensor[] text = pooledOnly
           ? TextConditioning.forArch(arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
           : TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
@@ -191,9 +186,8 @@ public final class TextToVideoPipeline implements AutoCloseable {
         denoiser = (x, t) -> model.forward(x, t, text[0], text[1]);
       }
       // 4. Sample the latent
-      String respacing = (req.sampler().equals("ddim") ? "ddim" : "") + req.numSteps();
-      try (GaussianDiffusion sd = GaussianDiffusion.create(diffusionConfig, respacing, device)) {
-        Sampler sampler = new Sampler(sd, Sampler.Method.parse(req.sampler()), req.eta(), false);
+      try (GaussianDiffusion sd = GaussianDiffusion.respaced(diffusionConfig, req.sampler(), req.numSteps(), device)) {
+        Sampler sampler = new Sampler(sd, req.sampler(), req.eta(), false);
         long[] indices = new long[b];
         for (int i = 0; i < b; i++) {
           indices[i] = i;

@@ -1,6 +1,5 @@
 package io.jsora.tensor;
 
-import java.util.Locale;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -30,21 +29,10 @@ public final class Autocast implements AutoCloseable {
     }
   }
 
-  /**
-   * Autocast for {@code precision} ({@code auto}, {@code fp32} or {@code bf16}) on {@code device}.
-   *
-   * @throws IllegalArgumentException for an unknown precision
-   */
-  public static Autocast of(String precision, Device device) {
-    String p = precision == null ? "auto" : precision.toLowerCase(Locale.ROOT);
+  /** Autocast for {@code precision} on {@code device}. */
+  public static Autocast of(Precision precision, Device device) {
     boolean cuda = device.is_cuda();
-    boolean on = switch (p) {
-      case "auto" -> cuda;
-      case "fp32", "f32", "float32" -> false;
-      case "bf16", "bfloat16" -> true;
-      default -> throw new IllegalArgumentException("precision must be auto, fp32 or bf16, got '" + precision + "'");
-    };
-    return new Autocast(cuda ? DeviceType.CUDA : DeviceType.CPU, on);
+    return new Autocast(cuda ? DeviceType.CUDA : DeviceType.CPU, precision.autocast(cuda));
   }
 
   /** Whether matmuls run in bf16 inside this region. */

@@ -1,6 +1,5 @@
 package io.jsora.tensor;
 
-import java.util.Locale;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -42,36 +41,34 @@ public final class Devices {
    * @throws IllegalArgumentException for an unknown spec, or {@code cuda} without a GPU
    */
   public static Device resolve(String spec) {
+    return resolve(DeviceSpec.parse(spec == null ? "auto" : spec));
+  }
+
+  /**
+   * The device {@code spec} names; caller owns the result.
+   *
+   * @throws IllegalArgumentException for {@code cuda} without a GPU, or a GPU number not present
+   */
+  public static Device resolve(DeviceSpec spec) {
     Natives.load();
-    String s = spec == null ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
-    if (s.equals("auto")) {
-      return cudaAvailable() ? new Device(DeviceType.CUDA, (byte) 0) : cpu();
+    switch (spec.kind()) {
+      case AUTO:
+        return cudaAvailable() ? new Device(DeviceType.CUDA, (byte) 0) : cpu();
+      case CPU:
+        return cpu();
+      default:
+        break;
     }
-    if (s.equals("cpu")) {
-      return cpu();
+    if (!cudaAvailable()) {
+      throw new IllegalArgumentException("device " + spec + ": no CUDA device is available (this build is "
+          + (isGpuBuild() ? "the GPU build, but no GPU was found" : "the CPU build; build with ./mvnw -Pcuda package") + ")");
     }
-    if (s.equals("cuda") || s.startsWith("cuda:")) {
-      if (!cudaAvailable()) {
-        throw new IllegalArgumentException(
-            "--device " + spec + ": no CUDA device is available (this build is "
-                + (isGpuBuild() ? "the GPU build, but no GPU was found" : "the CPU build; build with ./mvnw -Pcuda package")
-                + ")");
-      }
-      int index = 0;
-      if (s.startsWith("cuda:")) {
-        try {
-          index = Integer.parseInt(s.substring(5));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--device " + spec + ": expected cuda:N with N a device number", e);
-        }
-      }
-      int count = cudaDeviceCount();
-      if (index < 0 || index >= count) {
-        throw new IllegalArgumentException("--device " + spec + ": only " + count + " CUDA device(s) present");
-      }
-      return new Device(DeviceType.CUDA, (byte) index);
+    int index = Math.max(0, spec.index());
+    int count = cudaDeviceCount();
+    if (index >= count) {
+      throw new IllegalArgumentException("device " + spec + ": only " + count + " CUDA device(s) present");
     }
-    throw new IllegalArgumentException("--device " + spec + ": expected cpu, cuda, cuda:N or auto");
+    return new Device(DeviceType.CUDA, (byte) index);
   }
 
   /** Whether the libtorch natives on the class path are the CUDA build. */

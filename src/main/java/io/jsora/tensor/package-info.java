@@ -22,6 +22,7 @@
  * The test suite checks this: a JUnit extension fails any test whose native pointer count does not
  * return to where it started.
  *
- * <p>May depend on: javacpp, pytorch. Nothing else in jsora.
+ * <p>May depend on: javacpp, pytorch, and {@code config} (the spelling of {@link
+ * io.jsora.tensor.Precision}). Nothing else in jsora.
  */
 package io.jsora.tensor;

@@ -1,5 +1,13 @@
 package io.jsora.train;
 
+import static io.jsora.run.CheckpointLayout.CONFIG;
+import static io.jsora.run.CheckpointLayout.EMA;
+import static io.jsora.run.CheckpointLayout.MODEL;
+import static io.jsora.run.CheckpointLayout.OPTIMIZER;
+import static io.jsora.run.CheckpointLayout.STATE;
+import static io.jsora.run.CheckpointLayout.dirName;
+import static io.jsora.run.CheckpointLayout.list;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -50,13 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class Checkpointer {
   private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
 
-  public static final String MODEL = "model.safetensors";
-  public static final String EMA = "ema.safetensors";
-  public static final String OPTIMIZER = "optimizer.safetensors";
-  public static final String STATE = "state.json";
-  public static final String CONFIG = "config.json";
-
-  private static final Pattern STEP_DIR = Pattern.compile("step-(\\d+)");
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Called after each file of a save is written; tests use it to crash a save midway. */
@@ -87,11 +88,6 @@ public final class Checkpointer {
 
   public Path root() {
     return root;
-  }
-
-  /** {@code step-0000123}: seven digits, more when needed. */
-  public static String dirName(long step) {
-    return String.format("step-%07d", step);
   }
 
   /**
@@ -197,72 +193,6 @@ public final class Checkpointer {
     }
   }
 
-  // ---------------------------------------------------------------- finding
-
-  /** Complete checkpoints under {@code root} (directories {@code step-N} holding a state.json), oldest first. */
-  public static List<Path> list(Path root) throws IOException {
-    List<Path> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return out;
-    }
-    try (Stream<Path> s = Files.list(root)) {
-      s.filter(p -> STEP_DIR.matcher(p.getFileName().toString()).matches())
-          .filter(p -> Files.isRegularFile(p.resolve(STATE)))
-          .sorted((a, b) -> Long.compare(stepOf(a), stepOf(b)))
-          .forEach(out::add);
-    }
-    return out;
-  }
-
-  /** The newest complete checkpoint under {@code root}, if any. */
-  public static Optional<Path> latest(Path root) throws IOException {
-    List<Path> all = list(root);
-    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
-  }
-
-  /** The step encoded in a checkpoint directory's name. */
-  public static long stepOf(Path dir) {
-    Matcher m = STEP_DIR.matcher(dir.getFileName().toString());
-    if (!m.matches()) {
-      throw new IllegalArgumentException(dir + ": not a checkpoint directory (expected a name like step-0000123)");
-    }
-    return Long.parseLong(m.group(1));
-  }
-
-  /**
-   * What {@code --resume} means.
-   *
-   * @param spec {@code auto} (the latest checkpoint under {@code root}, or none: a fresh run), a
-   *     checkpoint directory, or a run's checkpoint directory (its latest checkpoint); null or
-   *     empty for no resume
-   * @throws IOException naming the path when {@code spec} names no usable checkpoint
-   */
-  public static Optional<Path> resolveResume(String spec, Path root) throws IOException {
-    if (spec == null || spec.isBlank() || spec.equals("none")) {
-      return Optional.empty();
-    }
-    if (spec.equals("auto")) {
-      return latest(root);
-    }
-    return Optional.of(resolve(Path.of(spec)));
-  }
-
-  /**
-   * A checkpoint directory itself, or the latest checkpoint inside a run's checkpoint directory.
-   *
-   * @throws IOException naming the path and what was expected
-   */
-  public static Path resolve(Path path) throws IOException {
-    if (Files.isRegularFile(path.resolve(STATE))) {
-      return path;
-    }
-    if (!Files.isDirectory(path)) {
-      throw new NoSuchFileException(path.toString(), null, "no such checkpoint directory");
-    }
-    return latest(path).orElseThrow(() -> new NoSuchFileException(path.toString(), null,
-        "neither a checkpoint (no " + STATE + ") nor a directory holding step-N checkpoints"));
-  }
-
   // ---------------------------------------------------------------- loading
 
   /** The run state of a checkpoint. */
@@ -271,15 +201,6 @@ public final class Checkpointer {
       return JSON.readValue(dir.resolve(STATE).toFile(), TrainState.class);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw new IOException(dir.resolve(STATE) + ": not a valid train state: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  /** The config saved with a checkpoint. */
-  public static JsonNode readConfig(Path dir) throws IOException {
-    try {
-      return JSON.readTree(dir.resolve(CONFIG).toFile());
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw new IOException(dir.resolve(CONFIG) + ": not valid JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -305,14 +226,6 @@ public final class Checkpointer {
       }
     }
     return readState(dir);
-  }
-
-  /** Loads a checkpoint's model weights (or its EMA weights) into {@code model}, for sampling. */
-  public static void loadWeights(Path dir, Module model, boolean ema) throws IOException {
-    Path file = dir.resolve(ema ? EMA : MODEL);
-    try (SafetensorsFile f = SafetensorsFile.open(file); StateDict sd = f.readAll()) {
-      StrictLoader.load(model, sd, file.toString());
-    }
   }
 
   // ---------------------------------------------------------------- files

@@ -1,14 +1,14 @@
 package io.jsora.train;
 
 /**
- * Receives how long each phase of a training step took, for benchmarks ({@link
- * Trainer#setStepTimer}). Called on the training thread; keep it cheap. On CUDA the trainer
- * synchronises the device before reading the clock while a timer is set (so the phases add up to
- * device time, at the price of the overlap they would otherwise have); without a timer nothing is
- * measured or synchronised.
+ * A listener for how long each phase of a training step took, for benchmarks ({@code
+ * trainer.listen((StepTimer) (step, micro, phase, nanos) -> ...)}). Called on the training thread;
+ * keep it cheap. On CUDA the trainer synchronises the device before reading the clock while a
+ * timer listens (so the phases add up to device time, at the price of the overlap they would
+ * otherwise have); without one nothing is measured or synchronised.
  */
 @FunctionalInterface
-public interface StepTimer {
+public interface StepTimer extends TrainListener {
   /** The phases of one optimizer step, in the order they run. */
   enum Phase {
     /** Waiting for the next micro-batch from the loader. */
@@ -33,4 +33,14 @@ public interface StepTimer {
    * @param nanos its wall time
    */
   void record(long step, int micro, Phase phase, long nanos);
+
+  @Override
+  default boolean timesPhases() {
+    return true;
+  }
+
+  @Override
+  default void onPhase(long step, int micro, Phase phase, long nanos) {
+    record(step, micro, phase, nanos);
+  }
 }

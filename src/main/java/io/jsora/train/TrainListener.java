@@ -51,6 +51,17 @@ public interface TrainListener {
   /** The run ended normally; {@code last} is null when no step ran. */
   default void onTrainEnd(StepMetrics last) throws IOException {}
 
+  /**
+   * Whether this listener wants {@link #onPhase}: phases are timed only when some listener does
+   * (on CUDA that costs a device synchronisation per phase).
+   */
+  default boolean timesPhases() {
+    return false;
+  }
+
+  /** One phase of a step took {@code nanos}; see {@link StepTimer}. */
+  default void onPhase(long step, int micro, StepTimer.Phase phase, long nanos) {}
+
   /** Calls each listener in order. */
   static TrainListener all(List<? extends TrainListener> listeners) {
     List<TrainListener> ls = List.copyOf(listeners);
@@ -80,6 +91,20 @@ public interface TrainListener {
       public void onTrainEnd(StepMetrics last) throws IOException {
         for (TrainListener l : ls) {
           l.onTrainEnd(last);
+        }
+      }
+
+      @Override
+      public boolean timesPhases() {
+        return ls.stream().anyMatch(TrainListener::timesPhases);
+      }
+
+      @Override
+      public void onPhase(long step, int micro, StepTimer.Phase phase, long nanos) {
+        for (TrainListener l : ls) {
+          if (l.timesPhases()) {
+            l.onPhase(step, micro, phase, nanos);
+          }
         }
       }
     };

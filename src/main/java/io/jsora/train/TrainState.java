@@ -12,8 +12,7 @@ import java.util.Map;
  * @param samplesSeen training samples consumed so far, over all ranks
  * @param seed the run's seed (per-sample randomness is keyed by it, the step and the sample)
  * @param scheduler the learning-rate schedule ({@link LrSchedule#toMap})
- * @param data the data sampler's position, as its owner describes it (e.g. epoch, offset, shuffle
- *     seed)
+ * @param data the data sampler's position; null before the first step
  * @param rng generator states by name ({@link RngStates}); usually empty
  * @param nanSkipped steps skipped by the NaN guard so far
  * @param nanConsecutive bad steps in a row at the time of saving
@@ -26,7 +25,7 @@ public record TrainState(
     @JsonProperty("samples_seen") long samplesSeen,
     @JsonProperty("seed") long seed,
     @JsonProperty("scheduler") Map<String, Object> scheduler,
-    @JsonProperty("data") Map<String, Object> data,
+    @JsonProperty("data") SamplerPosition data,
     @JsonProperty("rng") Map<String, String> rng,
     @JsonProperty("nan_skipped") long nanSkipped,
     @JsonProperty("nan_consecutive") int nanConsecutive,
@@ -36,21 +35,20 @@ public record TrainState(
       throw new IllegalArgumentException("train state: step, epoch and samples seen must be >= 0, got " + step + ", " + epoch + ", " + samplesSeen);
     }
     scheduler = scheduler == null ? Map.of() : Map.copyOf(scheduler);
-    data = data == null ? Map.of() : Map.copyOf(data);
     rng = rng == null ? Map.of() : Map.copyOf(rng);
     extra = extra == null ? Map.of() : Map.copyOf(extra);
   }
 
   /** The state at the start of a fresh run. */
   public static TrainState fresh(long seed, LrSchedule schedule) {
-    return new TrainState(0, 0, 0, seed, schedule.toMap(), Map.of(), Map.of(), 0, 0, Map.of());
+    return new TrainState(0, 0, 0, seed, schedule.toMap(), null, Map.of(), 0, 0, Map.of());
   }
 
   public TrainState withStep(long s, long e, long samples) {
     return new TrainState(s, e, samples, seed, scheduler, data, rng, nanSkipped, nanConsecutive, extra);
   }
 
-  public TrainState withData(Map<String, Object> d) {
+  public TrainState withData(SamplerPosition d) {
     return new TrainState(step, epoch, samplesSeen, seed, scheduler, d, rng, nanSkipped, nanConsecutive, extra);
   }
 

@@ -1,6 +1,16 @@
 package io.jsora.train;
 
 import io.jsora.parallel.AdamWConfig;
+import io.jsora.model.vae.CompressorKind;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.CompressorRef;
+import io.jsora.run.DataInfo;
+import io.jsora.run.ModelSpec;
+import io.jsora.run.ProcessSpec;
+import io.jsora.run.RunConfig;
+import io.jsora.run.TextInput;
+import io.jsora.run.TrainConfig;
+import io.jsora.tensor.DeviceSpec;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;
@@ -86,15 +96,29 @@ public final class Trainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What a run did. */
-  public record Result(long steps, double lastLoss, Path lastCheckpoint, long nanSkipped, double seconds) {}
+  /**
+   * What a run did.
+   *
+   * @param steps the run's step count at the end (the checkpoint's step)
+   * @param trained optimizer steps this call ran (0 when a resumed run was already complete)
+   * @param lastLoss the last step's loss; NaN when no step ran
+   * @param lastCheckpoint the newest checkpoint (the resumed one when nothing was trained)
+   * @param nanSkipped steps skipped by the NaN guard over the whole run
+   * @param seconds wall time of this call
+   */
+  public record Result(long steps, long trained, double lastLoss, Path lastCheckpoint, long nanSkipped, double seconds) {
+    /** Whether the run had already reached its last step before this call. */
+    public boolean alreadyComplete() {
+      return trained == 0 && lastCheckpoint != null;
+    }
+  }
 
   private final TrainConfig cfg;
   private final Path runDir;
   private final ParallelContext givenContext;
+  private final DistEnv env;
   private ParallelContext ctx;
   private Throwable failure;
-  private StepTimer timer;
   private final Map<String, Path> attachments = new LinkedHashMap<>();
   // built in the constructor; close() releases whatever was built, also after a failure midway
   private Device device;
@@ -109,33 +133,42 @@ public final class Trainer implements AutoCloseable {
   private GradientSync gradSync;
   private Ema ema;
   private Checkpointer checkpointer;
-  private Map<String, Object> dataInfo;
+  private DataInfo dataInfo;
   private String textEncoderId;
   private final List<TrainListener> listeners = new ArrayList<>();
 
   /**
-   * Builds everything a run needs; nothing trains until {@link #run()}.
+   * Builds everything a one-process run needs; nothing trains until {@link #run()}.
    *
    * @throws IOException when the dataset, compressor or checkpoint cannot be read
    * @throws IllegalArgumentException when settings contradict each other or the data
    */
   public Trainer(TrainConfig cfg) throws IOException {
-    this(cfg, null);
+    this(cfg, DistEnv.single(), null);
   }
 
   /**
-   * Builds everything a run needs inside a distributed job.
-   *
-   * @param context the job, owned by the caller, whose SP size must be {@code cfg.spSize()}; null
-   *     to join the job the environment describes (one process when no launcher set any variable),
-   *     which the trainer then owns: {@link #close} ends it (or tells the other ranks this one
-   *     failed)
-   * @throws IOException when the dataset, compressor or checkpoint cannot be read
-   * @throws IllegalArgumentException when settings contradict each other, the data, or the job
+   * Builds everything a run needs in the job {@code env} describes ({@code jsora launch},
+   * torchrun, SLURM: the command line reads it from the environment; one process when no launcher
+   * set any variable). The trainer owns the job it joins: {@link #close} ends it (or tells the
+   * other ranks this one failed).
+   */
+  public Trainer(TrainConfig cfg, DistEnv env) throws IOException {
+    this(cfg, env, null);
+  }
+
+  /**
+   * Builds everything a run needs inside a distributed job the caller owns, whose SP size must be
+   * {@code cfg.spSize()}.
    */
   public Trainer(TrainConfig cfg, ParallelContext context) throws IOException {
+    this(cfg, context.env(), context);
+  }
+
+  private Trainer(TrainConfig cfg, DistEnv env, ParallelContext context) throws IOException {
     this.cfg = cfg;
     this.runDir = Path.of(cfg.checkpointDir());
+    this.env = env;
     this.givenContext = context;
     if (cfg.dataset().size() != 1) {
       throw new IllegalArgumentException("--dataset: give exactly one preprocessed dataset directory, got " + cfg.dataset().size());
@@ -155,7 +188,6 @@ public final class Trainer implements AutoCloseable {
   }
 
   private void build() throws IOException {
-    DistEnv env = givenContext != null ? givenContext.env() : DistEnv.parse(System.getenv());
     device = processDevice(cfg.device(), env);
     if (givenContext != null) {
       if (givenContext.spSize() != cfg.spSize()) {
@@ -172,12 +204,12 @@ public final class Trainer implements AutoCloseable {
     if (dataset.size() == 0) {
       throw new IllegalArgumentException(dsDir + ": the dataset has no rows");
     }
-    String compressorName = cfg.compressor();
-    if (dataset.hasLatents() && info.compressor() != null && !info.compressor().equals(compressorName)) {
-      throw new IllegalArgumentException("--compressor " + compressorName + ": the dataset " + dsDir + " caches latents made by '"
-          + info.compressor() + "'; train with --compressor " + info.compressor() + " or preprocess again");
+    CompressorKind compressorKind = cfg.compressor();
+    if (dataset.hasLatents() && info.compressor() != null && !info.compressor().equals(compressorKind.id())) {
+      throw new IllegalArgumentException("compressor " + compressorKind + ": the dataset " + dsDir + " caches latents made by '"
+          + info.compressor() + "'; train with compressor " + info.compressor() + " or preprocess again");
     }
-    compressor = Compressors.load(compressorName, cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()), device);
+    compressor = Compressors.load(compressorKind, cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()), device);
     textEncoderId = info.textEncoder();
     if (textEncoderId != null && textEncoderId.startsWith("builtin:")) {
       attachments.put("text_encoder", Path.of(textEncoderId.substring("builtin:".length())));
@@ -187,16 +219,14 @@ public final class Trainer implements AutoCloseable {
       long[] s = Shapes.of(first);
       textDim = s[s.length - 1];
     }
-    Arch arch = Arch.parse(cfg.arch());
-    DiTConfig base = cfg.modelConfig() != null ? DiTConfig.read(Path.of(cfg.modelConfig())) : DiTPresets.get(cfg.model(), arch);
-    modelConfig = base.withArch(arch)
+    modelConfig = modelConfigOf(cfg)
         .withInChannels(compressor.latentChannels())
         .withTextEmbedDim((int) textDim)
         .withLearnSigma(cfg.learnSigma())
         .withTextDropoutProb(cfg.textDropout())
         .withGradCheckpoint(cfg.gradCheckpoint())
         .withTextToC(cfg.textToC());
-    diffusionConfig = new DiffusionConfig(BetaSchedule.parse(cfg.noiseSchedule()), 1000, Prediction.parse(cfg.prediction()),
+    diffusionConfig = new DiffusionConfig(cfg.noiseSchedule(), 1000, cfg.prediction(),
         cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
     model = new DiT(modelConfig);
     try (PointerScope s = new PointerScope()) {
@@ -204,7 +234,7 @@ public final class Trainer implements AutoCloseable {
     }
     model.train(true);
     if (ctx.spSize() > 1) {
-      model.setSequenceParallel(new SequenceParallel(ctx.sp(), SpMode.valueOf(cfg.spMode().toUpperCase(java.util.Locale.ROOT))));
+      model.setSequenceParallel(new SequenceParallel(ctx.sp(), cfg.spMode()));
     }
     if (ctx.worldSize() > 1) {
       try (PointerScope s = new PointerScope()) {
@@ -234,10 +264,22 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
+   * The model a run trains before the data's shapes are applied: the model config file's
+   * (keeping its architecture unless {@code arch} is set) or the preset's with the architecture.
+   */
+  public static DiTConfig modelConfigOf(TrainConfig cfg) throws IOException {
+    if (cfg.modelConfig() != null) {
+      DiTConfig file = DiTConfig.read(Path.of(cfg.modelConfig()));
+      return file.withArch(cfg.effectiveArch(file.modelArch()));
+    }
+    return DiTPresets.get(cfg.effectiveModel(), cfg.effectiveArch(null));
+  }
+
+  /**
    * This process's device in the job {@code env} describes: {@link #deviceSpec}, resolved, and made
    * CUDA's current device under a launcher (NCCL uses it). The caller owns it.
    */
-  public static Device processDevice(String spec, DistEnv env) {
+  public static Device processDevice(DeviceSpec spec, DistEnv env) {
     Device d = Devices.resolve(deviceSpec(spec, env));
     if (d.is_cuda() && !env.isSingle()) {
       org.bytedeco.pytorch.global.torch_cuda.set_device((byte) Math.max(0, d.index())); // NCCL uses the current device
@@ -249,15 +291,14 @@ public final class Trainer implements AutoCloseable {
    * The device spec to use: under a launcher with several processes, {@code auto} and {@code cuda}
    * become {@code cuda:LOCAL_RANK} (one GPU per process) when CUDA is there.
    */
-  static String deviceSpec(String spec, DistEnv env) {
-    String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
-    if (!env.isSingle() && (s.equals("auto") || s.equals("cuda")) && Devices.cudaAvailable()) {
+  static DeviceSpec deviceSpec(DeviceSpec spec, DistEnv env) {
+    if (!env.isSingle() && spec.unpinnedGpu() && Devices.cudaAvailable()) {
       int n = Devices.cudaDeviceCount();
       if (env.localRank() >= n) {
         throw new IllegalArgumentException("local rank " + env.localRank() + " has no GPU of its own: this node has " + n
             + " CUDA device(s) for " + env.localWorldSize() + " processes; use --nproc-per-node " + n);
       }
-      return "cuda:" + env.localRank();
+      return DeviceSpec.cuda(env.localRank());
     }
     return spec;
   }
@@ -284,15 +325,6 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Times every phase of every step from now on (a benchmark's hook; null switches it off). See
-   * {@link StepTimer}.
-   */
-  public Trainer setStepTimer(StepTimer t) {
-    this.timer = t;
-    return this;
-  }
-
-  /**
    * Adds a listener (progress bars, tests); call before {@link #run()}. Listeners run on every
    * rank; {@code onCheckpoint} only on rank 0, which writes the checkpoints.
    */
@@ -309,18 +341,17 @@ public final class Trainer implements AutoCloseable {
     return modelConfig;
   }
 
-  public long datasetSize() {
-    return dataset.size();
-  }
-
   /** Frames, size and fps of the training videos, as recorded in checkpoints for sampling. */
-  private static Map<String, Object> dataInfo(ArrowVideoDataset ds) {
-    Map<String, Object> m = new LinkedHashMap<>();
+  private static DataInfo dataInfo(ArrowVideoDataset ds) {
+    Integer frames = null;
+    Integer height = null;
+    Integer width = null;
+    Double fps = null;
     int[] size = ds.videoSize(0);
     if (size != null) {
-      m.put("frames", size[0]);
-      m.put("height", size[1]);
-      m.put("width", size[2]);
+      frames = size[0];
+      height = size[1];
+      width = size[2];
     }
     Path videoDir = ds.info().videoDir();
     if (videoDir != null) {
@@ -328,38 +359,24 @@ public final class Trainer implements AutoCloseable {
       if (Files.isRegularFile(f)) {
         try {
           VideoInfo vi = VideoReader.probe(f);
-          m.put("fps", vi.fps());
-          m.putIfAbsent("frames", vi.frames());
-          m.putIfAbsent("height", vi.height());
-          m.putIfAbsent("width", vi.width());
+          fps = vi.fps();
+          frames = frames != null ? frames : (int) vi.frames();
+          height = height != null ? height : vi.height();
+          width = width != null ? width : vi.width();
         } catch (IOException e) {
           log.debug("cannot probe {} for the data's fps: {}", f, e.getMessage());
         }
       }
     }
-    return m;
+    return new DataInfo(frames, height, width, fps);
   }
 
-  /** The {@code config.json} a checkpoint carries: everything sampling needs to rebuild the run's models. */
-  public Map<String, Object> checkpointConfig() {
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("model", JSON.valueToTree(modelConfig));
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("noise_schedule", diffusionConfig.schedule().name().toLowerCase(java.util.Locale.ROOT));
-    d.put("num_timesteps", diffusionConfig.numTimesteps());
-    d.put("prediction", diffusionConfig.prediction().name().toLowerCase(java.util.Locale.ROOT));
-    d.put("variance", diffusionConfig.variance().name().toLowerCase(java.util.Locale.ROOT));
-    c.put("diffusion", d);
-    Map<String, Object> comp = new LinkedHashMap<>();
-    comp.put("name", compressor.name());
-    comp.put("dir", cfg.compressorDir());
-    c.put("compressor", comp);
-    c.put("text_encoder", attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId);
-    // what the model saw of each caption: all token states, or only the pooled vector
-    c.put("text_input", dataset.info().pooled() ? "pooled" : "states");
-    c.put("data", dataInfo);
-    c.put("train", cfg);
-    return c;
+  /** The configuration a checkpoint carries: everything sampling needs to rebuild the run's models. */
+  public RunConfig runConfig() {
+    return new RunConfig(new ModelSpec.Dit(modelConfig), new ProcessSpec.Iddpm(diffusionConfig),
+        new CompressorRef(cfg.compressor(), cfg.compressorDir()),
+        attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId,
+        dataset.info().pooled() ? TextInput.POOLED : TextInput.STATES, dataInfo, cfg);
   }
 
   /** Trains to {@code max_steps} (or the epochs), saving checkpoints on the way and at the end. */
@@ -392,34 +409,40 @@ public final class Trainer implements AutoCloseable {
     }
     long stepsPerEpoch = batchesPerEpoch / cfg.accumulationSteps();
     long maxSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : cfg.epochs() * stepsPerEpoch;
-    LrSchedule schedule = "constant".equals(cfg.lrSchedule())
+    LrSchedule schedule = cfg.lrSchedule() == TrainConfig.LrScheduleKind.CONSTANT
         ? new LrSchedule.Constant(cfg.lr(), cfg.warmupSteps())
         : new LrSchedule.Cosine(cfg.lr(), cfg.warmupSteps(), Math.max(maxSteps, cfg.warmupSteps() + 1), cfg.minLr());
     TrainState state = TrainState.fresh(cfg.seed(), schedule);
     NanGuard guard = new NanGuard(cfg.nanTolerance());
-    Optional<Path> resumeFrom = agreeOnResume(Checkpointer.resolveResume(cfg.resume(), runDir));
+    Optional<Path> resumeFrom = agreeOnResume(CheckpointLayout.resolveResume(cfg.resume(), runDir));
     if (resumeFrom.isPresent()) {
       checkCompatible(resumeFrom.get());
       state = Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
-      Map<String, Object> d = state.data();
+      SamplerPosition d = state.data();
       long globalBatch = (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize;
-      Number savedBatch = (Number) d.get("global_batch");
-      if (d.containsKey("epoch") && savedBatch != null && savedBatch.longValue() != globalBatch) {
+      if (d != null && d.globalBatch() != globalBatch) {
         // another world size or batch: the saved place in the epoch means other rows now
-        int e = ((Number) d.get("epoch")).intValue();
+        int e = d.epoch();
         sampler.setEpoch(e);
         if (main) {
           log.warn("--resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
               + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
-              savedBatch, globalBatch, e);
+              d.globalBatch(), globalBatch, e);
         }
-      } else if (d.containsKey("epoch")) {
-        sampler.restore(new BucketSampler.State(((Number) d.get("seed")).longValue(), ((Number) d.get("epoch")).intValue(),
-            ((Number) d.get("position")).intValue()));
+      } else if (d != null) {
+        sampler.restore(d.state());
+      } else {
+        sampler.setEpoch(0);
       }
       if (main) {
         log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
+      }
+      if (state.step() >= maxSteps) {
+        if (main) {
+          log.info("the run is already complete: {} is at step {} of {}; nothing to train", resumeFrom.get(), state.step(), maxSteps);
+        }
+        return new Result(state.step(), 0, Double.NaN, resumeFrom.get(), state.nanSkipped(), (System.nanoTime() - started) / 1e9);
       }
     } else {
       sampler.setEpoch(0);
@@ -446,13 +469,14 @@ public final class Trainer implements AutoCloseable {
     Loader.Options options = loaderOptions();
     Loader loader = new Loader(dataset, sampler, options);
     long step = state.step();
+    long state0 = step;
     long samplesSeen = state.samplesSeen();
     int epoch = sampler.epoch();
     Path last = null;
     TrainListener.StepMetrics lastMetrics = null;
     Arch arch = modelConfig.modelArch();
     int patch = modelConfig.patchSize();
-    Phases phases = new Phases(timer, device);
+    Phases phases = new Phases(events, device);
     try {
       while (step < maxSteps) {
         long t0 = System.nanoTime();
@@ -558,7 +582,9 @@ public final class Trainer implements AutoCloseable {
         extra.put("vb", vbSum / cfg.accumulationSteps());
         lastMetrics = new TrainListener.StepMetrics(step, epoch, loss, lr, norm, !admitted, samples, tokens, System.nanoTime() - t0, extra);
         events.onStep(lastMetrics);
-        state = state.withStep(step, epoch, samplesSeen).withData(samplerState(loader.state(), cfg.batchSize() * cfg.accumulationSteps() * dpSize)).withNan(guard);
+        state = state.withStep(step, epoch, samplesSeen)
+            .withData(SamplerPosition.of(loader.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
+            .withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
           phases.restart();
@@ -581,7 +607,7 @@ public final class Trainer implements AutoCloseable {
         metrics.close();
       }
     }
-    return new Result(step, lastMetrics == null ? Double.NaN : lastMetrics.loss(), last, guard.skipped(),
+    return new Result(step, step - state0, lastMetrics == null ? Double.NaN : lastMetrics.loss(), last, guard.skipped(),
         (System.nanoTime() - started) / 1e9);
   }
 
@@ -593,10 +619,10 @@ public final class Trainer implements AutoCloseable {
     StateDict gathered = sharded != null ? sharded.stateDict(runDir) : null; // a collective under ZeRO-2
     try {
       if (!ctx.isMain()) {
-        return runDir.resolve(Checkpointer.dirName(state.step()));
+        return runDir.resolve(CheckpointLayout.dirName(state.step()));
       }
       OptimizerCheckpoint opt = gathered != null ? OptimizerCheckpoint.of(gathered) : optimizer;
-      Path dir = checkpointer.save(model, ema, opt, state, checkpointConfig(), attachments);
+      Path dir = checkpointer.save(model, ema, opt, state, runConfig().toJson(), attachments);
       events.onCheckpoint(state.step(), dir);
       return dir;
     } finally {
@@ -624,7 +650,7 @@ public final class Trainer implements AutoCloseable {
     if (ctx.worldSize() == 1) {
       return mine;
     }
-    double found = mine.map(p -> (double) Checkpointer.stepOf(p)).orElse(-1.0);
+    double found = mine.map(p -> (double) CheckpointLayout.stepOf(p)).orElse(-1.0);
     double[] each = new double[ctx.worldSize()];
     each[ctx.rank()] = found;
     double[] all = allReduce(each);
@@ -648,18 +674,20 @@ public final class Trainer implements AutoCloseable {
       return "";
     }
     return " per replica, over " + ctx.dpSize() + " data-parallel replica(s) x " + ctx.spSize() + " sequence-parallel rank(s)"
-        + (ctx.spSize() > 1 ? " (" + cfg.spMode() + ")" : "") + (sharded != null ? ", ZeRO-2" : "");
+        + (ctx.spSize() > 1 ? " (" + cfg.spMode().id() + ")" : "") + (sharded != null ? ", ZeRO-2" : "");
   }
 
   /** Measures step phases for a {@link StepTimer}; does nothing without one. */
   private static final class Phases {
-    private final StepTimer timer;
+    private final TrainListener listener;
+    private final boolean timed;
     private final boolean cuda;
     private long step;
     private long last;
 
-    Phases(StepTimer timer, Device device) {
-      this.timer = timer;
+    Phases(TrainListener listener, Device device) {
+      this.listener = listener;
+      this.timed = listener.timesPhases();
       this.cuda = device.is_cuda();
     }
 
@@ -669,19 +697,19 @@ public final class Trainer implements AutoCloseable {
     }
 
     void restart() {
-      if (timer != null) {
+      if (timed) {
         sync();
         last = System.nanoTime();
       }
     }
 
     void end(StepTimer.Phase phase, int micro) {
-      if (timer == null) {
+      if (!timed) {
         return;
       }
       sync();
       long now = System.nanoTime();
-      timer.record(step, micro, phase, now - last);
+      listener.onPhase(step, micro, phase, now - last);
       last = now;
     }
 
@@ -690,16 +718,6 @@ public final class Trainer implements AutoCloseable {
         org.bytedeco.pytorch.global.torch_cuda.device_synchronize();
       }
     }
-  }
-
-  /** The data position for a checkpoint, with the rows per step it counts in. */
-  private static Map<String, Object> samplerState(BucketSampler.State s, long globalBatch) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("seed", s.seed());
-    m.put("epoch", s.epoch());
-    m.put("global_batch", globalBatch);
-    m.put("position", s.position());
-    return m;
   }
 
   private Loader.Options loaderOptions() {
@@ -723,16 +741,15 @@ public final class Trainer implements AutoCloseable {
 
   /** Refuses to resume a checkpoint made for a different model. */
   private void checkCompatible(Path dir) throws IOException {
-    var saved = Checkpointer.readConfig(dir).path("model");
-    DiTConfig savedModel = saved.isMissingNode() ? null : DiTConfig.fromJson(saved.toString(), dir.resolve(Checkpointer.CONFIG).toString());
-    if (savedModel != null && !savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
+    DiTConfig savedModel = CheckpointLayout.readConfig(dir).dit();
+    if (!savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
       throw new IllegalArgumentException("--resume " + dir + ": the checkpoint's model " + savedModel.toJson().replaceAll("\\s+", " ")
           + " differs from this run's " + modelConfig.toJson().replaceAll("\\s+", " "));
     }
   }
 
   private String describe() {
-    return (cfg.modelConfig() != null ? cfg.modelConfig() : DiTPresets.canonical(cfg.model())) + " " + modelConfig.modelArch().id();
+    return (cfg.modelConfig() != null ? cfg.modelConfig() : DiTPresets.canonical(cfg.effectiveModel())) + " " + modelConfig.modelArch().id();
   }
 
   @Override

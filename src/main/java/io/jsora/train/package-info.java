@@ -4,9 +4,12 @@
  * atomic checkpoints that resume bit-identically, metrics and the loss plot, and the {@link
  * io.jsora.train.TrainListener} hooks a trainer calls.
  *
- * <p>Nothing here knows a model: everything takes a {@link org.bytedeco.pytorch.Module} and its
- * named parameters.
+ * <p>The infrastructure takes any {@link org.bytedeco.pytorch.Module} and its named parameters;
+ * {@link io.jsora.train.Trainer} ties it to a run: data, compressor, DiT, diffusion, parallelism,
+ * resume, and writes checkpoints in the layout {@code run.CheckpointLayout} describes.
  *
- * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.checkpoint}, Jackson, XChart, SLF4J.
+ * <p>May depend on: {@code config}, {@code tensor}, {@code checkpoint}, {@code nn}, {@code video},
+ * {@code data}, {@code diffusion}, {@code parallel}, {@code run}, {@code model.*}; Jackson, XChart,
+ * SLF4J.
  */
 package io.jsora.train;

@@ -1,5 +1,8 @@
 package io.jsora.cli;
 
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +16,7 @@ import io.jsora.parallel.DistributedException;
 import io.jsora.parallel.Launcher;
 import io.jsora.parallel.Workers;
 import io.jsora.train.Checkpointer;
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import io.jsora.train.TrainFixtures;
 import io.jsora.train.Trainer;
 import java.io.IOException;
@@ -76,7 +79,7 @@ class DistributedTrainTest {
 
   /** The fixture's tiny self-cross DiT-T/4 with a constant learning rate and a checkpoint every step. */
   static TrainConfig config(Path run, long steps, int batch) {
-    return TrainFixtures.config(dataset, run, steps, batch).with(Map.of("lr_schedule", "constant", "save_interval", 1, "keep_last", 0));
+    return TrainFixtures.config(dataset, run, steps, batch).toBuilder().lrSchedule(TrainConfig.LrScheduleKind.CONSTANT).saveInterval(1).keepLast(0).build();
   }
 
   static Path configFile(Path dir, TrainConfig cfg) throws IOException {
@@ -139,10 +142,10 @@ class DistributedTrainTest {
     Path cfg = configFile(dir, config(run, 3, 2));
     // from the one-process checkpoint of step 1: two steps as 2 replicas x 2 sequence ranks, ZeRO-2
     Cli first = launch(4, "--config", cfg.toString(), "--sp-size", "2", "--zero", "2", "--resume",
-        reference.resolve(Checkpointer.dirName(1)).toString());
+        reference.resolve(CheckpointLayout.dirName(1)).toString());
     assertEquals(0, first.code(), first.out() + first.err());
     assertTrue(first.out().contains("[rank 0] trained 3 steps") && !first.out().contains("[rank 2] trained"), first.out());
-    assertEquals(List.of(run.resolve("step-0000002"), run.resolve("step-0000003")), Checkpointer.list(run));
+    assertEquals(List.of(run.resolve("step-0000002"), run.resolve("step-0000003")), CheckpointLayout.list(run));
     // then resume its own checkpoint for one more step, with the other attention mode
     Cli second = launch(4, "--config", cfg.toString(), "--max-steps", "4", "--sp-size", "2", "--sp-mode", "fastseq", "--zero", "2");
     assertEquals(0, second.code(), second.out() + second.err());
@@ -159,7 +162,7 @@ class DistributedTrainTest {
   void aKilledRankMakesTheOtherStopWithAMessageNamingIt(int sp, @TempDir Path dir) throws Exception {
     Path run = dir.resolve("killed");
     List<String> cmd = Launcher.javaCommand(Main.class.getName(), List.of("train", "--config",
-        configFile(dir, config(run, 100_000, 2).with("save_interval", 0)).toString(), "--dist-timeout", "10", "--sp-size",
+        configFile(dir, config(run, 100_000, 2).toBuilder().saveInterval(0).build()).toString(), "--dist-timeout", "10", "--sp-size",
         Integer.toString(sp)));
     int port = Launcher.freePort();
     List<Process> ps = new ArrayList<>();
@@ -232,7 +235,7 @@ class DistributedTrainTest {
   static void compareCheckpoints(String what, Path a, Path b) throws IOException {
     double worst = 0;
     String worstName = "";
-    for (String f : new String[] {Checkpointer.MODEL, Checkpointer.EMA, Checkpointer.OPTIMIZER}) {
+    for (String f : new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER}) {
       try (StateDict x = SafetensorsFile.read(a.resolve(f));
           StateDict y = SafetensorsFile.read(b.resolve(f));
           PointerScope s = new PointerScope()) {

@@ -1,9 +1,11 @@
 package io.jsora.cli;
 
+import io.jsora.parallel.SpMode;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,18 +28,18 @@ class TrainCommandConfigTest {
     TrainConfig c = parse("train", "--config", yaml.toString());
     assertEquals(3, c.batchSize());
     assertEquals(4, c.spSize());
-    assertEquals("fastseq", c.spMode());
+    assertEquals(SpMode.FASTSEQ, c.spMode());
     assertEquals(2, c.zero());
     assertEquals(30.0, c.distTimeout());
     TrainConfig f = parse("train", "--config", yaml.toString(), "--sp-size", "2", "--sp-mode", "ULYSSES", "--zero", "0", "--dist-timeout", "7.5");
     assertEquals(2, f.spSize());
-    assertEquals("ulysses", f.spMode());
+    assertEquals(SpMode.ULYSSES, f.spMode());
     assertEquals(0, f.zero());
     assertEquals(7.5, f.distTimeout());
     assertEquals(3, f.batchSize());
     TrainConfig d = parse("train");
     assertEquals(1, d.spSize());
-    assertEquals("ulysses", d.spMode());
+    assertEquals(SpMode.ULYSSES, d.spMode());
     assertEquals(0, d.zero());
     assertEquals(TrainConfig.DEFAULT_DIST_TIMEOUT, d.distTimeout());
   }
@@ -48,12 +50,12 @@ class TrainCommandConfigTest {
     Files.writeString(json, "{\"zero\": 1}");
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> parse("train", "--config", json.toString()));
-    assertEquals("--config " + json + ": zero must be 0 or 2, got 1", e.getMessage());
+    assertEquals("--config " + json + ": key 'zero': zero must be 0 or 2, got 1", e.getMessage());
     Files.writeString(json, "{\"sp_mode\": \"ring\"}");
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
-    assertEquals("--config " + json + ": sp_mode must be ulysses or fastseq, got ring", e.getMessage());
+    assertEquals("--config " + json + ": key 'sp_mode': 'ring' is not one of ulysses, fastseq", e.getMessage());
     Files.writeString(json, "{\"sp_sise\": 2}");
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> parse("train", "--config", json.toString()));
-    assertTrue(e.getMessage().contains("unknown setting 'sp_sise'") && e.getMessage().contains("sp_size"), e.getMessage());
+    assertTrue(e.getMessage().contains("unknown key 'sp_sise'") && e.getMessage().contains("sp_size"), e.getMessage());
   }
 }

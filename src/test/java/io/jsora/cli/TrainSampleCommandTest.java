@@ -1,5 +1,8 @@
 package io.jsora.cli;
 
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,9 +38,9 @@ class TrainSampleCommandTest {
     assertEquals(0, r.code(), r.err() + r.out());
     assertTrue(r.out().contains("\"batch_size\":4") && r.out().contains("\"max_steps\":4") && r.out().contains("\"arch\":\"adaln\""), r.out());
     assertTrue(r.out().contains("trained 4 steps"), r.out());
-    assertEquals(4, Checkpointer.stepOf(Checkpointer.latest(run).orElseThrow()));
-    assertEquals(2, Checkpointer.list(run).size(), "steps 2 and 4");
-    JsonNode saved = Checkpointer.readConfig(Checkpointer.latest(run).orElseThrow());
+    assertEquals(4, CheckpointLayout.stepOf(CheckpointLayout.latest(run).orElseThrow()));
+    assertEquals(2, CheckpointLayout.list(run).size(), "steps 2 and 4");
+    JsonNode saved = CheckpointLayout.readConfigTree(CheckpointLayout.latest(run).orElseThrow());
     assertEquals(0.002, saved.path("train").path("lr").asDouble());
   }
 
@@ -47,7 +50,7 @@ class TrainSampleCommandTest {
     Files.writeString(cfg, "batch_sise: 4\n");
     Cli r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", dir.resolve("x").toString());
     assertEquals(1, r.code());
-    assertTrue(r.err().contains("unknown setting 'batch_sise'"), r.err());
+    assertTrue(r.err().contains("unknown key 'batch_sise'") && r.err().contains("batch_size"), r.err());
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.jsora.pipeline;
 
+import io.jsora.diffusion.Sampler;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Shapes;
-import io.jsora.train.TrainConfig;
+import io.jsora.run.TrainConfig;
 import io.jsora.train.TrainFixtures;
 import io.jsora.train.Trainer;
 import io.jsora.video.DecodedVideo;
@@ -44,8 +46,8 @@ class TextToVideoPipelineTest {
     caption = Files.readString(dir.resolve("data/captions.json")).replaceAll("(?s).*\"captions\" : \\[ \"([^\"]+)\".*", "$1");
     video = dir.resolve("data/videos/00000.mp4");
     run = dir.resolve("run");
-    TrainConfig cfg = TrainFixtures.config(dataset, run, 600, 1).with(Map.of("arch", "adaln", "text_to_c", false, "lr", 3e-3, "warmup_steps", 20,
-        "learn_sigma", false, "text_dropout", 0.0, "ema_decay", 0.0, "min_lr", 1e-4));
+    TrainConfig cfg = TrainFixtures.config(dataset, run, 600, 1).toBuilder().arch(io.jsora.model.dit.Arch.ADALN).textToC(false)
+        .lr(3e-3).warmupSteps(20).learnSigma(false).textDropout(0.0).emaDecay(0.0).minLr(1e-4).build();
     try (Trainer t = new Trainer(cfg)) {
       result = t.run();
     }
@@ -64,7 +66,7 @@ class TextToVideoPipelineTest {
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(run, true, Devices.cpu());
         PointerScope s = new PointerScope();
         DecodedVideo original = VideoReader.decode(video)) {
-      GenerationRequest req = new GenerationRequest(List.of(caption), 4, 16, 16, 25, "ddim", 0, 0, 1);
+      GenerationRequest req = new GenerationRequest(List.of(caption), 4, 16, 16, 25, Sampler.Method.DDIM, 0, 0, 1);
       try (Tensor out = pipe.generate(req, (d, n, t) -> {})) {
         assertArrayEquals(new long[] {1, 4, 16, 16, 3}, Shapes.of(out));
         double p = psnr(out.select(0, 0), original.frames());
@@ -77,15 +79,15 @@ class TextToVideoPipelineTest {
   void sameSeedSameVideoAndDefaultsComeFromTheCheckpoint() throws IOException {
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(run, false, Devices.cpu());
         PointerScope s = new PointerScope()) {
-      assertEquals(4, pipe.dataDefault("frames", 0));
-      assertEquals(16, pipe.dataDefault("width", 0));
-      GenerationRequest req = new GenerationRequest(List.of(caption, "a red square moving up"), 4, 16, 16, 5, "ddpm", 0, 4.0, 9);
+      assertEquals(4, pipe.data().frames());
+      assertEquals(16, pipe.data().width());
+      GenerationRequest req = new GenerationRequest(List.of(caption, "a red square moving up"), 4, 16, 16, 5, Sampler.Method.DDPM, 0, 4.0, 9);
       try (Tensor a = pipe.generate(req, (d, n, t) -> {});
           Tensor b = pipe.generate(req, (d, n, t) -> {})) {
         assertTrue(a.equal(b));
       }
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> pipe.generate(new GenerationRequest(List.of(caption), 4, 18, 16, 5, "ddim", 0, 0, 1), (d, n, t) -> {}));
+          () -> pipe.generate(new GenerationRequest(List.of(caption), 4, 18, 16, 5, Sampler.Method.DDIM, 0, 0, 1), (d, n, t) -> {}));
       assertTrue(e.getMessage().contains("multiples of 4 pixels"), e.getMessage());
     }
   }

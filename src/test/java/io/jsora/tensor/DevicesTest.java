@@ -25,10 +25,10 @@ class DevicesTest {
   @Test
   void badSpecsAreClearErrors() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Devices.resolve("tpu"));
-    assertEquals("--device tpu: expected cpu, cuda, cuda:N or auto", e.getMessage());
+    assertEquals("'tpu' is not a device: expected auto, cpu, cuda or cuda:N (N a GPU number)", e.getMessage());
     if (!Devices.cudaAvailable()) {
       IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> Devices.resolve("cuda"));
-      assertTrue(c.getMessage().startsWith("--device cuda: no CUDA device is available"), c.getMessage());
+      assertTrue(c.getMessage().startsWith("device cuda: no CUDA device is available"), c.getMessage());
     }
   }
 

@@ -1,5 +1,8 @@
 package io.jsora.train;
 
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import io.jsora.parallel.AdamWConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,7 +73,7 @@ class CheckpointerTest {
             ema.update();
           }
         }
-        state = state.withStep(step + 1, (step + 1) / 4, (step + 1) * 8).withData(Map.of("offset", (step + 1) % 4)).withNan(guard);
+        state = state.withStep(step + 1, (step + 1) / 4, (step + 1) * 8).withData(new SamplerPosition(0, (int) ((step + 1) / 4), (int) ((step + 1) % 4), 8)).withNan(guard);
       }
     }
 
@@ -101,7 +104,7 @@ class CheckpointerTest {
       first.trainTo(5);
       Path dir = first.save(cp);
       assertEquals(root.resolve("step-0000005"), dir);
-      for (String f : List.of(Checkpointer.MODEL, Checkpointer.EMA, Checkpointer.OPTIMIZER, Checkpointer.STATE, Checkpointer.CONFIG)) {
+      for (String f : List.of(CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER, CheckpointLayout.STATE, CheckpointLayout.CONFIG)) {
         assertTrue(Files.isRegularFile(dir.resolve(f)), f);
       }
       // a fresh process: different initial weights, everything comes from the checkpoint
@@ -110,7 +113,7 @@ class CheckpointerTest {
         assertEquals(5, resumed.state.step());
         assertEquals(1, resumed.state.epoch());
         assertEquals(40, resumed.state.samplesSeen());
-        assertEquals(Map.of("offset", 1), resumed.state.data());
+        assertEquals(new SamplerPosition(0, 1, 1, 8), resumed.state.data());
         assertEquals(SCHEDULE, resumed.state.schedule());
         resumed.trainTo(10);
         try (StateDict a = StateDict.of(straight.net); StateDict b = StateDict.of(resumed.net)) {
@@ -123,11 +126,11 @@ class CheckpointerTest {
           assertSameWeights(a, b, "optimizer");
         }
       }
-      JsonNode config = Checkpointer.readConfig(dir);
+      JsonNode config = CheckpointLayout.readConfigTree(dir);
       assertEquals("tiny", config.path("model").path("name").asText());
       // EMA weights load into a model for sampling (buffers are in the file too)
       try (TinyNet sampler = new TinyNet(9); StateDict ema = first.ema.stateDict()) {
-        Checkpointer.loadWeights(dir, sampler, true);
+        CheckpointLayout.loadWeights(dir, sampler, true);
         try (StateDict got = StateDict.of(sampler)) {
           for (String n : ema.names()) {
             assertTrue(ema.get(n).equal(got.get(n)), n);
@@ -145,35 +148,35 @@ class CheckpointerTest {
       Path good = run.save(cp);
       run.trainTo(6);
       cp.setHook(file -> {
-        if (file.equals(Checkpointer.OPTIMIZER)) {
+        if (file.equals(CheckpointLayout.OPTIMIZER)) {
           throw new IOException("simulated crash after " + file);
         }
       });
       IOException e = assertThrows(IOException.class, () -> run.save(cp));
       assertTrue(e.getMessage().contains("simulated crash"));
-      assertEquals(Optional.of(good), Checkpointer.latest(root));
+      assertEquals(Optional.of(good), CheckpointLayout.latest(root));
       assertFalse(Files.exists(root.resolve("step-0000006")));
       // what a killed process leaves: a half-written temporary directory, and a foreign
       // step directory with no state.json; neither is taken for a checkpoint
       Path stale = Files.createDirectories(root.resolve(".tmp-step-0000006-12345"));
-      Files.write(stale.resolve(Checkpointer.MODEL), new byte[] {1, 2, 3});
+      Files.write(stale.resolve(CheckpointLayout.MODEL), new byte[] {1, 2, 3});
       Files.createDirectories(root.resolve("step-0000009"));
-      assertEquals(Optional.of(good), Checkpointer.latest(root));
-      assertEquals(Optional.of(good), Checkpointer.resolveResume("auto", root));
+      assertEquals(Optional.of(good), CheckpointLayout.latest(root));
+      assertEquals(Optional.of(good), CheckpointLayout.resolveResume(ResumeSpec.AUTO, root));
       try (Run resumed = new Run(8)) {
         assertEquals(3, Checkpointer.restore(good, resumed.net, resumed.ema, resumed.opt).step());
       }
       cp.setHook(file -> {});
       Path next = run.save(cp);
-      assertEquals(Optional.of(next), Checkpointer.latest(root));
+      assertEquals(Optional.of(next), CheckpointLayout.latest(root));
       assertFalse(Files.exists(stale), "the next save removes leftovers");
     }
   }
 
   @Test
   void keepsTheLastKAndResolvesResumeSpecs() throws Exception {
-    assertEquals(Optional.empty(), Checkpointer.resolveResume("auto", root), "auto with nothing saved: a fresh run");
-    assertEquals(Optional.empty(), Checkpointer.resolveResume(null, root));
+    assertEquals(Optional.empty(), CheckpointLayout.resolveResume(ResumeSpec.AUTO, root), "auto with nothing saved: a fresh run");
+    assertEquals(Optional.empty(), CheckpointLayout.resolveResume(ResumeSpec.NONE, root));
     Checkpointer cp = new Checkpointer(root, 2);
     try (Run run = new Run(5)) {
       for (int k = 1; k <= 4; k++) {
@@ -182,17 +185,17 @@ class CheckpointerTest {
       }
       run.save(cp); // the same step again (a final save after an interval save) replaces it
     }
-    List<Path> left = Checkpointer.list(root);
+    List<Path> left = CheckpointLayout.list(root);
     assertEquals(List.of(root.resolve("step-0000003"), root.resolve("step-0000004")), left);
     try (var s = Files.list(root)) {
       assertEquals(2, s.count(), "no temporary or trash directories remain");
     }
-    assertEquals(Optional.of(root.resolve("step-0000004")), Checkpointer.resolveResume("auto", root));
-    assertEquals(Optional.of(root.resolve("step-0000003")), Checkpointer.resolveResume(root.resolve("step-0000003").toString(), root));
-    assertEquals(root.resolve("step-0000004"), Checkpointer.resolve(root), "a run directory means its latest checkpoint");
-    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> Checkpointer.resolveResume(root.resolve("nope").toString(), root));
+    assertEquals(Optional.of(root.resolve("step-0000004")), CheckpointLayout.resolveResume(ResumeSpec.AUTO, root));
+    assertEquals(Optional.of(root.resolve("step-0000003")), CheckpointLayout.resolveResume(ResumeSpec.parse(root.resolve("step-0000003").toString()), root));
+    assertEquals(root.resolve("step-0000004"), CheckpointLayout.resolve(root), "a run directory means its latest checkpoint");
+    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> CheckpointLayout.resolveResume(ResumeSpec.parse(root.resolve("nope").toString()), root));
     assertTrue(e.getMessage().contains("nope"), e.getMessage());
-    assertEquals(4, Checkpointer.stepOf(root.resolve("step-0000004")));
-    assertEquals("step-12345678", Checkpointer.dirName(12345678));
+    assertEquals(4, CheckpointLayout.stepOf(root.resolve("step-0000004")));
+    assertEquals("step-12345678", CheckpointLayout.dirName(12345678));
   }
 }

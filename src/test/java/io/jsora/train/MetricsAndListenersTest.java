@@ -1,5 +1,8 @@
 package io.jsora.train;
 
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,7 +82,7 @@ class MetricsAndListenersTest {
     List<Long> told = new ArrayList<>();
     CheckpointListener c = new CheckpointListener(3, s -> {
       saved.add(s);
-      return dir.resolve(Checkpointer.dirName(s));
+      return dir.resolve(CheckpointLayout.dirName(s));
     }, new TrainListener() {
       @Override
       public void onCheckpoint(long step, Path d) {

@@ -1,5 +1,9 @@
 package io.jsora.train;
 
+import io.jsora.run.TrainConfig;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,12 +20,12 @@ class StepTimerTest {
   @Test
   void everyPhaseOfEveryStepIsTimedInOrder(@TempDir Path dir) throws IOException {
     Path data = TrainFixtures.dataset(dir, 8, 2, 5);
-    TrainConfig cfg = TrainFixtures.config(data, dir.resolve("timed"), 2, 2).with(Map.of("accumulation_steps", 2, "save_interval", 2));
+    TrainConfig cfg = TrainFixtures.config(data, dir.resolve("timed"), 2, 2).toBuilder().accumulationSteps(2).saveInterval(2).build();
     List<String> seen = new ArrayList<>();
     long[] total = new long[1];
     Trainer.Result timed;
     try (Trainer t = new Trainer(cfg)) {
-      t.setStepTimer((step, micro, phase, nanos) -> {
+      t.listen((StepTimer) (step, micro, phase, nanos) -> {
         seen.add(step + ":" + micro + ":" + phase);
         assertTrue(nanos >= 0, phase + " took " + nanos + " ns");
         total[0] += nanos;
@@ -42,7 +46,7 @@ class StepTimerTest {
     assertEquals(expected, seen);
     assertTrue(total[0] > 0 && total[0] <= timed.seconds() * 1e9, "phases add up to at most the run's time");
     Trainer.Result plain;
-    try (Trainer t = new Trainer(cfg.with("checkpoint_dir", dir.resolve("plain").toString()))) {
+    try (Trainer t = new Trainer(cfg.toBuilder().checkpointDir(dir.resolve("plain").toString()).build())) {
       plain = t.run();
     }
     assertEquals(plain.lastLoss(), timed.lastLoss(), 0.0, "timing changes nothing");

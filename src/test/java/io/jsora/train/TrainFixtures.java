@@ -1,5 +1,6 @@
 package io.jsora.train;
 
+import io.jsora.run.TrainConfig;
 import io.jsora.data.CaptionsFile;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.PreprocessConfig;
@@ -48,25 +49,25 @@ public final class TrainFixtures {
 
   /** A tiny, fast training setup: DiT-T/4 self-cross with mean text in c, x0-prediction, cosine noise. */
   public static TrainConfig config(Path dataset, Path run, long maxSteps, int batch) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", "DiT-T/4");
-    m.put("arch", "self-cross");
-    m.put("text_to_c", true);
-    m.put("dataset", List.of(dataset.toString()));
-    m.put("max_steps", maxSteps);
-    m.put("batch_size", batch);
-    m.put("lr", 2e-3);
-    m.put("warmup_steps", 2);
-    m.put("ema_decay", 0.9);
-    m.put("grad_clip", 1.0);
-    m.put("noise_schedule", "cosine");
-    m.put("prediction", "x0");
-    m.put("save_interval", 0);
-    m.put("keep_last", 2);
-    m.put("checkpoint_dir", run.toString());
-    m.put("seed", 7);
-    m.put("device", "cpu");
-    m.put("workers", 1);
-    return TrainConfig.defaults().with(m);
+    return TrainConfig.defaults().toBuilder()
+        .model("DiT-T/4")
+        .arch(io.jsora.model.dit.Arch.SELF_CROSS)
+        .textToC(true)
+        .dataset(List.of(dataset.toString()))
+        .maxSteps(maxSteps)
+        .batchSize(batch)
+        .lr(2e-3)
+        .warmupSteps(2)
+        .emaDecay(0.9)
+        .gradClip(1.0)
+        .noiseSchedule(io.jsora.diffusion.BetaSchedule.COSINE)
+        .prediction(io.jsora.diffusion.Prediction.X0)
+        .saveInterval(0)
+        .keepLast(2)
+        .checkpointDir(run.toString())
+        .seed(7)
+        .device(io.jsora.tensor.DeviceSpec.CPU)
+        .workers(1)
+        .build();
   }
 }

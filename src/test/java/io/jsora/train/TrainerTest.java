@@ -1,5 +1,9 @@
 package io.jsora.train;
 
+import io.jsora.run.TrainConfig;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -56,27 +60,27 @@ class TrainerTest {
 
   @Test
   void interruptedAndResumedRunEndsWithIdenticalWeights(@TempDir Path dir) throws IOException {
-    TrainConfig cfg = TrainFixtures.config(dataset, dir.resolve("straight"), 8, 4).with("save_interval", 4);
+    TrainConfig cfg = TrainFixtures.config(dataset, dir.resolve("straight"), 8, 4).toBuilder().saveInterval(4).build();
     Trainer.Result straight;
     try (Trainer t = new Trainer(cfg)) {
       straight = t.run();
     }
     assertEquals(8, straight.steps());
 
-    TrainConfig broken = cfg.with("checkpoint_dir", dir.resolve("broken").toString());
+    TrainConfig broken = cfg.toBuilder().checkpointDir(dir.resolve("broken").toString()).build();
     try (Trainer t = new Trainer(broken)) {
       t.listen(new CrashAfter(4));
       IllegalStateException e = assertThrows(IllegalStateException.class, t::run);
       assertEquals("simulated crash after step 4", e.getMessage());
     }
-    assertEquals(List.of(dir.resolve("broken/step-0000004")), Checkpointer.list(dir.resolve("broken")));
+    assertEquals(List.of(dir.resolve("broken/step-0000004")), CheckpointLayout.list(dir.resolve("broken")));
     Trainer.Result resumed;
-    try (Trainer t = new Trainer(broken.with("resume", "auto"))) {
+    try (Trainer t = new Trainer(broken.toBuilder().resume(ResumeSpec.AUTO).build())) {
       resumed = t.run();
     }
     assertEquals(8, resumed.steps());
     assertEquals(straight.lastLoss(), resumed.lastLoss(), 0.0, "same last loss");
-    for (String f : new String[] {Checkpointer.MODEL, Checkpointer.EMA, Checkpointer.OPTIMIZER}) {
+    for (String f : new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER}) {
       assertSameTensors(straight.lastCheckpoint().resolve(f), resumed.lastCheckpoint().resolve(f));
     }
     // the metrics log holds each step once, also across the crash
@@ -93,7 +97,7 @@ class TrainerTest {
           "text_encoder/config.json", "text_encoder/tokenizer.json", "text_encoder/model.safetensors"}) {
         assertTrue(Files.isRegularFile(ck.resolve(f)), f);
       }
-      var cfg = Checkpointer.readConfig(ck);
+      var cfg = CheckpointLayout.readConfigTree(ck);
       assertEquals("builtin:text_encoder", cfg.path("text_encoder").asText());
       assertEquals("raw", cfg.path("compressor").path("name").asText());
       assertEquals(4, cfg.path("data").path("frames").asInt());
@@ -107,8 +111,7 @@ class TrainerTest {
 
   @Test
   void divergingRunStopsWithAClearMessage(@TempDir Path dir) throws IOException {
-    TrainConfig cfg = TrainFixtures.config(dataset, dir, 50, 4).with(Map.of("lr", 1e30, "nan_tolerance", 3, "grad_clip", 0.0,
-        "warmup_steps", 0));
+    TrainConfig cfg = TrainFixtures.config(dataset, dir, 50, 4).toBuilder().lr(1e30).nanTolerance(3).gradClip(0.0).warmupSteps(0).build();
     try (Trainer t = new Trainer(cfg)) {
       NanGuard.DivergedException e = assertThrows(NanGuard.DivergedException.class, t::run);
       assertTrue(e.getMessage().contains("3"), e.getMessage());
@@ -120,7 +123,7 @@ class TrainerTest {
     try (Trainer t = new Trainer(TrainFixtures.config(dataset, dir, 1, 4))) {
       t.run();
     }
-    TrainConfig other = TrainFixtures.config(dataset, dir, 2, 4).with("model", "DiT-T/8");
+    TrainConfig other = TrainFixtures.config(dataset, dir, 2, 4).toBuilder().model("DiT-T/8").build();
     try (Trainer t = new Trainer(other)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, t::run);
       assertTrue(e.getMessage().contains("differs from this run's"), e.getMessage());
@@ -130,18 +133,18 @@ class TrainerTest {
   @Test
   void badSettingsAreRefusedUpFront(@TempDir Path dir) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainFixtures.config(dataset, dir, 1, 4).with("batch_size", 0));
+        () -> TrainFixtures.config(dataset, dir, 1, 4).toBuilder().batchSize(0).build());
     assertEquals("batch_size must be >= 1, got 0", e.getMessage());
     IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-        () -> new Trainer(TrainFixtures.config(dataset, dir, 1, 4).with("compressor", "vae")).close());
+        () -> new Trainer(TrainFixtures.config(dataset, dir, 1, 4).toBuilder().compressor(io.jsora.model.vae.CompressorKind.VAE).build()).close());
     assertTrue(c.getMessage().contains("caches latents made by 'raw'"), c.getMessage());
   }
 
   @Test
   void perSampleRandomnessDoesNotDependOnBatchSize(@TempDir Path dir) throws IOException {
     // one step of 8 samples vs two accumulated micro-batches of 4: the same samples, noise and timesteps
-    TrainConfig whole = TrainFixtures.config(dataset, dir.resolve("whole"), 1, 8).with("text_dropout", 0.5);
-    TrainConfig halves = whole.with(Map.of("checkpoint_dir", dir.resolve("halves").toString(), "batch_size", 4, "accumulation_steps", 2));
+    TrainConfig whole = TrainFixtures.config(dataset, dir.resolve("whole"), 1, 8).toBuilder().textDropout(0.5).build();
+    TrainConfig halves = whole.toBuilder().checkpointDir(dir.resolve("halves").toString()).batchSize(4).accumulationSteps(2).build();
     Trainer.Result a;
     Trainer.Result b;
     try (Trainer t = new Trainer(whole)) {

@@ -1,32 +1,41 @@
 package io.jsora.model.dit;
 
+import io.jsora.config.Choice;
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /** How a DiT conditions on text (the config's {@code model_arch}). */
-public enum Arch {
+public enum Arch implements Choice {
   /**
    * Pooled text → Linear, added to the timestep embedding; blocks use self-attention over video
    * tokens and adaLN-zero conditioning.
    */
   ADALN("adaln"),
   /** Each block's only attention is video-to-text cross-attention on the raw text states. */
-  CROSS_ATTN("cross-attn"),
+  CROSS_ATTN("cross-attn", "crossattn"),
   /** Text states → Linear, prepended to the video tokens; self-attention over both. */
-  TOKEN_CONCAT("token-concat"),
+  TOKEN_CONCAT("token-concat", "tokenconcat"),
   /** Self-attention over video tokens, then cross-attention to the text, then the MLP. */
   SELF_CROSS("self-cross");
 
   private final String id;
+  private final List<String> aliases;
 
-  Arch(String id) {
+  Arch(String id, String... aliases) {
     this.id = id;
+    this.aliases = List.of(aliases);
+  }
+
+  @Override
+  public List<String> aliases() {
+    return aliases;
   }
 
   /** The name used in configs and on the command line. */
   @JsonValue
+  @Override
   public String id() {
     return id;
   }
@@ -44,13 +53,7 @@ public enum Arch {
   /** Parses {@code adaln}, {@code cross-attn}, {@code token-concat} or {@code self-cross}. */
   @JsonCreator
   public static Arch parse(String name) {
-    for (Arch a : values()) {
-      if (a.id.equals(name)) {
-        return a;
-      }
-    }
-    throw new IllegalArgumentException("unknown model_arch '" + name + "'; expected one of "
-        + Arrays.stream(values()).map(Arch::id).collect(Collectors.joining(", ")));
+    return Choice.parse(Arch.class, name);
   }
 
   @Override

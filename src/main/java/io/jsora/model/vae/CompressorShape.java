@@ -18,6 +18,11 @@ public record CompressorShape(String name, int t, int h, int w, int channels) {
   public static final List<CompressorShape> ALL = List.of(
       new CompressorShape("raw", 1, 1, 1, 3), new CompressorShape("vqvae", 2, 4, 4, 256), new CompressorShape("vae", 1, 8, 8, 4));
 
+  /** The shape of compressor {@code kind}. */
+  public static CompressorShape of(CompressorKind kind) {
+    return of(kind.id());
+  }
+
   /** The shape of compressor {@code name} (case-insensitive). */
   public static CompressorShape of(String name) {
     for (CompressorShape c : ALL) {

@@ -54,20 +54,37 @@ public final class Compressors {
   /** As {@link #load(String, Path, Device, CompressorOptions)}, looking for cached models in {@code dirs}. */
   public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options, ModelDirs dirs)
       throws IOException {
-    String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    switch (n) {
-      case "raw":
+    return load(CompressorKind.parse(name), dirOrNull, device, options, dirs);
+  }
+
+  /** {@link #load(CompressorKind, Path, Device, CompressorOptions, ModelDirs)} with default options and model directories. */
+  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device) throws IOException {
+    return load(kind, dirOrNull, device, CompressorOptions.defaults(), ModelDirs.fromEnvironment());
+  }
+
+  /**
+   * Loads compressor {@code kind} onto {@code device} (the caller keeps ownership of {@code
+   * device}); the caller owns and closes the result.
+   *
+   * @param dirOrNull a model directory or a Hugging Face id in the local cache; null takes the
+   *     default model; ignored for {@code raw}
+   * @throws IOException when the model cannot be found or its files do not match
+   */
+  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device, CompressorOptions options, ModelDirs dirs)
+      throws IOException {
+    switch (kind) {
+      case RAW:
         return new RawCompressor(device);
-      case "vqvae":
+      case VQVAE:
         return new VqVaeCompressor(loadVqVae(dirs.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"), device));
-      case "vae": {
+      case VAE: {
         Path dir = dirs.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
         return new SdVaeCompressor(loadSdVae(dir.resolve("config.json"),
             ModelDirs.weightsFile(dir, "vae", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors",
                 "pytorch_model.bin"), device), options);
       }
       default:
-        throw new IllegalArgumentException("unknown compressor '" + name + "'; expected one of " + String.join(", ", NAMES));
+        throw new IllegalStateException("compressor " + kind);
     }
   }
 
