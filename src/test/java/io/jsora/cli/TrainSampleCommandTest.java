@@ -42,6 +42,14 @@ class TrainSampleCommandTest {
     assertEquals(2, CheckpointLayout.list(run).size(), "steps 2 and 4");
     JsonNode saved = CheckpointLayout.readConfigTree(CheckpointLayout.latest(run).orElseThrow());
     assertEquals(0.002, saved.path("train").path("lr").asDouble());
+    assertEquals("dit", saved.path("model_family").asText());
+    // the same command again: the run is complete, nothing is trained and nothing rewritten
+    long written = Files.getLastModifiedTime(CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL)).toMillis();
+    r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", run.toString(), "--max-steps", "4",
+        "--device", "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(r.out().contains("the run was already complete") && r.out().contains("is at step 4") && !r.out().contains("NaN"), r.out());
+    assertEquals(written, Files.getLastModifiedTime(CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL)).toMillis());
   }
 
   @Test
