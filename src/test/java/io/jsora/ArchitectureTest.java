@@ -34,7 +34,7 @@ class ArchitectureTest {
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
       Map.entry("model.vae", Set.of("config", "nn", "tensor", "checkpoint", "video")),
       Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
-      Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
+      Map.entry("data", Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
       Map.entry("run", Set.of("config", "tensor", "checkpoint", "diffusion", "parallel", "model.dit", "model.vae")),
       Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit",
           "model.text", "model.vae")),

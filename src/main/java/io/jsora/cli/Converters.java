@@ -36,6 +36,8 @@ final class Converters {
     cl.registerConverter(Precision.class, Precision::parse);
     cl.registerConverter(DeviceSpec.class, DeviceSpec::parse);
     cl.registerConverter(ResumeSpec.class, ResumeSpec::parse);
+    cl.registerConverter(LatentDtype.class, LatentDtype::parse);
+    cl.registerConverter(io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
   }
 
   /**

@@ -74,7 +74,7 @@ public final class DemoCommand implements Callable<Integer> {
   Integer steps;
 
   @Option(names = "--start", defaultValue = "fixed", description = "Where motions start: fixed, jitter or random (harder) (default: ${DEFAULT-VALUE}).")
-  String start;
+  io.jsora.data.SynthConfig.Start start;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of data, training and sampling (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -105,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
     // 1. Synthesise: every (colour, shape, direction) combination, 12 of them held out
     long t = System.nanoTime();
     SynthConfig base = SynthConfig.defaults(1).withSize(SIZE).withFrames(FRAMES).withSeed(seed)
-        .withStart(SynthConfig.Start.valueOf(start.toUpperCase(Locale.ROOT)));
+        .withStart(start);
     List<String> heldOut = heldOut(base);
     int perCombination = base.start() == SynthConfig.Start.FIXED ? 1 : 8;
     int seen = base.colours().size() * base.shapes().size() * base.directions().size() - heldOut.size();

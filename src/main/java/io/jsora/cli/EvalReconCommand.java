@@ -33,7 +33,7 @@ public final class EvalReconCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--compressor", required = true, description = "raw, vqvae or vae.")
-  String compressor;
+  io.jsora.model.vae.CompressorKind compressor;
 
   @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "Model directory or cached Hugging Face id (default: hpcai-tech/vqvae for vqvae, stabilityai/sd-vae-ft-mse for vae).")
   Path model;
@@ -47,7 +47,7 @@ public final class EvalReconCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  io.jsora.tensor.DeviceSpec device;
 
   @Override
   public Integer call() throws Exception {
@@ -55,7 +55,7 @@ public final class EvalReconCommand implements Callable<Integer> {
     Natives.load();
     try (VideoClips data = clips.open();
         Device dev = Devices.resolve(device);
-        VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed))) {
+        VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed), io.jsora.model.vae.ModelDirs.fromEnvironment())) {
       long[] latent = c.latentShape(clips.frames, clips.size, clips.size);
       o.printf(Locale.ROOT, "%s on %s: %d clips of %dx%dx%d -> latent %s%n", c.name(), Devices.name(dev), data.size(), clips.frames,
           clips.size, clips.size, Shapes.format(latent));

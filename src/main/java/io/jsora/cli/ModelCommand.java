@@ -78,7 +78,7 @@ public final class ModelCommand implements Runnable {
     Path output;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-    String device;
+    io.jsora.tensor.DeviceSpec device;
 
     @Override
     public Integer call() throws Exception {

@@ -82,7 +82,7 @@ public final class PreprocessCommand implements Callable<Integer> {
 
   @Option(names = "--latent-dtype", defaultValue = "float16", paramLabel = "float16|float32",
       description = "Storage of raw/vae latents (vqvae stores int32 code indices).")
-  String latentDtype;
+  LatentDtype latentDtype;
 
   @Option(names = "--num-shards", defaultValue = "1", paramLabel = "N", description = "Number of data-*.arrow files.")
   int shards;
@@ -103,7 +103,7 @@ public final class PreprocessCommand implements Callable<Integer> {
   int workers;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto.")
-  String device;
+  io.jsora.tensor.DeviceSpec device;
 
   @Override
   public Integer call() throws Exception {
@@ -111,11 +111,7 @@ public final class PreprocessCommand implements Callable<Integer> {
     int world = envInt("WORLD_SIZE", 1);
     PreprocessConfig cfg = new PreprocessConfig(captions, videoDir, out, pooled, maxFrames, shards, resume, overwrite, textBatch, chunk,
         workers, rank, world);
-    LatentSpec.Kind kind = switch (latentDtype.toLowerCase(java.util.Locale.ROOT)) {
-      case "float16", "f16", "fp16", "half" -> LatentSpec.Kind.FLOAT16;
-      case "float32", "f32", "fp32", "float" -> LatentSpec.Kind.FLOAT32;
-      default -> throw new IllegalArgumentException("--latent-dtype " + latentDtype + ": expected float16 or float32");
-    };
+    LatentSpec.Kind kind = latentDtype.kind();
     List<String> allCaptions = new java.util.ArrayList<>();
     for (io.jsora.data.CaptionsFile.Entry e : io.jsora.data.CaptionsFile.read(captions).entries()) {
       allCaptions.addAll(e.captions());

@@ -39,7 +39,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--compressor", required = true, description = "What to train: vqvae (the SD VAE is used pretrained).")
-  String compressor;
+  io.jsora.model.vae.CompressorKind compressor;
 
   @Mixin ClipOptions clips;
 
@@ -83,11 +83,11 @@ public final class TrainVaeCommand implements Callable<Integer> {
   long logEvery;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  io.jsora.tensor.DeviceSpec device;
 
   @Override
   public Integer call() throws Exception {
-    if (!compressor.equalsIgnoreCase("vqvae")) {
+    if (compressor != io.jsora.model.vae.CompressorKind.VQVAE) {
       throw new IllegalArgumentException("--compressor " + compressor + ": train-vae trains the VQ-VAE only (vqvae); the SD VAE is used pretrained");
     }
     if (batch < 1 || steps < 0 || saveEvery < 1 || logEvery < 1) {

@@ -36,13 +36,23 @@ public record SynthConfig(
     boolean onlyHeldOut) {
 
   /** Where a motion starts. */
-  public enum Start {
+  public enum Start implements io.jsora.config.Choice {
     FIXED,
     JITTER,
     RANDOM;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String id() {
+      return label();
+    }
+
+    /** Parses {@code fixed}, {@code jitter} or {@code random}. */
+    public static Start parse(String name) {
+      return io.jsora.config.Choice.parse(Start.class, name);
     }
   }
 
