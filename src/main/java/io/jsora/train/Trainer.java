@@ -419,22 +419,7 @@ public final class Trainer implements AutoCloseable {
       checkCompatible(resumeFrom.get());
       state = Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
-      SamplerPosition d = state.data();
-      long globalBatch = (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize;
-      if (d != null && d.globalBatch() != globalBatch) {
-        // another world size or batch: the saved place in the epoch means other rows now
-        int e = d.epoch();
-        sampler.setEpoch(e);
-        if (main) {
-          log.warn("--resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
-              + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
-              d.globalBatch(), globalBatch, e);
-        }
-      } else if (d != null) {
-        sampler.restore(d.state());
-      } else {
-        sampler.setEpoch(0);
-      }
+      ResumePolicy.placeSampler(state.data(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize, sampler, main);
       if (main) {
         log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
       }
@@ -445,7 +430,7 @@ public final class Trainer implements AutoCloseable {
         return new Result(state.step(), 0, Double.NaN, resumeFrom.get(), state.nanSkipped(), (System.nanoTime() - started) / 1e9);
       }
     } else {
-      sampler.setEpoch(0);
+      ResumePolicy.placeSampler(null, 0, sampler, main);
     }
     List<TrainListener> all = new ArrayList<>();
     MetricsLog metrics = null;
