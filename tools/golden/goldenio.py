@@ -78,3 +78,61 @@ def add_upstream(path, must_contain):
         sys.exit(f"--upstream {path}: expected {must_contain} inside it (wrong checkout or commit?)")
     sys.path.insert(0, path)
     return path
+
+
+class _Unused:
+    """Stands for an upstream import the generator never calls; fails loudly if it is used."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self._name} is a stand-in; the golden generator must not call it")
+
+    def __getattr__(self, attr):
+        return _Unused(f"{self._name}.{attr}")
+
+    def __mro_entries__(self, bases):
+        return (object,)
+
+
+def stub_module(name, **attrs):
+    """Register ``name`` (and its parents) in ``sys.modules`` as a stand-in module.
+
+    Attributes given in ``attrs`` are set; any other attribute looked up is an ``_Unused`` that
+    raises when called, so a module upstream imports but the generated path never uses can be
+    satisfied without installing it.
+    """
+    import types
+
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        sub = ".".join(parts[:i])
+        if sub not in sys.modules:
+            m = types.ModuleType(sub)
+            m.__path__ = []
+            m.__getattr__ = (lambda n: (lambda attr: _Unused(f"{n}.{attr}")))(sub)
+            sys.modules[sub] = m
+            if i > 1:
+                setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], m)
+    mod = sys.modules[name]
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    return mod
+
+
+def package_without_init(name, directory):
+    """Register package ``name`` at ``directory`` without running its ``__init__.py``.
+
+    Upstream package initialisers often import every model of the package (and their heavy
+    dependencies); this lets a generator import just the submodule it needs.
+    """
+    import types
+
+    m = types.ModuleType(name)
+    m.__path__ = [directory]
+    sys.modules[name] = m
+    parent, _, leaf = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], leaf, m)
+    return m
