@@ -15,7 +15,7 @@ import sys
 
 import torch
 
-_DTYPES = {
+DTYPE_NAMES = {
     torch.float64: "F64",
     torch.float32: "F32",
     torch.float16: "F16",
@@ -27,7 +27,7 @@ _DTYPES = {
     torch.uint8: "U8",
     torch.bool: "BOOL",
 }
-_BY_NAME = {v: k for k, v in _DTYPES.items()}
+_BY_NAME = {v: k for k, v in DTYPE_NAMES.items()}
 
 
 def save_safetensors(path, tensors, metadata=None):
@@ -40,7 +40,7 @@ def save_safetensors(path, tensors, metadata=None):
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous().cpu()
         data = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape),
+        header[name] = {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
         blobs.append(data)
