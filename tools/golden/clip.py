@@ -30,10 +30,10 @@ What is generated, and how (seeds as in clip/README.md):
   with generator seed 2; saved as safetensors.
 - ``clip-vit-base-patch32.keys.tsv`` and ``.config.json``: the state-dict keys of ``CLIPModel``
   built with that model's published configuration (``position_ids`` kept persistent).
-- ``builtin/`` and ``bpe-tokenizer/`` are NOT generated here: they need the Python ``tokenizers``
-  library (Rust; neither in Debian nor in PyTorch) and, for ``builtin/``, a directory written by
-  jsora's ``BuiltinTextEncoder.create``. With ``--builtin-dir DIR`` (that directory) and the
-  ``tokenizers`` package importable, ``builtin/expected.safetensors`` is regenerated too.
+- ``builtin/expected.safetensors`` only with ``--builtin-dir DIR`` (a directory written by jsora's
+  ``BuiltinTextEncoder.create`` from ``BuiltinTextEncoderTest.CAPTIONS`` with seed 11) and the
+  Python ``tokenizers`` library importable (it is Rust, not packaged by Debian). ``bpe-tokenizer/``
+  is written by ``clip_tokenizer.py``.
 """
 
 import argparse
