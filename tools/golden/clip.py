@@ -30,9 +30,12 @@ What is generated, and how (seeds as in clip/README.md):
   with generator seed 2; saved as safetensors.
 - ``clip-vit-base-patch32.keys.tsv`` and ``.config.json``: the state-dict keys of ``CLIPModel``
   built with that model's published configuration (``position_ids`` kept persistent).
-- ``builtin/expected.safetensors`` only with ``--builtin-dir DIR`` (a directory written by jsora's
-  ``BuiltinTextEncoder.create`` from ``BuiltinTextEncoderTest.CAPTIONS`` with seed 11) and the
-  Python ``tokenizers`` library importable (it is Rust, not packaged by Debian). ``bpe-tokenizer/``
+- ``builtin/`` only with ``--builtin-dir DIR``, a directory written by jsora's
+  ``BuiltinTextEncoder.create(DIR, BuiltinTextEncoderTest.CAPTIONS, 11)``: the captions of
+  ``BUILTIN_CAPTIONS`` tokenised by the Python ``tokenizers`` library from DIR's ``tokenizer.json``
+  (truncation 32, the file's padding) and run through ``CLIPTextModel`` loaded strictly from DIR.
+  That library is Rust and not packaged by Debian; without it, ``--builtin-ids FILE`` takes the
+  ids and mask from FILE (the committed ``expected.safetensors``), which checks the model half. ``bpe-tokenizer/``
   is written by ``clip_tokenizer.py``.
 """
 
@@ -275,17 +278,35 @@ def keys_tsv(clip, path):
             f.write(f"{k}\t{DTYPE_NAMES[v.dtype]}\t{','.join(str(s) for s in v.shape)}\n")
 
 
-def builtin(clip, directory, out_dir):
-    from tokenizers import Tokenizer  # the Python tokenizers library; not in Debian
+BUILTIN_CAPTIONS = [
+    "A red ball bounces from left to right!",
+    "two green circles",
+    "a purple ball, unseen words",
+    " ".join(["a red ball"] * 12),
+]
 
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "test", "resources",
-                           "golden", "clip", "builtin", "captions.json")) as f:
-        captions = json.load(f)["captions"]
-    tok = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
-    tok.enable_truncation(32)
-    enc = tok.encode_batch(captions)
-    ids = torch.tensor([e.ids for e in enc])
-    mask = torch.tensor([e.attention_mask for e in enc])
+
+def builtin(clip, directory, out_dir, ids_from=None):
+    """``builtin/``: upstream tokenizer and text model on a directory jsora's BuiltinTextEncoder wrote."""
+    os.makedirs(os.path.join(out_dir, "builtin"), exist_ok=True)
+    with open(os.path.join(out_dir, "builtin", "captions.json"), "w") as f:
+        json.dump({"captions": BUILTIN_CAPTIONS, "seed": 11}, f, indent=1)
+    try:
+        from tokenizers import Tokenizer  # the Python tokenizers library; not in Debian
+    except ImportError:
+        if ids_from is None:
+            sys.exit("builtin/: the Python tokenizers library is not importable (pass --builtin-ids FILE "
+                     "to check the model half with ids from FILE)")
+        from goldenio import load_safetensors
+        given = load_safetensors(ids_from)
+        ids, mask = given["input_ids"], given["attention_mask"]
+        print(f"builtin/: tokenizers not importable; input_ids and attention_mask taken from {ids_from}")
+    else:
+        tok = Tokenizer.from_file(os.path.join(directory, "tokenizer.json"))
+        tok.enable_truncation(32)
+        enc = tok.encode_batch(BUILTIN_CAPTIONS)
+        ids = torch.tensor([e.ids for e in enc])
+        mask = torch.tensor([e.attention_mask for e in enc])
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     model = clip.CLIPTextModel(clip.CLIPTextConfig(**{k: v for k, v in cfg.items() if k != "architectures"}))
@@ -294,7 +315,6 @@ def builtin(clip, directory, out_dir):
     model.eval()
     with torch.no_grad():
         o = model(input_ids=ids, attention_mask=mask)
-    os.makedirs(os.path.join(out_dir, "builtin"), exist_ok=True)
     save_safetensors(os.path.join(out_dir, "builtin", "expected.safetensors"),
                      {"input_ids": ids, "attention_mask": mask, "last_hidden_state": o.last_hidden_state,
                       "pooler_output": o.pooler_output}, metadata={"format": "pt"})
@@ -306,6 +326,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--builtin-dir", help="directory written by BuiltinTextEncoder.create with seed 11 "
                    "(needs the Python tokenizers library)")
+    p.add_argument("--builtin-ids", help="without tokenizers: take builtin/ input_ids and attention_mask from "
+                   "this safetensors file (checks the model half only)")
     a = p.parse_args()
     clip = import_upstream(a.upstream)
     os.makedirs(a.out, exist_ok=True)
@@ -345,7 +367,7 @@ def main():
     with open(sub("clip-vit-base-patch32.config.json"), "w") as f:
         f.write(_vit_config_text())
     if a.builtin_dir:
-        builtin(clip, a.builtin_dir, a.out)
+        builtin(clip, a.builtin_dir, a.out, a.builtin_ids)
 
 
 def _vit_config_text():
