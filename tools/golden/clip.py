@@ -51,7 +51,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from goldenio import DTYPE_NAMES, package_without_init, save_safetensors, stub_module  # noqa: E402
+from goldenio import DTYPE_NAMES, load_safetensors, package_without_init, save_safetensors, stub_module  # noqa: E402
 
 TINY_FULL = {
     "architectures": ["CLIPModel"],
@@ -297,7 +297,6 @@ def builtin(clip, directory, out_dir, ids_from=None):
         if ids_from is None:
             sys.exit("builtin/: the Python tokenizers library is not importable (pass --builtin-ids FILE "
                      "to check the model half with ids from FILE)")
-        from goldenio import load_safetensors
         given = load_safetensors(ids_from)
         ids, mask = given["input_ids"], given["attention_mask"]
         print(f"builtin/: tokenizers not importable; input_ids and attention_mask taken from {ids_from}")
@@ -310,7 +309,6 @@ def builtin(clip, directory, out_dir, ids_from=None):
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     model = clip.CLIPTextModel(clip.CLIPTextConfig(**{k: v for k, v in cfg.items() if k != "architectures"}))
-    from goldenio import load_safetensors
     model.load_state_dict(load_safetensors(os.path.join(directory, "model.safetensors")), strict=True)
     model.eval()
     with torch.no_grad():
