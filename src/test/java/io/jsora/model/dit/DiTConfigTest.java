@@ -48,8 +48,8 @@ class DiTConfigTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> DiTConfig.fromJson("{\"hidden_size\": 1150, \"num_heads\": 16}", "cfg.json"));
     assertTrue(e.getMessage().contains("hidden_size 1150 not divisible by num_heads 16"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> DiTConfig.fromJson("{\"model_arch\": \"crossattn\"}", "cfg.json"));
-    assertTrue(e.getMessage().contains("unknown model_arch 'crossattn'"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> DiTConfig.fromJson("{\"model_arch\": \"crosattn\"}", "cfg.json"));
+    assertTrue(e.getMessage().contains("'crosattn' is not one of adaln, cross-attn, token-concat, self-cross"), e.getMessage());
   }
 
   @Test

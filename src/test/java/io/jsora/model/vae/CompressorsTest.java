@@ -78,7 +78,7 @@ class CompressorsTest {
   void unknownNameAndMissingModelAreClearErrors() throws Exception {
     try (Device cpu = Devices.cpu()) {
       IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> Compressors.load("vqgan", null, cpu));
-      assertEquals("unknown compressor 'vqgan'; expected one of raw, vqvae, vae", n.getMessage());
+      assertEquals("'vqgan' is not one of raw, vqvae, vae", n.getMessage());
       ModelDirs empty = new ModelDirs(tmp.resolve("hub"));
       NoSuchFileException m = assertThrows(NoSuchFileException.class,
           () -> Compressors.load("vqvae", null, cpu, CompressorOptions.defaults(), empty));
