@@ -32,6 +32,7 @@ class ArchitectureTest {
       Map.entry("model.dit", Set.of("nn", "tensor", "parallel")),
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
       Map.entry("model.vae", Set.of("nn", "tensor", "checkpoint", "video")),
+      Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
       Map.entry("parallel", Set.of("tensor", "checkpoint")),
       Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
       Map.entry("train", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "model.dit", "model.text", "model.vae")),
