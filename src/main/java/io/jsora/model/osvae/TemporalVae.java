@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -49,9 +48,11 @@ public final class TemporalVae extends DeviceLayer {
     long pad = config.frontPadding(t);
     Tensor h = pad == 0 ? x : torch.pad(x, 0, 0, 0, 0, pad, 0); // (B, C, T + p, H, W)
     Tensor moments = quantConv.forward(encoder.forward(h)); // (B, 2·embed_dim, (T + p)/f, H, W)
-    TensorVector parts = moments.chunk(2, 1);
-    Tensor logvar = parts.get(1).clamp(new ScalarOptional(new Scalar(-30.0)), new ScalarOptional(new Scalar(20.0)));
-    return new AutoencoderKL.Posterior(parts.get(0), logvar); // (B, embed_dim, (T + p)/f, H, W) each
+    long c = config.embedDim();
+    // narrow, not chunk: a TensorVector's elements are views into the vector, gone with it
+    Tensor mean = moments.narrow(1, 0, c); // (B, embed_dim, (T + p)/f, H, W)
+    Tensor logvar = moments.narrow(1, c, c).clamp(new ScalarOptional(new Scalar(-30.0)), new ScalarOptional(new Scalar(20.0)));
+    return new AutoencoderKL.Posterior(mean, logvar); // (B, embed_dim, (T + p)/f, H, W) each
   }
 
   /**

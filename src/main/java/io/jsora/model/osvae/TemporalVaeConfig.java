@@ -16,8 +16,9 @@ import java.util.List;
  * open, as its keyword arguments do.
  *
  * @param type which registered builder the entry names
- * @param fromPretrained upstream loads a separate temporal checkpoint from here; jsora reads the
- *     pipeline's single file, which holds these weights too, so this is kept but not used
+ * @param fromPretrained {@code VAE_Temporal_SD} only: upstream loads a separate temporal
+ *     checkpoint from here; jsora reads the pipeline's single file, which holds these weights
+ *     too, so this is kept but not used
  * @param inOutChannels channels of the spatial latent the temporal VAE compresses (4)
  * @param latentEmbedDim channels of the encoder's Gaussian before {@code quant_conv} (half its
  *     output) and of the decoder's input
@@ -128,6 +129,7 @@ public record TemporalVaeConfig(
       return new TemporalVaeConfig(t, fromPretrained, sd.inOutChannels, sd.latentEmbedDim, sd.embedDim, sd.filters, sd.numResBlocks,
           sd.channelMultipliers, sd.temporalDownsample, groups, act);
     }
+    check(fromPretrained == null, "vae_temporal: VAE_Temporal takes no from_pretrained (only VAE_Temporal_SD does)");
     // VAE_Temporal's own defaults
     return new TemporalVaeConfig(t, fromPretrained, or(inOutChannels, 4), or(latentEmbedDim, 4), or(embedDim, 4), or(filters, 128),
         or(numResBlocks, 4), channelMultipliers == null ? new int[] {1, 2, 2, 4} : channelMultipliers,
@@ -181,10 +183,12 @@ public record TemporalVaeConfig(
   /** The entry as upstream's config carries it. */
   void writeTo(ObjectNode n) {
     n.put("type", type.json());
-    if (fromPretrained == null) {
-      n.putNull("from_pretrained");
-    } else {
-      n.put("from_pretrained", fromPretrained);
+    if (type == Type.VAE_TEMPORAL_SD) {
+      if (fromPretrained == null) {
+        n.putNull("from_pretrained");
+      } else {
+        n.put("from_pretrained", fromPretrained);
+      }
     }
     if (type == Type.VAE_TEMPORAL) {
       n.put("in_out_channels", inOutChannels);
