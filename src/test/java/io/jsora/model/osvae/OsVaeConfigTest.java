@@ -58,6 +58,22 @@ class OsVaeConfigTest {
     assertTrue(e.getMessage().contains("tile"), e.getMessage());
   }
 
+  /** A bare-number shift/scale becomes a 0-d buffer, as {@code torch.tensor(0.0)} does upstream. */
+  @Test
+  void scalarShiftAndScaleAreZeroDimensionalBuffers() throws Exception {
+    OsVaeConfig c = OsVaeConfig.read(Golden.dir().resolve("config.json"));
+    OsVaeConfig scalar = new OsVaeConfig(c.vae2d(), c.vaeTemporal(), null, false, false, 17, PerChannel.of(0.5), PerChannel.of(2.0));
+    io.jsora.tensor.Natives.load();
+    try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope();
+        org.bytedeco.pytorch.Device cpu = io.jsora.tensor.Devices.cpu();
+        OpenSoraVae m = new OpenSoraVae(scalar, io.jsora.model.vae.SdVaeConfig.read(Golden.dir().resolve("spatial/config.json")), cpu);
+        io.jsora.checkpoint.StateDict sd = io.jsora.checkpoint.StateDict.of(m)) {
+      assertArrayEquals(new long[0], io.jsora.tensor.Shapes.of(sd.get("scale")));
+      assertEquals(2.0, sd.get("scale").item_double(), 0.0);
+      assertEquals(0.5, sd.get("shift").item_double(), 0.0);
+    }
+  }
+
   @Test
   void invariantsAreCheckedWithBothValues() {
     String sdWithFilters = "{\"vae_2d\": {\"type\": \"VideoAutoencoderKL\", \"from_pretrained\": \"x\"}, "
