@@ -142,6 +142,27 @@ class OsVaeGoldenTest {
     }
   }
 
+  /** A model directory loads through {@code config.json} + {@code model.safetensors}; a file missing a key is refused naming it. */
+  @Test
+  void directoryLoadsAndAMissingKeyIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    io.jsora.model.vae.ModelDirs noHub = new io.jsora.model.vae.ModelDirs(tmp.resolve("hub"));
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
+        OpenSoraVae m = OsVaeFiles.loadDir(Golden.dir().toString(), cpu, noHub);
+        NoGradGuard g = new NoGradGuard();
+        StateDict in = Golden.read("encode_in.safetensors");
+        StateDict out = Golden.read("encode_out.safetensors");
+        StateDict w = Golden.read("model.safetensors")) {
+      Golden.assertClose(out.get("latent_c"), m.encode(in.get("video_c")), TOL, "latent from the directory");
+      w.remove("temporal_vae.decoder.conv_out.conv.bias").close();
+      java.nio.file.Path broken = tmp.resolve("broken.safetensors");
+      io.jsora.checkpoint.SafetensorsWriter.write(broken, w.asMap(), java.util.Map.of());
+      RuntimeException e = assertThrows(io.jsora.checkpoint.StateDictMismatchException.class,
+          () -> OsVaeFiles.load(Golden.dir().resolve("config.json"), broken, cpu, noHub));
+      assertTrue(e.getMessage().contains("temporal_vae.decoder.conv_out.conv.bias"), e.getMessage());
+    }
+  }
+
   @Test
   void compressorMapsPixelRangeAndDecodesTheLongestClip() throws Exception {
     try (PointerScope s = new PointerScope();
