@@ -36,11 +36,10 @@ class ArchitectureTest {
       Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
       Map.entry("data", Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
       Map.entry("run", Set.of("config", "tensor", "checkpoint", "diffusion", "parallel", "model.dit", "model.vae")),
-      Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit",
-          "model.text", "model.vae")),
+      Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit", "model.text", "model.vae")),
       Map.entry("pipeline", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "model.dit", "model.text", "model.vae")),
-      Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline",
-          "model.dit", "model.text", "model.vae"))));
+      Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae")),
+      Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video"))));
 
   private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z]+)");
 

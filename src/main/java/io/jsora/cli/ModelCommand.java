@@ -34,7 +34,8 @@ public final class ModelCommand implements Runnable {
       new CompressorForwardKinds.VqVaeEncode(),
       new CompressorForwardKinds.VqVaeDecode(),
       new CompressorForwardKinds.VaeEncode(),
-      new CompressorForwardKinds.VaeDecode());
+      new CompressorForwardKinds.VaeDecode(),
+      new OsVaeForwardKinds.Encode(), new OsVaeForwardKinds.Decode());
 
   /** Every model family {@code model info} can describe. */
   static final List<ModelInfoKind> INFO_KINDS = List.of(
