@@ -37,10 +37,6 @@ public final class DiTPresets {
     return get("DiT-XL/2", arch);
   }
 
-  public static DiTConfig s8(Arch arch) {
-    return get("DiT-S/8", arch);
-  }
-
   public static DiTConfig t2(Arch arch) {
     return get("DiT-T/2", arch);
   }

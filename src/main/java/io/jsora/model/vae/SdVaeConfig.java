@@ -75,12 +75,6 @@ public record SdVaeConfig(
     return 1 << (blockOutChannels.length - 1);
   }
 
-  /** A copy with another scaling factor. */
-  public SdVaeConfig withScalingFactor(double s) {
-    return new SdVaeConfig(inChannels, outChannels, blockOutChannels, layersPerBlock, latentChannels, normNumGroups, sampleSize, s,
-        shiftFactor, midBlockAddAttention, useQuantConv, usePostQuantConv);
-  }
-
   /** Reads a diffusers {@code AutoencoderKL} config; absent keys take diffusers' defaults. */
   public static SdVaeConfig read(Path configJson) throws IOException {
     ConfigJson j = ConfigJson.read(configJson);
