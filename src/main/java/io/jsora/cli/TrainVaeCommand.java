@@ -1,5 +1,6 @@
 package io.jsora.cli;
 
+import io.jsora.data.ClipCrop;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.ModelDirs;
 import io.jsora.model.vae.VideoClips;

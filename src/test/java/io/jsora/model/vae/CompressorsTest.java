@@ -74,6 +74,21 @@ class CompressorsTest {
     }
   }
 
+  /** The per-frame posterior checks the frame size against the autoencoder's factor itself. */
+  @Test
+  void posteriorRefusesFramesThatAreNotMultiplesOfTheSpatialFactor() {
+    try (PointerScope s = new PointerScope();
+        Device meta = new Device(DeviceType.Meta);
+        AutoencoderKL kl = new AutoencoderKL(SdVaeConfig.sdVaeFtMse(), meta)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> SdVaeCompressor.posterior(kl, torch.zeros(1, 3, 2, 64, 60), 4));
+      assertEquals("video: height and width must be multiples of the autoencoder's spatial factor 8, found 64x60", e.getMessage());
+      IllegalArgumentException r = assertThrows(IllegalArgumentException.class,
+          () -> SdVaeCompressor.posterior(kl, torch.zeros(3, 64, 64), 4));
+      assertEquals("video: expected [B, C, T, H, W], found [3, 64, 64]", r.getMessage());
+    }
+  }
+
   @Test
   void unknownNameAndMissingModelAreClearErrors() throws Exception {
     try (Device cpu = Devices.cpu()) {
