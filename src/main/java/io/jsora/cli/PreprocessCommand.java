@@ -176,12 +176,13 @@ public final class PreprocessCommand implements Callable<Integer> {
 
     @Override
     public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
-      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device);
+      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
     }
 
     @Override
     public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) throws IOException {
-      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device);
+      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device,
+          io.jsora.model.vae.CompressorOptions.defaults(), Environment.hubCache());
       if (c instanceof io.jsora.model.vae.VqVaeCompressor vq) {
         return new Latents(LatentSpec.indices(c, video -> {
           io.jsora.model.vae.VqVae.Encoded e = vq.encodeWithIndices(video);

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 
 /**
  * Base of jsora's modules: registers children under their PyTorch state-dict names and owns every
@@ -34,6 +36,24 @@ public abstract class Layer extends Module {
   protected final <P extends Pointer> P own(P p) {
     owned.add(p);
     return p;
+  }
+
+  /** Number of parameter elements of this module and its descendants. */
+  public final long parameterCount() {
+    return parameterCount(this);
+  }
+
+  /** Number of parameter elements of {@code module} and its descendants. */
+  public static long parameterCount(Module module) {
+    long n = 0;
+    try (TensorVector ps = module.parameters()) {
+      for (long i = 0; i < ps.size(); i++) {
+        try (Tensor p = ps.get(i)) {
+          n += p.numel();
+        }
+      }
+    }
+    return n;
   }
 
   /** Closes every kept handle (newest first), then this module's own handle. */

@@ -174,19 +174,6 @@ public final class DiT extends Layer {
     return !name.startsWith("blocks.");
   }
 
-  /** Number of parameter elements. */
-  public long parameterCount() {
-    long n = 0;
-    try (TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
-  }
-
   /** {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)} without text dropout. */
   public Tensor forward(Tensor x, Tensor t, Tensor text, Tensor textMask) {
     return forward(x, t, text, textMask, null);

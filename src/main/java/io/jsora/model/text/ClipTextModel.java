@@ -276,9 +276,7 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** Total number of parameter elements. */
   public long parameterCount() {
-    try (StateDict sd = stateDict()) {
-      return sd.numel();
-    }
+    return io.jsora.nn.Layer.parameterCount(root);
   }
 
   @Override

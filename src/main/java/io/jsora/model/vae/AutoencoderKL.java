@@ -68,19 +68,6 @@ public final class AutoencoderKL extends Layer {
     return decoder.forward(z);
   }
 
-  /** Number of parameters. */
-  public long parameterCount() {
-    long n = 0;
-    try (TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
-  }
-
   /**
    * Renames, in place, the attention keys of checkpoints written by diffusers before 0.14 ({@code
    * query}, {@code key}, {@code value}, {@code proj_attn}) to the current names ({@code to_q},

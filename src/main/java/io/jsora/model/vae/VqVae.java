@@ -120,19 +120,6 @@ public final class VqVae extends Layer {
     codebook.setNeedsInit(v);
   }
 
-  /** Number of trainable parameters (the codebook is a buffer, not counted). */
-  public long parameterCount() {
-    long n = 0;
-    try (org.bytedeco.pytorch.TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
-  }
-
   /**
    * Checks {@code x} is {@code [B, 3, T, H, W]} with T, H, W divisible by the factors.
    *
