@@ -129,7 +129,7 @@ public final class PreprocessCommand implements Callable<Integer> {
         o.println("note: the built-in text encoder only knows the words of these captions; real CLIP (--text-model openai/clip-vit-base-patch32) understands text far better");
       }
       Latents latents = cacheLatents ? models.latents(compressor, compressorDir, kind, dev) : null;
-      try (Progress p = Progress.console("preprocess" + (world > 1 ? " rank " + rank : ""), 0, 0, "videos", false, System.err)) {
+      try (Progress p = Progress.console("preprocess" + (world > 1 ? " rank " + rank : ""), 0, 0, "videos", false, System.err, Environment.progressBar())) {
         s = new Preprocessor(cfg, text, latents == null ? null : latents.spec(), dev).run(p);
       } finally {
         if (latents != null) {
