@@ -32,7 +32,7 @@ class ArchitectureTest {
       Map.entry("model.dit", Set.of("nn", "tensor", "parallel")),
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
       Map.entry("model.vae", Set.of("nn", "tensor", "checkpoint", "video")),
-      Map.entry("parallel", Set.of("tensor", "checkpoint")),
+      Map.entry("parallel", Set.of("tensor")),
       Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
       Map.entry("train", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "model.dit", "model.text", "model.vae")),
       Map.entry("pipeline", Set.of("tensor", "checkpoint", "video", "diffusion", "train", "model.dit", "model.text", "model.vae")),
@@ -66,5 +66,23 @@ class ArchitectureTest {
     }
     assertTrue(seen.containsAll(List.of("tensor", "diffusion", "train", "model.dit")), "scanned " + seen);
     assertEquals(List.of(), bad.stream().distinct().toList());
+  }
+
+  /** Each package says in its package-info.java what it holds and may use. */
+  @Test
+  void everyPackageHasItsDocumentation() throws IOException {
+    List<String> missing = new ArrayList<>();
+    try (Stream<Path> dirs = Files.walk(Path.of("src/main/java/io/jsora"))) {
+      for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+        boolean hasSources;
+        try (Stream<Path> fs = Files.list(d)) {
+          hasSources = fs.anyMatch(f -> f.toString().endsWith(".java"));
+        }
+        if (hasSources && !Files.isRegularFile(d.resolve("package-info.java"))) {
+          missing.add(d.toString());
+        }
+      }
+    }
+    assertEquals(List.of(), missing);
   }
 }
