@@ -1,6 +1,7 @@
 package io.jsora.model.vae;
 
 import io.jsora.checkpoint.StateDict;
+import io.jsora.nn.Layer;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
