@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.tensor.Natives;
 import io.jsora.tensor.Tensors;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

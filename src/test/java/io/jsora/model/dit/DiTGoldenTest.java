@@ -8,7 +8,6 @@ import io.jsora.checkpoint.Weights;
 import io.jsora.tensor.Natives;
 import io.jsora.tensor.Shapes;
 import java.nio.file.Path;
-import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
