@@ -69,4 +69,22 @@ class ArchitectureTest {
     assertTrue(seen.containsAll(List.of("config", "tensor", "diffusion", "run", "train", "model.dit")), "scanned " + seen);
     assertEquals(List.of(), bad.stream().distinct().toList());
   }
+
+  /** Each package says in its package-info.java what it holds and may use. */
+  @Test
+  void everyPackageHasItsDocumentation() throws IOException {
+    List<String> missing = new ArrayList<>();
+    try (Stream<Path> dirs = Files.walk(Path.of("src/main/java/io/jsora"))) {
+      for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+        boolean hasSources;
+        try (Stream<Path> fs = Files.list(d)) {
+          hasSources = fs.anyMatch(f -> f.toString().endsWith(".java"));
+        }
+        if (hasSources && !Files.isRegularFile(d.resolve("package-info.java"))) {
+          missing.add(d.toString());
+        }
+      }
+    }
+    assertEquals(List.of(), missing);
+  }
 }

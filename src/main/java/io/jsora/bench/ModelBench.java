@@ -144,14 +144,14 @@ public final class ModelBench {
         Tensor t = torch.randint(0, 1000, new long[] {o.batch()}, Tensors.options(DType.I64, device));
         Tensor hidden = torch.randn(new long[] {o.batch(), o.textLen(), o.textDim()}, f32);
         Tensor mask = torch.ones(new long[] {o.batch(), o.textLen()}, Tensors.options(DType.BOOL, device));
-        Tensor[] text = TextConditioning.forArch(o.arch(), hidden, mask);
+        TextConditioning text = TextConditioning.forArch(o.arch(), hidden, mask);
         Map<String, Object> cfg = o.describe(device);
 
         model.eval();
         Memory.Peak peak = Memory.startPeak(device);
         Timing fwd = Stopwatch.time(warmup, runs, 1, () -> {
           try (NoGradGuard g = new NoGradGuard(); Autocast a = Autocast.of(o.precision(), device)) {
-            model.forward(x, t, text[0], text[1]);
+            model.forward(x, t, text.text(), text.mask());
             Devices.synchronize(device);
           }
         });
@@ -166,7 +166,7 @@ public final class ModelBench {
           Timing fb = Stopwatch.time(warmup, runs, 1, () -> {
             Tensor loss;
             try (Autocast a = Autocast.of(o.precision(), device)) {
-              loss = model.forward(x, t, text[0], text[1]).to(torch.ScalarType.Float).square().mean();
+              loss = model.forward(x, t, text.text(), text.mask()).to(torch.ScalarType.Float).square().mean();
             }
             loss.backward();
             model.zero_grad(true);

@@ -1,5 +1,6 @@
 package io.jsora.cli;
 
+import io.jsora.data.VideoDirectoryClips;
 import io.jsora.model.vae.MovingShapes;
 import io.jsora.model.vae.VideoClips;
 import java.nio.file.Files;
@@ -50,6 +51,10 @@ final class ClipOptions {
     if (!Files.isDirectory(source.videos)) {
       throw new java.nio.file.NoSuchFileException(source.videos.toString(), null, "--videos: not a directory");
     }
-    return VideoDirectoryClips.open(source.videos, size, fps, (long) (cacheGib * (1L << 30)));
+    try {
+      return VideoDirectoryClips.open(source.videos, size, fps, (long) (cacheGib * (1L << 30)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--videos " + e.getMessage(), e);
+    }
   }
 }

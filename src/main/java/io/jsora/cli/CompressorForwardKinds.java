@@ -118,11 +118,6 @@ final class CompressorForwardKinds {
           NoGradGuard g = new NoGradGuard()) {
         Tensor video = input(inputs, "video", kind()).to(device, torch.ScalarType.Float);
         Shapes.check(video, "video", -1, m.config().inChannels(), -1, -1, -1);
-        long[] s = Shapes.of(video);
-        int f = m.config().spatialFactor();
-        if (s[3] % f != 0 || s[4] % f != 0) {
-          throw new IllegalArgumentException("vae-encode: height and width must be multiples of " + f + ", found " + s[3] + "x" + s[4]);
-        }
         AutoencoderKL.Posterior p = SdVaeCompressor.posterior(m, video, MICRO_BATCH);
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("mean", p.mean());

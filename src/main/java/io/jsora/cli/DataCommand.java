@@ -79,7 +79,7 @@ public final class DataCommand implements Runnable {
       SynthConfig c = new SynthConfig(count, frames, size, fps, seed, start, colours, shapes, directions, holdOut, onlyHeldOut);
       long t0 = System.nanoTime();
       List<Synth.Clip> clips;
-      try (Progress p = Progress.console("synth", count, 0, "clips", false, System.err)) {
+      try (Progress p = Progress.console("synth", count, 0, "clips", false, System.err, Environment.progressBar())) {
         clips = Synth.generate(c, out, p);
       }
       double s = (System.nanoTime() - t0) / 1e9;

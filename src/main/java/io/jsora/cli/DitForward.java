@@ -83,12 +83,7 @@ final class DitForward implements ModelForwardKind {
     if (arch == null) {
       throw new IllegalArgumentException("--model " + preset + " needs --arch (adaln, cross-attn, token-concat or self-cross)");
     }
-    long[] xs = Shapes.of(x);
-    long[] ts = Shapes.of(text);
-    if (xs.length != 5) {
-      throw new IllegalArgumentException("input x: expected [B, C, T, H, W], found " + Shapes.format(xs));
-    }
-    return DiTPresets.get(preset, Arch.parse(arch)).withInChannels((int) xs[1]).withTextEmbedDim((int) ts[ts.length - 1]);
+    return DiTPresets.forInputs(preset, Arch.parse(arch), Shapes.of(x), Shapes.of(text));
   }
 
   private static Tensor onDevice(Tensor t, Device device) {

@@ -41,8 +41,12 @@ final class DitInfo implements ModelInfoKind {
     } else {
       throw new IllegalArgumentException("--model dit needs --config CONFIG.json; or name a preset such as DiT-XL/2");
     }
-    long[] latent = comp == null ? new long[] {c.inChannels(), r.frames, r.height, r.width}
-        : comp.latent(r.frames, r.height, r.width);
+    long[] latent;
+    try {
+      latent = comp == null ? new long[] {c.inChannels(), r.frames, r.height, r.width} : comp.latent(r.frames, r.height, r.width);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--" + e.getMessage(), e); // the message starts with the dimension: --frames, --height, --width
+    }
     if (c.inChannels() != latent[0]) {
       throw new IllegalArgumentException(name + " takes " + c.inChannels() + " latent channels but the " + comp.name()
           + " compressor gives " + latent[0]);

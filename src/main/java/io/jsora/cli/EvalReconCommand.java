@@ -1,5 +1,6 @@
 package io.jsora.cli;
 
+import io.jsora.data.ClipCrop;
 import io.jsora.model.vae.CompressorOptions;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.ReconMetrics;
@@ -55,7 +56,7 @@ public final class EvalReconCommand implements Callable<Integer> {
     Natives.load();
     try (VideoClips data = clips.open();
         Device dev = Devices.resolve(device);
-        VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed), io.jsora.model.vae.ModelDirs.fromEnvironment())) {
+        VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed), Environment.hubCache())) {
       long[] latent = c.latentShape(clips.frames, clips.size, clips.size);
       o.printf(Locale.ROOT, "%s on %s: %d clips of %dx%dx%d -> latent %s%n", c.name(), Devices.name(dev), data.size(), clips.frames,
           clips.size, clips.size, Shapes.format(latent));

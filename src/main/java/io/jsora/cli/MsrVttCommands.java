@@ -57,12 +57,12 @@ final class MsrVttCommands {
       Path zip = dir.resolve(fileName(url));
       io.jsora.data.Download.Options o = new io.jsora.data.Download.Options(connectTimeout * 1000, readTimeout * 1000, retries, 2000, size, sha256);
       io.jsora.data.Download.Result r = io.jsora.data.Download.fetch(url, zip, o,
-          (total, done) -> Progress.console("download", total, done, "B", true, System.err));
+          (total, done) -> Progress.console("download", total, done, "B", true, System.err, Environment.progressBar()));
       out.printf("%s: %d bytes, sha256 %s%s%n", r.file(), r.bytes(), r.sha256(),
           r.alreadyPresent() ? " (already downloaded)" : r.resumes() > 0 ? " (resumed " + r.resumes() + " time(s))" : "");
       if (!noUnzip) {
         int n;
-        try (Progress p = Progress.console("unzip", Files.size(zip), 0, "B", true, System.err)) {
+        try (Progress p = Progress.console("unzip", Files.size(zip), 0, "B", true, System.err, Environment.progressBar())) {
           n = MsrVtt.unzip(zip, dir, p);
         }
         out.printf("unzipped %d new file(s) into %s%n", n, dir);
@@ -100,7 +100,7 @@ final class MsrVttCommands {
     @Override
     public Integer call() throws Exception {
       MsrVtt.Summary s;
-      try (Progress p = Progress.console("collate", 0, 0, "videos", false, System.err)) {
+      try (Progress p = Progress.console("collate", 0, 0, "videos", false, System.err, Environment.progressBar())) {
         s = MsrVtt.collate(in, out, copy, p);
       }
       PrintWriter o = spec.commandLine().getOut();

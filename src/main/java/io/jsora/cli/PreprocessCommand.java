@@ -125,7 +125,7 @@ public final class PreprocessCommand implements Callable<Integer> {
         o.println("note: the built-in text encoder only knows the words of these captions; real CLIP (--text-model openai/clip-vit-base-patch32) understands text far better");
       }
       Latents latents = cacheLatents ? models.latents(compressor, compressorDir, kind, dev) : null;
-      try (Progress p = Progress.console("preprocess" + (world > 1 ? " rank " + rank : ""), 0, 0, "videos", false, System.err)) {
+      try (Progress p = Progress.console("preprocess" + (world > 1 ? " rank " + rank : ""), 0, 0, "videos", false, System.err, Environment.progressBar())) {
         s = new Preprocessor(cfg, text, latents == null ? null : latents.spec(), dev).run(p);
       } finally {
         if (latents != null) {
@@ -172,12 +172,13 @@ public final class PreprocessCommand implements Callable<Integer> {
 
     @Override
     public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
-      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device);
+      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
     }
 
     @Override
     public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) throws IOException {
-      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device);
+      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device,
+          io.jsora.model.vae.CompressorOptions.defaults(), Environment.hubCache());
       if (c instanceof io.jsora.model.vae.VqVaeCompressor vq) {
         return new Latents(LatentSpec.indices(c, video -> {
           io.jsora.model.vae.VqVae.Encoded e = vq.encodeWithIndices(video);

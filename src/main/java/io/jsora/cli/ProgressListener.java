@@ -29,7 +29,7 @@ final class ProgressListener implements TrainListener {
   @Override
   public void onTrainBegin(TrainInfo info) {
     maxSteps = info.maxSteps();
-    bar = Progress.console(task, info.maxSteps(), info.startStep(), "steps", false, System.err);
+    bar = Progress.console(task, info.maxSteps(), info.startStep(), "steps", false, System.err, Environment.progressBar());
     terminal = bar != Progress.NONE;
   }
 

@@ -115,7 +115,7 @@ public final class SampleCommand implements Callable<Integer> {
           req.sampler(), disableCfg ? "no guidance" : "guidance " + cfgScale, pipe.checkpoint());
       out.flush();
       long t0 = System.nanoTime();
-      try (Progress bar = Progress.console("sample", steps, 0, "steps", false, System.err);
+      try (Progress bar = Progress.console("sample", steps, 0, "steps", false, System.err, Environment.progressBar());
           PointerScope scope = new PointerScope();
           Tensor video = pipe.generate(req, (done, total, t) -> bar.step(1))) {
         for (int i = 0; i < prompts.size(); i++) {

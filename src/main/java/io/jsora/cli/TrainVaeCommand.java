@@ -1,7 +1,7 @@
 package io.jsora.cli;
 
+import io.jsora.data.ClipCrop;
 import io.jsora.model.vae.Compressors;
-import io.jsora.model.vae.ModelDirs;
 import io.jsora.model.vae.VideoClips;
 import io.jsora.model.vae.VqVae;
 import io.jsora.model.vae.VqVaeConfig;
@@ -106,7 +106,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
         Seeds.manualSeed(seed);
         VqVae model;
         if (init != null) {
-          Path dir = ModelDirs.fromEnvironment().resolve(init, "--init");
+          Path dir = Environment.hubCache().resolve(init, "--init");
           model = Compressors.loadVqVae(dir, dev);
         } else {
           model = new VqVae(config != null ? VqVaeConfig.read(config) : preset(preset), dev);

@@ -292,8 +292,8 @@ public final class Loader implements AutoCloseable {
       } else {
         video = Scopes.keep(stacked); // (B, 3, T, H, W)
       }
-      Tensor[] text = text(keptRows);
-      return new Batch(keptRows, files, latents, codeOut, video, text[0], text[1], dropped);
+      Text text = text(keptRows);
+      return new Batch(keptRows, files, latents, codeOut, video, text.states(), text.mask(), dropped);
     }
   }
 
@@ -318,8 +318,11 @@ public final class Loader implements AutoCloseable {
     }
   }
 
-  /** Text states of the rows: pooled {@code [B, D]}, or {@code [B, L, D]} padded with zeros plus mask {@code [B, L]}; kept. */
-  private Tensor[] text(long[] rows) {
+  /** A batch's text: pooled {@code [B, D]} with a null mask, or {@code [B, L, D]} padded with zeros and mask {@code [B, L]}. */
+  private record Text(Tensor states, Tensor mask) {}
+
+  /** Text states of the rows, kept (the batch takes them over). */
+  private Text text(long[] rows) {
     List<Tensor> states = new ArrayList<>();
     for (long r : rows) {
       states.add(ds.textStates(r)); // (S, D) or (D), attached to the caller's scope? no: caller-owned
@@ -327,7 +330,7 @@ public final class Loader implements AutoCloseable {
     try {
       if (Shapes.of(states.get(0)).length == 1) {
         Tensor t = torch.stack(new TensorVector(states.toArray(new Tensor[0])), 0).to(o.device(), DType.F32.scalarType()); // (B, D)
-        return new Tensor[] {Scopes.keep(t), null};
+        return new Text(Scopes.keep(t), null);
       }
       long longest = 0;
       long d = states.get(0).size(1);
@@ -346,7 +349,7 @@ public final class Loader implements AutoCloseable {
       Tensor m = io.jsora.tensor.Tensors.of(mask, rows.length, longest);
       Tensor onDevice = m.to(o.device(), DType.I64.scalarType());
       Tensor h = hidden.to(o.device(), DType.F32.scalarType());
-      Tensor[] out = {Scopes.keep(h), Scopes.keep(onDevice)};
+      Text out = new Text(Scopes.keep(h), Scopes.keep(onDevice));
       m.close();
       return out;
     } finally {

@@ -25,13 +25,14 @@ public interface Progress extends AutoCloseable {
 
   /**
    * A console bar on {@code out} with rate and ETA, starting at {@code done} of {@code total}; when
-   * the process has no terminal (unless {@code JSORA_PROGRESS} is set), {@link #log} lines instead.
+   * {@code drawBar} is false (no terminal to redraw a line on: logs, pipes), {@link #log} lines instead.
    *
    * @param unit the unit name ("videos", "B"); byte counts use KiB/MiB scaling when {@code bytes}
+   * @param drawBar whether to draw a bar; the command line decides from the terminal and its settings
    */
-  static Progress console(String task, long total, long done, String unit, boolean bytes, PrintStream out) {
-    if (System.console() == null && System.getenv("JSORA_PROGRESS") == null) {
-      return log(task, total, done, unit, bytes); // not a terminal (logs, pipes): a line every 30 s; JSORA_PROGRESS=1 forces the bar
+  static Progress console(String task, long total, long done, String unit, boolean bytes, PrintStream out, boolean drawBar) {
+    if (!drawBar) {
+      return log(task, total, done, unit, bytes); // a line every 30 s
     }
     ProgressBarBuilder b = new ProgressBarBuilder()
         .setTaskName(task)

@@ -66,8 +66,6 @@ public final class GaussianDiffusion implements AutoCloseable {
   private final double[] alphasCumprodPrev;
   private final double[] posteriorVariance;
   private final double[] posteriorLogVarianceClipped;
-  private final double[] posteriorMeanCoef1;
-  private final double[] posteriorMeanCoef2;
 
   private final Tensor tAlphasCumprod;
   private final Tensor tAlphasCumprodPrev;
@@ -147,8 +145,8 @@ public final class GaussianDiffusion implements AutoCloseable {
     double[] sqrtRecipm1Ac = new double[n];
     double[] logBetas = new double[n];
     posteriorVariance = new double[n];
-    posteriorMeanCoef1 = new double[n];
-    posteriorMeanCoef2 = new double[n];
+    double[] posteriorMeanCoef1 = new double[n]; // only the device tables are kept
+    double[] posteriorMeanCoef2 = new double[n];
     for (int i = 0; i < n; i++) {
       double ac = alphasCumprod[i];
       double prev = alphasCumprodPrev[i];
@@ -244,14 +242,6 @@ public final class GaussianDiffusion implements AutoCloseable {
 
   public double[] posteriorLogVarianceClipped() {
     return posteriorLogVarianceClipped.clone();
-  }
-
-  public double[] posteriorMeanCoef1() {
-    return posteriorMeanCoef1.clone();
-  }
-
-  public double[] posteriorMeanCoef2() {
-    return posteriorMeanCoef2.clone();
   }
 
   /** The device of the tables; inputs must live there. Owned by this object. */

@@ -4,6 +4,9 @@
  * output projection as separate steps), MLP, adaLN modulation, sin-cos position tables, and
  * activation checkpointing.
  *
+ * <p>{@link io.jsora.nn.Layer} is the base of every model module: it registers children under their
+ * state-dict names, owns their handles and counts parameters.
+ *
  * <p>Every layer is an {@link org.bytedeco.pytorch.Module} built outside any {@code PointerScope}
  * (or inside the scope that owns the model); forward methods allocate only inside the caller's
  * scope and return tensors the caller's scope owns.

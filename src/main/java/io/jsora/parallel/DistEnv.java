@@ -18,9 +18,12 @@ import java.util.Map;
  * @param masterPort port of the rendezvous store
  * @param source which launcher the values came from, for logs ({@code torchrun}, {@code slurm},
  *     {@code mpi}, {@code single})
+ * @param glooInterface the network interface Gloo binds to ({@code GLOO_SOCKET_IFNAME}, as in
+ *     PyTorch; the first of a comma-separated list), or null to choose from {@code masterAddr}
  */
 public record DistEnv(
-    int rank, int worldSize, int localRank, int localWorldSize, String masterAddr, int masterPort, String source) {
+    int rank, int worldSize, int localRank, int localWorldSize, String masterAddr, int masterPort, String source,
+    String glooInterface) {
 
   /** torchrun's default rendezvous port, used when a launcher sets no {@code MASTER_PORT}. */
   public static final int DEFAULT_PORT = 29500;
@@ -41,6 +44,11 @@ public record DistEnv(
     }
   }
 
+  /** A job position without a Gloo interface setting. */
+  public DistEnv(int rank, int worldSize, int localRank, int localWorldSize, String masterAddr, int masterPort, String source) {
+    this(rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, source, null);
+  }
+
   /** A single process: rank 0 of 1; needs no store and no process group. */
   public static DistEnv single() {
     return new DistEnv(0, 1, 0, 1, "127.0.0.1", DEFAULT_PORT, "single");
@@ -58,6 +66,16 @@ public record DistEnv(
    *     message names the variable and its value
    */
   public static DistEnv parse(Map<String, String> env) {
+    DistEnv launch = parseLaunch(env);
+    String ifname = env.get("GLOO_SOCKET_IFNAME");
+    if (ifname == null || ifname.isBlank()) {
+      return launch;
+    }
+    return new DistEnv(launch.rank, launch.worldSize, launch.localRank, launch.localWorldSize, launch.masterAddr, launch.masterPort,
+        launch.source, ifname.split(",")[0].trim());
+  }
+
+  private static DistEnv parseLaunch(Map<String, String> env) {
     if (env.containsKey("RANK") || env.containsKey("WORLD_SIZE")) {
       int world = intVar(env, "WORLD_SIZE", -1);
       int rank = intVar(env, "RANK", -1);

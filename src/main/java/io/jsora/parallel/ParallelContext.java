@@ -352,14 +352,13 @@ public final class ParallelContext implements AutoCloseable {
   }
 
   /**
-   * Gloo's network interface: {@code GLOO_SOCKET_IFNAME} when set (as in PyTorch); loopback when
-   * rank 0 is on this machine's loopback; else the address this host name resolves to.
+   * Gloo's network interface: {@link DistEnv#glooInterface()} when set; loopback when rank 0 is on
+   * this machine's loopback; else the address this host name resolves to.
    */
   private static GlooDeviceVector glooDevices(DistEnv env) {
-    String ifname = System.getenv("GLOO_SOCKET_IFNAME");
     org.bytedeco.pytorch.gloo.Device d;
-    if (ifname != null && !ifname.isBlank()) {
-      d = ProcessGroupGloo.createDeviceForInterface(ifname.split(",")[0].trim());
+    if (env.glooInterface() != null) {
+      d = ProcessGroupGloo.createDeviceForInterface(env.glooInterface());
     } else if (isLoopback(env.masterAddr())) {
       d = ProcessGroupGloo.createDeviceForHostname("127.0.0.1");
     } else {

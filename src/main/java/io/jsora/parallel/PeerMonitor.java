@@ -3,8 +3,10 @@ package io.jsora.parallel;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -54,8 +56,7 @@ final class PeerMonitor implements AutoCloseable {
   private final IntConsumer exiter;
   private final Object storeLock = new Object();
 
-  private final String[] peerHost;
-  private final long[] peerPid;
+  private final Identity[] peer;
   private final String[] peerValue;
   private final long[] peerChanged;
 
@@ -76,6 +77,60 @@ final class PeerMonitor implements AutoCloseable {
   /** A peer found at fault: its global rank (or -1) and what happened to it. */
   record Fault(int rank, String message, long seenNanos) {}
 
+  /** Where a rank runs, published once at start as {@code host pid}. */
+  record Identity(String host, long pid) {
+    static Identity parse(String v) {
+      int sp = v.lastIndexOf(' ');
+      return new Identity(v.substring(0, sp), Long.parseLong(v.substring(sp + 1)));
+    }
+
+    String encode() {
+      return host + " " + pid;
+    }
+  }
+
+  /**
+   * One rank's heartbeat as published in the store, {@code beat|state|group:count,...|note}.
+   *
+   * @param beat a counter that grows with every publication, so a live peer's value changes
+   * @param state {@code run}, {@code done}, {@code exit} or {@code fail}
+   * @param entered how many collectives the rank has entered on each group, by group name
+   * @param note what the rank last said about itself (why it failed, where it was last seen)
+   */
+  record Heartbeat(long beat, String state, Map<String, Long> entered, String note) {
+    /** Reads a published heartbeat; a missing one (null) reads as a running rank that entered nothing. */
+    static Heartbeat parse(String v) {
+      String[] p = v == null ? new String[0] : v.split("\\|", 4);
+      Map<String, Long> entered = new LinkedHashMap<>();
+      if (p.length > 2) {
+        for (String kv : p[2].split(",")) {
+          int c = kv.indexOf(':');
+          if (c > 0) {
+            entered.put(kv.substring(0, c), Long.parseLong(kv.substring(c + 1)));
+          }
+        }
+      }
+      return new Heartbeat(p.length > 0 && !p[0].isEmpty() ? Long.parseLong(p[0]) : 0, p.length > 1 ? p[1] : "run", entered,
+          p.length > 3 ? p[3] : "");
+    }
+
+    /** How many collectives the rank has entered on {@code group} (0 if none). */
+    long entered(String group) {
+      return entered.getOrDefault(group, 0L);
+    }
+
+    String encode() {
+      StringBuilder s = new StringBuilder();
+      s.append(beat).append('|').append(state).append('|');
+      boolean first = true;
+      for (Map.Entry<String, Long> e : entered.entrySet()) {
+        s.append(first ? "" : ",").append(e.getKey()).append(':').append(e.getValue());
+        first = false;
+      }
+      return s.append('|').append(note).toString();
+    }
+  }
+
   /**
    * @param store a store connection used by this monitor only
    * @param exiter ends the process with the given status (System.exit in production)
@@ -89,8 +144,7 @@ final class PeerMonitor implements AutoCloseable {
     this.host = hostName();
     this.pid = ProcessHandle.current().pid();
     this.exiter = exiter;
-    this.peerHost = new String[world];
-    this.peerPid = new long[world];
+    this.peer = new Identity[world];
     this.peerValue = new String[world];
     this.peerChanged = new long[world];
     try (Milliseconds t = new Milliseconds(Math.max(3000, 3 * intervalMs))) {
@@ -102,7 +156,7 @@ final class PeerMonitor implements AutoCloseable {
   void start(long rendezvousMs) {
     synchronized (storeLock) {
       store.set(hbKey(rank), encode()); // before the info key: peers read heartbeats once infos exist
-      store.set(PREFIX + "info/" + rank, host + " " + pid);
+      store.set(PREFIX + "info/" + rank, new Identity(host, pid).encode());
       String[] keys = new String[world];
       for (int r = 0; r < world; r++) {
         keys[r] = PREFIX + "info/" + r;
@@ -113,9 +167,7 @@ final class PeerMonitor implements AutoCloseable {
       }
       long now = System.nanoTime();
       for (int r = 0; r < world; r++) {
-        String[] info = store.get_to_str(PREFIX + "info/" + r).split(" ", 2);
-        peerHost[r] = info[0];
-        peerPid[r] = Long.parseLong(info[1]);
+        peer[r] = Identity.parse(store.get_to_str(PREFIX + "info/" + r));
         peerChanged[r] = now;
       }
     }
@@ -231,8 +283,8 @@ final class PeerMonitor implements AutoCloseable {
         return f;
       }
       for (int r : groupRanks) {
-        if (r != rank && host.equals(peerHost[r]) && !alive(peerPid[r])) {
-          return new Fault(r, "rank " + r + " died (its process " + peerPid[r] + " on this host is gone)", System.nanoTime());
+        if (r != rank && host.equals(peer[r].host()) && !alive(peer[r].pid())) {
+          return new Fault(r, "rank " + r + " died (its process " + peer[r].pid() + " on this host is gone)", System.nanoTime());
         }
       }
       if (System.nanoTime() > deadline) {
@@ -248,13 +300,13 @@ final class PeerMonitor implements AutoCloseable {
     StringBuilder behind = new StringBuilder();
     int culprit = -1;
     for (int r : groupRanks) {
-      String[] v = parse(peerValue[r]);
-      long theirs = seqOf(v[2], group);
+      Heartbeat v = Heartbeat.parse(peerValue[r]);
+      long theirs = v.entered(group);
       if (r != rank && theirs < seq) {
         culprit = culprit < 0 ? r : culprit;
         behind.append(behind.length() == 0 ? "" : "; ").append("rank ").append(r)
             .append(" has not entered it (it is at #").append(theirs).append(" on this group")
-            .append(v[3].isEmpty() ? "" : ", " + v[3]).append(')');
+            .append(v.note().isEmpty() ? "" : ", " + v.note()).append(')');
       }
     }
     if (culprit >= 0) {
@@ -292,10 +344,10 @@ final class PeerMonitor implements AutoCloseable {
             peerValue[r] = v;
             peerChanged[r] = now;
           }
-          String[] p = parse(v);
-          switch (p[1]) {
-            case "exit" -> recordFault(r, "rank " + r + " exited before the job finished" + (p[3].isEmpty() ? "" : " (" + p[3] + ")"));
-            case "fail" -> recordFault(r, "rank " + r + " failed: " + p[3]);
+          Heartbeat p = Heartbeat.parse(v);
+          switch (p.state()) {
+            case "exit" -> recordFault(r, "rank " + r + " exited before the job finished" + (p.note().isEmpty() ? "" : " (" + p.note() + ")"));
+            case "fail" -> recordFault(r, "rank " + r + " failed: " + p.note());
             case "run" -> {
               long quiet = TimeUnit.NANOSECONDS.toMillis(now - peerChanged[r]);
               if (quiet > timeoutMs) {
@@ -371,35 +423,11 @@ final class PeerMonitor implements AutoCloseable {
     }
   }
 
+  /** This rank's next heartbeat, encoded for the store. */
   private String encode() {
-    StringBuilder s = new StringBuilder();
-    s.append(++beat).append('|').append(state).append('|');
-    boolean first = true;
-    for (Map.Entry<String, Long> e : seqs.entrySet()) {
-      s.append(first ? "" : ",").append(e.getKey()).append(':').append(e.getValue());
-      first = false;
-    }
-    s.append('|');
     InFlight f = inFlight;
-    s.append(note.isEmpty() && f != null && "run".equals(state) ? "last seen in " + f.op + " on group " + f.group : note);
-    return s.toString();
-  }
-
-  private static String[] parse(String v) {
-    String[] p = v == null ? new String[0] : v.split("\\|", 4);
-    String[] out = {"", "run", "", ""};
-    System.arraycopy(p, 0, out, 0, Math.min(4, p.length));
-    return out;
-  }
-
-  private static long seqOf(String seqs, String group) {
-    for (String kv : seqs.split(",")) {
-      int c = kv.indexOf(':');
-      if (c > 0 && kv.substring(0, c).equals(group)) {
-        return Long.parseLong(kv.substring(c + 1));
-      }
-    }
-    return 0;
+    String said = note.isEmpty() && f != null && "run".equals(state) ? "last seen in " + f.op + " on group " + f.group : note;
+    return new Heartbeat(++beat, state, new TreeMap<>(seqs), said).encode();
   }
 
   private static String hbKey(int r) {

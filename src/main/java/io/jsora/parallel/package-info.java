@@ -4,8 +4,8 @@
  * worker launcher, and failure detection.
  *
  * <ul>
- *   <li>{@link io.jsora.parallel.DistEnv}: rank and world from the environment (jsora launch,
- *       torchrun, Kubernetes, SLURM, Open MPI).
+ *   <li>{@link io.jsora.parallel.DistEnv}: rank, world and Gloo's interface from the environment
+ *       the caller passes (jsora launch, torchrun, Kubernetes, SLURM, Open MPI).
  *   <li>{@link io.jsora.parallel.ParallelContext}: rendezvous, the DP × SP mesh and its {@link
  *       io.jsora.parallel.Group}s, heartbeats and the watchdog ({@code PeerMonitor}); world size 1
  *       needs none of it.

@@ -173,17 +173,17 @@ public final class TextToVideoPipeline implements AutoCloseable {
         // 2. Encode the prompts, in the form the architecture takes
         TextEmbeddings emb = textEncoder.encode(req.prompts())) {
       boolean pooledOnly = config.textInput() == TextInput.POOLED;
-      Tensor[] text = pooledOnly
+      TextConditioning text = pooledOnly
           ? TextConditioning.forArch(arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
           : TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
       // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
       Denoiser denoiser;
       if (req.guidanceScale() > 0) {
-        Tensor textBoth = torch.cat(new TensorVector(text[0], torch.zeros_like(text[0])), 0); // (2B, ...)
-        Tensor maskBoth = text[1] == null ? null : torch.cat(new TensorVector(text[1], text[1]), 0); // (2B, L)
+        Tensor textBoth = torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
+        Tensor maskBoth = text.mask() == null ? null : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
         denoiser = Guidance.classifierFree((x, t) -> model.forward(x, t, textBoth, maskBoth), req.guidanceScale(), modelConfig.inChannels());
       } else {
-        denoiser = (x, t) -> model.forward(x, t, text[0], text[1]);
+        denoiser = (x, t) -> model.forward(x, t, text.text(), text.mask());
       }
       // 4. Sample the latent
       try (GaussianDiffusion sd = GaussianDiffusion.respaced(diffusionConfig, req.sampler(), req.numSteps(), device)) {

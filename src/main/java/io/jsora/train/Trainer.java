@@ -502,10 +502,10 @@ public final class Trainer implements AutoCloseable {
               dropBytes[i] = (byte) (drop[i] ? 1 : 0);
             }
             Tensor dropText = Tensors.ofBytes(dropBytes, n).to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
-            Tensor[] text = TextConditioning.forArch(arch, b.text(), b.textMask());
+            TextConditioning text = TextConditioning.forArch(arch, b.text(), b.textMask());
             GaussianDiffusion.Losses losses;
             try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
-              losses = diffusion.trainingLosses((x, tt) -> model.forward(x, tt, text[0], text[1], dropText), x0, t, noise, null);
+              losses = diffusion.trainingLosses((x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText), x0, t, noise, null);
             }
             Tensor loss = losses.loss().mean(); // ()
             phases.end(StepTimer.Phase.FORWARD, micro);

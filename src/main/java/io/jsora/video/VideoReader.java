@@ -26,7 +26,6 @@ import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -91,7 +90,8 @@ public final class VideoReader {
    * @return the frames (caller owns) with their rate and the header information
    */
   public static DecodedVideo decode(Path file, DecodeOptions options) throws BadVideoException {
-    return (DecodedVideo) run(file, options, true);
+    Pass pass = run(file, options, true);
+    return assemble(pass.frames(), pass.times(), pass.info(), options, pass.size());
   }
 
   /**
@@ -101,10 +101,20 @@ public final class VideoReader {
    * @return {@code [T, H, W]} of the frames {@code decode(file, options)} would give
    */
   public static long[] scan(Path file, DecodeOptions options) throws BadVideoException {
-    return (long[]) run(file, options, false);
+    Pass pass = run(file, options, false);
+    List<Double> times = pass.times();
+    long t = options.fps() > 0 ? resampleIndices(times, pass.info().fps(), options.fps()).length : times.size();
+    return new long[] {t, pass.size()[0], pass.size()[1]};
   }
 
-  private static Object run(Path file, DecodeOptions options, boolean keep) throws BadVideoException {
+  /**
+   * What one pass over a file found: the kept frames (empty when the pass kept none, else owned by
+   * the caller), each frame's presentation time in seconds (NaN when unknown), the headers, and the
+   * output {@code [h, w]} the options give.
+   */
+  private record Pass(List<Tensor> frames, List<Double> times, VideoInfo info, int[] size) {}
+
+  private static Pass run(Path file, DecodeOptions options, boolean keep) throws BadVideoException {
     init();
     checkFile(file);
     List<Tensor> frames = new ArrayList<>();
@@ -238,11 +248,7 @@ public final class VideoReader {
         avformat_close_input(fmt);
       }
     }
-    if (!keep) {
-      long t = options.fps() > 0 ? resampleIndices(times, info.fps(), options.fps()).length : times.size();
-      return new long[] {t, out[0], out[1]};
-    }
-    return assemble(frames, times, info, options, out);
+    return new Pass(frames, times, info, out);
   }
 
   private static DecodedVideo assemble(List<Tensor> frames, List<Double> times, VideoInfo info, DecodeOptions options, int[] out) {

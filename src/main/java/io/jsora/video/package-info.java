@@ -8,5 +8,8 @@
  *
  * <p>Frame bytes move in bulk: swscale writes each decoded frame straight into tensor memory, and
  * the writer reads each frame straight from tensor memory, one native call per frame.
+ *
+ * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.checkpoint} (atomic file writes), the
+ * FFmpeg presets of JavaCPP.
  */
 package io.jsora.video;

@@ -25,6 +25,14 @@ class DistEnvTest {
   }
 
   @Test
+  void glooInterfaceIsTheFirstOfTheList() {
+    DistEnv e = DistEnv.parse(Map.of("RANK", "1", "WORLD_SIZE", "2", "MASTER_ADDR", "node0", "GLOO_SOCKET_IFNAME", " eth1 ,eth0"));
+    assertEquals(new DistEnv(1, 2, 0, 1, "node0", DistEnv.DEFAULT_PORT, "torchrun", "eth1"), e);
+    assertEquals(null, DistEnv.parse(Map.of("GLOO_SOCKET_IFNAME", " ")).glooInterface());
+    assertEquals("lo", DistEnv.parse(Map.of("GLOO_SOCKET_IFNAME", "lo")).glooInterface());
+  }
+
+  @Test
   void kubernetesOperatorSetsNoLocalRank() {
     DistEnv e = DistEnv.parse(Map.of("RANK", "2", "WORLD_SIZE", "4", "MASTER_ADDR", "job-master-0", "MASTER_PORT", "23456"));
     assertEquals(new DistEnv(2, 4, 0, 1, "job-master-0", 23456, "torchrun"), e);

@@ -12,11 +12,9 @@ import io.jsora.nn.TimestepEmbedder;
 import io.jsora.parallel.SequenceParallel;
 import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.ModuleListImpl;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -38,7 +36,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *     Tensor out = model.forward(x, t, text, textMask, dropText);  // [B, C_out, T, H, W]
  *     ... loss.backward(); optimizer.step();             // backward inside the same scope
  *   }
- *   List&lt;Tensor&gt; outs = model.forwardMixed(latents, t, text, textMask, dropText);  // shapes differ
  * </pre>
  *
  * <ul>
@@ -177,19 +174,6 @@ public final class DiT extends Layer {
     return !name.startsWith("blocks.");
   }
 
-  /** Number of parameter elements. */
-  public long parameterCount() {
-    long n = 0;
-    try (TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
-  }
-
   /** {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)} without text dropout. */
   public Tensor forward(Tensor x, Tensor t, Tensor text, Tensor textMask) {
     return forward(x, t, text, textMask, null);
@@ -207,80 +191,14 @@ public final class DiT extends Layer {
    */
   public Tensor forward(Tensor x, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
     long[] s = Shapes.of(x);
-    checkLatent(s, "x", true);
+    checkLatent(s, "x");
     int p = config.patchSize();
     Tensor tokens = PatchEmbed.patchify(x, p); // (B, S, C*p*p)
     Tensor pos = config.posEmbed() == PosEmbed.THW
         ? SinCos.thw(s[2], s[3] / p, s[4] / p, config.hiddenSize()).to(x.device(), ScalarType.Float).unsqueeze(0) // (1, S, D)
         : null;
-    Tensor out = core(tokens, pos, null, t, text, textMask, dropText); // (B, S, p*p*C_out)
+    Tensor out = core(tokens, pos, t, text, textMask, dropText); // (B, S, p*p*C_out)
     return PatchEmbed.unpatchify(out, config.outChannels(), s[2], s[3], s[4], p); // (B, C_out, T, H, W)
-  }
-
-  /**
-   * One forward pass over latents of different shapes: they are patchified into one token batch
-   * padded to the longest, with a broadcast key-padding mask {@code [B, 1, 1, S]} (never
-   * {@code [B, 1, S, S]}); padded tokens do not change the real tokens' outputs. Equal shapes take
-   * the unpadded path of {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor)}.
-   *
-   * @param latents B tensors {@code [C, T_i, H_i, W_i]}
-   * @param t {@code [B]}
-   * @param text {@code [B, L, Dt]}, or {@code [B, Dt]} for adaln
-   * @param textMask {@code [B, L]} or null
-   * @param dropText {@code [B]} bool or null
-   * @return B tensors {@code [C_out, T_i, H_i, W_i]}, owned by the enclosing scope
-   */
-  public List<Tensor> forwardMixed(List<Tensor> latents, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
-    if (latents.isEmpty()) {
-      throw new IllegalArgumentException("forwardMixed: no latents");
-    }
-    int b = latents.size();
-    long[][] shapes = new long[b][];
-    boolean equal = true;
-    for (int i = 0; i < b; i++) {
-      shapes[i] = Shapes.of(latents.get(i));
-      checkLatent(shapes[i], "latents[" + i + "]", false);
-      equal &= Arrays.equals(shapes[i], shapes[0]);
-    }
-    List<Tensor> outs = new ArrayList<>(b);
-    if (equal) {
-      Tensor out = forward(torch.stack(new TensorVector(latents.toArray(new Tensor[0]))), t, text, textMask, dropText);
-      for (int i = 0; i < b; i++) {
-        outs.add(out.select(0, i)); // (C_out, T, H, W)
-      }
-      return outs;
-    }
-    int p = config.patchSize();
-    long[] lengths = new long[b];
-    long maxLen = 0;
-    for (int i = 0; i < b; i++) {
-      lengths[i] = PatchEmbed.tokens(shapes[i][1], shapes[i][2], shapes[i][3], p);
-      maxLen = Math.max(maxLen, lengths[i]);
-    }
-    Tensor first = latents.get(0);
-    TensorVector tokens = new TensorVector();
-    TensorVector positions = new TensorVector();
-    for (int i = 0; i < b; i++) {
-      long pad = maxLen - lengths[i];
-      Tensor tok = PatchEmbed.patchify(latents.get(i).unsqueeze(0), p); // (1, S_i, C*p*p)
-      tokens.push_back(torch.pad(tok, 0, 0, 0, pad)); // (1, S, C*p*p)
-      if (config.posEmbed() == PosEmbed.THW) {
-        Tensor pe = SinCos.thw(shapes[i][1], shapes[i][2] / p, shapes[i][3] / p, config.hiddenSize()); // (S_i, D)
-        positions.push_back(torch.pad(pe, 0, 0, 0, pad).unsqueeze(0)); // (1, S, D)
-      }
-    }
-    Device dev = first.device();
-    Tensor tok = torch.cat(tokens, 0); // (B, S, C*p*p)
-    Tensor pos = positions.empty() ? null : torch.cat(positions, 0).to(dev, ScalarType.Float); // (B, S, D)
-    Tensor len = io.jsora.tensor.Tensors.of(lengths, b).to(dev, ScalarType.Long); // (B)
-    Tensor valid = torch.arange(new Scalar(maxLen), new TensorOptions(ScalarType.Long)).to(dev, ScalarType.Long)
-        .unsqueeze(0).lt(len.unsqueeze(1)); // (B, S) bool
-    Tensor out = core(tok, pos, valid, t, text, textMask, dropText); // (B, S, p*p*C_out)
-    for (int i = 0; i < b; i++) {
-      Tensor o = out.narrow(0, i, 1).narrow(1, 0, lengths[i]); // (1, S_i, p*p*C_out)
-      outs.add(PatchEmbed.unpatchify(o, config.outChannels(), shapes[i][1], shapes[i][2], shapes[i][3], p).squeeze(0));
-    }
-    return outs;
   }
 
   /**
@@ -288,10 +206,9 @@ public final class DiT extends Layer {
    *
    * @param tokens {@code [B, S, C·p·p]}
    * @param thwPos {@code [B or 1, S, D]} for {@code thw}, null for {@code index}
-   * @param valid {@code [B, S]} bool real-token mask, or null when nothing is padded
    * @return {@code [B, S, p·p·C_out]}
    */
-  private Tensor core(Tensor tokens, Tensor thwPos, Tensor valid, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
+  private Tensor core(Tensor tokens, Tensor thwPos, Tensor t, Tensor text, Tensor textMask, Tensor dropText) {
     long b = Shapes.of(tokens)[0];
     long s = Shapes.of(tokens)[1];
     Arch arch = config.modelArch();
@@ -316,10 +233,8 @@ public final class DiT extends Layer {
       if (thwPos == null) {
         h = h.add(indexTable(textLen + s, h)); // (B, L+S, D)
       }
-      if (textValid != null || valid != null) {
-        Tensor tv = textValid != null ? textValid : torch.ones(new long[] {b, textLen}, boolOn(h));
-        Tensor vv = valid != null ? valid : torch.ones(new long[] {b, s}, boolOn(h));
-        selfMask = Attention.keyPaddingMask(torch.cat(new TensorVector(tv, vv), 1)); // (B, 1, 1, L+S)
+      if (textValid != null) {
+        selfMask = Attention.keyPaddingMask(selfKeys(arch, b, textLen, s, textValid, h)); // (B, 1, 1, L+S)
       }
     } else {
       h = h.add(thwPos != null ? thwPos : indexTable(s, h)); // (B, S, D)
@@ -331,9 +246,6 @@ public final class DiT extends Layer {
         if (config.textToC()) {
           c = c.add(textEmbedder.forward(maskedMean(text, textValid))); // (B, D)
         }
-      }
-      if (arch != Arch.CROSS_ATTN && valid != null) {
-        selfMask = Attention.keyPaddingMask(valid); // (B, 1, 1, S)
       }
     }
     boolean recompute = gradCheckpoint && is_training();
@@ -348,7 +260,7 @@ public final class DiT extends Layer {
         h = torch.pad(h, 0, 0, 0, padded - seqLen); // (B, S_pad, D)
         if (arch != Arch.CROSS_ATTN) {
           // padding tokens are keys nobody attends to; they are dropped after the gather
-          Tensor real = keyValid(selfKeys(arch, b, textLen, s, textValid, valid, h), b, seqLen, h); // (B, S)
+          Tensor real = keyValid(selfKeys(arch, b, textLen, s, textValid, h), b, seqLen, h); // (B, S')
           Tensor pad = torch.zeros(new long[] {b, padded - seqLen}, boolOn(h)); // (B, S_pad - S)
           selfMask0 = Attention.keyPaddingMask(torch.cat(new TensorVector(real, pad), 1)); // (B, 1, 1, S_pad)
         }
@@ -380,19 +292,15 @@ public final class DiT extends Layer {
   }
 
   /**
-   * Which of the self-attention keys are real, {@code [B, S']} bool or null when all are: text
-   * and video validity for token-concat, video validity otherwise.
+   * Which of the self-attention keys are real, {@code [B, S']} bool or null when all are: for
+   * token-concat the text's padding mask followed by the (always real) video tokens.
    */
-  private static Tensor selfKeys(Arch arch, long b, long textLen, long s, Tensor textValid, Tensor valid, Tensor like) {
-    if (arch == Arch.TOKEN_CONCAT) {
-      if (textValid == null && valid == null) {
-        return null;
-      }
-      Tensor tv = textValid != null ? textValid : torch.ones(new long[] {b, textLen}, boolOn(like)); // (B, L)
-      Tensor vv = valid != null ? valid : torch.ones(new long[] {b, s}, boolOn(like)); // (B, S)
-      return torch.cat(new TensorVector(tv, vv), 1); // (B, L+S)
+  private static Tensor selfKeys(Arch arch, long b, long textLen, long s, Tensor textValid, Tensor like) {
+    if (arch != Arch.TOKEN_CONCAT || textValid == null) {
+      return null;
     }
-    return valid; // (B, S) or null
+    Tensor vv = torch.ones(new long[] {b, s}, boolOn(like)); // (B, S)
+    return torch.cat(new TensorVector(textValid, vv), 1); // (B, L+S)
   }
 
   /** {@code keys}, or all-true {@code [B, n]} when null. */
@@ -419,20 +327,17 @@ public final class DiT extends Layer {
     return new TensorOptions(ScalarType.Bool).device(new org.bytedeco.pytorch.DeviceOptional(like.device()));
   }
 
-  private void checkLatent(long[] s, String name, boolean batched) {
-    int dims = batched ? 5 : 4;
-    int off = batched ? 1 : 0;
-    if (s.length != dims) {
-      throw new IllegalArgumentException(name + ": expected " + (batched ? "[B, C, T, H, W]" : "[C, T, H, W]")
-          + ", found " + Shapes.format(s));
+  private void checkLatent(long[] s, String name) {
+    if (s.length != 5) {
+      throw new IllegalArgumentException(name + ": expected [B, C, T, H, W], found " + Shapes.format(s));
     }
-    if (s[off] != config.inChannels()) {
+    if (s[1] != config.inChannels()) {
       throw new IllegalArgumentException(name + ": expected " + config.inChannels() + " channels (in_channels), found "
-          + s[off] + " in " + Shapes.format(s));
+          + s[1] + " in " + Shapes.format(s));
     }
     int p = config.patchSize();
-    if (s[off + 2] % p != 0 || s[off + 3] % p != 0 || s[off + 1] < 1) {
-      throw new IllegalArgumentException(name + ": height " + s[off + 2] + " and width " + s[off + 3]
+    if (s[3] % p != 0 || s[4] % p != 0 || s[2] < 1) {
+      throw new IllegalArgumentException(name + ": height " + s[3] + " and width " + s[4]
           + " must be multiples of the patch size " + p + ", found " + Shapes.format(s));
     }
   }

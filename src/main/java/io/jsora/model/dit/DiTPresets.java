@@ -1,5 +1,6 @@
 package io.jsora.model.dit;
 
+import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,10 +36,6 @@ public final class DiTPresets {
 
   public static DiTConfig xl2(Arch arch) {
     return get("DiT-XL/2", arch);
-  }
-
-  public static DiTConfig s8(Arch arch) {
-    return get("DiT-S/8", arch);
   }
 
   public static DiTConfig t2(Arch arch) {
@@ -83,6 +80,23 @@ public final class DiTPresets {
     int[] s = SIZES.get(size);
     return new DiTConfig(patch, 4, 512, s[1], s[0], s[2], 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true, arch,
         PosEmbed.THW, false, false);
+  }
+
+  /**
+   * The preset's config with {@code arch}, its input widths taken from the inputs of a forward
+   * pass: {@code in_channels} from the latent {@code [B, C, T, H, W]}, {@code text_embed_dim} from
+   * the text's last dimension (states {@code [B, L, D]} or pooled {@code [B, D]}).
+   *
+   * @throws IllegalArgumentException when a shape has the wrong rank, or {@code name} is no preset
+   */
+  public static DiTConfig forInputs(String name, Arch arch, long[] latentShape, long[] textShape) {
+    if (latentShape.length != 5) {
+      throw new IllegalArgumentException("latent x: expected [B, C, T, H, W], found " + Shapes.format(latentShape));
+    }
+    if (textShape.length != 2 && textShape.length != 3) {
+      throw new IllegalArgumentException("text: expected states [B, L, D] or pooled [B, D], found " + Shapes.format(textShape));
+    }
+    return get(name, arch).withInChannels((int) latentShape[1]).withTextEmbedDim((int) textShape[textShape.length - 1]);
   }
 
   private static String canonicalOrNull(String name) {

@@ -13,28 +13,30 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * text model is the state of its end-of-text token, which is the last real token, so the pooled
  * form can always be recovered from the states. A dataset stored pooled only feeds the
  * sequence-taking archs as a sequence of one.
+ *
+ * @param text pooled {@code [B, D]} for adaln, else states {@code [B, L, D]}
+ * @param mask {@code [B, L]} (1 = real token) beside states, or null (pooled text, or all real)
  */
-public final class TextConditioning {
-  private TextConditioning() {}
+public record TextConditioning(Tensor text, Tensor mask) {
 
   /**
    * Text for a model of {@code arch}.
    *
    * @param text states {@code [B, L, D]} or pooled {@code [B, D]}
    * @param mask {@code [B, L]} (1 = real token) for states, null for pooled (or all real)
-   * @return {@code [text, mask]}: pooled {@code [B, D]} and null for adaln, else states {@code [B,
-   *     L, D]} and a mask or null; in the enclosing scope
+   * @return pooled {@code [B, D]} without mask for adaln, else states {@code [B, L, D]} with a mask
+   *     or null; in the enclosing scope
    */
-  public static Tensor[] forArch(Arch arch, Tensor text, Tensor mask) {
+  public static TextConditioning forArch(Arch arch, Tensor text, Tensor mask) {
     long[] s = Shapes.of(text);
     if (s.length != 2 && s.length != 3) {
       throw new IllegalArgumentException("text: expected [B, L, D] states or [B, D] pooled, found " + Shapes.format(s));
     }
     boolean pooled = s.length == 2;
     if (arch.pooledText()) {
-      return new Tensor[] {pooled ? text : lastRealState(text, mask), null};
+      return new TextConditioning(pooled ? text : lastRealState(text, mask), null);
     }
-    return pooled ? new Tensor[] {text.unsqueeze(1), null} : new Tensor[] {text, mask};
+    return pooled ? new TextConditioning(text.unsqueeze(1), null) : new TextConditioning(text, mask);
   }
 
   /**

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>State dict (upstream wraps an {@code nn.Conv3d} named {@code conv}): {@code conv.weight
  * [out, in, kt, kh, kw]}, optional {@code conv.bias [out]}.
  */
-final class CausalConv3d extends DeviceLayer {
+final class CausalConv3d extends io.jsora.nn.Layer {
   private final Conv conv;
   private final long timePad;
   private final long heightPad;
@@ -40,7 +40,7 @@ final class CausalConv3d extends DeviceLayer {
   }
 
   /** The wrapped {@code nn.Conv3d}. */
-  static final class Conv extends DeviceLayer {
+  static final class Conv extends io.jsora.nn.Layer {
     final Tensor weight;
     final Tensor bias;
     private final long[] stride;

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /** {@code nn.GroupNorm(groups, C)} with PyTorch's defaults (eps 1e-5, affine {@code weight}/{@code bias [C]}). */
-final class GroupNorm extends DeviceLayer {
+final class GroupNorm extends io.jsora.nn.Layer {
   static final double EPS = 1e-5;
 
   private final Tensor weight;

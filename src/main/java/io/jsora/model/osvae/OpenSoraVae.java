@@ -31,7 +31,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code [1, C, 1, 1, 1]}). Methods run in the caller's scope and autograd mode; every chunk runs
  * in its own scope, so peak memory is one chunk's activations.
  */
-public final class OpenSoraVae extends DeviceLayer {
+public final class OpenSoraVae extends io.jsora.nn.Layer {
   private final OsVaeConfig config;
   private final SdVaeConfig spatialConfig;
   private final SpatialVae spatial;
@@ -56,8 +56,8 @@ public final class OpenSoraVae extends DeviceLayer {
     this.spatialConfig = spatialConfig;
     spatial = child("spatial_vae", new SpatialVae(spatialConfig, config.vae2d().microBatchSize(), device));
     temporal = child("temporal_vae", new TemporalVae(config.vaeTemporal(), device));
-    scale = buffer("scale", config.scale().values(), config.scale().bufferShape());
-    shift = buffer("shift", config.shift().values(), config.shift().bufferShape());
+    scale = buffer("scale", perChannel(config.scale(), device));
+    shift = buffer("shift", perChannel(config.shift(), device));
   }
 
   public OsVaeConfig config() {
@@ -158,16 +158,11 @@ public final class OpenSoraVae extends DeviceLayer {
     return spatial.decode(xz); // (B, 3, T, 8h, 8w)
   }
 
-  /** Number of parameters (buffers not counted). */
-  public long parameterCount() {
-    long n = 0;
-    try (TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
+
+  /** A float32 {@code [1, C, 1, 1, 1]} buffer value on {@code device}; caller owns. */
+  private static Tensor perChannel(PerChannel v, Device device) {
+    try (Tensor cpu = io.jsora.tensor.Tensors.of(v.values(), v.bufferShape())) {
+      return cpu.to(device, org.bytedeco.pytorch.global.torch.ScalarType.Float);
     }
-    return n;
   }
 }

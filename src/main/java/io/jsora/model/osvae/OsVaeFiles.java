@@ -4,7 +4,7 @@ import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.StrictLoader;
 import io.jsora.checkpoint.Weights;
 import io.jsora.model.vae.AutoencoderKL;
-import io.jsora.model.vae.ModelDirs;
+import io.jsora.checkpoint.HubCache;
 import io.jsora.model.vae.SdVaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,7 +42,7 @@ public final class OsVaeFiles {
    *
    * @throws NoSuchFileException naming the id and file it needs
    */
-  public static SdVaeConfig spatialConfig(SpatialVaeConfig c, Path baseDir, ModelDirs dirs) throws IOException {
+  public static SdVaeConfig spatialConfig(SpatialVaeConfig c, Path baseDir, HubCache dirs) throws IOException {
     Path given = Path.of(c.fromPretrained());
     Path dir = given.isAbsolute() || baseDir == null ? given : baseDir.resolve(given);
     if (!Files.isDirectory(dir) && Files.isDirectory(given)) {
@@ -63,9 +63,9 @@ public final class OsVaeFiles {
     return c.subfolder() == null || c.subfolder().isEmpty() ? dir : dir.resolve(c.subfolder());
   }
 
-  /** {@link #load(Path, Path, Device, ModelDirs)} with the environment's Hugging Face cache. */
+  /** {@link #load(Path, Path, Device, HubCache)} with the environment's Hugging Face cache. */
   public static OpenSoraVae load(Path configJson, Path weights, Device device) throws IOException {
-    return load(configJson, weights, device, ModelDirs.fromEnvironment());
+    return load(configJson, weights, device, HubCache.ofThisProcess());
   }
 
   /**
@@ -75,7 +75,7 @@ public final class OsVaeFiles {
    * @throws io.jsora.checkpoint.StateDictMismatchException listing every missing, unexpected and
    *     mis-shaped key
    */
-  public static OpenSoraVae load(Path configJson, Path weights, Device device, ModelDirs dirs) throws IOException {
+  public static OpenSoraVae load(Path configJson, Path weights, Device device, HubCache dirs) throws IOException {
     OsVaeConfig config = OsVaeConfig.read(configJson);
     Path base = configJson.toAbsolutePath().getParent();
     SdVaeConfig spatial = spatialConfig(config.vae2d(), base, dirs);
@@ -97,7 +97,7 @@ public final class OsVaeFiles {
    * #RELEASED_REPO}): {@code config.json} plus {@code model.safetensors} or {@code
    * pytorch_model.bin}.
    */
-  public static OpenSoraVae loadDir(String dirOrId, Device device, ModelDirs dirs) throws IOException {
+  public static OpenSoraVae loadDir(String dirOrId, Device device, HubCache dirs) throws IOException {
     Path dir = dirs.resolve(dirOrId == null ? RELEASED_REPO : dirOrId, "Open-Sora VAE");
     for (String name : new String[] {"model.safetensors", "pytorch_model.bin"}) {
       if (Files.isRegularFile(dir.resolve(name))) {

@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>State dict: {@code norm1}, {@code conv1.conv.weight}, {@code norm2}, {@code conv2.conv.weight},
  * and {@code conv3.conv.weight} when {@code in ≠ out}.
  */
-final class ResBlock extends DeviceLayer {
+final class ResBlock extends io.jsora.nn.Layer {
   private final GroupNorm norm1;
   private final CausalConv3d conv1;
   private final GroupNorm norm2;

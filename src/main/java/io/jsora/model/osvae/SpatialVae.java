@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.global.torch;
  * hard-coded factor, whatever the diffusers config's {@code scaling_factor} says); decoding
  * divides by it first. Methods run in the caller's scope; each micro-batch runs in its own.
  */
-public final class SpatialVae extends DeviceLayer {
+public final class SpatialVae extends io.jsora.nn.Layer {
   private final AutoencoderKL module;
   private final Integer microBatchSize;
 

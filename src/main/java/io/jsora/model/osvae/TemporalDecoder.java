@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.Tensor;
  * {@code c} of frame {@code 2t + r}), otherwise an identity without keys. Then {@code norm1}, the
  * activation and {@code conv_out} (causal 3³, bias) to {@code in_out_channels}.
  */
-final class TemporalDecoder extends DeviceLayer {
+final class TemporalDecoder extends io.jsora.nn.Layer {
   private final TemporalVaeConfig c;
   private final CausalConv3d conv1;
   private final List<ResBlock> mid = new ArrayList<>();

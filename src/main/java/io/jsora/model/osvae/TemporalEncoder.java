@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.Tensor;
  * {@code norm1}, the activation and {@code conv2} (1³, bias) to {@code 2 · latent_embed_dim}
  * channels. Height and width never change.
  */
-final class TemporalEncoder extends DeviceLayer {
+final class TemporalEncoder extends io.jsora.nn.Layer {
   private final TemporalVaeConfig c;
   private final CausalConv3d convIn;
   private final List<List<ResBlock>> levels = new ArrayList<>();

@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>State dict: {@code encoder.*}, {@code quant_conv.conv.*}, {@code post_quant_conv.conv.*},
  * {@code decoder.*}. Methods run in the caller's scope.
  */
-public final class TemporalVae extends DeviceLayer {
+public final class TemporalVae extends io.jsora.nn.Layer {
   private final TemporalVaeConfig config;
   private final TemporalEncoder encoder;
   private final CausalConv3d quantConv;

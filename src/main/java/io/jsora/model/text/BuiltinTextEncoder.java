@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsora.checkpoint.AtomicFiles;
+import io.jsora.checkpoint.HfConfig;
 import io.jsora.checkpoint.SafetensorsWriter;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.tensor.Seeds;
@@ -118,7 +119,7 @@ public final class BuiltinTextEncoder {
       return false;
     }
     try {
-      return new ObjectMapper().readTree(config.toFile()).has(MARKER);
+      return HfConfig.read(config).has(MARKER);
     } catch (IOException e) {
       return false;
     }

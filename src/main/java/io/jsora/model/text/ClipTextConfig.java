@@ -1,10 +1,9 @@
 package io.jsora.model.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsora.checkpoint.HfConfig;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
@@ -144,24 +143,19 @@ public record ClipTextConfig(
 
   /** Reads {@code config.json} (or a directory holding one). */
   public static ClipTextConfig read(Path path) throws IOException {
-    Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
-    if (!Files.isRegularFile(file)) {
-      throw new IOException(file + ": no such config file");
-    }
-    JsonNode root;
+    HfConfig json = HfConfig.read(path);
     try {
-      root = new ObjectMapper().readTree(file.toFile());
-    } catch (IOException e) {
-      throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-    }
-    try {
-      return fromJson(root);
+      return fromJson(json.root());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(json.file() + ": " + e.getMessage(), e);
     }
   }
 
-  /** The text config inside a parsed {@code config.json}; see the class documentation. */
+  /**
+   * The text config inside a parsed {@code config.json}; see the class documentation.
+   *
+   * @throws IllegalArgumentException naming the key of a value of the wrong type or out of range
+   */
   public static ClipTextConfig fromJson(JsonNode root) {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("expected a JSON object");
@@ -170,7 +164,7 @@ public record ClipTextConfig(
     JsonNode tc = root.get("text_config");
     boolean whole = tc != null || "clip".equals(root.path("model_type").asText(null));
     if (whole) {
-      ObjectNode merged = new ObjectMapper().createObjectNode();
+      ObjectNode merged = HfConfig.newObject();
       if (tc != null && tc.isObject()) {
         merged.setAll((ObjectNode) tc);
       } else if (tc != null && !tc.isNull()) {
@@ -186,25 +180,30 @@ public record ClipTextConfig(
       text = merged;
     }
     ClipTextConfig d = defaults();
-    return new ClipTextConfig(
-        intOf(text, VOCAB_SIZE, d.vocabSize),
-        intOf(text, HIDDEN_SIZE, d.hiddenSize),
-        intOf(text, INTERMEDIATE_SIZE, d.intermediateSize),
-        intOf(text, PROJECTION_DIM, d.projectionDim),
-        intOf(text, NUM_HIDDEN_LAYERS, d.numHiddenLayers),
-        intOf(text, NUM_ATTENTION_HEADS, d.numAttentionHeads),
-        intOf(text, MAX_POSITION_EMBEDDINGS, d.maxPositionEmbeddings),
-        stringOf(text, HIDDEN_ACT, d.hiddenAct),
-        doubleOf(text, LAYER_NORM_EPS, d.layerNormEps),
-        doubleOf(text, ATTENTION_DROPOUT, d.attentionDropout),
-        intOf(text, PAD_TOKEN_ID, d.padTokenId),
-        intOf(text, BOS_TOKEN_ID, d.bosTokenId),
-        intOf(text, EOS_TOKEN_ID, d.eosTokenId));
+    HfConfig j = HfConfig.of(text);
+    try {
+      return new ClipTextConfig(
+          j.intValue(VOCAB_SIZE, d.vocabSize),
+          j.intValue(HIDDEN_SIZE, d.hiddenSize),
+          j.intValue(INTERMEDIATE_SIZE, d.intermediateSize),
+          j.intValue(PROJECTION_DIM, d.projectionDim),
+          j.intValue(NUM_HIDDEN_LAYERS, d.numHiddenLayers),
+          j.intValue(NUM_ATTENTION_HEADS, d.numAttentionHeads),
+          j.intValue(MAX_POSITION_EMBEDDINGS, d.maxPositionEmbeddings),
+          j.stringValue(HIDDEN_ACT, d.hiddenAct),
+          j.doubleValue(LAYER_NORM_EPS, d.layerNormEps),
+          j.doubleValue(ATTENTION_DROPOUT, d.attentionDropout),
+          j.intValue(PAD_TOKEN_ID, d.padTokenId),
+          j.intValue(BOS_TOKEN_ID, d.bosTokenId),
+          j.intValue(EOS_TOKEN_ID, d.eosTokenId));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e.getMessage(), e); // in memory: the message names the key
+    }
   }
 
   /** This config as a text-only {@code config.json} object ({@code CLIPTextModel}). */
   public ObjectNode toJson() {
-    ObjectNode o = new ObjectMapper().createObjectNode();
+    ObjectNode o = HfConfig.newObject();
     o.putArray("architectures").add("CLIPTextModel");
     o.put("model_type", "clip_text_model");
     o.put(VOCAB_SIZE, vocabSize);
@@ -222,38 +221,5 @@ public record ClipTextConfig(
     o.put(EOS_TOKEN_ID, eosTokenId);
     o.put("torch_dtype", "float32");
     return o;
-  }
-
-  private static int intOf(JsonNode n, String key, int fallback) {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return fallback;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new IllegalArgumentException(key + ": expected an integer, found " + v);
-    }
-    return v.intValue();
-  }
-
-  private static double doubleOf(JsonNode n, String key, double fallback) {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return fallback;
-    }
-    if (!v.isNumber()) {
-      throw new IllegalArgumentException(key + ": expected a number, found " + v);
-    }
-    return v.doubleValue();
-  }
-
-  private static String stringOf(JsonNode n, String key, String fallback) {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return fallback;
-    }
-    if (!v.isTextual()) {
-      throw new IllegalArgumentException(key + ": expected a string, found " + v);
-    }
-    return v.asText();
   }
 }

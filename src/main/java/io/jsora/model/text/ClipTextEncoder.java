@@ -1,13 +1,13 @@
 package io.jsora.model.text;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -49,7 +49,7 @@ public final class ClipTextEncoder implements TextEncoder {
   static ClipTextEncoder open(Path dir, String id, Device device) throws IOException {
     Path config = dir.resolve("config.json");
     if (!Files.isRegularFile(config)) {
-      throw new IOException(dir + ": no config.json (" + contents(dir) + ")");
+      throw new NoSuchFileException(config.toString(), null, "text encoder: no config.json (the directory holds: " + HubCache.contents(dir) + ")");
     }
     Path weights = weightsFile(dir);
     ClipTextConfig cfg = ClipTextConfig.read(config);
@@ -65,22 +65,7 @@ public final class ClipTextEncoder implements TextEncoder {
 
   /** The weights file of a model directory: {@code model.safetensors}, else {@code pytorch_model.bin}. */
   public static Path weightsFile(Path dir) throws IOException {
-    for (String name : WEIGHT_FILES) {
-      Path p = dir.resolve(name);
-      if (Files.isRegularFile(p)) {
-        return p;
-      }
-    }
-    throw new IOException(dir + ": no weights, expected one of " + WEIGHT_FILES + " (" + contents(dir) + ")");
-  }
-
-  private static String contents(Path dir) {
-    try (Stream<Path> s = Files.list(dir)) {
-      List<String> names = s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-      return names.isEmpty() ? "the directory is empty" : "it holds " + String.join(", ", names);
-    } catch (IOException e) {
-      return "cannot list it: " + e.getMessage();
-    }
+    return HubCache.firstFile(dir, "text encoder", WEIGHT_FILES);
   }
 
   /**

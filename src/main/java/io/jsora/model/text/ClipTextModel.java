@@ -40,22 +40,20 @@ import org.slf4j.LoggerFactory;
  * are created outside any scope and released by {@link #close()}; {@link #forward} allocates in the
  * caller's {@link PointerScope}.
  */
-public final class ClipTextModel implements AutoCloseable {
+public final class ClipTextModel extends io.jsora.nn.Layer {
   private static final Logger log = LoggerFactory.getLogger(ClipTextModel.class);
 
   /** The additive mask value of a hidden position: the smallest float32, as upstream uses. */
   private static final double MASKED = -Float.MAX_VALUE;
 
   private final ClipTextConfig config;
-  private final List<Pointer> owned = new ArrayList<>();
-  private final Module root;
   private final EmbeddingImpl tokenEmbedding;
   private final EmbeddingImpl positionEmbedding;
-  private final List<Layer> layers = new ArrayList<>();
+  private final List<EncoderLayer> layers = new ArrayList<>();
   private final LayerNormImpl finalLayerNorm;
 
   /** One encoder layer's submodules. */
-  private record Layer(
+  private record EncoderLayer(
       LinearImpl q, LinearImpl k, LinearImpl v, LinearImpl out, LayerNormImpl norm1, LinearImpl fc1, LinearImpl fc2,
       LayerNormImpl norm2) {}
 
@@ -67,52 +65,57 @@ public final class ClipTextModel implements AutoCloseable {
    */
   public record Output(Tensor lastHiddenState, Tensor pooled) {}
 
+  static {
+    Natives.load(); // before the module's native allocation
+  }
+
   private ClipTextModel(ClipTextConfig config) {
-    Natives.load();
+    // the model may be built inside a caller's scope (it is then attached to it): a reference of
+    // its own keeps it until close()
+    retainReference();
     this.config = config;
     long d = config.hiddenSize();
     // a scope frees the temporary handles libtorch's registration calls return; what the model
-    // keeps is retained by own() and released by close()
+    // keeps is retained by keep() and released by close()
     try (PointerScope scope = new PointerScope()) {
       // registration order follows upstream's, so state dicts list keys in the same order
-      root = own(new Module());
-      Module textModel = root.register_module("text_model", own(new Module()));
-      Module embeddings = textModel.register_module("embeddings", own(new Module()));
-      tokenEmbedding = embeddings.register_module("token_embedding", own(new EmbeddingImpl(config.vocabSize(), d)));
+      Module textModel = register_module("text_model", keep(new Module()));
+      Module embeddings = textModel.register_module("embeddings", keep(new Module()));
+      tokenEmbedding = embeddings.register_module("token_embedding", keep(new EmbeddingImpl(config.vocabSize(), d)));
       positionEmbedding =
-          embeddings.register_module("position_embedding", own(new EmbeddingImpl(config.maxPositionEmbeddings(), d)));
-      Module encoder = textModel.register_module("encoder", own(new Module()));
-      ModuleListImpl list = encoder.register_module("layers", own(new ModuleListImpl()));
+          embeddings.register_module("position_embedding", keep(new EmbeddingImpl(config.maxPositionEmbeddings(), d)));
+      Module encoder = textModel.register_module("encoder", keep(new Module()));
+      ModuleListImpl list = encoder.register_module("layers", keep(new ModuleListImpl()));
       for (int i = 0; i < config.numHiddenLayers(); i++) {
-        Module layer = own(new Module());
-        Module attn = layer.register_module("self_attn", own(new Module()));
-        LinearImpl k = attn.register_module("k_proj", own(new LinearImpl(d, d)));
-        LinearImpl v = attn.register_module("v_proj", own(new LinearImpl(d, d)));
-        LinearImpl q = attn.register_module("q_proj", own(new LinearImpl(d, d)));
-        LinearImpl out = attn.register_module("out_proj", own(new LinearImpl(d, d)));
+        Module layer = keep(new Module());
+        Module attn = layer.register_module("self_attn", keep(new Module()));
+        LinearImpl k = attn.register_module("k_proj", keep(new LinearImpl(d, d)));
+        LinearImpl v = attn.register_module("v_proj", keep(new LinearImpl(d, d)));
+        LinearImpl q = attn.register_module("q_proj", keep(new LinearImpl(d, d)));
+        LinearImpl out = attn.register_module("out_proj", keep(new LinearImpl(d, d)));
         LayerNormImpl norm1 = layer.register_module("layer_norm1", layerNorm());
-        Module mlp = layer.register_module("mlp", own(new Module()));
-        LinearImpl fc1 = mlp.register_module("fc1", own(new LinearImpl(d, config.intermediateSize())));
-        LinearImpl fc2 = mlp.register_module("fc2", own(new LinearImpl(config.intermediateSize(), d)));
+        Module mlp = layer.register_module("mlp", keep(new Module()));
+        LinearImpl fc1 = mlp.register_module("fc1", keep(new LinearImpl(d, config.intermediateSize())));
+        LinearImpl fc2 = mlp.register_module("fc2", keep(new LinearImpl(config.intermediateSize(), d)));
         LayerNormImpl norm2 = layer.register_module("layer_norm2", layerNorm());
         list.push_back(layer);
-        layers.add(new Layer(q, k, v, out, norm1, fc1, fc2, norm2));
+        layers.add(new EncoderLayer(q, k, v, out, norm1, fc1, fc2, norm2));
       }
       finalLayerNorm = textModel.register_module("final_layer_norm", layerNorm());
-      root.eval();
+      eval();
     }
   }
 
-  private <P extends Pointer> P own(P p) {
-    owned.add(p.retainReference());
-    return p;
+  /** Owns {@code p} (closed with the model), with a reference that outlives the constructor's scope. */
+  private <P extends Pointer> P keep(P p) {
+    return own(p.retainReference());
   }
 
   private LayerNormImpl layerNorm() {
     try (LongVector shape = new LongVector(new long[] {config.hiddenSize()});
         LayerNormOptions o = new LayerNormOptions(shape)) {
       o.eps().put(config.layerNormEps());
-      return own(new LayerNormImpl(o));
+      return keep(new LayerNormImpl(o));
     }
   }
 
@@ -148,7 +151,7 @@ public final class ClipTextModel implements AutoCloseable {
   /** Copies {@code weights} (upstream {@code CLIPTextModel} names) into the model, strictly. */
   public void loadWeights(StateDict weights, String source) {
     try (PointerScope scope = new PointerScope()) {
-      StrictLoader.load(root, weights, source);
+      StrictLoader.load(this, weights, source);
     }
   }
 
@@ -156,7 +159,7 @@ public final class ClipTextModel implements AutoCloseable {
   public void to(Device device) {
     // Module.to hands back temporary handles from native callbacks: let a scope free them
     try (PointerScope scope = new PointerScope()) {
-      root.to(device, false);
+      to(device, false);
     }
   }
 
@@ -166,12 +169,12 @@ public final class ClipTextModel implements AutoCloseable {
 
   /** The libtorch module holding every parameter (for state dicts and loaders). */
   public Module module() {
-    return root;
+    return this;
   }
 
   /** Aliases of the parameters by upstream name; closing it leaves the model intact. */
   public StateDict stateDict() {
-    return StateDict.of(root);
+    return StateDict.of(this);
   }
 
   /**
@@ -219,7 +222,7 @@ public final class ClipTextModel implements AutoCloseable {
     mask = mask.to(h.scalar_type());
 
     // 3. Encoder layers (pre-LayerNorm)
-    for (Layer layer : layers) {
+    for (EncoderLayer layer : layers) {
       Tensor x = layer.norm1.forward(h); //                                                   (B, S, D)
       Tensor q = layer.q.forward(x).view(b, s, heads, hd).transpose(1, 2); //                  (B, H, S, hd)
       Tensor k = layer.k.forward(x).view(b, s, heads, hd).transpose(1, 2); //                  (B, H, S, hd)
@@ -272,23 +275,5 @@ public final class ClipTextModel implements AutoCloseable {
       default:
         throw new IllegalStateException("unsupported activation " + config.hiddenAct());
     }
-  }
-
-  /** Total number of parameter elements. */
-  public long parameterCount() {
-    try (StateDict sd = stateDict()) {
-      return sd.numel();
-    }
-  }
-
-  @Override
-  public void close() {
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      Pointer p = owned.get(i);
-      if (!p.isNull()) {
-        p.close();
-      }
-    }
-    owned.clear();
   }
 }

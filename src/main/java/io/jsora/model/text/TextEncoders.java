@@ -1,19 +1,13 @@
 package io.jsora.model.text;
 
+import io.jsora.checkpoint.HubCache;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.bytedeco.pytorch.Device;
 
 /**
@@ -27,10 +21,7 @@ import org.bytedeco.pytorch.Device;
  *       of {@code openai/clip-vit-base-patch32}, or a directory written by {@link
  *       BuiltinTextEncoder#create}; {@code builtin:DIR} names the latter explicitly;
  *   <li>a Hugging Face model id {@code ORG/NAME} (optionally {@code @REVISION}), found in the local
- *       Hugging Face cache: {@code $HF_HUB_CACHE}, {@code $HF_HOME/hub}, {@code
- *       $XDG_CACHE_HOME/huggingface/hub}, {@code ~/.cache/huggingface/hub}, each holding {@code
- *       models--ORG--NAME/snapshots/REV/}, with the revision read from {@code refs/main} (or the
- *       given revision's ref).
+ *       Hugging Face cache ({@link HubCache}).
  * </ul>
  *
  * <p>{@code builtin} alone is not loadable: the built-in encoder's vocabulary comes from the
@@ -49,18 +40,20 @@ public final class TextEncoders {
   /** The prefix of a built-in encoder's id. */
   public static final String BUILTIN_PREFIX = "builtin:";
 
-  private static final Pattern REPO_ID =
-      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?(@[A-Za-z0-9._/-]+)?");
-
   /**
    * Loads the encoder {@code spec} names onto {@code device}; caller closes it.
    *
    * @throws IOException when nothing matches, listing every place looked at; or when the directory
    *     found lacks a file, naming it
    */
-  public static TextEncoder load(String spec, Device device) throws IOException {
-    Resolved r = resolve(spec, System.getenv(), Paths.get(System.getProperty("user.home")));
+  public static TextEncoder load(String spec, Device device, HubCache hub) throws IOException {
+    Resolved r = resolve(spec, hub, Paths.get(System.getProperty("user.home")));
     return ClipTextEncoder.open(r.directory(), r.id(), device);
+  }
+
+  /** {@link #load(String, Device, HubCache)} with {@link HubCache#ofThisProcess()}. */
+  public static TextEncoder load(String spec, Device device) throws IOException {
+    return load(spec, device, HubCache.ofThisProcess());
   }
 
   /** Where the data pipeline writes the built-in encoder, inside a dataset directory. */
@@ -73,12 +66,18 @@ public final class TextEncoders {
    * records. Caller closes it.
    */
   public static TextEncoder loadForDataset(
-      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device) throws IOException {
+      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device, HubCache hub) throws IOException {
     if (spec != null && spec.trim().equals(BUILTIN)) {
       Path dir = BuiltinTextEncoder.create(datasetDir.resolve(DATASET_ENCODER_DIR), captions, seed);
-      return load(dir.toString(), device);
+      return load(dir.toString(), device, hub);
     }
-    return load(spec, device);
+    return load(spec, device, hub);
+  }
+
+  /** {@link #loadForDataset(String, Path, java.util.Collection, long, Device, HubCache)} with {@link HubCache#ofThisProcess()}. */
+  public static TextEncoder loadForDataset(
+      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device) throws IOException {
+    return loadForDataset(spec, datasetDir, captions, seed, device, HubCache.ofThisProcess());
   }
 
   /**
@@ -90,13 +89,8 @@ public final class TextEncoders {
    */
   public record Resolved(Path directory, String id) {}
 
-  /** Resolves {@code spec} with the process environment; see the class documentation. */
-  public static Resolved resolve(String spec) throws IOException {
-    return resolve(spec, System.getenv(), Paths.get(System.getProperty("user.home")));
-  }
-
-  /** Resolves {@code spec} against the given environment variables and home directory. */
-  static Resolved resolve(String spec, Map<String, String> env, Path home) throws IOException {
+  /** Resolves {@code spec} against the cache {@code hub}; {@code ~} expands to {@code home}. */
+  public static Resolved resolve(String spec, HubCache hub, Path home) throws IOException {
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException("empty text encoder spec");
     }
@@ -122,25 +116,10 @@ public final class TextEncoders {
       return new Resolved(abs, BuiltinTextEncoder.isBuiltin(abs) ? BUILTIN_PREFIX + abs : abs.toString());
     }
     looked.add((dir == null ? s : dir.toAbsolutePath().normalize()) + " (no such directory)");
-    if (REPO_ID.matcher(s).matches() && !s.startsWith(".")) {
-      String repo = s;
-      String revision = "main";
-      int at = s.indexOf('@');
-      if (at >= 0) {
-        repo = s.substring(0, at);
-        revision = s.substring(at + 1);
-      }
-      String folder = "models--" + repo.replace("/", "--");
-      for (Path root : hubCaches(env, home)) {
-        Path model = root.resolve(folder);
-        if (!Files.isDirectory(model)) {
-          looked.add(model + " (absent)");
-          continue;
-        }
-        Path snapshot = snapshot(model, revision, looked);
-        if (snapshot != null) {
-          return new Resolved(snapshot, s);
-        }
+    if (HubCache.isRepoId(s)) {
+      Path snapshot = hub.find(s, looked);
+      if (snapshot != null) {
+        return new Resolved(snapshot, s);
       }
     }
     throw new IOException("text encoder '" + spec + "' not found (no network is used); looked at:\n  "
@@ -148,58 +127,6 @@ public final class TextEncoders {
         + "\nGive a local model directory (config.json, tokenizer.json, model.safetensors), or download the model "
         + "into the Hugging Face cache on a machine with network and copy the cache here (set HF_HOME if it is "
         + "not in ~/.cache/huggingface).");
-  }
-
-  /** The cache roots in the order the Hugging Face libraries consult them, without duplicates. */
-  static List<Path> hubCaches(Map<String, String> env, Path home) {
-    Set<Path> roots = new LinkedHashSet<>();
-    addIfSet(roots, env.get("HF_HUB_CACHE"), null);
-    addIfSet(roots, env.get("HUGGINGFACE_HUB_CACHE"), null);
-    addIfSet(roots, env.get("HF_HOME"), "hub");
-    addIfSet(roots, env.get("XDG_CACHE_HOME"), "huggingface/hub");
-    roots.add(home.resolve(".cache").resolve("huggingface").resolve("hub").toAbsolutePath().normalize());
-    return new ArrayList<>(roots);
-  }
-
-  private static void addIfSet(Set<Path> roots, String value, String child) {
-    if (value != null && !value.isBlank()) {
-      Path p = Paths.get(value.trim());
-      roots.add((child == null ? p : p.resolve(child)).toAbsolutePath().normalize());
-    }
-  }
-
-  /**
-   * The snapshot directory for {@code revision}: {@code refs/REVISION} names a commit whose
-   * snapshot is used; a revision that is itself a snapshot's name is used directly; without a ref,
-   * a single snapshot is used. Null (with the reason in {@code looked}) otherwise.
-   */
-  private static Path snapshot(Path model, String revision, List<String> looked) throws IOException {
-    Path snapshots = model.resolve("snapshots");
-    Path ref = model.resolve("refs").resolve(revision);
-    if (Files.isRegularFile(ref)) {
-      String commit = Files.readString(ref, StandardCharsets.UTF_8).trim();
-      Path snap = snapshots.resolve(commit);
-      if (Files.isDirectory(snap)) {
-        return snap;
-      }
-      looked.add(snap + " (refs/" + revision + " names it, but it is absent)");
-      return null;
-    }
-    if (Files.isDirectory(snapshots.resolve(revision))) {
-      return snapshots.resolve(revision);
-    }
-    List<Path> all = List.of();
-    if (Files.isDirectory(snapshots)) {
-      try (Stream<Path> s = Files.list(snapshots)) {
-        all = s.filter(Files::isDirectory).sorted().collect(Collectors.toList());
-      }
-    }
-    if (all.size() == 1 && revision.equals("main")) {
-      return all.get(0);
-    }
-    looked.add(model + " (no refs/" + revision + "; snapshots: "
-        + (all.isEmpty() ? "none" : all.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", "))) + ")");
-    return null;
   }
 
   private static Path expand(String s, Path home) {

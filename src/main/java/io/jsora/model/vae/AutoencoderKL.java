@@ -1,6 +1,7 @@
 package io.jsora.model.vae;
 
 import io.jsora.checkpoint.StateDict;
+import io.jsora.nn.Layer;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
@@ -66,19 +67,6 @@ public final class AutoencoderKL extends Layer {
   public Tensor decode(Tensor latents) {
     Tensor z = postQuantConv == null ? latents : postQuantConv.forward(latents);
     return decoder.forward(z);
-  }
-
-  /** Number of parameters. */
-  public long parameterCount() {
-    long n = 0;
-    try (TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
   }
 
   /**

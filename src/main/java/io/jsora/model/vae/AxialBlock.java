@@ -1,5 +1,6 @@
 package io.jsora.model.vae;
 
+import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.GeneratorOptional;

@@ -36,7 +36,8 @@ public record CompressorShape(String name, int t, int h, int w, int channels) {
   /**
    * The latent {@code [C, T', H', W']} of a {@code frames × height × width} pixel video.
    *
-   * @throws IllegalArgumentException naming the option when a size is not a multiple of its factor
+   * @throws IllegalArgumentException naming the dimension ({@code frames}, {@code height} or
+   *     {@code width}, first in the message) when a size is not a positive multiple of its factor
    */
   public long[] latent(long frames, long height, long width) {
     check("frames", frames, t);
@@ -47,7 +48,7 @@ public record CompressorShape(String name, int t, int h, int w, int channels) {
 
   private void check(String what, long v, int f) {
     if (v < 1 || v % f != 0) {
-      throw new IllegalArgumentException("--" + what + " " + v + " is not a positive multiple of the " + name
+      throw new IllegalArgumentException(what + " " + v + " is not a positive multiple of the " + name
           + " compressor's factor " + f);
     }
   }

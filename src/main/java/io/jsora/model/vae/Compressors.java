@@ -1,5 +1,6 @@
 package io.jsora.model.vae;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.StrictLoader;
 import io.jsora.checkpoint.Weights;
@@ -48,18 +49,18 @@ public final class Compressors {
    * @throws IOException when the model cannot be found or its files do not match
    */
   public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options) throws IOException {
-    return load(name, dirOrNull, device, options, ModelDirs.fromEnvironment());
+    return load(name, dirOrNull, device, options, HubCache.ofThisProcess());
   }
 
-  /** As {@link #load(String, Path, Device, CompressorOptions)}, looking for cached models in {@code dirs}. */
-  public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options, ModelDirs dirs)
+  /** As {@link #load(String, Path, Device, CompressorOptions)}, looking for cached models in {@code hub}. */
+  public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
       throws IOException {
-    return load(CompressorKind.parse(name), dirOrNull, device, options, dirs);
+    return load(CompressorKind.parse(name), dirOrNull, device, options, hub);
   }
 
-  /** {@link #load(CompressorKind, Path, Device, CompressorOptions, ModelDirs)} with default options and model directories. */
+  /** {@link #load(CompressorKind, Path, Device, CompressorOptions, HubCache)} with default options and this process's hub cache. */
   public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device) throws IOException {
-    return load(kind, dirOrNull, device, CompressorOptions.defaults(), ModelDirs.fromEnvironment());
+    return load(kind, dirOrNull, device, CompressorOptions.defaults(), HubCache.ofThisProcess());
   }
 
   /**
@@ -70,18 +71,18 @@ public final class Compressors {
    *     default model; ignored for {@code raw}
    * @throws IOException when the model cannot be found or its files do not match
    */
-  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device, CompressorOptions options, ModelDirs dirs)
+  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
       throws IOException {
     switch (kind) {
       case RAW:
         return new RawCompressor(device);
       case VQVAE:
-        return new VqVaeCompressor(loadVqVae(dirs.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"), device));
+        return new VqVaeCompressor(loadVqVae(hub.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"), device));
       case VAE: {
-        Path dir = dirs.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
-        return new SdVaeCompressor(loadSdVae(dir.resolve("config.json"),
-            ModelDirs.weightsFile(dir, "vae", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors",
-                "pytorch_model.bin"), device), options);
+        Path dir = hub.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
+        return new SdVaeCompressor(loadSdVae(dir.resolve("config.json"), HubCache.firstFile(dir, "vae",
+            List.of("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors", "pytorch_model.bin")), device),
+            options);
       }
       default:
         throw new IllegalStateException("compressor " + kind);
@@ -90,8 +91,8 @@ public final class Compressors {
 
   /** A VQ-VAE from a model directory ({@code config.json} and weights); see {@link #loadVqVae(Path, Path, Device)}. */
   public static VqVae loadVqVae(Path dir, Device device) throws IOException {
-    return loadVqVae(dir.resolve("config.json"), ModelDirs.weightsFile(dir, "vqvae", "model.safetensors", "pytorch_model.bin",
-        "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"), device);
+    return loadVqVae(dir.resolve("config.json"), HubCache.firstFile(dir, "vqvae",
+        List.of("model.safetensors", "pytorch_model.bin", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")), device);
   }
 
   /** A VQ-VAE from its {@code config.json} and weights, in eval mode, codebook kept as loaded; caller owns. */

@@ -1,5 +1,6 @@
 package io.jsora.model.vae;
 
+import io.jsora.nn.Layer;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;

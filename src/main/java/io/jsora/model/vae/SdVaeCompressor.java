@@ -124,9 +124,20 @@ public final class SdVaeCompressor implements VideoCompressor {
    * Posterior of each frame of {@code video [B, C, T, H, W]}, given to the network as it is (no
    * rescaling), {@code microBatch} frames per call: mean and log-variance {@code [B, L, T, h, w]}.
    * Runs in the caller's scope and autograd mode.
+   *
+   * @throws IllegalArgumentException when the video is not 5-d, or its height or width is not a
+   *     multiple of the autoencoder's spatial factor
    */
   public static AutoencoderKL.Posterior posterior(AutoencoderKL vae, Tensor video, int microBatch) {
     long[] s = Shapes.of(video);
+    int f = vae.config().spatialFactor();
+    if (s.length != 5) {
+      throw new IllegalArgumentException("video: expected [B, C, T, H, W], found " + Shapes.format(s));
+    }
+    if (s[3] % f != 0 || s[4] % f != 0) {
+      throw new IllegalArgumentException("video: height and width must be multiples of the autoencoder's spatial factor " + f
+          + ", found " + s[3] + "x" + s[4]);
+    }
     Tensor frames = frameMajor(video); // (B·T, C, H, W)
     TensorVector means = new TensorVector();
     TensorVector logvars = new TensorVector();

@@ -2,6 +2,7 @@ package io.jsora.model.vae;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsora.checkpoint.HfConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -75,15 +76,9 @@ public record SdVaeConfig(
     return 1 << (blockOutChannels.length - 1);
   }
 
-  /** A copy with another scaling factor. */
-  public SdVaeConfig withScalingFactor(double s) {
-    return new SdVaeConfig(inChannels, outChannels, blockOutChannels, layersPerBlock, latentChannels, normNumGroups, sampleSize, s,
-        shiftFactor, midBlockAddAttention, useQuantConv, usePostQuantConv);
-  }
-
   /** Reads a diffusers {@code AutoencoderKL} config; absent keys take diffusers' defaults. */
   public static SdVaeConfig read(Path configJson) throws IOException {
-    ConfigJson j = ConfigJson.read(configJson);
+    HfConfig j = HfConfig.read(configJson);
     String cls = j.stringValue("_class_name", "AutoencoderKL");
     if (!cls.equals("AutoencoderKL")) {
       throw new IOException(configJson + ": \"_class_name\" is " + cls + ", expected AutoencoderKL");
@@ -109,7 +104,7 @@ public record SdVaeConfig(
     }
   }
 
-  private static int sampleSize(ConfigJson j) throws IOException {
+  private static int sampleSize(HfConfig j) throws IOException {
     // diffusers allows an int or a [height, width] pair
     try {
       return j.intValue("sample_size", 32);
@@ -118,7 +113,7 @@ public record SdVaeConfig(
     }
   }
 
-  private static void checkTypes(ConfigJson j, String key, String expected, int levels) throws IOException {
+  private static void checkTypes(HfConfig j, String key, String expected, int levels) throws IOException {
     String[] types = j.stringArray(key, repeat(expected, levels));
     if (types.length != levels) {
       throw new IOException(j.file() + ": \"" + key + "\" has " + types.length + " entries, block_out_channels has " + levels);
@@ -138,7 +133,7 @@ public record SdVaeConfig(
 
   /** The diffusers {@code config.json} text for this config. */
   public String toJson() {
-    ObjectNode n = ConfigJson.object();
+    ObjectNode n = HfConfig.newObject();
     n.put("_class_name", "AutoencoderKL");
     n.put("act_fn", "silu");
     ArrayNode b = n.putArray("block_out_channels");
@@ -162,7 +157,7 @@ public record SdVaeConfig(
     n.put("mid_block_add_attention", midBlockAddAttention);
     n.put("use_quant_conv", useQuantConv);
     n.put("use_post_quant_conv", usePostQuantConv);
-    return ConfigJson.pretty(n);
+    return HfConfig.pretty(n);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.jsora.model.vae;
 
+import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Generator;
@@ -118,19 +119,6 @@ public final class VqVae extends Layer {
   /** See {@link Codebook#setNeedsInit}: true for fresh models, false once weights are loaded. */
   public void setCodebookNeedsInit(boolean v) {
     codebook.setNeedsInit(v);
-  }
-
-  /** Number of trainable parameters (the codebook is a buffer, not counted). */
-  public long parameterCount() {
-    long n = 0;
-    try (org.bytedeco.pytorch.TensorVector ps = parameters()) {
-      for (long i = 0; i < ps.size(); i++) {
-        try (Tensor p = ps.get(i)) {
-          n += p.numel();
-        }
-      }
-    }
-    return n;
   }
 
   /**

@@ -2,6 +2,7 @@ package io.jsora.model.vae;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsora.checkpoint.HfConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -72,7 +73,7 @@ public record VqVaeConfig(int embeddingDim, int nCodes, int nHiddens, int nResLa
 
   /** Reads {@code embedding_dim}, {@code n_codes}, {@code n_hiddens}, {@code n_res_layers}, {@code downsample} (all required). */
   public static VqVaeConfig read(Path configJson) throws IOException {
-    ConfigJson j = ConfigJson.read(configJson);
+    HfConfig j = HfConfig.read(configJson);
     try {
       return new VqVaeConfig(j.intValue("embedding_dim", null), j.intValue("n_codes", null), j.intValue("n_hiddens", null),
           j.intValue("n_res_layers", null), j.intArray("downsample", null));
@@ -83,7 +84,7 @@ public record VqVaeConfig(int embeddingDim, int nCodes, int nHiddens, int nResLa
 
   /** The {@code config.json} text for this config. */
   public String toJson() {
-    ObjectNode n = ConfigJson.object();
+    ObjectNode n = HfConfig.newObject();
     n.putArray("architectures").add("VQVAE");
     n.put("model_type", "vqvae");
     n.put("embedding_dim", embeddingDim);
@@ -94,7 +95,7 @@ public record VqVaeConfig(int embeddingDim, int nCodes, int nHiddens, int nResLa
     for (int d : downsample) {
       ds.add(d);
     }
-    return ConfigJson.pretty(n);
+    return HfConfig.pretty(n);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.jsora.model.vae;
 
+import io.jsora.nn.Layer;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Device;

@@ -3,6 +3,7 @@ package io.jsora.model.vae;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsora.checkpoint.AtomicFiles;
+import io.jsora.checkpoint.HfConfig;
 import io.jsora.checkpoint.SafetensorsWriter;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.tensor.Seeds;
@@ -131,13 +132,13 @@ public final class VqVaeTrainer implements AutoCloseable {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    ObjectNode state = ConfigJson.object();
+    ObjectNode state = HfConfig.newObject();
     state.put("step", step);
     state.put("learning_rate", settings.learningRate());
     state.put("weight_decay", settings.weightDecay());
     state.put("grad_clip", settings.gradClip());
     state.put("seed", settings.seed());
-    AtomicFiles.writeString(dir.resolve("trainer_state.json"), ConfigJson.pretty(state));
+    AtomicFiles.writeString(dir.resolve("trainer_state.json"), HfConfig.pretty(state));
   }
 
   /**
@@ -146,7 +147,7 @@ public final class VqVaeTrainer implements AutoCloseable {
    */
   public static VqVaeTrainer resume(Path dir, Device device, Settings settings) throws IOException {
     Path stateFile = dir.resolve("trainer_state.json");
-    JsonNode state = ConfigJson.JSON.readTree(stateFile.toFile());
+    JsonNode state = HfConfig.read(stateFile).root();
     if (state == null || !state.has("step") || !state.get("step").canConvertToLong()) {
       throw new IOException(stateFile + ": expected {\"step\": N, ...}");
     }

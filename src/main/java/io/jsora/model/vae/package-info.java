@@ -19,6 +19,13 @@
  * caller's {@code PointerScope}, while the compressor methods open their own and hand back tensors
  * the caller owns.
  *
- * <p>May depend on: {@code tensor}, {@code checkpoint}.
+ * <p>Configs are read from {@code config.json} through {@code checkpoint.HfConfig} and models found
+ * in the Hugging Face cache through {@code checkpoint.HubCache}, which the caller passes in.
+ *
+ * <p>Every module here extends {@code nn.Layer}; the plain layers ({@code Linear}, {@code Conv3d},
+ * {@code GroupNorm} ...) are package-private, used by these compressors only.
+ *
+ * <p>May depend on: {@code io.jsora.nn} (the module base), {@code io.jsora.tensor}, {@code
+ * io.jsora.checkpoint}, {@code io.jsora.video} (the moving-shapes clips), Jackson.
  */
 package io.jsora.model.vae;

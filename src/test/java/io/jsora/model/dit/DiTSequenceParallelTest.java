@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A DiT whose sequence is split over 2 ranks equals the same DiT in one process: outputs, every
  * parameter's gradient (partial ones summed over the group), the input's and the text's gradient,
  * for every arch, Ulysses and FastSeq, token counts that divide and that need padding, with
- * gradient checkpointing, and with {@code forwardMixed}'s key-padding mask.
+ * and with gradient checkpointing.
  */
 class DiTSequenceParallelTest {
   /**
@@ -64,8 +64,8 @@ class DiTSequenceParallelTest {
       // every comparison but the key biases' (zero by construction) has signal
       assertTrue(nonZero > 0.85 * cmps.size(), nonZero + " of " + cmps.size() + " reference tensors are non-zero");
     }
-    // 4 archs × 2 modes × 2 shapes, plus 3 special cases, on 2 ranks; each with outputs and gradients
-    assertTrue(compared >= 2 * 19 * 20, "compared " + compared);
+    // 4 archs × 2 modes × 2 shapes, plus 1 special case, on 2 ranks; each with outputs and gradients
+    assertTrue(compared >= 2 * 17 * 20, "compared " + compared);
     System.out.println("DiT sequence parallel: " + compared + " tensors, worst relative |sp - ref| = " + worst);
   }
 

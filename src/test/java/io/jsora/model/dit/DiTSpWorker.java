@@ -24,8 +24,7 @@ import org.bytedeco.pytorch.global.torch;
  * sequence parallelism on the same inputs, back-propagates the same loss, sums the partial
  * gradients over the group with {@link GradientSync} and {@link DiT#hasCompleteGradient}, and
  * compares outputs, every parameter's gradient and the input and text gradients. Also: gradient
- * checkpointing with SP, and {@code forwardMixed} (a key-padding mask) with SP. Writes {@code
- * rank<r>.json}: one {name, diff, scale} per compared tensor.
+ * checkpointing with SP. Writes {@code rank<r>.json}: one {name, diff, scale} per compared tensor.
  */
 public final class DiTSpWorker {
   private DiTSpWorker() {}
@@ -47,19 +46,17 @@ public final class DiTSpWorker {
           // 3·3·1 = 9 tokens (padded to 10; token-concat 14), and 2·2·2 = 8 (token-concat 13, padded)
           for (long[] shape : new long[][] {{2, 3, 3, 12, 4}, {2, 3, 2, 8, 8}}) {
             String tag = arch.id() + "/" + mode.name().toLowerCase() + "/" + shape[2] + "x" + shape[3] + "x" + shape[4];
-            compare(ctx, arch, mode, shape, false, false, tag, cmps);
+            compare(ctx, arch, mode, shape, false, tag, cmps);
           }
         }
       }
-      compare(ctx, Arch.SELF_CROSS, SpMode.ULYSSES, new long[] {2, 3, 3, 12, 4}, true, false, "self-cross/ulysses/checkpointed", cmps);
-      compare(ctx, Arch.TOKEN_CONCAT, SpMode.FASTSEQ, new long[] {2, 3, 3, 12, 4}, false, true, "token-concat/fastseq/mixed", cmps);
-      compare(ctx, Arch.ADALN, SpMode.ULYSSES, new long[] {2, 3, 3, 12, 4}, false, true, "adaln/ulysses/mixed", cmps);
+      compare(ctx, Arch.SELF_CROSS, SpMode.ULYSSES, new long[] {2, 3, 3, 12, 4}, true, "self-cross/ulysses/checkpointed", cmps);
       new ObjectMapper().writeValue(out.resolve("rank" + ctx.rank() + ".json").toFile(), cmps);
     });
   }
 
   private static void compare(io.jsora.parallel.ParallelContext ctx, Arch arch, SpMode mode, long[] shape, boolean checkpointed,
-      boolean mixed, String tag, List<Cmp> cmps) {
+      String tag, List<Cmp> cmps) {
     DiTConfig c = DiTFixtures.tiny(arch, 4).withGradCheckpoint(checkpointed);
     try (PointerScope s = new PointerScope()) {
       torch.manual_seed(1);
@@ -74,17 +71,13 @@ public final class DiTSpWorker {
       Generator g = torch.createCPUGenerator(11);
       long b = shape[0];
       Tensor x = leaf(DiTFixtures.randn(g, shape));
-      Tensor x2 = leaf(DiTFixtures.randn(g, shape[1], shape[2], 8, 8)); // a second shape for forwardMixed
       Tensor text = leaf(DiTFixtures.text(g, c, b));
       Tensor t = Tensors.of(new long[] {3, 700}, 2);
       Tensor mask = arch.pooledText() ? null : Tensors.ofBytes(new byte[] {1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 2, DiTFixtures.TEXT_LEN);
       Tensor drop = Tensors.ofBytes(new byte[] {0, 1}, 2).to(torch.ScalarType.Bool);
       Tensor r = DiTFixtures.randn(g, b, c.outChannels(), shape[2], shape[3], shape[4]);
-      Tensor r2 = DiTFixtures.randn(g, c.outChannels(), shape[2], 8, 8);
-      Pass pass = mixed
-          ? m -> m.forwardMixed(List.of(x.select(0, 0), x2), t, text, mask, drop)
-          : m -> List.of(m.forward(x, t, text, mask, drop));
-      List<Tensor> weights = mixed ? List.of(r.select(0, 0), r2) : List.of(r);
+      Pass pass = m -> List.of(m.forward(x, t, text, mask, drop));
+      List<Tensor> weights = List.of(r);
 
       // reference: one process, the whole sequence
       List<Tensor> refOut = pass.outputs(model);

@@ -102,7 +102,7 @@ class OsVaeConfigTest {
   void spatialShapeComesFromTheNamedDiffusersConfig() throws Exception {
     io.jsora.model.vae.SdVaeConfig sdxl = io.jsora.model.vae.SdVaeConfig.read(Golden.dir().resolve("sdxl-vae.config.json"));
     assertEquals(OsVaeFiles.sdxlVae(), sdxl);
-    io.jsora.model.vae.ModelDirs nowhere = new io.jsora.model.vae.ModelDirs(Files.createTempDirectory("hub"));
+    io.jsora.checkpoint.HubCache nowhere = io.jsora.checkpoint.HubCache.at(Files.createTempDirectory("hub"));
     assertEquals(OsVaeFiles.sdxlVae(), OsVaeFiles.spatialConfig(OsVaeConfig.released().vae2d(), Golden.dir(), nowhere));
     OsVaeConfig tiny = OsVaeConfig.read(Golden.dir().resolve("config.json"));
     assertArrayEquals(new int[] {4, 8}, OsVaeFiles.spatialConfig(tiny.vae2d(), Golden.dir(), nowhere).blockOutChannels());

@@ -145,7 +145,7 @@ class OsVaeGoldenTest {
   /** A model directory loads through {@code config.json} + {@code model.safetensors}; a file missing a key is refused naming it. */
   @Test
   void directoryLoadsAndAMissingKeyIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-    io.jsora.model.vae.ModelDirs noHub = new io.jsora.model.vae.ModelDirs(tmp.resolve("hub"));
+    io.jsora.checkpoint.HubCache noHub = io.jsora.checkpoint.HubCache.at(tmp.resolve("hub"));
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
         OpenSoraVae m = OsVaeFiles.loadDir(Golden.dir().toString(), cpu, noHub);

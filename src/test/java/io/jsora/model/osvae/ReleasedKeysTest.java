@@ -45,7 +45,7 @@ class ReleasedKeysTest {
     try (PointerScope s = new PointerScope();
         Device meta = new Device(DeviceType.Meta);
         OpenSoraVae m = new OpenSoraVae(c, OsVaeFiles.spatialConfig(c.vae2d(), Golden.dir(),
-            new io.jsora.model.vae.ModelDirs(Golden.dir().resolve("no-hub"))), meta)) {
+            io.jsora.checkpoint.HubCache.at(Golden.dir().resolve("no-hub"))), meta)) {
       Map<String, String> actual = new TreeMap<>();
       try (StateDict sd = StateDict.of(m)) {
         for (String k : sd.names()) {

@@ -64,7 +64,7 @@ class ClipTextConfigTest {
     IllegalArgumentException act = assertThrows(IllegalArgumentException.class, () -> parse("{\"hidden_act\":\"mish\"}"));
     assertTrue(act.getMessage().startsWith("hidden_act 'mish' is not supported"), act.getMessage());
     IllegalArgumentException type = assertThrows(IllegalArgumentException.class, () -> parse("{\"vocab_size\":\"big\"}"));
-    assertEquals("vocab_size: expected an integer, found \"big\"", type.getMessage());
+    assertEquals("\"vocab_size\" must be an integer, found \"big\"", type.getMessage());
     Path f = tmp.resolve("config.json");
     Files.writeString(f, "{\"num_hidden_layers\":0}");
     IllegalArgumentException file = assertThrows(IllegalArgumentException.class, () -> ClipTextConfig.read(f));

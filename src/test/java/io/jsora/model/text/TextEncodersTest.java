@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Shapes;
 import java.io.IOException;
@@ -29,16 +30,21 @@ class TextEncodersTest {
     return snapshot;
   }
 
+  /** Resolves {@code spec} in the cache the environment {@code env} and home {@code home} give. */
+  static TextEncoders.Resolved resolve(String spec, Map<String, String> env, Path home) throws IOException {
+    return TextEncoders.resolve(spec, HubCache.fromEnvironment(env, home), home);
+  }
+
   @Test
   void findsAModelIdInTheHubCacheThroughRefsMain(@TempDir Path tmp) throws IOException {
     Path snapshot = fakeCache(tmp.resolve("hf").resolve("hub"), "acme/tiny-clip", "0123abcd", true);
     Files.createDirectories(snapshot.getParent().resolve("ffff0000")); // an older snapshot beside it
     Map<String, String> env = Map.of("HF_HOME", tmp.resolve("hf").toString());
-    TextEncoders.Resolved r = TextEncoders.resolve("acme/tiny-clip", env, tmp.resolve("home"));
+    TextEncoders.Resolved r = resolve("acme/tiny-clip", env, tmp.resolve("home"));
     assertEquals(snapshot.toAbsolutePath().normalize(), r.directory().toAbsolutePath().normalize());
     assertEquals("acme/tiny-clip", r.id());
     // an explicit revision names a snapshot directly
-    TextEncoders.Resolved old = TextEncoders.resolve("acme/tiny-clip@ffff0000", env, tmp.resolve("home"));
+    TextEncoders.Resolved old = resolve("acme/tiny-clip@ffff0000", env, tmp.resolve("home"));
     assertEquals("ffff0000", old.directory().getFileName().toString());
     // and the encoder loads from there
     try (Device cpu = Devices.cpu();
@@ -55,9 +61,9 @@ class TextEncodersTest {
     Path snapshot = fakeCache(home.resolve(".cache/huggingface/hub"), "org/model", "c0ffee", false);
     Map<String, String> env = Map.of("HF_HUB_CACHE", tmp.resolve("elsewhere").toString(), "XDG_CACHE_HOME", tmp.resolve("xdg").toString());
     assertEquals(List.of(tmp.resolve("elsewhere"), tmp.resolve("xdg/huggingface/hub"), home.resolve(".cache/huggingface/hub")),
-        TextEncoders.hubCaches(env, home));
+        HubCache.fromEnvironment(env, home).roots());
     // no refs/main, a single snapshot: that one
-    assertEquals(snapshot, TextEncoders.resolve("org/model", env, home).directory());
+    assertEquals(snapshot, resolve("org/model", env, home).directory());
   }
 
   @Test
@@ -67,11 +73,11 @@ class TextEncodersTest {
     Files.createDirectories(model.resolve("refs"));
     Files.writeString(model.resolve("refs/main"), "deadbeef");
     Map<String, String> env = Map.of("HF_HUB_CACHE", hub.toString());
-    IOException e = assertThrows(IOException.class, () -> TextEncoders.resolve("org/missing", env, tmp));
+    IOException e = assertThrows(IOException.class, () -> resolve("org/missing", env, tmp));
     assertTrue(e.getMessage().contains(hub.resolve("models--org--missing") + " (absent)"), e.getMessage());
     assertTrue(e.getMessage().contains(tmp.resolve(".cache/huggingface/hub/models--org--missing").toString()), e.getMessage());
     assertTrue(e.getMessage().contains("org/missing (no such directory)") || e.getMessage().contains("missing (no such directory)"), e.getMessage());
-    IOException broken = assertThrows(IOException.class, () -> TextEncoders.resolve("org/broken", env, tmp));
+    IOException broken = assertThrows(IOException.class, () -> resolve("org/broken", env, tmp));
     assertTrue(broken.getMessage().contains("refs/main names it, but it is absent"), broken.getMessage());
   }
 
@@ -79,13 +85,13 @@ class TextEncodersTest {
   void directoriesAndBuiltinSpecs(@TempDir Path tmp) throws IOException {
     Path dir = BuiltinTextEncoder.create(tmp.resolve("ds/text_encoder"), BuiltinTextEncoderTest.CAPTIONS, 1);
     String abs = dir.toAbsolutePath().normalize().toString();
-    assertEquals("builtin:" + abs, TextEncoders.resolve(dir.toString(), Map.of(), tmp).id());
-    assertEquals("builtin:" + abs, TextEncoders.resolve("builtin:" + dir, Map.of(), tmp).id());
+    assertEquals("builtin:" + abs, resolve(dir.toString(), Map.of(), tmp).id());
+    assertEquals("builtin:" + abs, resolve("builtin:" + dir, Map.of(), tmp).id());
     Path golden = Golden.resource("golden/clip/tiny_text_gelu");
-    assertEquals(golden.toAbsolutePath().normalize().toString(), TextEncoders.resolve(golden.toString(), Map.of(), tmp).id());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TextEncoders.resolve("builtin", Map.of(), tmp));
+    assertEquals(golden.toAbsolutePath().normalize().toString(), resolve(golden.toString(), Map.of(), tmp).id());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve("builtin", Map.of(), tmp));
     assertTrue(e.getMessage().contains("captions"), e.getMessage());
-    assertThrows(IOException.class, () -> TextEncoders.resolve("builtin:" + tmp.resolve("nope"), Map.of(), tmp));
+    assertThrows(IOException.class, () -> resolve("builtin:" + tmp.resolve("nope"), Map.of(), tmp));
   }
 
   @Test

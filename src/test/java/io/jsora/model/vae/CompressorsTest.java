@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.SafetensorsWriter;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.StateDictMismatchException;
@@ -13,6 +14,7 @@ import io.jsora.tensor.Natives;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -74,16 +76,31 @@ class CompressorsTest {
     }
   }
 
+  /** The per-frame posterior checks the frame size against the autoencoder's factor itself. */
+  @Test
+  void posteriorRefusesFramesThatAreNotMultiplesOfTheSpatialFactor() {
+    try (PointerScope s = new PointerScope();
+        Device meta = new Device(DeviceType.Meta);
+        AutoencoderKL kl = new AutoencoderKL(SdVaeConfig.sdVaeFtMse(), meta)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> SdVaeCompressor.posterior(kl, torch.zeros(1, 3, 2, 64, 60), 4));
+      assertEquals("video: height and width must be multiples of the autoencoder's spatial factor 8, found 64x60", e.getMessage());
+      IllegalArgumentException r = assertThrows(IllegalArgumentException.class,
+          () -> SdVaeCompressor.posterior(kl, torch.zeros(3, 64, 64), 4));
+      assertEquals("video: expected [B, C, T, H, W], found [3, 64, 64]", r.getMessage());
+    }
+  }
+
   @Test
   void unknownNameAndMissingModelAreClearErrors() throws Exception {
     try (Device cpu = Devices.cpu()) {
       IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> Compressors.load("vqgan", null, cpu));
       assertEquals("'vqgan' is not one of raw, vqvae, vae", n.getMessage());
-      ModelDirs empty = new ModelDirs(tmp.resolve("hub"));
+      HubCache empty = HubCache.at(tmp.resolve("hub"));
       NoSuchFileException m = assertThrows(NoSuchFileException.class,
           () -> Compressors.load("vqvae", null, cpu, CompressorOptions.defaults(), empty));
-      assertTrue(m.getMessage().contains("vqvae: not a local directory, and the Hugging Face cache has no snapshot of it (looked in "
-          + tmp.resolve("hub").resolve("models--hpcai-tech--vqvae").resolve("snapshots")), m.getMessage());
+      assertTrue(m.getMessage().contains("vqvae: not a local directory, and the Hugging Face cache has no snapshot of it (looked at "
+          + tmp.resolve("hub").resolve("models--hpcai-tech--vqvae") + " (absent))"), m.getMessage());
       assertTrue(m.getMessage().contains("huggingface-cli download hpcai-tech/vqvae"), m.getMessage());
       Files.createDirectories(tmp.resolve("nomodel"));
       Files.writeString(tmp.resolve("nomodel/config.json"), "{}");
@@ -102,16 +119,17 @@ class CompressorsTest {
     Files.writeString(tmp.resolve("hub/models--someone--tiny-vqvae/refs/main"), "0123abc\n");
     Files.copy(Golden.dir("vqvae").resolve("config.json"), snap.resolve("config.json"));
     Files.copy(Golden.dir("vqvae").resolve("model.safetensors"), snap.resolve("model.safetensors"));
-    ModelDirs dirs = ModelDirs.fromEnvironment(Map.of("HF_HOME", tmp.toString()));
-    assertEquals(tmp.resolve("hub"), dirs.hubCache());
+    HubCache dirs = HubCache.fromEnvironment(Map.of("HF_HOME", tmp.toString()), tmp.resolve("home"));
+    assertEquals(List.of(tmp.resolve("hub"), tmp.resolve("home/.cache/huggingface/hub")), dirs.roots());
     assertEquals(snap, dirs.resolve("someone/tiny-vqvae", "vqvae"));
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
         VideoCompressor c = Compressors.load("vqvae", Path.of("someone/tiny-vqvae"), cpu, CompressorOptions.defaults(), dirs)) {
       assertEquals(8, c.latentChannels());
     }
-    assertEquals(tmp.resolve("cache"), ModelDirs.fromEnvironment(Map.of("HF_HUB_CACHE", tmp.resolve("cache").toString(),
-        "HF_HOME", "/elsewhere")).hubCache());
+    assertEquals(List.of(tmp.resolve("cache"), Path.of("/elsewhere/hub"), tmp.resolve("home/.cache/huggingface/hub")),
+        HubCache.fromEnvironment(Map.of("HF_HUB_CACHE", tmp.resolve("cache").toString(), "HF_HOME", "/elsewhere"), tmp.resolve("home"))
+            .roots());
   }
 
   /** Checkpoints saved by diffusers before 0.14 name the attention projections query/key/value/proj_attn. */

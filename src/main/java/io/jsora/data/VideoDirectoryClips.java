@@ -1,4 +1,4 @@
-package io.jsora.cli;
+package io.jsora.data;
 
 import io.jsora.model.vae.VideoClips;
 import io.jsora.tensor.Scopes;
@@ -24,8 +24,9 @@ import org.bytedeco.pytorch.Tensor;
  * centre-cropped to {@code size × size}. Decoded frames (uint8) are kept in memory up to a budget,
  * so training that revisits the same files decodes each once.
  */
-final class VideoDirectoryClips implements VideoClips {
-  static final Set<String> EXTENSIONS = Set.of("mp4", "avi", "mkv", "webm", "mov", "m4v", "gif", "mpg", "mpeg");
+public final class VideoDirectoryClips implements VideoClips {
+  /** File extensions taken for videos (lower case, without the dot). */
+  public static final Set<String> EXTENSIONS = Set.of("mp4", "avi", "mkv", "webm", "mov", "m4v", "gif", "mpg", "mpeg");
 
   private final Path root;
   private final List<Path> files;
@@ -44,14 +45,20 @@ final class VideoDirectoryClips implements VideoClips {
     this.cacheLimit = cacheLimit;
   }
 
-  /** Lists the videos under {@code dir}; fails when there are none. */
-  static VideoDirectoryClips open(Path dir, int size, double fps, long cacheLimitBytes) throws IOException {
+  /**
+   * Lists the videos under {@code dir}; fails when there are none.
+   *
+   * @param size side of the square clips, pixels
+   * @param fps frame rate to resample to, or 0 to keep every frame
+   * @param cacheLimitBytes decoded frames kept in memory at most
+   */
+  public static VideoDirectoryClips open(Path dir, int size, double fps, long cacheLimitBytes) throws IOException {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.walk(dir)) {
       s.filter(Files::isRegularFile).filter(VideoDirectoryClips::isVideo).sorted().forEach(files::add);
     }
     if (files.isEmpty()) {
-      throw new IllegalArgumentException("--videos " + dir + ": no video files (looked for ." + String.join(", .", EXTENSIONS.stream().sorted().toList()) + ")");
+      throw new IllegalArgumentException(dir + ": no video files (looked for ." + String.join(", .", EXTENSIONS.stream().sorted().toList()) + ")");
     }
     return new VideoDirectoryClips(dir, files, size, fps, cacheLimitBytes);
   }
