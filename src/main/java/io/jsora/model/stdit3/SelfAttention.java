@@ -1,0 +1,75 @@
+package io.jsora.model.stdit3;
+
+import io.jsora.nn.Layer;
+import io.jsora.tensor.Shapes;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Multi-head self-attention with a fused qkv projection, optional per-head RMS q/k norm and
+ * optional RoPE (upstream {@code Attention}, {@code qk_norm_legacy=False}):
+ *
+ * <pre>
+ *   q, k, v = split(qkv(x))                  // rows [q | k | v], each head-major
+ *   q, k = q_norm(q), k_norm(k)              // per head, over head_dim
+ *   q, k = rope(q), rope(k)                  // temporal blocks only
+ *   y = proj( softmax(q kᵀ / sqrt(head_dim)) v )
+ * </pre>
+ *
+ * State-dict names: {@code qkv.{weight,bias}}, {@code q_norm.weight}, {@code k_norm.weight} (with
+ * qk-norm), {@code proj.{weight,bias}}.
+ */
+public final class SelfAttention extends Layer {
+  private final LinearImpl qkv;
+  private final RmsNorm qNorm;
+  private final RmsNorm kNorm;
+  private final LinearImpl proj;
+  private final int heads;
+  private final long headDim;
+
+  SelfAttention(long dim, int heads, boolean qkNorm) {
+    this.heads = heads;
+    this.headDim = dim / heads;
+    qkv = child("qkv", new LinearImpl(dim, 3 * dim));
+    qNorm = qkNorm ? child("q_norm", new RmsNorm(headDim)) : null;
+    kNorm = qkNorm ? child("k_norm", new RmsNorm(headDim)) : null;
+    proj = child("proj", new LinearImpl(dim, dim));
+  }
+
+  /**
+   * @param x {@code [B, N, C]}
+   * @param rope rotary embedding over N, or null
+   * @return {@code [B, N, C]}
+   */
+  public Tensor forward(Tensor x, Rope rope) {
+    long[] s = Shapes.of(x);
+    long b = s[0], n = s[1], c = s[2];
+    Tensor all = qkv.forward(x).view(b, n, 3, heads, headDim).permute(2, 0, 3, 1, 4); // (3, B, h, N, hd)
+    TensorVector qkvParts = all.unbind(0);
+    Tensor q = qkvParts.get(0); // (B, h, N, hd)
+    Tensor k = qkvParts.get(1); // (B, h, N, hd)
+    Tensor v = qkvParts.get(2); // (B, h, N, hd)
+    if (qNorm != null) {
+      q = qNorm.forward(q); // (B, h, N, hd)
+      k = kNorm.forward(k); // (B, h, N, hd)
+    }
+    if (rope != null) {
+      q = rope.rotate(q); // (B, h, N, hd)
+      k = rope.rotate(k); // (B, h, N, hd)
+    }
+    Tensor o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(), false); // (B, h, N, hd)
+    return proj.forward(o.transpose(1, 2).reshape(b, n, c)); // (B, N, C)
+  }
+
+  public LinearImpl qkv() {
+    return qkv;
+  }
+
+  public LinearImpl proj() {
+    return proj;
+  }
+}
