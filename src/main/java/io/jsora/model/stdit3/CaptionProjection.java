@@ -1,6 +1,7 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
+import io.jsora.tensor.Scopes;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -24,8 +25,10 @@ public final class CaptionProjection extends Layer {
     Module yProj = child("y_proj", new Module());
     fc1 = child(yProj, "fc1", new LinearImpl(captionChannels, dim));
     fc2 = child(yProj, "fc2", new LinearImpl(dim, dim));
-    yEmbedding = new Tensor(register_buffer("y_embedding",
-        torch.randn(tokens, captionChannels).div(new Scalar(Math.sqrt((double) captionChannels)))));
+    try (Tensor init = Scopes.local(() -> new Tensor[] {
+        torch.randn(tokens, captionChannels).div(new Scalar(Math.sqrt((double) captionChannels)))})[0]) {
+      yEmbedding = own(new Tensor(register_buffer("y_embedding", init)));
+    }
   }
 
   /**

@@ -4,9 +4,7 @@ import io.jsora.nn.Layer;
 import io.jsora.nn.Modulation;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * PixArt's final layer (upstream {@code T2IFinalLayer}): shift and scale from a table plus the
@@ -33,8 +31,7 @@ public final class FinalLayer extends Layer {
   FinalLayer(long dim, long outputsPerToken) {
     this.dim = dim;
     linear = child("linear", new LinearImpl(dim, outputsPerToken));
-    scaleShiftTable = new Tensor(register_parameter("scale_shift_table",
-        torch.randn(2, dim).div(new Scalar(Math.sqrt((double) dim)))));
+    scaleShiftTable = own(STDiT3Block.table(this, "scale_shift_table", 2, dim));
   }
 
   /**

@@ -23,7 +23,9 @@ public final class RmsNorm extends Layer {
   private final Tensor weight;
 
   RmsNorm(long dim) {
-    weight = new Tensor(register_parameter("weight", torch.ones(dim)));
+    try (Tensor ones = torch.ones(dim)) {
+      weight = own(new Tensor(register_parameter("weight", ones)));
+    }
   }
 
   /**

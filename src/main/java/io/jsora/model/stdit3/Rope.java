@@ -1,6 +1,7 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
+import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -28,9 +29,15 @@ public final class Rope extends Layer {
 
   Rope(long dim) {
     this.dim = dim;
+    try (Tensor f = Scopes.local(() -> new Tensor[] {frequencies(dim)})[0]) {
+      freqs = own(new Tensor(register_parameter("freqs", f, false)));
+    }
+  }
+
+  /** {@code 1 / 10000^(2i/dim)}, {@code i < dim/2}, in float32 as upstream. */
+  static Tensor frequencies(long dim) {
     Tensor k = torch.arange(new Scalar(0), new Scalar(dim), new Scalar(2), new TensorOptions(ScalarType.Float)); // (dim/2)
-    Tensor f = torch.pow(new Scalar(10000.0), k.div(new Scalar((double) dim))).reciprocal(); // (dim/2)
-    freqs = new Tensor(register_parameter("freqs", f, false));
+    return torch.pow(new Scalar(10000.0), k.div(new Scalar((double) dim))).reciprocal(); // (dim/2)
   }
 
   /**

@@ -10,6 +10,7 @@ import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.ModuleListImpl;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -136,7 +137,8 @@ public final class STDiT3 extends Layer {
 
   /** Upstream's {@code initialize_weights}: Xavier for every Linear, zeroed fps output and temporal outputs. */
   private void initialize() {
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (org.bytedeco.pytorch.LinearImpl l : linears()) {
         Init.xavier(l);
       }

@@ -3,6 +3,7 @@ package io.jsora.model.stdit3;
 import io.jsora.nn.Layer;
 import io.jsora.nn.Mlp;
 import io.jsora.nn.Modulation;
+import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -41,8 +42,17 @@ public final class STDiT3Block extends Layer {
     attn = child("attn", new SelfAttention(dim, c.numHeads(), c.qkNorm()));
     crossAttn = child("cross_attn", new CrossAttention(dim, c.numHeads()));
     mlp = child("mlp", new Mlp(dim, c.mlpHidden()));
-    scaleShiftTable = new Tensor(register_parameter("scale_shift_table",
-        torch.randn(6, dim).div(new Scalar(Math.sqrt((double) dim)))));
+    scaleShiftTable = own(table(this, "scale_shift_table", 6, dim));
+  }
+
+  /**
+   * Registers a modulation table {@code [rows, dim]} drawn from N(0, 1/dim) as upstream; returns a
+   * new handle to it (the caller owns it). Temporaries are freed here.
+   */
+  static Tensor table(org.bytedeco.pytorch.Module m, String name, long rows, long dim) {
+    try (Tensor init = Scopes.local(() -> new Tensor[] {torch.randn(rows, dim).div(new Scalar(Math.sqrt((double) dim)))})[0]) {
+      return new Tensor(m.register_parameter(name, init));
+    }
   }
 
   /** The six modulation vectors of a block, each {@code [B, C]}. */
