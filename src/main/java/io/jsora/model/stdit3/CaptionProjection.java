@@ -1,9 +1,7 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
-import io.jsora.tensor.Scopes;
-import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -17,18 +15,14 @@ import org.bytedeco.pytorch.global.torch;
  * <p>State-dict names: {@code y_proj.fc1.*}, {@code y_proj.fc2.*}, {@code y_embedding}.
  */
 public final class CaptionProjection extends Layer {
-  private final LinearImpl fc1;
-  private final LinearImpl fc2;
+  private final Mlp yProj;
   private final Tensor yEmbedding;
 
-  CaptionProjection(long captionChannels, long dim, long tokens) {
-    Module yProj = child("y_proj", new Module());
-    fc1 = child(yProj, "fc1", new LinearImpl(captionChannels, dim));
-    fc2 = child(yProj, "fc2", new LinearImpl(dim, dim));
-    try (Tensor init = Scopes.local(() -> new Tensor[] {
-        torch.randn(tokens, captionChannels).div(new Scalar(Math.sqrt((double) captionChannels)))})[0]) {
-      yEmbedding = own(new Tensor(register_buffer("y_embedding", init)));
-    }
+  CaptionProjection(long captionChannels, long dim, long tokens, Device meta) {
+    yProj = child("y_proj", new Mlp(captionChannels, dim, dim, meta));
+    yEmbedding = own(Params.buffer(this, "y_embedding", meta,
+        () -> torch.randn(tokens, captionChannels).div(new Scalar(Math.sqrt((double) captionChannels))), tokens,
+        captionChannels));
   }
 
   /**
@@ -36,7 +30,7 @@ public final class CaptionProjection extends Layer {
    * @return {@code [B, 1, L, C]}
    */
   public Tensor forward(Tensor y) {
-    return fc2.forward(torch.gelu(fc1.forward(y), "tanh")); // (B, 1, L, C)
+    return yProj.forward(y); // (B, 1, L, C)
   }
 
   /** The null caption {@code [model_max_length, caption_channels]} (the module's buffer). */
@@ -44,11 +38,7 @@ public final class CaptionProjection extends Layer {
     return yEmbedding;
   }
 
-  public LinearImpl fc1() {
-    return fc1;
-  }
-
-  public LinearImpl fc2() {
-    return fc2;
+  public Mlp yProj() {
+    return yProj;
   }
 }

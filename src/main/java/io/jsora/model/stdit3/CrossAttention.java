@@ -3,7 +3,7 @@ package io.jsora.model.stdit3;
 import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.DoubleOptional;
-import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -24,18 +24,18 @@ import org.bytedeco.pytorch.global.torch;
  * <p>State-dict names: {@code q_linear}, {@code kv_linear}, {@code proj} (each weight + bias).
  */
 public final class CrossAttention extends Layer {
-  private final LinearImpl qLinear;
-  private final LinearImpl kvLinear;
-  private final LinearImpl proj;
+  private final Linear qLinear;
+  private final Linear kvLinear;
+  private final Linear proj;
   private final int heads;
   private final long headDim;
 
-  CrossAttention(long dim, int heads) {
+  CrossAttention(long dim, int heads, Device meta) {
     this.heads = heads;
     this.headDim = dim / heads;
-    qLinear = child("q_linear", new LinearImpl(dim, dim));
-    kvLinear = child("kv_linear", new LinearImpl(dim, 2 * dim));
-    proj = child("proj", new LinearImpl(dim, dim));
+    qLinear = child("q_linear", new Linear(dim, dim, meta));
+    kvLinear = child("kv_linear", new Linear(dim, 2 * dim, meta));
+    proj = child("proj", new Linear(dim, dim, meta));
   }
 
   /**
@@ -57,15 +57,15 @@ public final class CrossAttention extends Layer {
     return proj.forward(o.transpose(1, 2).reshape(b, n, c)); // (B, N, C)
   }
 
-  public LinearImpl qLinear() {
+  public Linear qLinear() {
     return qLinear;
   }
 
-  public LinearImpl kvLinear() {
+  public Linear kvLinear() {
     return kvLinear;
   }
 
-  public LinearImpl proj() {
+  public Linear proj() {
     return proj;
   }
 }

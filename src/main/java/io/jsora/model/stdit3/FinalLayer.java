@@ -3,7 +3,7 @@ package io.jsora.model.stdit3;
 import io.jsora.nn.Layer;
 import io.jsora.nn.Modulation;
 import io.jsora.tensor.Shapes;
-import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -25,13 +25,13 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class FinalLayer extends Layer {
   private final Tensor scaleShiftTable;
-  private final LinearImpl linear;
+  private final Linear linear;
   private final long dim;
 
-  FinalLayer(long dim, long outputsPerToken) {
+  FinalLayer(long dim, long outputsPerToken, Device meta) {
     this.dim = dim;
-    linear = child("linear", new LinearImpl(dim, outputsPerToken));
-    scaleShiftTable = own(STDiT3Block.table(this, "scale_shift_table", 2, dim));
+    linear = child("linear", new Linear(dim, outputsPerToken, meta));
+    scaleShiftTable = own(STDiT3Block.table(this, "scale_shift_table", 2, dim, meta));
   }
 
   /**
@@ -53,7 +53,7 @@ public final class FinalLayer extends Layer {
     return linear.forward(h); // (B, T*S, pt*ph*pw*C_out)
   }
 
-  public LinearImpl linear() {
+  public Linear linear() {
     return linear;
   }
 }

@@ -2,10 +2,9 @@ package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.pytorch.Conv3dImpl;
-import org.bytedeco.pytorch.Conv3dOptions;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -16,17 +15,21 @@ import org.bytedeco.pytorch.global.torch;
  * <p>State-dict names: {@code proj.weight} {@code [C, in, pt, ph, pw]}, {@code proj.bias}.
  */
 public final class PatchEmbed3D extends Layer {
-  private final Conv3dImpl proj;
+  private final Tensor weight;
+  private final Tensor bias;
   private final long[] patch;
 
-  PatchEmbed3D(long in, long dim, long[] patch) {
+  PatchEmbed3D(long in, long dim, long[] patch, Device meta) {
     this.patch = patch.clone();
-    try (LongPointer k = new LongPointer(patch);
-        Conv3dOptions o = new Conv3dOptions(in, dim, k)) {
-      o.stride().put(patch);
-      proj = child("proj", new Conv3dImpl(o));
-    }
+    long fanIn = in * patch[0] * patch[1] * patch[2];
+    Layer proj = child("proj", new Holder());
+    weight = own(Params.parameter(proj, "weight", meta, Params.uniform(fanIn, dim, in, patch[0], patch[1], patch[2]), true,
+        dim, in, patch[0], patch[1], patch[2]));
+    bias = own(Params.parameter(proj, "bias", meta, Params.uniform(fanIn, dim), true, dim));
   }
+
+  /** The {@code proj} submodule: holds the Conv3d's parameters under their PyTorch names. */
+  private static final class Holder extends Layer {}
 
   /**
    * @param x {@code [B, in, T, H, W]}
@@ -38,7 +41,7 @@ public final class PatchEmbed3D extends Layer {
     if (pt + ph + pw > 0) {
       x = torch.pad(x, new long[] {0, pw, 0, ph, 0, pt}); // (B, in, T_pad, H_pad, W_pad)
     }
-    Tensor h = proj.forward(x); // (B, C, T', H', W')
+    Tensor h = torch.conv3d(x, weight, new TensorOptional(bias), patch, new long[] {0, 0, 0}, new long[] {1, 1, 1}, 1); // (B, C, T', H', W')
     return h.flatten(2, -1).transpose(1, 2); // (B, T'*H'*W', C)
   }
 
@@ -47,7 +50,8 @@ public final class PatchEmbed3D extends Layer {
     return (p - n % p) % p;
   }
 
-  public Conv3dImpl proj() {
-    return proj;
+  /** {@code proj.weight} {@code [C, in, pt, ph, pw]}. */
+  public Tensor weight() {
+    return weight;
   }
 }

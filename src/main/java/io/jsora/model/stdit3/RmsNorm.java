@@ -1,6 +1,7 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -22,10 +23,8 @@ public final class RmsNorm extends Layer {
 
   private final Tensor weight;
 
-  RmsNorm(long dim) {
-    try (Tensor ones = torch.ones(dim)) {
-      weight = own(new Tensor(register_parameter("weight", ones)));
-    }
+  RmsNorm(long dim, Device meta) {
+    weight = own(Params.parameter(this, "weight", meta, () -> torch.ones(dim), true, dim));
   }
 
   /**

@@ -1,8 +1,8 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
-import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -27,11 +27,9 @@ public final class Rope extends Layer {
   private final Tensor freqs;
   private final long dim;
 
-  Rope(long dim) {
+  Rope(long dim, Device meta) {
     this.dim = dim;
-    try (Tensor f = Scopes.local(() -> new Tensor[] {frequencies(dim)})[0]) {
-      freqs = own(new Tensor(register_parameter("freqs", f, false)));
-    }
+    freqs = own(Params.parameter(this, "freqs", meta, () -> frequencies(dim), false, dim / 2));
   }
 
   /** {@code 1 / 10000^(2i/dim)}, {@code i < dim/2}, in float32 as upstream. */

@@ -1,11 +1,8 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Checkpoint;
-import io.jsora.nn.Init;
 import io.jsora.nn.Layer;
 import io.jsora.nn.LocalScope;
-import io.jsora.nn.Modulation;
-import io.jsora.nn.TimestepEmbedder;
 import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -72,9 +69,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class STDiT3 extends Layer {
   private final STDiT3Config config;
   private final PatchEmbed3D xEmbedder;
-  private final TimestepEmbedder tEmbedder;
-  private final TimestepEmbedder fpsEmbedder;
-  private final Modulation tBlock;
+  private final ScalarEmbedder tEmbedder;
+  private final ScalarEmbedder fpsEmbedder;
+  private final Linear tBlock;
   private final CaptionProjection yEmbedder;
   private final Rope rope;
   private final List<STDiT3Block> spatialBlocks;
@@ -101,16 +98,17 @@ public final class STDiT3 extends Layer {
   private STDiT3(STDiT3Config c, Device meta) {
     this.config = c;
     long d = c.hiddenSize();
-    xEmbedder = place(child("x_embedder", new PatchEmbed3D(c.inChannels(), d,
-        new long[] {c.patch(0), c.patch(1), c.patch(2)})), meta);
-    tEmbedder = place(child("t_embedder", new TimestepEmbedder(d)), meta);
-    fpsEmbedder = place(child("fps_embedder", new TimestepEmbedder(d)), meta);
-    tBlock = place(child("t_block", new Modulation(d, 6)), meta);
-    yEmbedder = place(child("y_embedder", new CaptionProjection(c.captionChannels(), d, c.modelMaxLength())), meta);
-    rope = place(child("rope", new Rope(c.headDim())), meta);
+    xEmbedder = child("x_embedder", new PatchEmbed3D(c.inChannels(), d, new long[] {c.patch(0), c.patch(1), c.patch(2)},
+        meta));
+    tEmbedder = child("t_embedder", new ScalarEmbedder(d, meta));
+    fpsEmbedder = child("fps_embedder", new ScalarEmbedder(d, meta));
+    org.bytedeco.pytorch.Module tb = child("t_block", new org.bytedeco.pytorch.Module()); // index 0 is the SiLU
+    tBlock = child(tb, "1", new Linear(d, 6 * d, meta));
+    yEmbedder = child("y_embedder", new CaptionProjection(c.captionChannels(), d, c.modelMaxLength(), meta));
+    rope = child("rope", new Rope(c.headDim(), meta));
     spatialBlocks = blocks("spatial_blocks", false, meta);
     temporalBlocks = blocks("temporal_blocks", true, meta);
-    finalLayer = place(child("final_layer", new FinalLayer(d, c.patchOutputs())), meta);
+    finalLayer = child("final_layer", new FinalLayer(d, c.patchOutputs(), meta));
     if (meta == null) {
       initialize();
     }
@@ -121,41 +119,37 @@ public final class STDiT3 extends Layer {
     ModuleListImpl list = child(name, new ModuleListImpl());
     List<STDiT3Block> out = new ArrayList<>();
     for (int i = 0; i < config.depth(); i++) {
-      STDiT3Block b = own(new STDiT3Block(config, temporal));
+      STDiT3Block b = own(new STDiT3Block(config, temporal, meta));
       list.push_back(b);
-      out.add(place(b, meta));
+      out.add(b);
     }
     return Collections.unmodifiableList(out);
-  }
-
-  private static <M extends org.bytedeco.pytorch.Module> M place(M m, Device meta) {
-    if (meta != null) {
-      m.to(meta, false);
-    }
-    return m;
   }
 
   /** Upstream's {@code initialize_weights}: Xavier for every Linear, zeroed fps output and temporal outputs. */
   private void initialize() {
     try (PointerScope s = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
-      for (org.bytedeco.pytorch.LinearImpl l : linears()) {
-        Init.xavier(l);
+      for (Linear l : linears()) {
+        l.xavier();
       }
-      Init.normalWeight(fpsEmbedder.fc0(), 0.02);
-      fpsEmbedder.fc0().bias().zero_();
-      Init.zeros(fpsEmbedder.fc2());
+      try (Tensor w = new Tensor(fpsEmbedder.fc0().weight())) {
+        w.normal_(0.0, 0.02, new org.bytedeco.pytorch.GeneratorOptional()).close();
+      }
+      Linear.zero(fpsEmbedder.fc0().bias());
+      Linear.zero(fpsEmbedder.fc2().weight());
+      Linear.zero(fpsEmbedder.fc2().bias());
       for (STDiT3Block b : temporalBlocks) {
-        b.attn().proj().weight().zero_();
-        b.crossAttn().proj().weight().zero_();
-        b.mlp().fc2().weight().zero_();
+        Linear.zero(b.attn().proj().weight());
+        Linear.zero(b.crossAttn().proj().weight());
+        Linear.zero(b.mlp().fc2().weight());
       }
     }
   }
 
-  private List<org.bytedeco.pytorch.LinearImpl> linears() {
-    List<org.bytedeco.pytorch.LinearImpl> ls = new ArrayList<>(List.of(tEmbedder.fc0(), tEmbedder.fc2(),
-        fpsEmbedder.fc0(), fpsEmbedder.fc2(), tBlock.linear(), yEmbedder.fc1(), yEmbedder.fc2(), finalLayer.linear()));
+  private List<Linear> linears() {
+    List<Linear> ls = new ArrayList<>(List.of(tEmbedder.fc0(), tEmbedder.fc2(), fpsEmbedder.fc0(), fpsEmbedder.fc2(),
+        tBlock, yEmbedder.yProj().fc1(), yEmbedder.yProj().fc2(), finalLayer.linear()));
     for (List<STDiT3Block> bs : List.of(spatialBlocks, temporalBlocks)) {
       for (STDiT3Block b : bs) {
         ls.add(b.attn().qkv());
@@ -250,7 +244,7 @@ public final class STDiT3 extends Layer {
     checkFps(fps, b);
     Shapes.check(height, "height", -1);
     Shapes.check(width, "width", -1);
-    ScalarType dtype = xEmbedder.proj().weight().scalar_type();
+    ScalarType dtype = xEmbedder.weight().scalar_type();
     Device dev = x.device();
     long frames = ceilDiv(xs[2], config.patch(0));
     long rows = ceilDiv(xs[3], config.patch(1));
@@ -270,12 +264,12 @@ public final class STDiT3 extends Layer {
     Tensor fpsB = Shapes.of(fps)[0] == b ? fps : fps.expand(b); // (B)
     Tensor fpsEmb = fpsEmbedder.forward(fpsB.to(dev, dtype)); // (B, C)
     Tensor t = tEmbedder.forward(timestep.to(dev, dtype)).add(fpsEmb); // (B, C)
-    Tensor tMlp = tBlock.linear().forward(torch.silu(t)); // (B, 6C)
+    Tensor tMlp = tBlock.forward(torch.silu(t)); // (B, 6C)
     Tensor t0 = null;
     Tensor t0Mlp = null;
     if (xMask != null) {
       t0 = tEmbedder.forward(torch.zeros_like(timestep.to(dev, dtype))).add(fpsEmb); // (B, C)
-      t0Mlp = tBlock.linear().forward(torch.silu(t0)); // (B, 6C)
+      t0Mlp = tBlock.forward(torch.silu(t0)); // (B, 6C)
     }
 
     // 3. captions and their key mask

@@ -1,10 +1,9 @@
 package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
-import io.jsora.nn.Mlp;
 import io.jsora.nn.Modulation;
-import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -36,23 +35,21 @@ public final class STDiT3Block extends Layer {
   private final boolean temporal;
   private final long dim;
 
-  STDiT3Block(STDiT3Config c, boolean temporal) {
+  STDiT3Block(STDiT3Config c, boolean temporal, Device meta) {
     this.temporal = temporal;
     this.dim = c.hiddenSize();
-    attn = child("attn", new SelfAttention(dim, c.numHeads(), c.qkNorm()));
-    crossAttn = child("cross_attn", new CrossAttention(dim, c.numHeads()));
-    mlp = child("mlp", new Mlp(dim, c.mlpHidden()));
-    scaleShiftTable = own(table(this, "scale_shift_table", 6, dim));
+    attn = child("attn", new SelfAttention(dim, c.numHeads(), c.qkNorm(), meta));
+    crossAttn = child("cross_attn", new CrossAttention(dim, c.numHeads(), meta));
+    mlp = child("mlp", new Mlp(dim, c.mlpHidden(), dim, meta));
+    scaleShiftTable = own(table(this, "scale_shift_table", 6, dim, meta));
   }
 
   /**
    * Registers a modulation table {@code [rows, dim]} drawn from N(0, 1/dim) as upstream; returns a
-   * new handle to it (the caller owns it). Temporaries are freed here.
+   * new handle to it (the caller owns it).
    */
-  static Tensor table(org.bytedeco.pytorch.Module m, String name, long rows, long dim) {
-    try (Tensor init = Scopes.local(() -> new Tensor[] {torch.randn(rows, dim).div(new Scalar(Math.sqrt((double) dim)))})[0]) {
-      return new Tensor(m.register_parameter(name, init));
-    }
+  static Tensor table(org.bytedeco.pytorch.Module m, String name, long rows, long dim, Device meta) {
+    return Params.parameter(m, name, meta, () -> torch.randn(rows, dim).div(new Scalar(Math.sqrt((double) dim))), true, rows, dim);
   }
 
   /** The six modulation vectors of a block, each {@code [B, C]}. */

@@ -3,7 +3,7 @@ package io.jsora.model.stdit3;
 import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.DoubleOptional;
-import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -24,20 +24,20 @@ import org.bytedeco.pytorch.global.torch;
  * qk-norm), {@code proj.{weight,bias}}.
  */
 public final class SelfAttention extends Layer {
-  private final LinearImpl qkv;
+  private final Linear qkv;
   private final RmsNorm qNorm;
   private final RmsNorm kNorm;
-  private final LinearImpl proj;
+  private final Linear proj;
   private final int heads;
   private final long headDim;
 
-  SelfAttention(long dim, int heads, boolean qkNorm) {
+  SelfAttention(long dim, int heads, boolean qkNorm, Device meta) {
     this.heads = heads;
     this.headDim = dim / heads;
-    qkv = child("qkv", new LinearImpl(dim, 3 * dim));
-    qNorm = qkNorm ? child("q_norm", new RmsNorm(headDim)) : null;
-    kNorm = qkNorm ? child("k_norm", new RmsNorm(headDim)) : null;
-    proj = child("proj", new LinearImpl(dim, dim));
+    qkv = child("qkv", new Linear(dim, 3 * dim, meta));
+    qNorm = qkNorm ? child("q_norm", new RmsNorm(headDim, meta)) : null;
+    kNorm = qkNorm ? child("k_norm", new RmsNorm(headDim, meta)) : null;
+    proj = child("proj", new Linear(dim, dim, meta));
   }
 
   /**
@@ -65,11 +65,11 @@ public final class SelfAttention extends Layer {
     return proj.forward(o.transpose(1, 2).reshape(b, n, c)); // (B, N, C)
   }
 
-  public LinearImpl qkv() {
+  public Linear qkv() {
     return qkv;
   }
 
-  public LinearImpl proj() {
+  public Linear proj() {
     return proj;
   }
 }
