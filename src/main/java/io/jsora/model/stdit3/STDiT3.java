@@ -262,7 +262,7 @@ public final class STDiT3 extends Layer {
 
     // 2. timestep and fps conditioning
     Tensor fpsB = Shapes.of(fps)[0] == b ? fps : fps.expand(b); // (B)
-    Tensor fpsEmb = fpsEmbedder.forward(fpsB.to(dev, dtype)); // (B, C)
+    Tensor fpsEmb = fpsEmbedder.forward(fpsB.to(dev, fpsB.scalar_type())); // (B, C): fps as given, not cast (as upstream)
     Tensor t = tEmbedder.forward(timestep.to(dev, dtype)).add(fpsEmb); // (B, C)
     Tensor tMlp = tBlock.forward(torch.silu(t)); // (B, 6C)
     Tensor t0 = null;
