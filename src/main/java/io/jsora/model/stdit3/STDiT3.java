@@ -3,6 +3,7 @@ package io.jsora.model.stdit3;
 import io.jsora.nn.Checkpoint;
 import io.jsora.nn.Layer;
 import io.jsora.nn.LocalScope;
+import io.jsora.parallel.SequenceParallel;
 import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -78,6 +79,7 @@ public final class STDiT3 extends Layer {
   private final List<STDiT3Block> temporalBlocks;
   private final FinalLayer finalLayer;
   private boolean gradCheckpoint;
+  private SequenceParallel sp = SequenceParallel.none();
 
   /** Builds the model on the CPU with upstream's initialisation (seed libtorch first to repeat it). */
   public STDiT3(STDiT3Config config) {
@@ -201,6 +203,43 @@ public final class STDiT3 extends Layer {
     gradCheckpoint = on;
   }
 
+  /**
+   * Splits the spatial tokens of every frame over {@code sp}'s group from now on
+   * ({@link SequenceParallel#none()} switches it off); every rank must then call forward with the
+   * same inputs and gets the whole output. As upstream: the tokens are split after the position
+   * embedding, spatial attention runs through {@link io.jsora.parallel.SpAttention} (a token count
+   * that does not divide is padded with tokens nobody attends to), temporal attention,
+   * cross-attention and the MLPs are local, and the tokens are gathered before the final layer.
+   * Parameters under the blocks then get partial gradients ({@link #hasCompleteGradient}).
+   *
+   * @throws IllegalArgumentException when the head count is not divisible by the group size
+   */
+  public void setSequenceParallel(SequenceParallel sp) {
+    if (sp == null) {
+      throw new IllegalArgumentException("sequence parallel: pass SequenceParallel.none() to switch it off, not null");
+    }
+    if (sp.enabled()) {
+      sp.checkHeads(config.numHeads());
+    }
+    this.sp = sp;
+    for (STDiT3Block b : spatialBlocks) {
+      b.setSequenceParallel(sp);
+    }
+  }
+
+  public SequenceParallel sequenceParallel() {
+    return sp;
+  }
+
+  /**
+   * Whether parameter {@code name} gets its complete gradient on every rank of a
+   * sequence-parallel group (embedders, final layer) rather than a partial one to be summed (the
+   * blocks): the predicate {@code GradientSync} and {@code ZeroAdamW} take.
+   */
+  public static boolean hasCompleteGradient(String name) {
+    return !name.startsWith("spatial_blocks.") && !name.startsWith("temporal_blocks.");
+  }
+
   /** The null caption {@code [model_max_length, caption_channels]} ({@code y_embedder.y_embedding}). */
   public Tensor nullCaption() {
     return yEmbedder.yEmbedding();
@@ -277,25 +316,56 @@ public final class STDiT3 extends Layer {
     Tensor yMask = mask == null ? null : captionMask(mask, b, l, dev); // (B, 1, 1, L)
 
     // 4. video tokens
-    Tensor h = xEmbedder.forward(x.to(dtype)); // (B, T*S, C)
-    h = h.view(b, frames, s, config.hiddenSize()).add(pos.unsqueeze(1)).view(b, frames * s, config.hiddenSize()); // (B, T*S, C)
+    long c = config.hiddenSize();
+    Tensor h = xEmbedder.forward(x.to(dtype)).view(b, frames, s, c).add(pos.unsqueeze(1)); // (B, T, S, C)
 
-    // 5. blocks
+    // 5. with sequence parallelism: this rank's share of every frame's tokens
+    long sl = s;
+    Tensor keys = null;
+    Tensor yIn = yEmb;
+    Tensor tIn = tMlp;
+    Tensor t0In = t0Mlp;
+    if (sp.enabled()) {
+      long padded = ceilDiv(s, sp.size()) * sp.size();
+      if (padded != s) {
+        h = torch.pad(h, new long[] {0, 0, 0, padded - s}); // (B, T, S_pad, C)
+        keys = torch.arange(new Scalar(padded), new org.bytedeco.pytorch.TensorOptions(ScalarType.Long))
+            .lt(new Scalar(s)).to(dev, ScalarType.Bool).view(1, 1, 1, padded); // (1, 1, 1, S_pad)
+      }
+      h = sp.split(h, 2); // (B, T, S_pad/P, C)
+      sl = padded / sp.size();
+      yIn = sp.replicated(yEmb); // (B, L, C): complete gradients outside the split region
+      tIn = sp.replicated(tMlp); // (B, 6C)
+      t0In = t0Mlp == null ? null : sp.replicated(t0Mlp); // (B, 6C)
+    }
+    h = h.reshape(b, frames * sl, c); // (B, T*S', C)
+
+    // 6. blocks
     boolean recompute = gradCheckpoint && is_training();
+    PointerScope step = PointerScope.getInnerScope();
     Tensor xm = xMask;
     Tensor ym = yMask;
+    Tensor yi = yIn;
+    Tensor ti = tIn;
+    Tensor t0i = t0In;
+    Tensor sk = keys;
+    long sLocal = sl;
     for (int i = 0; i < config.depth(); i++) {
       for (STDiT3Block blk : List.of(spatialBlocks.get(i), temporalBlocks.get(i))) {
         Tensor in = h;
-        Tensor tm = tMlp;
-        Tensor t0m = t0Mlp;
         h = recompute
-            ? Checkpoint.apply(a -> blk.forward(a[0], a[1], ym, a[2], xm, a[3], frames, s, rope), in, yEmb, tm, t0m) // (B, T*S, C)
-            : LocalScope.run(() -> blk.forward(in, yEmb, ym, tm, xm, t0m, frames, s, rope)); // (B, T*S, C)
+            ? Checkpoint.apply(a -> blk.forward(a[0], a[1], ym, a[2], xm, a[3], frames, sLocal, rope, sk), in, yi, ti, t0i) // (B, T*S', C)
+            : sp.enabled()
+                ? SequenceParallel.withHookOwner(step,
+                    () -> LocalScope.run(() -> blk.forward(in, yi, ym, ti, xm, t0i, frames, sLocal, rope, sk))) // (B, T*S', C)
+                : LocalScope.run(() -> blk.forward(in, yi, ym, ti, xm, t0i, frames, sLocal, rope, sk)); // (B, T*S, C)
       }
     }
+    if (sp.enabled()) {
+      h = sp.gather(h.view(b, frames, sl, c), 2).narrow(2, 0, s).reshape(b, frames * s, c); // (B, T*S, C)
+    }
 
-    // 6. final layer, unpatchify, crop
+    // 7. final layer, unpatchify, crop
     Tensor out = finalLayer.forward(h, t, xMask, t0, frames, s); // (B, T*S, pt*ph*pw*C_out)
     return unpatchify(out, frames, rows, cols).narrow(2, 0, xs[2]).narrow(3, 0, xs[3]).narrow(4, 0, xs[4])
         .to(ScalarType.Float); // (B, C_out, T, H, W)

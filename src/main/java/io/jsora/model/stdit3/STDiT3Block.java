@@ -2,6 +2,7 @@ package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
 import io.jsora.nn.Modulation;
+import io.jsora.parallel.SequenceParallel;
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
@@ -69,10 +70,12 @@ public final class STDiT3Block extends Layer {
    * @param xMask {@code [B, T]} bool (true = frame being generated), or null
    * @param t0Mlp {@code [B, 6C]} from timestep 0, with xMask
    * @param rope the temporal RoPE (used by temporal blocks only)
+   * @param spatialKeys {@code [1, 1, 1, S_pad]} bool, false for padding tokens of a split sequence
+   *     (spatial blocks only), or null
    * @return {@code [B, T·S, C]}
    */
   public Tensor forward(Tensor x, Tensor y, Tensor yMask, Tensor tMlp, Tensor xMask, Tensor t0Mlp, long t, long s,
-      Rope rope) {
+      Rope rope, Tensor spatialKeys) {
     long b = Shapes.of(x)[0];
     Mod m = Mod.of(scaleShiftTable, tMlp, dim);
     Mod m0 = xMask == null ? null : Mod.of(scaleShiftTable, t0Mlp, dim);
@@ -84,10 +87,10 @@ public final class STDiT3Block extends Layer {
     }
     if (temporal) {
       h = h.view(b, t, s, dim).permute(0, 2, 1, 3).reshape(b * s, t, dim); // (B*S, T, C)
-      h = attn.forward(h, rope); // (B*S, T, C)
+      h = attn.forward(h, rope, null); // (B*S, T, C)
       h = h.view(b, s, t, dim).permute(0, 2, 1, 3).reshape(b, t * s, dim); // (B, T*S, C)
     } else {
-      h = attn.forward(h.view(b * t, s, dim), null).view(b, t * s, dim); // (B, T*S, C)
+      h = attn.forward(h.view(b * t, s, dim), null, spatialKeys).view(b, t * s, dim); // (B, T*S, C)
     }
     Tensor g = h.mul(m.gateMsa().unsqueeze(1)); // (B, T*S, C)
     if (m0 != null) {
@@ -123,6 +126,13 @@ public final class STDiT3Block extends Layer {
     long n = shape[0], c = shape[2];
     Tensor m = xMask.view(n, t, 1, 1); // (B, T, 1, 1)
     return torch.where(m, a.view(n, t, s, c), b.view(n, t, s, c)).view(n, t * s, c); // (B, T*S, C)
+  }
+
+  /** Spatial blocks split their attention's sequence over {@code sp}'s group; temporal blocks ignore it. */
+  void setSequenceParallel(SequenceParallel sp) {
+    if (!temporal) {
+      attn.setSequenceParallel(sp);
+    }
   }
 
   public boolean temporal() {
