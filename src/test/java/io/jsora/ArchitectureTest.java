@@ -31,6 +31,7 @@ class ArchitectureTest {
       Map.entry("diffusion", Set.of("config", "tensor")),
       Map.entry("video", Set.of("tensor", "checkpoint")),
       Map.entry("model.dit", Set.of("config", "nn", "tensor", "parallel")),
+      Map.entry("model.stdit3", Set.of("nn", "tensor", "parallel", "checkpoint")),
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
       Map.entry("model.vae", Set.of("config", "nn", "tensor", "checkpoint", "video")),
       Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
@@ -41,7 +42,7 @@ class ArchitectureTest {
       Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae")),
       Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video"))));
 
-  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z]+)");
+  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z][a-z0-9]*)");
 
   @Test
   void everyPackageUsesOnlyWhatItMay() throws IOException {

@@ -30,6 +30,7 @@ public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
   static final List<ModelForwardKind> FORWARD_KINDS = List.of(
       new DitForward(),
+      new Stdit3Forward(),
       new ClipTextForward(),
       new CompressorForwardKinds.VqVaeEncode(),
       new CompressorForwardKinds.VqVaeDecode(),
@@ -40,6 +41,7 @@ public final class ModelCommand implements Runnable {
   /** Every model family {@code model info} can describe. */
   static final List<ModelInfoKind> INFO_KINDS = List.of(
       new DitInfo(),
+      new Stdit3Info(),
       new ClipInfo(),
       new CompressorInfo());
 
