@@ -81,4 +81,13 @@ class ArchitectureTest {
     assertTrue(seen.containsAll(List.of("tensor", "diffusion", "train", "model.dit")), "scanned " + seen);
     assertEquals(List.of(), bad.stream().distinct().toList());
   }
+
+  @Test
+  void subPackagesHaveTheirOwnRule() {
+    assertEquals("diffusion.rflow", packageOf("diffusion.rflow"));
+    assertEquals("diffusion", packageOf("diffusion"));
+    assertEquals("model.dit", packageOf("model.dit"));
+    assertEquals("model.stdit3", packageOf("model.stdit3"));
+    assertEquals("tensor", packageOf("tensor"));
+  }
 }
