@@ -2,7 +2,7 @@
 
 Run (Debian's python3 with PyTorch 1.13, CPU):
 
-    git -C /work/.mirror/hpcaitech+Open-Sora/repo archive opensora/v1.2 opensora | tar -x -C /tmp/os12
+    mkdir -p /tmp/os12 && git -C UPSTREAM_MIRROR archive opensora/v1.2 opensora | tar -x -C /tmp/os12
     /usr/bin/python3 tools/golden/rflow.py --upstream /tmp/os12 --out src/test/resources/golden/rflow
 
 Imports upstream's `opensora/schedulers/rf`, `opensora/utils/inference_utils.py` and nothing else
@@ -136,6 +136,7 @@ def main():
     cases = [
         (240, 426, 51, 1.0), (360, 640, 102, 1.0), (720, 1280, 204, 1.0), (480, 854, 51, 1.0),
         (144, 256, 1, 1.0), (240, 426, 16, 1.0), (256, 256, 34, 1.0), (240, 426, 51, 2.0), (512, 512, 1, 1.0),
+        (240, 426, 60, 1.0), (256, 256, 100, 1.0),  # not multiples of 17: the floor of num_frames/17 matters
     ]
     sched = []
     for h, w, f, scale in cases:

@@ -75,6 +75,12 @@ class FrameMaskTest {
         boolean[] r = MaskGenerator.mask(MaskType.RANDOM, frames, g);
         assertTrue(conditions(r) < frames, "at least one frame generated");
       }
+      // random: each frame is a condition with probability r ~ U(0.1, 0.9), so about half of them
+      int held = 0;
+      for (int rep = 0; rep < 400; rep++) {
+        held += conditions(MaskGenerator.mask(MaskType.RANDOM, frames, g));
+      }
+      assertEquals(0.5, held / (400.0 * frames), 0.05, "share of random condition frames");
       // an image is always generated; the quarter types need 4 frames, as upstream (randint(1, 0))
       assertArrayEquals(new boolean[] {true}, MaskGenerator.mask(MaskType.IMAGE_HEAD, 1, g));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -69,7 +69,7 @@ class RFlowGoldenTest {
         checked++;
       }
     }
-    assertEquals(16, checked);
+    assertEquals(20, checked);
   }
 
   // ---- 2. sampling ----
