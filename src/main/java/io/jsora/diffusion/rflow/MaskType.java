@@ -1,0 +1,80 @@
+package io.jsora.diffusion.rflow;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The kinds of training frame masks ({@code MaskGenerator}'s names). Over the T latent frames of a
+ * sample, with {@code K = ⌊T/4⌋} (at most a quarter of the frames become conditions):
+ */
+public enum MaskType {
+  /** Every frame generated (plain text-to-video). */
+  IDENTITY("identity"),
+  /** A run of 1..K condition frames at a random place. */
+  QUARTER_RANDOM("quarter_random"),
+  /** The first 1..K frames are conditions. */
+  QUARTER_HEAD("quarter_head"),
+  /** The last 1..K frames are conditions. */
+  QUARTER_TAIL("quarter_tail"),
+  /** The first and the last 1..K frames (one length for both) are conditions. */
+  QUARTER_HEAD_TAIL("quarter_head_tail"),
+  /** One random frame is a condition. */
+  IMAGE_RANDOM("image_random"),
+  /** The first frame is a condition (image-to-video). */
+  IMAGE_HEAD("image_head"),
+  /** The last frame is a condition. */
+  IMAGE_TAIL("image_tail"),
+  /** The first and the last frame are conditions (connecting two images). */
+  IMAGE_HEAD_TAIL("image_head_tail"),
+  /** Each frame is a condition with probability r ~ U(0.1, 0.9); if none is generated, the last frame is. */
+  RANDOM("random"),
+  /** Every other frame, from frame 0 or 1 (even chance), is a condition. Upstream spells it {@code intepolate}. */
+  INTERPOLATE("interpolate", "intepolate");
+
+  private final String id;
+  private final String[] aliases;
+
+  MaskType(String id, String... aliases) {
+    this.id = id;
+    this.aliases = aliases;
+  }
+
+  /** The name jsora writes. */
+  @JsonValue
+  public String id() {
+    return id;
+  }
+
+  /** Other accepted spellings (upstream's config keys where they differ). */
+  public List<String> aliases() {
+    return List.of(aliases);
+  }
+
+  /** Whether the type draws a run of 1..⌊T/4⌋ frames (so it needs T ≥ 4). */
+  public boolean quarter() {
+    return this == QUARTER_RANDOM || this == QUARTER_HEAD || this == QUARTER_TAIL || this == QUARTER_HEAD_TAIL;
+  }
+
+  /** Parses a name or alias ({@code image_head}, {@code intepolate}, …). */
+  @JsonCreator
+  public static MaskType parse(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    List<String> all = new ArrayList<>();
+    for (MaskType m : values()) {
+      if (m.id.equals(n) || List.of(m.aliases).contains(n)) {
+        return m;
+      }
+      all.add(m.id);
+      all.addAll(List.of(m.aliases));
+    }
+    throw new IllegalArgumentException("unknown mask type '" + name + "'; expected one of " + String.join(", ", all));
+  }
+
+  @Override
+  public String toString() {
+    return id;
+  }
+}
