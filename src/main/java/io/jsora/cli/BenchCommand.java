@@ -74,17 +74,29 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--sizes", split = ",", defaultValue = "256,512,1024,2048", description = "Square matrix sizes (default: ${DEFAULT-VALUE}).")
     int[] sizes;
 
-    @Option(names = "--dtypes", split = ",", defaultValue = "f32,bf16", description = "Element types (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtypes", split = ",", description = "Element types (default: f32, plus bf16 on CUDA or a CPU with avx512_bf16 or amx_bf16).")
     List<String> dtypes;
 
     @Override
     public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
       List<DType> ds = new ArrayList<>();
-      for (String d : dtypes) {
+      for (String d : dtypes == null ? List.<String>of() : dtypes) {
         ds.add(DType.parse(d));
       }
       try (Device dev = Devices.resolve(common.device)) {
-        common.emit(MatmulBench.run(dev, ds, sizes, common.warmup, common.runs), spec.commandLine().getOut());
+        if (dtypes == null) {
+          MatmulBench.Defaults d = MatmulBench.defaultDtypes(dev.is_cuda(), MatmulBench.cpuinfo());
+          ds.addAll(d.dtypes());
+          if (d.note() != null) {
+            out.println(d.note());
+          }
+        }
+        List<BenchRecord> records = MatmulBench.run(dev, ds, sizes, common.warmup, common.runs, r -> {
+          out.printf(java.util.Locale.ROOT, "%s: %.3f TFLOP/s (median %.3f ms)%n", r.name(), r.tflops(), r.medianS() * 1e3);
+          out.flush();
+        });
+        common.emit(records, out);
       }
       return 0;
     }

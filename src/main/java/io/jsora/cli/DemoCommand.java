@@ -176,7 +176,7 @@ public final class DemoCommand implements Callable<Integer> {
         rows.push_back(clip);
       }
       // one sheet: a row per video, a column per frame
-      VideoWriter.writeContactSheet(samples.resolve("contact-sheet.png"), torch.cat(rows, 0), FRAMES);
+      io.jsora.video.ContactSheet.write(samples.resolve("contact-sheet.png"), video, prompts, FRAMES);
       video.close();
     }
     SampleCommand.writeManifest(files, prompts);

@@ -117,6 +117,7 @@ public final class PreprocessCommand implements Callable<Integer> {
       allCaptions.addAll(e.captions());
     }
     Preprocessor.checkOutput(cfg); // before a built-in encoder is written into OUT
+    Preprocessor.checkVideos(cfg); // an empty dataset is not worth a text encoder
     PrintWriter o = spec.commandLine().getOut();
     Preprocessor.Summary s;
     try (Device dev = Devices.resolve(device);

@@ -127,7 +127,7 @@ public final class SampleCommand implements Callable<Integer> {
             VideoWriter.writeGif(mp4.resolveSibling(base + ".gif"), clip, f);
           }
           if (contactSheet) {
-            VideoWriter.writeContactSheet(mp4.resolveSibling(base + ".png"), clip, Math.min(n, 8));
+            io.jsora.video.ContactSheet.write(mp4.resolveSibling(base + ".png"), clip.unsqueeze(0), List.of(prompts.get(i)), 8);
           }
           out.printf(Locale.ROOT, "wrote %s  (%s)%n", mp4, prompts.get(i));
         }

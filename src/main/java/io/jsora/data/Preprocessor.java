@@ -126,6 +126,7 @@ public final class Preprocessor {
     long t0 = System.nanoTime();
     CaptionsFile.Contents contents = CaptionsFile.read(cfg.captions());
     List<CaptionsFile.Entry> videos = contents.entries();
+    checkVideos(videos, cfg.captions(), cfg.videoDir());
     List<HfDataset.Column> columns = HfDataset.columns(cfg.pooled(), latent);
     Path out = cfg.out();
     Path progressDir = out.resolve(PROGRESS_DIR);
@@ -164,8 +165,87 @@ public final class Preprocessor {
     } else {
       log.info("{} of {} shards done; the last process to finish writes the dataset metadata", done, n);
     }
+    if (rows == 0) {
+      throw new IOException(noPairs(videos, progressDir));
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     return new Summary(videos.size(), processed[0], pairs[0], rows, skipped, done, n, done == n, seconds);
+  }
+
+  /** Most listed files probed when looking for the folder that holds them. */
+  private static final int PROBED_FILES = 1000;
+
+  /**
+   * Fails when none of the videos {@code cfg.captions()} lists is in {@code cfg.videoDir()} (such a
+   * run could only write an empty dataset), saying how many are missing and, when a folder below
+   * the video directory holds them, which. Call it before writing anything into the output.
+   */
+  public static void checkVideos(PreprocessConfig cfg) throws IOException {
+    checkVideos(CaptionsFile.read(cfg.captions()).entries(), cfg.captions(), cfg.videoDir());
+  }
+
+  private static void checkVideos(List<CaptionsFile.Entry> videos, Path captions, Path dir) throws IOException {
+    if (videos.isEmpty()) {
+      return;
+    }
+    for (CaptionsFile.Entry e : videos) {
+      if (Files.exists(dir.resolve(e.file()))) {
+        return;
+      }
+    }
+    String where = Files.isDirectory(dir) ? "" : " (the directory does not exist)";
+    throw new IOException("none of the " + videos.size() + " videos listed in " + captions + " is in " + dir + where + ": "
+        + videos.size() + " missing, e.g. " + dir.resolve(videos.get(0).file()) + suggestFolder(videos, dir));
+  }
+
+  /**
+   * "; DIR holds K of them: use it as the video directory" for the folder up to two levels below
+   * {@code dir} that holds the most listed files missing from {@code dir}, or "" when none holds any.
+   */
+  static String suggestFolder(List<CaptionsFile.Entry> videos, Path dir) throws IOException {
+    List<String> missing = new ArrayList<>();
+    for (CaptionsFile.Entry e : videos) {
+      if (missing.size() < PROBED_FILES && !Files.exists(dir.resolve(e.file()))) {
+        missing.add(e.file());
+      }
+    }
+    if (missing.isEmpty() || !Files.isDirectory(dir)) {
+      return "";
+    }
+    List<Path> folders;
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir, 2)) {
+      folders = walk.filter(f -> !f.equals(dir) && Files.isDirectory(f)).sorted().limit(500).toList();
+    }
+    Path best = null;
+    int found = 0;
+    for (Path f : folders) {
+      int k = 0;
+      for (String m : missing) {
+        k += Files.isRegularFile(f.resolve(m)) ? 1 : 0;
+      }
+      if (k > found) {
+        best = f;
+        found = k;
+      }
+    }
+    return best == null ? "" : "; " + best + " holds " + found + " of the " + missing.size() + " missing files: use it as the video directory";
+  }
+
+  /** Why a finished dataset has no row: the skips by reason, and where missing videos may be. */
+  private String noPairs(List<CaptionsFile.Entry> videos, Path progressDir) throws IOException {
+    Map<String, Integer> reasons = new java.util.TreeMap<>();
+    for (int s = 0; s < cfg.shards(); s++) {
+      for (Skip k : committed(progressDir, s).skipped()) {
+        reasons.merge(k.reason(), 1, Integer::sum);
+      }
+    }
+    if (videos.isEmpty()) {
+      return "no (video, caption) pair was written: " + cfg.captions() + " lists no video";
+    }
+    int missing = reasons.getOrDefault(BadVideoException.Reason.MISSING.code(), 0);
+    return "no (video, caption) pair was written: all " + videos.size() + " videos listed in " + cfg.captions() + " were skipped "
+        + reasons + " (see " + cfg.out().resolve("skipped.jsonl") + ")"
+        + (missing > 0 ? "; " + missing + " are missing from " + cfg.videoDir() + suggestFolder(videos, cfg.videoDir()) : "");
   }
 
   private int start(int s, int videos) {

@@ -89,6 +89,10 @@ public final class Launcher {
     List<String> command = shareNativeLimit(javaCommand(spec.mainClass(), spec.args()), spec.nprocPerNode());
     List<Thread> pumps = new ArrayList<>();
     Signals.Handle handle = Signals.install(this::onSignal);
+    for (String sig : handle.ignored()) {
+      message("SIG" + sig + " is ignored by this process (it was started so, e.g. as a background job) and the JVM cannot catch an "
+          + "ignored signal: SIG" + sig + " will not reach the workers; stop them with SIG" + (sig.equals("INT") ? "TERM" : "INT"));
+    }
     try {
       for (int local = 0; local < spec.nprocPerNode(); local++) {
         int rank = spec.nodeRank() * spec.nprocPerNode() + local;

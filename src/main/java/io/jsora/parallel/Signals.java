@@ -16,18 +16,27 @@ import java.util.function.IntConsumer;
 final class Signals {
   private Signals() {}
 
-  /** Undoes {@link #install}. */
+  /** Undoes {@link #install}, and says which signals could not be caught. */
   interface Handle {
     void restore();
+
+    /**
+     * Signals (INT, TERM) this process was started ignoring, e.g. SIGINT in a shell's background
+     * job: the JVM keeps an ignored SIGINT/SIGTERM ignored and never calls a handler for it.
+     */
+    List<String> ignored();
   }
 
   /**
    * Replaces the JVM's handling of SIGINT and SIGTERM by {@code onSignal(number)} until {@link
    * Handle#restore}. Where signals cannot be caught (no {@code sun.misc.Signal}, or {@code -Xrs}),
-   * nothing is installed and the JVM's default (shutdown hooks) applies.
+   * nothing is installed and the JVM's default (shutdown hooks) applies; a signal the process was
+   * started ignoring stays ignored (the JVM refuses to handle it) and is listed in {@link
+   * Handle#ignored}.
    */
   static Handle install(IntConsumer onSignal) {
     List<Runnable> undo = new ArrayList<>();
+    List<String> ignored = new ArrayList<>();
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
@@ -43,10 +52,14 @@ final class Signals {
         default -> "jsora-launch-signal-handler";
       };
       Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerType}, ih);
+      Object sigIgn = handlerType.getField("SIG_IGN").get(null);
       for (String name : new String[] {"INT", "TERM"}) {
         try {
           Object s = signal.getConstructor(String.class).newInstance(name);
           Object old = handle.invoke(null, s, handler);
+          if (old == sigIgn) { // the JVM left the signal ignored instead of installing the handler
+            ignored.add(name);
+          }
           undo.add(() -> {
             try {
               handle.invoke(null, s, old);
@@ -61,7 +74,18 @@ final class Signals {
     } catch (ReflectiveOperationException | LinkageError e) {
       // no sun.misc.Signal: the JVM's default handling applies
     }
-    return () -> undo.forEach(Runnable::run);
+    List<String> notCaught = List.copyOf(ignored);
+    return new Handle() {
+      @Override
+      public void restore() {
+        undo.forEach(Runnable::run);
+      }
+
+      @Override
+      public List<String> ignored() {
+        return notCaught;
+      }
+    };
   }
 
   /**

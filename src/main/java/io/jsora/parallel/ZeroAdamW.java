@@ -141,6 +141,18 @@ public final class ZeroAdamW implements AutoCloseable {
     return buckets.layout.shardNumel;
   }
 
+  /**
+   * Bytes of optimizer state this rank holds: its fp32 master weights, both moments and its
+   * gradient shard, as allocated (under ZeRO-2 about 1/N of the replicated figure).
+   */
+  public long stateBytes() {
+    long n = 0;
+    for (Tensor t : new Tensor[] {master, expAvg, expAvgSq, gradShard}) {
+      n += t.nbytes();
+    }
+    return n;
+  }
+
   /** Drops every parameter's gradient (as {@code zero_grad(set_to_none=True)}). */
   public void zeroGrad() {
     try (Tensor none = new Tensor()) {

@@ -45,7 +45,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Writes {@code uint8 [T, H, W, 3]} RGB frames as video files, animated GIFs and PNG contact sheets.
+ * Writes {@code uint8 [T, H, W, 3]} RGB frames as video files and animated GIFs (contact sheets: {@link ContactSheet}).
  * Files appear atomically (written beside the target, then renamed).
  */
 public final class VideoWriter {
@@ -280,41 +280,6 @@ public final class VideoWriter {
         writer.endWriteSequence();
       } finally {
         writer.dispose();
-      }
-    });
-  }
-
-  /**
-   * Writes a PNG contact sheet: the frames in a grid of {@code columns} (0 = about square), with a
-   * one-pixel dark gap between cells, row by row in time order.
-   */
-  public static void writeContactSheet(Path file, Tensor frames, int columns) throws IOException {
-    checkFrames(frames);
-    long[] s = Shapes.of(frames);
-    int t = (int) s[0];
-    int h = (int) s[1];
-    int w = (int) s[2];
-    int cols = columns > 0 ? Math.min(columns, t) : (int) Math.ceil(Math.sqrt(t));
-    int rows = (t + cols - 1) / cols;
-    int gap = 1;
-    byte[] sheet;
-    int sh = rows * h + (rows - 1) * gap;
-    int sw = cols * w + (cols - 1) * gap;
-    try (PointerScope scope = new PointerScope()) {
-      // pad each frame with the gap on its right and bottom, fill missing cells, then tile:
-      // (T, H, W, 3) -> (rows*cols, H+g, W+g, 3) -> (rows, H+g, cols, W+g, 3) -> (rows*(H+g), cols*(W+g), 3)
-      Tensor cells = torch.empty(new long[] {(long) rows * cols, h + gap, w + gap, 3},
-          new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional());
-      cells.fill_(new org.bytedeco.pytorch.Scalar(32.0));
-      cells.narrow(0, 0, t).narrow(1, 0, h).narrow(2, 0, w).copy_(frames);
-      Tensor grid = cells.view(rows, cols, h + gap, w + gap, 3).permute(0, 2, 1, 3, 4).reshape(rows * (h + gap), cols * (w + gap), 3);
-      grid = grid.narrow(0, 0, sh).narrow(1, 0, sw).contiguous().unsqueeze(0);
-      sheet = bytes(grid);
-    }
-    BufferedImage img = image(sheet, sh, sw);
-    AtomicFiles.write(file, ch -> {
-      if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
-        throw new IOException(file + ": no PNG writer");
       }
     });
   }

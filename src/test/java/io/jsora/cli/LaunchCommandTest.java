@@ -8,10 +8,14 @@ import io.jsora.parallel.Launcher;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,8 +63,16 @@ class LaunchCommandTest {
   @CsvSource({"TERM, 143", "INT, 130"})
   @Timeout(60)
   void signalsToTheLauncherReachTheWorkers(String signal, int expected) throws Exception {
-    List<String> cmd = Launcher.javaCommand(Main.class.getName(),
-        List.of("launch", "--nproc-per-node", "2", "--grace-period", "10", "--main-class", PROBE, "--", "sleep"));
+    List<String> cmd = new ArrayList<>(Launcher.javaCommand(Main.class.getName(),
+        List.of("launch", "--nproc-per-node", "2", "--grace-period", "10", "--main-class", PROBE, "--", "sleep")));
+    if (signal.equals("INT") && ignoredHere(2)) {
+      // a JVM started with SIGINT ignored can never catch it: start the launcher as a foreground shell would
+      Assumptions.assumeTrue(envCan("--default-signal=INT"), "SIGINT is ignored by this test JVM (started as a background job?), a JVM "
+          + "cannot catch an ignored SIGINT, and env --default-signal is not available to restore it for the launcher: skipped");
+      System.out.println("SIGINT is ignored by this test JVM (started as a background job?): the launcher is started with it restored "
+          + "(env --default-signal=INT)");
+      cmd.addAll(0, List.of("env", "--default-signal=INT"));
+    }
     Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuilder out = new StringBuilder();
     Thread reader = new Thread(() -> {
@@ -100,6 +112,52 @@ class LaunchCommandTest {
       assertTrue(text.contains("[rank 0] shutdown hook ran") && text.contains("[rank 1] shutdown hook ran"), text);
     } finally {
       launcher.destroyForcibly();
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void aLauncherStartedWithSigintIgnoredSaysItCannotForwardIt() throws Exception {
+    Assumptions.assumeTrue(envCan("--ignore-signal=INT"), "env --ignore-signal is not available to start a process ignoring SIGINT: skipped");
+    List<String> cmd = new ArrayList<>(List.of("env", "--ignore-signal=INT"));
+    cmd.addAll(Launcher.javaCommand(Main.class.getName(), List.of("launch", "--nproc-per-node", "1", "--main-class", PROBE, "--", "env")));
+    Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      String out = new String(launcher.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), out);
+      assertEquals(0, launcher.exitValue(), out);
+      assertTrue(out.contains("jsora launch: SIGINT is ignored by this process (it was started so, e.g. as a background job) and the JVM "
+          + "cannot catch an ignored signal: SIGINT will not reach the workers; stop them with SIGTERM"), out);
+      assertTrue(!out.contains("SIGTERM is ignored"), out);
+    } finally {
+      launcher.destroyForcibly();
+    }
+  }
+
+  /** Whether this process ignores signal {@code signo} (Linux: the SigIgn mask of /proc/self/status). */
+  static boolean ignoredHere(int signo) throws java.io.IOException {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.isReadable(status)) {
+      return false;
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("SigIgn:")) {
+        return new java.math.BigInteger(line.substring("SigIgn:".length()).trim(), 16).testBit(signo - 1);
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code env OPTION true} runs (coreutils 8.31 and later know the signal options). */
+  static boolean envCan(String option) {
+    try {
+      Process p = new ProcessBuilder("env", option, "true").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (java.io.IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 }

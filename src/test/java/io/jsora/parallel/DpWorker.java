@@ -15,8 +15,10 @@ import org.bytedeco.pytorch.Tensor;
  * half of each global batch, three ways from the same start, and writes the final weights:
  * {@code a.*} GradientSync + libtorch AdamW, {@code b.*} ZeroAdamW stage 2 (tiny buckets), {@code
  * c.*} ZeroAdamW stage 2 saved after two steps and resumed by a fresh optimizer with another bucket
- * layout; plus {@code a.loss} (the global mean loss per step) and {@code broadcast.*} (parameters
- * seeded per rank, then broadcast from rank 0).
+ * layout; plus {@code a.loss} (the global mean loss per step), {@code a.grad<step>.*} (the
+ * gradients after synchronisation, where defined), {@code state_bytes.stage2} and {@code
+ * state_bytes.stage0} (the optimizer state this rank holds under ZeRO-2 and replicated) and {@code
+ * broadcast.*} (parameters seeded per rank, then broadcast from rank 0).
  */
 public final class DpWorker {
   static final int STEPS = 4;
@@ -62,6 +64,12 @@ public final class DpWorker {
               Tensor loss = TinyMlp.loss(a, xy[0], xy[1], frozen(step, rank));
               loss.backward();
               sync.sync();
+              for (Map.Entry<String, Tensor> e : a.entrySet()) { // the synchronised gradients, as the optimizer sees them
+                Tensor g = e.getValue().grad();
+                if (g.defined()) {
+                  r.put("a.grad" + step + "." + e.getKey(), io.jsora.tensor.Scopes.keep(g.detach().clone())); // past the step's scope
+                }
+              }
               opt.step();
               Tensor l = loss.detach().reshape(1).div(new Scalar(2.0));
               ctx.world().allReduceSum(l);
@@ -77,8 +85,12 @@ public final class DpWorker {
           for (int step = 0; step < STEPS; step++) {
             train(opt, b, step, rank);
           }
+          r.put("state_bytes.stage2", io.jsora.tensor.Tensors.of(new long[] {opt.stateBytes()}, 1));
         }
         b.forEach((k, v) -> r.put("b." + k, v.detach().clone()));
+        try (ZeroAdamW replicated = new ZeroAdamW(ctx, b, new AdamWConfig(LR, 0.9, 0.999, 1e-8, WD), 0, n -> true, TINY_BUCKETS)) {
+          r.put("state_bytes.stage0", io.jsora.tensor.Tensors.of(new long[] {replicated.stateBytes()}, 1));
+        }
 
         Map<String, Tensor> c = TinyMlp.params(7);
         Map<String, Tensor> saved;
