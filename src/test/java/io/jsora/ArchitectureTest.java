@@ -31,6 +31,7 @@ class ArchitectureTest {
       Map.entry("video", Set.of("tensor", "checkpoint")),
       Map.entry("model.dit", Set.of("nn", "tensor", "parallel")),
       Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
+      Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),
       Map.entry("model.vae", Set.of("nn", "tensor", "checkpoint", "video")),
       Map.entry("parallel", Set.of("tensor", "checkpoint")),
       Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
