@@ -35,12 +35,12 @@ final class T5Attention extends T5Layer {
     config = c;
     long d = c.dModel();
     long inner = c.innerDim();
-    q = parameter("q.weight", inner, d);
-    k = parameter("k.weight", inner, d);
-    v = parameter("v.weight", inner, d);
-    o = parameter("o.weight", d, inner);
+    q = weightChild("q", inner, d);
+    k = weightChild("k", inner, d);
+    v = weightChild("v", inner, d);
+    o = weightChild("o", d, inner);
     relativeBias = hasRelativeBias
-        ? parameter("relative_attention_bias.weight", c.relativeAttentionNumBuckets(), c.numHeads())
+        ? weightChild("relative_attention_bias", c.relativeAttentionNumBuckets(), c.numHeads())
         : null;
   }
 

@@ -2,6 +2,7 @@ package io.jsora.model.t5;
 
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.ModuleListImpl;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -86,9 +87,9 @@ final class T5Block extends T5Layer {
 
     GatedGelu(Placement p, T5Config c) {
       super(p);
-      wi0 = parameter("wi_0.weight", c.dFf(), c.dModel());
-      wi1 = parameter("wi_1.weight", c.dFf(), c.dModel());
-      wo = parameter("wo.weight", c.dModel(), c.dFf());
+      wi0 = weightChild("wi_0", c.dFf(), c.dModel());
+      wi1 = weightChild("wi_1", c.dFf(), c.dModel());
+      wo = weightChild("wo", c.dModel(), c.dFf());
     }
 
     /** Upstream's initialisation (factor 1): N(0, 1/D) for wi_0 and wi_1, N(0, 1/d_ff) for wo. */
@@ -103,9 +104,19 @@ final class T5Block extends T5Layer {
      * @return {@code [B, L, D]}
      */
     Tensor forward(Tensor x) {
-      Tensor gate = torch.gelu(torch.linear(x, wi0), "tanh"); //  (B, L, d_ff)
+      Tensor gate = geluNew(torch.linear(x, wi0)); //            (B, L, d_ff)
       Tensor linear = torch.linear(x, wi1); //                    (B, L, d_ff)
       return torch.linear(gate.mul(linear), wo); //               (B, L, D)
+    }
+
+    /**
+     * {@code 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))}, op by op as upstream's {@code gelu_new},
+     * so that in bf16 every step rounds where upstream's does (libtorch's fused tanh GELU rounds once).
+     */
+    static Tensor geluNew(Tensor x) {
+      Tensor cube = x.pow(new Scalar(3.0)).mul(new Scalar(0.044715)); //                 0.044715·x³
+      Tensor inner = x.add(cube).mul(new Scalar(Math.sqrt(2.0 / Math.PI))); //            sqrt(2/π)·(x + ...)
+      return x.mul(new Scalar(0.5)).mul(torch.tanh(inner).add(new Scalar(1.0))); //      0.5·x·(1 + tanh(...))
     }
   }
 }

@@ -50,20 +50,16 @@ public final class T5Encoder extends T5Layer {
       throw new IllegalArgumentException("T5 parameters must be F32 or BF16, got " + p.dtype());
     }
     this.config = config;
-    // a scope frees the temporary handles registration returns; kept handles are own()ed
-    try (PointerScope scope = new PointerScope()) {
-      Embedding sharedModule = child("shared", new Embedding(p, config.vocabSize(), config.dModel()));
-      shared = sharedModule.weight;
-      Stack encoder = child("encoder", new Stack(p, shared));
-      ModuleListImpl list = encoder.list;
-      for (int i = 0; i < config.numLayers(); i++) {
-        T5Block block = own(new T5Block(p, config, i == 0));
-        list.push_back(block);
-        blocks.add(block);
-      }
-      finalLayerNorm = encoder.finalNorm(config);
-      eval();
+    shared = weightChild("shared", config.vocabSize(), config.dModel());
+    Stack encoder = child("encoder", new Stack(p, shared));
+    ModuleListImpl list = encoder.list;
+    for (int i = 0; i < config.numLayers(); i++) {
+      T5Block block = own(new T5Block(p, config, i == 0));
+      list.push_back(block);
+      blocks.add(block);
     }
+    finalLayerNorm = encoder.finalNorm(config);
+    eval();
   }
 
   /**
@@ -161,16 +157,6 @@ public final class T5Encoder extends T5Layer {
       h = block.forward(h, bias); //                                                       (B, L, D)
     }
     return finalLayerNorm.forward(h); //                                                   (B, L, D)
-  }
-
-  /** {@code shared}: the token embedding table {@code weight [vocab, D]}. */
-  static final class Embedding extends T5Layer {
-    final Tensor weight;
-
-    Embedding(Placement p, long rows, long dim) {
-      super(p);
-      weight = parameter("weight", rows, dim);
-    }
   }
 
   /** {@code encoder}: the tied {@code embed_tokens}, the {@code block} list and {@code final_layer_norm}. */

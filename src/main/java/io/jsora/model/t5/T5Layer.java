@@ -35,6 +35,24 @@ abstract class T5Layer extends io.jsora.nn.Layer {
     }
   }
 
+  /**
+   * A child module {@code name} holding one parameter {@code weight} of {@code shape} (a bias-free
+   * Linear or an Embedding, as upstream names them: {@code q.weight}); returns the parameter.
+   */
+  protected final Tensor weightChild(String name, long... shape) {
+    return child(name, new Weight(placement, shape)).weight;
+  }
+
+  /** A module with one parameter, {@code weight}. */
+  static final class Weight extends T5Layer {
+    final Tensor weight;
+
+    Weight(Placement p, long... shape) {
+      super(p);
+      weight = parameter("weight", shape);
+    }
+  }
+
   /** Registers an existing parameter (a tied weight) under {@code name}; returns a handle to it. */
   protected final Tensor tied(String name, Tensor shared) {
     return own(new Tensor(register_parameter(name, shared, true)));
