@@ -31,6 +31,7 @@ public final class ModelCommand implements Runnable {
   static final List<ModelForwardKind> FORWARD_KINDS = List.of(
       new DitForward(),
       new ClipTextForward(),
+      new T5Forward(),
       new CompressorForwardKinds.VqVaeEncode(),
       new CompressorForwardKinds.VqVaeDecode(),
       new CompressorForwardKinds.VaeEncode(),

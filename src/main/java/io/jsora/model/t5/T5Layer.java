@@ -1,8 +1,8 @@
 package io.jsora.model.t5;
 
 import io.jsora.tensor.DType;
-import io.jsora.tensor.Tensors;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -29,7 +29,9 @@ abstract class T5Layer extends io.jsora.nn.Layer {
 
   /** A new parameter of {@code shape}, zero-filled (uninitialised on {@code meta}). */
   protected final Tensor parameter(String name, long... shape) {
-    try (TensorOptions o = Tensors.options(placement.dtype(), placement.device());
+    try (TensorOptions base = new TensorOptions(placement.dtype().scalarType());
+        DeviceOptional d = new DeviceOptional(placement.device());
+        TensorOptions o = base.device(d);
         Tensor t = torch.zeros(shape, o)) {
       return own(new Tensor(register_parameter(name, t, true)));
     }

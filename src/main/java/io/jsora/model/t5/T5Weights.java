@@ -128,7 +128,9 @@ public final class T5Weights {
     Path file = entry(path);
     List<Path> files = files(file);
     String source = isIndex(file) ? file + " (" + files.size() + " shards)" : file.toString();
-    try (StateDict target = model.stateDict()) {
+    // shape queries and aliases of the parameters are temporary handles: a scope frees them
+    try (PointerScope scope = new PointerScope();
+        StateDict target = model.stateDict()) {
       if (isIndex(file)) {
         // a wrong index fails before any shard is read
         Progress planned = new Progress(target);
@@ -219,6 +221,7 @@ public final class T5Weights {
       long[] want = Shapes.of(dst);
       if (!Arrays.equals(want, shape)) {
         mismatched.add(name + ": model " + Shapes.format(want) + ", weights " + Shapes.format(shape));
+        loaded.add(canonical(name)); // reported once, as mis-shaped, not also as missing
         return false;
       }
       return true;
