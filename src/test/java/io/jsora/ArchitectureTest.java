@@ -40,7 +40,7 @@ class ArchitectureTest {
       Map.entry("bench", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "train", "pipeline", "model.dit",
           "model.text", "model.vae"))));
 
-  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z]+)");
+  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z][a-z0-9]*)");
 
   @Test
   void everyPackageUsesOnlyWhatItMay() throws IOException {
