@@ -91,6 +91,20 @@ class T5EncoderTest {
   }
 
   @Test
+  void theTiedEmbeddingLoadsFromEitherName(@TempDir Path tmp) throws Exception {
+    Path renamed = tmp.resolve("embed_tokens_only.safetensors");
+    try (StateDict sd = SafetensorsFile.read(Golden.TINY.resolve("model.safetensors"))) {
+      sd.put(T5Weights.EMBED_TOKENS, sd.remove(T5Weights.SHARED));
+      SafetensorsWriter.write(renamed, sd, Map.of());
+    }
+    try (PointerScope s = new PointerScope()) {
+      Tensor got = T5EncoderGoldenTest.run(renamed, DType.F32);
+      double rel = Golden.maxRelDiff(got, T5EncoderGoldenTest.want("last_hidden_state"));
+      assertTrue(rel < 1e-6, "max rel. difference " + rel);
+    }
+  }
+
+  @Test
   void aShardedIndexNamingAnUnknownKeyFailsBeforeReadingShards(@TempDir Path tmp) throws Exception {
     Path src = Golden.TINY.resolve("sharded-safetensors");
     String index = Files.readString(src.resolve(T5Weights.SAFETENSORS_INDEX));
