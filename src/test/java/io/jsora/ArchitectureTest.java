@@ -42,25 +42,19 @@ class ArchitectureTest {
       Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit", "model.text", "model.vae")),
       Map.entry("pipeline", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "model.dit", "model.text", "model.vae")),
       Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae")),
-      Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video"))));
-
-<<<<<<< HEAD
-  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z][a-z0-9]*)");
+      Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
 =======
-  private static final Pattern USE = Pattern.compile("io\\.jsora\\.([a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)");
+      Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),
+      Map.entry("model.vae", Set.of("nn", "tensor", "checkpoint", "video")),
+      Map.entry("parallel", Set.of("tensor", "checkpoint")),
+      Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
+      Map.entry("train", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "model.dit", "model.text", "model.vae")),
+      Map.entry("pipeline", Set.of("tensor", "checkpoint", "video", "diffusion", "train", "model.dit", "model.text", "model.vae")),
+      Map.entry("bench", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "train", "pipeline", "model.dit",
+          "model.text", "model.vae"))));
 
-  /** The package a use names: its longest leading segments that have a rule, else the first (two under model). */
-  static String packageOf(String segments) {
-    String[] s = segments.split("\\.");
-    for (int n = s.length; n > 0; n--) {
-      String p = String.join(".", Arrays.copyOf(s, n));
-      if (ALLOWED.containsKey(p)) {
-        return p;
-      }
-    }
-    return s[0].equals("model") && s.length > 1 ? s[0] + "." + s[1] : s[0];
-  }
->>>>>>> h/rflow
+  private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z][a-z0-9]*)");
+>>>>>>> h/t5
 
   @Test
   void everyPackageUsesOnlyWhatItMay() throws IOException {

@@ -32,6 +32,7 @@ public final class ModelCommand implements Runnable {
       new DitForward(),
       new Stdit3Forward(),
       new ClipTextForward(),
+      new T5Forward(),
       new CompressorForwardKinds.VqVaeEncode(),
       new CompressorForwardKinds.VqVaeDecode(),
       new CompressorForwardKinds.VaeEncode(),
