@@ -1,5 +1,6 @@
 package io.jsora.cli;
 
+import io.jsora.run.CheckpointLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,7 +65,7 @@ class TrainKillResumeTest {
     long killedAt;
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
-      while (Checkpointer.latest(killed).map(Checkpointer::stepOf).orElse(0L) < killAfter) {
+      while (CheckpointLayout.latest(killed).map(CheckpointLayout::stepOf).orElse(0L) < killAfter) {
         assertTrue(p.isAlive(), "train ended before it could be killed:\n" + Files.readString(log));
         assertTrue(System.nanoTime() < deadline, "train made no progress:\n" + Files.readString(log));
         Thread.sleep(5);
@@ -73,7 +74,7 @@ class TrainKillResumeTest {
       p.destroyForcibly(); // SIGKILL: maybe in the middle of the next step or of writing its checkpoint
       p.waitFor();
     }
-    killedAt = Checkpointer.latest(killed).map(Checkpointer::stepOf).orElse(0L);
+    killedAt = CheckpointLayout.latest(killed).map(CheckpointLayout::stepOf).orElse(0L);
     assertTrue(killedAt >= killAfter && killedAt < STEPS, "killed at step " + killedAt + " of " + STEPS);
 
     List<String> resume = new ArrayList<>(trainArgs(dataset, killed));
@@ -82,10 +83,10 @@ class TrainKillResumeTest {
     String resumedLog = Files.readString(log);
     finish(start(trainArgs(dataset, straight), log), log);
 
-    Path a = straight.resolve(Checkpointer.dirName(STEPS));
-    Path b = killed.resolve(Checkpointer.dirName(STEPS));
+    Path a = straight.resolve(CheckpointLayout.dirName(STEPS));
+    Path b = killed.resolve(CheckpointLayout.dirName(STEPS));
     assertTrue(Files.isDirectory(b), "the resumed run's last checkpoint:\n" + resumedLog);
-    for (String f : new String[] {Checkpointer.MODEL, Checkpointer.EMA, Checkpointer.OPTIMIZER}) {
+    for (String f : new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER}) {
       try (StateDict x = SafetensorsFile.read(a.resolve(f));
           StateDict y = SafetensorsFile.read(b.resolve(f))) {
         assertEquals(x.names(), y.names(), f);

@@ -1,5 +1,7 @@
 package io.jsora.train;
 
+import io.jsora.run.TrainConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,10 +52,10 @@ class GradientAccumulationTest {
   @Test
   void accumulatedMicroBatchesHaveTheGradientOfOneBigBatch(@TempDir Path dir) throws IOException {
     // no clipping: the updates follow the raw gradients, so the runs stay together over the steps
-    TrainConfig whole = TrainFixtures.config(dataset, dir.resolve("whole"), 3, 8).with(Map.of("text_dropout", 0.5, "grad_clip", 0.0));
+    TrainConfig whole = TrainFixtures.config(dataset, dir.resolve("whole"), 3, 8).toBuilder().textDropout(0.5).gradClip(0.0).build();
     List<Double> one = norms(whole);
-    List<Double> two = norms(whole.with(Map.of("checkpoint_dir", dir.resolve("halves").toString(), "batch_size", 4, "accumulation_steps", 2)));
-    List<Double> four = norms(whole.with(Map.of("checkpoint_dir", dir.resolve("quarters").toString(), "batch_size", 2, "accumulation_steps", 4)));
+    List<Double> two = norms(whole.toBuilder().checkpointDir(dir.resolve("halves").toString()).batchSize(4).accumulationSteps(2).build());
+    List<Double> four = norms(whole.toBuilder().checkpointDir(dir.resolve("quarters").toString()).batchSize(2).accumulationSteps(4).build());
     assertEquals(3, one.size());
     for (int s = 0; s < one.size(); s++) {
       double ref = one.get(s);

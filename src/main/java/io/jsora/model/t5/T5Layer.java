@@ -28,7 +28,7 @@ abstract class T5Layer extends io.jsora.nn.Layer {
   }
 
   /** A new parameter of {@code shape}, zero-filled (uninitialised on {@code meta}). */
-  protected final Tensor parameter(String name, long... shape) {
+  protected final Tensor typedParameter(String name, long... shape) {
     try (TensorOptions base = new TensorOptions(placement.dtype().scalarType());
         DeviceOptional d = new DeviceOptional(placement.device());
         TensorOptions o = base.device(d);
@@ -51,7 +51,7 @@ abstract class T5Layer extends io.jsora.nn.Layer {
 
     Weight(Placement p, long... shape) {
       super(p);
-      weight = parameter("weight", shape);
+      weight = typedParameter("weight", shape);
     }
   }
 

@@ -25,7 +25,7 @@ final class T5LayerNorm extends T5Layer {
   T5LayerNorm(Placement p, long dim, double eps) {
     super(p);
     this.eps = eps;
-    weight = parameter("weight", dim);
+    weight = typedParameter("weight", dim);
     try (Scalar one = new Scalar(1.0);
         NoGradGuard g = new NoGradGuard()) {
       weight.fill_(one);
