@@ -370,9 +370,9 @@ def xxl_keys(modeling_t5, configuration_t5, out):
     finally:
         for cls, init in originals.items():
             cls.__init__ = init
-    lines = [f"{k} {list(v.shape)}".replace(" ", "", 0) for k, v in model.state_dict().items()]
+    lines = [f"{k} {','.join(str(s) for s in v.shape)}" for k, v in model.state_dict().items()]
     with open(os.path.join(out, "t5-v1_1-xxl-encoder.keys.txt"), "w") as f:
-        f.write("\n".join(f"{k} {','.join(str(s) for s in v.shape)}" for k, v in model.state_dict().items()) + "\n")
+        f.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "t5-v1_1-xxl.config.json"), "w") as f:
         json.dump(XXL, f, indent=2)
     print("xxl:", len(lines), "keys,", sum(v.numel() for k, v in model.named_parameters()), "parameters")
