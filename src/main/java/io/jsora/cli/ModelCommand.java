@@ -30,7 +30,7 @@ public final class ModelCommand implements Runnable {
   /** Every model kind {@code model forward} can run. */
   static final List<ModelForwardKind> FORWARD_KINDS = List.of(
       new DitForward(),
-      new Stdit3Forward(),
+      new Stdit3Forward(), new Stdit3Sample(),
       new ClipTextForward(),
       new T5Forward(),
       new CompressorForwardKinds.VqVaeEncode(),
@@ -84,6 +84,15 @@ public final class ModelCommand implements Runnable {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
     io.jsora.tensor.DeviceSpec device;
 
+    @Option(names = "--steps", description = "stdit3-sample: rectified-flow steps (default 30, Open-Sora 1.2's).")
+    Integer steps;
+
+    @Option(names = "--cfg-scale", description = "stdit3-sample: classifier-free guidance scale (default 7.0).")
+    Double cfgScale;
+
+    @Option(names = "--seed", description = "stdit3-sample with frame_mask and no step_noise: seed of the re-noising draws (default 42).")
+    Long seed;
+
     @Override
     public Integer call() throws Exception {
       ModelForwardKind k = FORWARD_KINDS.stream().filter(x -> x.kind().equals(kind)).findFirst().orElseThrow(() ->
@@ -96,7 +105,8 @@ public final class ModelCommand implements Runnable {
       try (Device dev = Devices.resolve(device);
           Weights.Loaded in = Weights.read(inputs);
           PointerScope scope = new PointerScope()) {
-        Map<String, Tensor> out = k.forward(config, preset, arch, weights, in.tensors(), dev);
+        Map<String, Tensor> out = k.forward(config, preset, arch, weights, in.tensors(), dev,
+            new ModelForwardKind.Sampling(steps, cfgScale, seed));
         SafetensorsWriter.write(output, out, Map.of("kind", kind));
         PrintWriter o = spec.commandLine().getOut();
         for (Map.Entry<String, Tensor> e : out.entrySet()) {
