@@ -68,7 +68,8 @@ public record ProfileTable(
 
   /**
    * The forward rows with every {@code blocks.<i>} merged into {@code blocks.*} (backward
-   * segments stay per block), in first-seen order.
+   * segments stay per block), in first-seen order, the rows of phase remainders and of the
+   * profiler last.
    */
   public List<Entry> byModule() {
     Map<String, Entry> m = new LinkedHashMap<>();
@@ -77,7 +78,10 @@ public record ProfileTable(
       String key = segment ? e.path() : BLOCK.matcher(e.path()).replaceAll("$1blocks.*");
       m.merge(key, new Entry(key, e.depth(), e.calls(), e.totalS(), e.selfS(), e.outBytes()), ProfileTable::sum);
     }
-    return new ArrayList<>(m.values());
+    List<Entry> out = new ArrayList<>();
+    m.values().stream().filter(e -> !e.path().startsWith("(")).forEach(out::add);
+    m.values().stream().filter(e -> e.path().startsWith("(")).forEach(out::add); // phase remainders and the profiler last
+    return out;
   }
 
   /** The span rows grouped by their last name (the op or module type: linear, sdpa, ...), most self time first. */
@@ -125,7 +129,7 @@ public record ProfileTable(
     for (Entry e : rows) {
       String name = (indent ? "  ".repeat(e.depth()) : "") + e.path();
       out.printf(Locale.ROOT, fmt, name,
-          String.format(Locale.ROOT, "%.1f", (double) e.calls() / steps).replace(".0", ""),
+          e.path().equals(Profile.SELF) ? "-" : String.format(Locale.ROOT, "%.1f", (double) e.calls() / steps).replace(".0", ""),
           Report.seconds(e.totalS() / steps), Report.seconds(e.selfS() / steps),
           String.format(Locale.ROOT, "%.1f%%", 100 * e.selfS() / steps / step),
           e.outBytes() == 0 ? "-" : String.format(Locale.ROOT, "%.2f MiB", e.outBytes() / (double) steps / 1048576.0));
