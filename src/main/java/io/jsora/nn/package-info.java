@@ -2,7 +2,8 @@
  * Layers shared by jsora's models, written on libtorch's functional ops with PyTorch state-dict
  * names: patch embedding, timestep and caption embedders, attention (projections, SDPA core and
  * output projection as separate steps), MLP, adaLN modulation, sin-cos position tables, and
- * activation checkpointing.
+ * activation checkpointing, and the named spans and backward marks a profiler records
+ * ({@link io.jsora.nn.Trace}).
  *
  * <p>Every layer is an {@link org.bytedeco.pytorch.Module} built outside any {@code PointerScope}
  * (or inside the scope that owns the model); forward methods allocate only inside the caller's
