@@ -71,10 +71,21 @@ public final class TrainBench {
    * @param peakTflops one process's matmul peak; MFU is the job's model FLOP/s over world × this
    */
   public static List<BenchRecord> run(Options o, int warmup, int runs, double peakTflops) throws Exception {
+    return run(o, warmup, runs, peakTflops, false);
+  }
+
+  /**
+   * {@link #run(Options, int, int, double)}, with {@code profile} the timed steps also under a
+   * {@link Profile} (its table in {@code extra.profile}; rows {@code (data)}, {@code (forward)},
+   * {@code (backward)}, {@code (communication)}, {@code (optimizer)} are each phase's time outside
+   * the model's spans). Profiling costs a little time per span, so the step times are then a
+   * little longer than without.
+   */
+  public static List<BenchRecord> run(Options o, int warmup, int runs, double peakTflops, boolean profile) throws Exception {
     Natives.load();
     Path work = Files.createTempDirectory("jsora-bench-train");
     try {
-      return measure(o, work, warmup, runs, peakTflops);
+      return measure(o, work, warmup, runs, peakTflops, profile);
     } finally {
       io.jsora.checkpoint.AtomicFiles.deleteTree(work);
     }
@@ -140,7 +151,8 @@ public final class TrainBench {
     return fit;
   }
 
-  private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs, double peakTflops) throws Exception {
+  private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs, double peakTflops, boolean profile)
+      throws Exception {
     int world = o.env().worldSize();
     int replicas = Math.max(1, world / Math.max(1, o.spSize()));
     Path dataset = o.dataset();
@@ -179,6 +191,8 @@ public final class TrainBench {
     Memory.Peak[] peak = new Memory.Peak[1];
     long[] stepPeak = {-1}; // the peak through the last optimizer update, before the final checkpoint
     Map<Long, EnumMap<StepTimer.Phase, Long>> phasePeaks = new TreeMap<>();
+    Profile[] prof = new Profile[1];
+    ProfileTable[] profTable = new ProfileTable[1];
     Trainer.Result result;
     DiTConfig mc;
     ParallelContext ctx;
@@ -190,6 +204,20 @@ public final class TrainBench {
       replicas = ctx.dpSize();
       trainer.listen((StepTimer) (step, micro, phase, nanos) -> {
         steps.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).merge(phase, nanos, Long::sum);
+        if (prof[0] != null && phase != StepTimer.Phase.CHECKPOINT) {
+          prof[0].phaseEnd(phase.name().toLowerCase(Locale.ROOT));
+          if (phase == StepTimer.Phase.OPTIMIZER) {
+            prof[0].stepDone();
+            if (step == warmup + runs - 1) {
+              prof[0].close();
+              profTable[0] = prof[0].table();
+              prof[0] = null;
+            }
+          }
+        }
+        if (profile && profTable[0] == null && prof[0] == null && phase == StepTimer.Phase.OPTIMIZER && step == warmup - 1) {
+          prof[0] = Profile.start(); // the timed steps start here, on the training thread
+        }
         if (phase != StepTimer.Phase.CHECKPOINT) {
           long now = peak[0].bytes(); // monotonic: where it grows is where the peak is reached
           phasePeaks.computeIfAbsent(step, k -> new EnumMap<>(StepTimer.Phase.class)).put(phase, now);
@@ -202,7 +230,16 @@ public final class TrainBench {
         peak[0] = Memory.startPeak(probe);
         deviceName = io.jsora.tensor.Devices.name(probe);
       }
-      result = trainer.run();
+      if (profile && warmup == 0) {
+        prof[0] = Profile.start();
+      }
+      try {
+        result = trainer.run();
+      } finally {
+        if (prof[0] != null) {
+          prof[0].close();
+        }
+      }
     }
     long peakBytes = stepPeak[0];
     long peakWithCheckpoint = peak[0].bytes();
@@ -278,6 +315,9 @@ public final class TrainBench {
       extra.put("peak_mem_with_final_checkpoint_bytes", peakWithCheckpoint);
     }
     extra.put("final_loss", result.lastLoss());
+    if (profTable[0] != null) {
+      extra.put("profile", profTable[0]);
+    }
 
     double tflops = flopsPerStep / step / 1e12;
     BenchRecord r = BenchRecord.of("train_step", config, t)

@@ -178,9 +178,24 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--sp-mode", defaultValue = "ULYSSES", description = "Sequence-parallel attention: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     io.jsora.parallel.SpMode spMode;
 
+    @Option(names = "--profile", description = {"Instead of the timings: where a step's time goes, per module, op and backward block",
+        "(self and total time, calls, bytes returned); with --json, the rows too. Times include the profiler's own cost."})
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      if (profile) {
+        ModelBench.Options o = new ModelBench.Options(choice.model, choice.arch, choice.compressor, size.frames, size.height,
+            size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision, spSize, spMode,
+            io.jsora.parallel.DistEnv.parse(System.getenv()));
+        try (Device dev = Devices.resolve(common.device)) {
+          List<BenchRecord> records = io.jsora.bench.ModelProfile.run(o, dev, common.warmup, common.runs);
+          common.emit(records, out);
+          profiles(records, out);
+        }
+        return 0;
+      }
       ModelBench.Options o = new ModelBench.Options(choice.model, choice.arch, choice.compressor, size.frames, size.height,
           size.width, shape.batch, shape.textLen, textDim, gradCheckpoint, shape.precision, spSize, spMode,
           io.jsora.parallel.DistEnv.parse(System.getenv()));
@@ -231,6 +246,10 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--dataset", paramLabel = "DIR", description = "Train on this preprocessed dataset instead of synthetic clips.")
     Path dataset;
 
+    @Option(names = "--profile", description = {"Also record where the timed steps' time goes, per module, op, backward block and",
+        "phase (self and total time, calls, bytes returned); printed after the timings, and in --json."})
+    boolean profile;
+
     @Option(names = "--fit-memory", paramLabel = "SIZE", description = {"Also estimate the longest sequence per rank that fits in SIZE "
         + "(e.g. 16g, 80g): two more steps at half the frames, and a line through the two peaks."})
     String fitMemory;
@@ -254,13 +273,14 @@ public final class BenchCommand implements Runnable {
         throw new IllegalArgumentException("--fit-memory needs at least 2 steps (--warmup + --runs): the optimizer state, made in the "
             + "first update, is part of the peak");
       }
-      List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak);
+      List<BenchRecord> records = TrainBench.run(o, common.warmup, common.runs, peak, profile);
       if (limit > 0) {
         records = List.of(TrainBench.fitMemory(o, records.get(0), limit));
       }
       if (main) {
         common.emit(records, out);
         phases(records, out);
+        profiles(records, out);
       }
       BenchRecord r = records.get(0);
       int world = ((Number) r.config().get("world")).intValue();
@@ -389,6 +409,15 @@ public final class BenchCommand implements Runnable {
     public Integer call() throws Exception {
       common.emit(JniBench.run(common.warmup, common.runs), spec.commandLine().getOut());
       return 0;
+    }
+  }
+
+  /** Prints the profile table of every record that has one. */
+  static void profiles(List<BenchRecord> records, PrintWriter out) {
+    for (BenchRecord r : records) {
+      if (r.extra() != null && r.extra().get("profile") instanceof io.jsora.bench.ProfileTable t) {
+        t.print(r.name(), out);
+      }
     }
   }
 }

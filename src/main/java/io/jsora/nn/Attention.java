@@ -62,11 +62,11 @@ public class Attention extends Layer {
    */
   public Tensor forward(Tensor x, Tensor context, Tensor keyMask) {
     Tensor ctx = context == null ? x : context;
-    Tensor q = splitHeads(projectQ(x)); // (B, h, Sq, hd)
-    Tensor k = splitHeads(projectK(ctx)); // (B, h, Skv, hd)
-    Tensor v = splitHeads(projectV(ctx)); // (B, h, Skv, hd)
-    Tensor o = core(q, k, v, keyMask); // (B, h, Sq, hd)
-    return projectOut(mergeHeads(o)); // (B, Sq, D)
+    Tensor q = splitHeads(Trace.apply("linear", this::projectQ, x)); // (B, h, Sq, hd)
+    Tensor k = splitHeads(Trace.apply("linear", this::projectK, ctx)); // (B, h, Skv, hd)
+    Tensor v = splitHeads(Trace.apply("linear", this::projectV, ctx)); // (B, h, Skv, hd)
+    Tensor o = Trace.of("sdpa", () -> core(q, k, v, keyMask)); // (B, h, Sq, hd)
+    return Trace.apply("linear", this::projectOut, mergeHeads(o)); // (B, Sq, D)
   }
 
   /** {@code [B, S, D]} → {@code [B, S, inner]}. */

@@ -20,8 +20,8 @@ public final class Mlp extends Layer {
    * @return {@code [B, S, D]}
    */
   public Tensor forward(Tensor x) {
-    Tensor h = torch.gelu(fc1.forward(x), "tanh"); // (B, S, hidden)
-    return fc2.forward(h); // (B, S, D)
+    Tensor h = Trace.apply("gelu", a -> torch.gelu(a, "tanh"), Trace.apply("linear", fc1::forward, x)); // (B, S, hidden)
+    return Trace.apply("linear", fc2::forward, h); // (B, S, D)
   }
 
   public LinearImpl fc1() {

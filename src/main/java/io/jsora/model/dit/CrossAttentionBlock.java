@@ -4,6 +4,7 @@ import io.jsora.nn.Attention;
 import io.jsora.nn.Init;
 import io.jsora.nn.Mlp;
 import io.jsora.nn.Modulation;
+import io.jsora.nn.Trace;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -32,11 +33,11 @@ public final class CrossAttentionBlock extends DiTBlock {
 
   @Override
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
-    Tensor[] m = adaLN.forward(c); // 6 x (B, D)
+    Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(attn.forward(h, context, crossMask))); // (B, S, D)
+    x = x.add(m[2].unsqueeze(1).mul(Trace.apply("attn", a -> attn.forward(a, context, crossMask), h))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
-    return x.add(m[5].unsqueeze(1).mul(mlp.forward(h))); // (B, S, D)
+    return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
   }
 
   @Override

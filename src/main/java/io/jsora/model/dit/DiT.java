@@ -9,6 +9,7 @@ import io.jsora.nn.LocalScope;
 import io.jsora.nn.PatchEmbed;
 import io.jsora.nn.SinCos;
 import io.jsora.nn.TimestepEmbedder;
+import io.jsora.nn.Trace;
 import io.jsora.parallel.SequenceParallel;
 import io.jsora.tensor.Shapes;
 import java.util.ArrayList;
@@ -218,14 +219,16 @@ public final class DiT extends Layer {
     text = CaptionEmbedder.dropSamples(text, dropText).to(dtype); // (B, [L,] Dt)
     thwPos = thwPos == null ? null : thwPos.to(dtype);
     long textLen = arch.pooledText() ? 0 : Shapes.of(text)[1];
-    Tensor h = videoEmbedder.forward(tokens); // (B, S, D)
-    Tensor c = tEmbedder.forward(t); // (B, D)
+    Tensor tok = tokens;
+    Tensor txtIn = text;
+    Tensor h = Trace.of("video_embedder", () -> videoEmbedder.forward(tok)); // (B, S, D)
+    Tensor c = Trace.of("t_embedder", () -> tEmbedder.forward(t)); // (B, D)
     Tensor context = null;
     Tensor selfMask = null;
     Tensor crossMask = null;
     Tensor textValid = arch.pooledText() || textMask == null ? null : textMask.to(ScalarType.Bool);
     if (arch == Arch.TOKEN_CONCAT) {
-      Tensor txt = textEmbedder.forward(text); // (B, L, D)
+      Tensor txt = Trace.of("text_embedder", () -> textEmbedder.forward(txtIn)); // (B, L, D)
       if (thwPos != null) {
         h = h.add(thwPos); // (B, S, D); text tokens carry CLIP's own positions
       }
@@ -239,12 +242,13 @@ public final class DiT extends Layer {
     } else {
       h = h.add(thwPos != null ? thwPos : indexTable(s, h)); // (B, S, D)
       if (arch == Arch.ADALN) {
-        c = c.add(textEmbedder.forward(text)); // (B, D)
+        c = c.add(Trace.of("text_embedder", () -> textEmbedder.forward(txtIn))); // (B, D)
       } else {
         context = text; // (B, L, Dt)
         crossMask = textValid == null ? null : Attention.keyPaddingMask(textValid); // (B, 1, 1, L)
         if (config.textToC()) {
-          c = c.add(textEmbedder.forward(maskedMean(text, textValid))); // (B, D)
+          Tensor pooled = maskedMean(text, textValid); // (B, Dt)
+          c = c.add(Trace.of("text_embedder", () -> textEmbedder.forward(pooled))); // (B, D)
         }
       }
     }
@@ -274,13 +278,15 @@ public final class DiT extends Layer {
     Tensor ctx = context0;
     Tensor sm = selfMask0;
     Tensor cm = crossMask;
-    for (DiTBlock block : blocks) {
-      Tensor in = h;
+    for (int i = 0; i < blocks.size(); i++) {
+      DiTBlock block = blocks.get(i);
+      String name = "blocks." + i;
+      Tensor in = Trace.mark(name, h); // (B, S', D): the block's backward ends when its input's gradient is complete
       h = recompute
-          ? Checkpoint.apply(a -> block.forward(a[0], a[1], a[2], sm, cm), in, condIn, ctx) // (B, S', D)
+          ? Checkpoint.apply(a -> Trace.of(name, () -> block.forward(a[0], a[1], a[2], sm, cm)), in, condIn, ctx) // (B, S', D)
           : sp.enabled()
-              ? SequenceParallel.withHookOwner(step, () -> LocalScope.run(() -> block.forward(in, condIn, ctx, sm, cm))) // (B, S'/P, D)
-              : LocalScope.run(() -> block.forward(in, condIn, ctx, sm, cm)); // (B, S', D)
+              ? SequenceParallel.withHookOwner(step, () -> LocalScope.run(() -> Trace.of(name, () -> block.forward(in, condIn, ctx, sm, cm)))) // (B, S'/P, D)
+              : LocalScope.run(() -> Trace.of(name, () -> block.forward(in, condIn, ctx, sm, cm))); // (B, S', D)
     }
     if (sp.enabled()) {
       h = sp.gather(h, 1).narrow(1, 0, seqLen); // (B, S', D): padding dropped
@@ -288,7 +294,9 @@ public final class DiT extends Layer {
     if (arch == Arch.TOKEN_CONCAT) {
       h = h.narrow(1, textLen, s); // (B, S, D)
     }
-    return finalLayer.forward(h, c); // (B, S, p*p*C_out)
+    Tensor last = Trace.mark("final_layer", h); // (B, S, D)
+    Tensor cFinal = c;
+    return Trace.of("final_layer", () -> finalLayer.forward(last, cFinal)); // (B, S, p*p*C_out)
   }
 
   /**

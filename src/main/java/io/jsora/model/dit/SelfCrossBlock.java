@@ -4,6 +4,7 @@ import io.jsora.nn.Attention;
 import io.jsora.nn.Init;
 import io.jsora.nn.Mlp;
 import io.jsora.nn.Modulation;
+import io.jsora.nn.Trace;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -37,12 +38,12 @@ public final class SelfCrossBlock extends DiTBlock {
 
   @Override
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
-    Tensor[] m = adaLN.forward(c); // 6 x (B, D)
+    Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(selfAttention(attn, h, selfMask))); // (B, S, D)
-    x = x.add(crossAttn.forward(Modulation.norm(x, dim), context, crossMask)); // (B, S, D)
+    x = x.add(m[2].unsqueeze(1).mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
+    x = x.add(Trace.apply("cross_attn", a -> crossAttn.forward(a, context, crossMask), Modulation.norm(x, dim))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
-    return x.add(m[5].unsqueeze(1).mul(mlp.forward(h))); // (B, S, D)
+    return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
   }
 
   @Override
