@@ -56,13 +56,13 @@ public final class ModelProfile {
         Tensor t = torch.randint(0, 1000, new long[] {o.batch()}, Tensors.options(DType.I64, device));
         Tensor hidden = torch.randn(new long[] {o.batch(), o.textLen(), o.textDim()}, f32);
         Tensor mask = torch.ones(new long[] {o.batch(), o.textLen()}, Tensors.options(DType.BOOL, device));
-        Tensor[] text = TextConditioning.forArch(o.arch(), hidden, mask);
+        TextConditioning text = TextConditioning.forArch(o.arch(), hidden, mask);
         Map<String, Object> cfg = o.describe(device);
 
         model.eval();
         out.add(profiled("model_forward", cfg, warmup, runs, p -> {
           try (NoGradGuard g = new NoGradGuard(); Autocast a = Autocast.of(o.precision(), device)) {
-            model.forward(x, t, text[0], text[1]);
+            model.forward(x, t, text.text(), text.mask());
             Devices.synchronize(device);
           }
           phase(p, "forward");
@@ -86,7 +86,7 @@ public final class ModelProfile {
   static void trainStep(DiT model, Tensor x, Tensor t, Tensor[] text, ModelBench.Options o, Device device, Profile p) {
     Tensor loss;
     try (Autocast a = Autocast.of(o.precision(), device)) {
-      Tensor y = Trace.mark("loss", model.forward(x, t, text[0], text[1])); // (B, C, T, H, W)
+      Tensor y = Trace.mark("loss", model.forward(x, t, text.text(), text.mask())); // (B, C, T, H, W)
       loss = Trace.of("loss", () -> y.to(torch.ScalarType.Float).square().mean()); // ()
     }
     phase(p, "forward");
