@@ -83,7 +83,7 @@ public final class ModelProfile {
   }
 
   /** One forward + backward as {@link ModelBench} runs it, its phases closed on {@code p} (when given). */
-  static void trainStep(DiT model, Tensor x, Tensor t, Tensor[] text, ModelBench.Options o, Device device, Profile p) {
+  static void trainStep(DiT model, Tensor x, Tensor t, TextConditioning text, ModelBench.Options o, Device device, Profile p) {
     Tensor loss;
     try (Autocast a = Autocast.of(o.precision(), device)) {
       Tensor y = Trace.mark("loss", model.forward(x, t, text.text(), text.mask())); // (B, C, T, H, W)

@@ -83,7 +83,7 @@ class BenchCommandTest {
   void modelRejectsASizeTheCompressorCannotTake() {
     Cli r = Cli.run("bench", "model", "--compressor", "vae", "--height", "100", "--peak-tflops", "1");
     assertTrue(r.code() != 0);
-    assertTrue(r.err().contains("--height 100") && r.err().contains("factor 8"), r.err());
+    assertTrue(r.err().contains("height 100") && r.err().contains("factor 8"), r.err());
   }
 
   @Test
