@@ -36,8 +36,9 @@ class ArchitectureTest {
       Map.entry("data", Set.of("tensor", "checkpoint", "video", "model.text", "model.vae")),
       Map.entry("train", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "model.dit", "model.text", "model.vae")),
       Map.entry("pipeline", Set.of("tensor", "checkpoint", "video", "diffusion", "train", "model.dit", "model.text", "model.vae")),
+      Map.entry("serve", Set.of("tensor", "checkpoint", "video", "diffusion", "train", "pipeline", "model.dit", "model.text", "model.vae")),
       Map.entry("bench", Set.of("tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "train", "pipeline", "model.dit",
-          "model.text", "model.vae"))));
+          "model.text", "model.vae", "serve"))));
 
   private static final Pattern USE = Pattern.compile("io\\.jsora\\.((?:model\\.)?[a-z]+)");
 
