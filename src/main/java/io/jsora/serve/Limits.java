@@ -27,6 +27,8 @@ public record Limits(
   public static final double MAX_FPS = 120;
   /** The largest guidance scale accepted (beyond it samples saturate). */
   public static final double MAX_CFG_SCALE = 50;
+  /** The smallest width or height the MP4 encoder (OpenH264) takes. */
+  public static final int MIN_SIDE = 16;
   private static final Pattern SIZE = Pattern.compile("([0-9]{1,6})x([0-9]{1,6})");
 
   /**
@@ -42,7 +44,7 @@ public record Limits(
 
   public static Limits of(ModelInfo m, ServeConfig c) {
     int maxFrames = c.maxFrames() / m.frameMultiple() * m.frameMultiple();
-    int maxSide = Math.max(Math.max(m.widthMultiple(), m.heightMultiple()), c.maxSide());
+    int maxSide = Math.max(Math.max(Math.max(m.widthMultiple(), m.heightMultiple()), MIN_SIDE), c.maxSide());
     JobDefaults d = new JobDefaults(m.defaultWidth() + "x" + m.defaultHeight(), m.defaultFrames(), m.defaultFps(),
         Math.min(c.defaultSteps(), m.diffusionSteps()), DEFAULT_CFG_SCALE, Sampler.DDIM);
     return new Limits(m.widthMultiple(), m.heightMultiple(), m.frameMultiple(), maxSide, Math.max(m.frameMultiple(), maxFrames),
@@ -121,9 +123,10 @@ public record Limits(
   }
 
   private void checkSide(String size, String what, int v, int multiple) {
-    if (v < multiple || v > maxSide || v % multiple != 0) {
+    int min = (MIN_SIDE + multiple - 1) / multiple * multiple;
+    if (v < min || v > maxSide || v % multiple != 0) {
       throw ApiException.invalid("size", String.format(Locale.ROOT, "size: %s has %s %d; it must be a multiple of %d in %d..%d", size, what,
-          v, multiple, multiple, maxSide / multiple * multiple));
+          v, multiple, min, maxSide / multiple * multiple));
     }
   }
 

@@ -441,6 +441,9 @@ public final class VideoServer implements AutoCloseable {
         .build();
     // OpenAI sends seconds as a string ("4"): a numeric string is accepted for floating-point fields only
     m.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.TryConvert);
+    for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+      m.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail); // "prompt": 7 is a mistake, not "7"
+    }
     return m;
   }
 }
