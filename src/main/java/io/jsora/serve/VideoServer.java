@@ -90,6 +90,9 @@ public final class VideoServer implements AutoCloseable {
       c.showJavalinBanner = false;
       c.startupWatcherEnabled = false;
       c.http.maxRequestSize = config.maxBodyBytes();
+      // Jetty reuses header values seen earlier on a connection, matched ignoring case by default:
+      // a token differing only in case would then replace the one sent
+      c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheCaseSensitive(true));
       c.jsonMapper(new JavalinJackson(json, false));
       c.staticFiles.add(sf -> {
         sf.hostedPath = "/";
