@@ -15,6 +15,7 @@ public record Limits(
     @JsonProperty("width_multiple") int widthMultiple,
     @JsonProperty("height_multiple") int heightMultiple,
     @JsonProperty("frame_multiple") int frameMultiple,
+    @JsonProperty("min_side") int minSide,
     @JsonProperty("max_side") int maxSide,
     @JsonProperty("max_frames") int maxFrames,
     @JsonProperty("max_steps") int maxSteps,
@@ -47,7 +48,7 @@ public record Limits(
     int maxSide = Math.max(Math.max(Math.max(m.widthMultiple(), m.heightMultiple()), MIN_SIDE), c.maxSide());
     JobDefaults d = new JobDefaults(m.defaultWidth() + "x" + m.defaultHeight(), m.defaultFrames(), m.defaultFps(),
         Math.min(c.defaultSteps(), m.diffusionSteps()), DEFAULT_CFG_SCALE, Sampler.DDIM);
-    return new Limits(m.widthMultiple(), m.heightMultiple(), m.frameMultiple(), maxSide, Math.max(m.frameMultiple(), maxFrames),
+    return new Limits(m.widthMultiple(), m.heightMultiple(), m.frameMultiple(), MIN_SIDE, maxSide, Math.max(m.frameMultiple(), maxFrames),
         Math.min(c.maxSteps(), m.diffusionSteps()), c.maxPromptChars(), MAX_FPS, MAX_CFG_SCALE, d);
   }
 
@@ -123,7 +124,7 @@ public record Limits(
   }
 
   private void checkSide(String size, String what, int v, int multiple) {
-    int min = (MIN_SIDE + multiple - 1) / multiple * multiple;
+    int min = (minSide + multiple - 1) / multiple * multiple;
     if (v < min || v > maxSide || v % multiple != 0) {
       throw ApiException.invalid("size", String.format(Locale.ROOT, "size: %s has %s %d; it must be a multiple of %d in %d..%d", size, what,
           v, multiple, min, maxSide / multiple * multiple));

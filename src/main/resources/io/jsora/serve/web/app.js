@@ -38,14 +38,15 @@ async function loadModel() {
   const set = (id, value, min, max, step) => {
     const e = $(id); e.value = value; e.min = min; e.max = max; if (step) e.step = step;
   };
-  set('width', w, l.width_multiple, l.max_side, l.width_multiple);
-  set('height', h, l.height_multiple, l.max_side, l.height_multiple);
+  const low = (multiple) => Math.ceil(l.min_side / multiple) * multiple;
+  set('width', w, low(l.width_multiple), l.max_side, l.width_multiple);
+  set('height', h, low(l.height_multiple), l.max_side, l.height_multiple);
   set('frames', d.num_frames, l.frame_multiple, l.max_frames, l.frame_multiple);
   set('fps', d.fps, 1, l.max_fps);
   set('steps', d.num_steps, 1, l.max_steps, 1);
   set('cfg', d.cfg_scale, 0, l.max_cfg_scale);
   $('sampler').value = d.sampler;
-  $('limits').textContent = `width a multiple of ${l.width_multiple}, height of ${l.height_multiple}, up to ${l.max_side} px; `
+  $('limits').textContent = `width a multiple of ${l.width_multiple}, height of ${l.height_multiple}, from ${l.min_side} to ${l.max_side} px; `
     + `frames a multiple of ${l.frame_multiple}, up to ${l.max_frames}; up to ${l.max_steps} steps; prompt up to ${l.max_prompt_chars} characters`;
 }
 
