@@ -69,6 +69,11 @@ class ServeRestartTest {
     assertEquals("queued", status(outputs, running), "the interrupted job is back in the queue on disk");
     assertEquals("queued", status(outputs, queued.get(0)));
     assertEquals("completed", status(outputs, done));
+    // a crash (kill -9) mid-run leaves the record saying in_progress: make the interrupted job look so
+    Path rec = outputs.resolve("videos").resolve(running).resolve(JobStore.JOB_FILE);
+    com.fasterxml.jackson.databind.node.ObjectNode crashed = (com.fasterxml.jackson.databind.node.ObjectNode) ServeFixtures.JSON.readTree(rec.toFile());
+    crashed.put("status", "in_progress").put("progress", 40).put("started_at_ms", System.currentTimeMillis());
+    Files.writeString(rec, crashed.toString());
     // debris a crash can leave: a temporary file, an unreadable record, a directory that is no job
     Files.writeString(outputs.resolve("videos").resolve(done).resolve(".job.json.123.tmp"), "{\"id\": ");
     Path broken = outputs.resolve("videos").resolve(java.util.UUID.randomUUID().toString());
