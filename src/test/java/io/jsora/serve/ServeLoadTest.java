@@ -40,7 +40,7 @@ class ServeLoadTest {
         System.gc();
         long rssBefore = Memory.residentBytes();
         ServeBench.Load load = ServeBench.drive(server.uri(), Optional.empty(), CLIENTS, JOBS, body, Duration.ofMillis(50),
-            Duration.ofMillis(100), Duration.ofMinutes(10));
+            Duration.ofMillis(100), Duration.ofMinutes(6));
         System.gc();
         long rssAfter = Memory.residentBytes();
         System.out.printf("load: %d jobs in %.1f s (%.2f jobs/s), %d answers 429, status p50 %.4f s p99 %.4f s, queue wait p50 %.2f s,"
