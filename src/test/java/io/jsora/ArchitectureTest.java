@@ -41,9 +41,10 @@ class ArchitectureTest {
       Map.entry("run", Set.of("config", "tensor", "checkpoint", "diffusion", "parallel", "model.dit", "model.vae")),
       Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit", "model.text", "model.vae")),
       Map.entry("pipeline", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "model.dit", "model.text", "model.vae")),
-      Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae")),
+      Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae", "serve")),
       Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
-      Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text"))));
+      Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),
+      Map.entry("serve", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "pipeline", "model.dit", "model.text", "model.vae"))));
 
   private static final Pattern USE = Pattern.compile("io\\.jsora\\.([a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)");
 

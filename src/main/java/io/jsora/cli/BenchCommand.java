@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Measure throughput and memory. Warm-up runs are excluded; figures are medians with min/max over several runs.",
     subcommands = {BenchCommand.Matmul.class, BenchCommand.Model.class, BenchCommand.Train.class, BenchCommand.Sample.class,
-        BenchCommand.Data.class, BenchCommand.Jni.class})
+        BenchCommand.Data.class, BenchCommand.Jni.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
       PreprocessCommand.class,
       TrainCommand.class,
       SampleCommand.class,
+      ServeCommand.class,
       EvalSynthCommand.class,
       LaunchCommand.class,
       ModelCommand.class,

@@ -71,6 +71,23 @@ public final class ContactSheet {
     });
   }
 
+  /** One frame {@code uint8 [H, W, 3]} (CPU) as a PNG of its own size, e.g. a video's thumbnail (atomically). */
+  public static void writeFrame(Path file, Tensor frame) throws IOException {
+    long[] s = Shapes.of(frame);
+    if (s.length != 3 || s[2] != 3 || DType.of(frame) != DType.U8 || frame.is_cuda()) {
+      throw new IllegalArgumentException("frame: expected a CPU uint8 [H, W, 3], found " + DType.of(frame) + " " + Shapes.format(s));
+    }
+    BufferedImage img;
+    try (Tensor one = frame.unsqueeze(0)) {
+      img = VideoWriter.image(VideoWriter.bytes(one), (int) s[0], (int) s[1]);
+    }
+    AtomicFiles.write(file, ch -> {
+      if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
+        throw new IOException(file + ": no PNG writer");
+      }
+    });
+  }
+
   /** The sheet {@link #write} writes, as an image. */
   public static BufferedImage render(Tensor videos, List<String> labels, int columns) {
     long[] s = Shapes.of(videos);
