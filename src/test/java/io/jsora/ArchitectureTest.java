@@ -24,31 +24,102 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
   /** Package → what it may use besides itself. */
-  static final Map<String, Set<String>> ALLOWED = new TreeMap<>(Map.ofEntries(
-      Map.entry("config", Set.of()),
-      Map.entry("tensor", Set.of("config")),
-      Map.entry("checkpoint", Set.of("tensor")),
-      Map.entry("nn", Set.of("tensor")),
-      Map.entry("diffusion", Set.of("config", "tensor")),
-      Map.entry("diffusion.rflow", Set.of("tensor", "diffusion")),
-      Map.entry("video", Set.of("tensor", "checkpoint")),
-      Map.entry("model.dit", Set.of("config", "nn", "tensor", "parallel")),
-      Map.entry("model.stdit3", Set.of("nn", "tensor", "parallel", "checkpoint")),
-      Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
-      Map.entry("model.vae", Set.of("config", "nn", "tensor", "checkpoint", "video")),
-      Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
-      Map.entry("data", Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
-      Map.entry("run", Set.of("config", "tensor", "checkpoint", "diffusion", "parallel", "model.dit", "model.vae")),
-      Map.entry("train", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "model.dit", "model.text", "model.vae")),
-      Map.entry("pipeline", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "model.dit", "model.text", "model.vae")),
-      Map.entry("bench", Set.of("config", "tensor", "checkpoint", "nn", "video", "data", "diffusion", "parallel", "run", "train", "pipeline", "model.dit", "model.text", "model.vae", "serve")),
-      Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
-      Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),
-      Map.entry("serve", Set.of("config", "tensor", "checkpoint", "video", "diffusion", "run", "pipeline", "model.dit", "model.text", "model.vae"))));
+  static final Map<String, Set<String>> ALLOWED =
+      new TreeMap<>(
+          Map.ofEntries(
+              Map.entry("config", Set.of()),
+              Map.entry("tensor", Set.of("config")),
+              Map.entry("checkpoint", Set.of("tensor")),
+              Map.entry("nn", Set.of("tensor")),
+              Map.entry("diffusion", Set.of("config", "tensor")),
+              Map.entry("diffusion.rflow", Set.of("tensor", "diffusion")),
+              Map.entry("video", Set.of("tensor", "checkpoint")),
+              Map.entry("model.dit", Set.of("config", "nn", "tensor", "parallel")),
+              Map.entry("model.stdit3", Set.of("nn", "tensor", "parallel", "checkpoint")),
+              Map.entry("model.text", Set.of("nn", "tensor", "checkpoint")),
+              Map.entry("model.vae", Set.of("config", "nn", "tensor", "checkpoint", "video")),
+              Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
+              Map.entry(
+                  "data",
+                  Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
+              Map.entry(
+                  "run",
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "diffusion",
+                      "parallel",
+                      "model.dit",
+                      "model.vae")),
+              Map.entry(
+                  "train",
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "nn",
+                      "video",
+                      "data",
+                      "diffusion",
+                      "parallel",
+                      "run",
+                      "model.dit",
+                      "model.text",
+                      "model.vae")),
+              Map.entry(
+                  "pipeline",
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "video",
+                      "diffusion",
+                      "run",
+                      "model.dit",
+                      "model.text",
+                      "model.vae")),
+              Map.entry(
+                  "bench",
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "nn",
+                      "video",
+                      "data",
+                      "diffusion",
+                      "parallel",
+                      "run",
+                      "train",
+                      "pipeline",
+                      "model.dit",
+                      "model.text",
+                      "model.vae",
+                      "serve")),
+              Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
+              Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),
+              Map.entry(
+                  "serve",
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "video",
+                      "diffusion",
+                      "run",
+                      "pipeline",
+                      "model.dit",
+                      "model.text",
+                      "model.vae"))));
 
-  private static final Pattern USE = Pattern.compile("io\\.jsora\\.([a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)");
+  private static final Pattern USE =
+      Pattern.compile("io\\.jsora\\.([a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)");
 
-  /** The package a use names: its longest leading segments that have a rule, else the first (two under model). */
+  /**
+   * The package a use names: its longest leading segments that have a rule, else the first (two
+   * under model).
+   */
   static String packageOf(String segments) {
     String[] s = segments.split("\\.");
     for (int n = s.length; n > 0; n--) {
@@ -72,7 +143,9 @@ class ArchitectureTest {
           continue; // the command line may use everything; nothing may use it (checked below)
         }
         Set<String> allowed = ALLOWED.get(rel);
-        assertTrue(allowed != null, "package io.jsora." + rel + " has no layering rule in ArchitectureTest");
+        assertTrue(
+            allowed != null,
+            "package io.jsora." + rel + " has no layering rule in ArchitectureTest");
         seen.add(rel);
         Matcher m = USE.matcher(Files.readString(f));
         while (m.find()) {
@@ -83,7 +156,9 @@ class ArchitectureTest {
         }
       }
     }
-    assertTrue(seen.containsAll(List.of("config", "tensor", "diffusion", "run", "train", "model.dit")), "scanned " + seen);
+    assertTrue(
+        seen.containsAll(List.of("config", "tensor", "diffusion", "run", "train", "model.dit")),
+        "scanned " + seen);
     assertEquals(List.of(), bad.stream().distinct().toList());
   }
 

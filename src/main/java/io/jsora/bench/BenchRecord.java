@@ -33,7 +33,8 @@ public record BenchRecord(
 
   /** A record with timings only. */
   public static BenchRecord of(String name, Map<String, Object> config, Timing t) {
-    return new BenchRecord(name, config, t.median(), t.min(), t.max(), null, null, null, null, null);
+    return new BenchRecord(
+        name, config, t.median(), t.min(), t.max(), null, null, null, null, null);
   }
 
   public BenchRecord withTokensPerS(double v) {
@@ -41,11 +42,13 @@ public record BenchRecord(
   }
 
   public BenchRecord withTflops(double v) {
-    return new BenchRecord(name, config, medianS, minS, maxS, tokensPerS, v, mfu, peakMemBytes, extra);
+    return new BenchRecord(
+        name, config, medianS, minS, maxS, tokensPerS, v, mfu, peakMemBytes, extra);
   }
 
   public BenchRecord withMfu(double v) {
-    return new BenchRecord(name, config, medianS, minS, maxS, tokensPerS, tflops, v, peakMemBytes, extra);
+    return new BenchRecord(
+        name, config, medianS, minS, maxS, tokensPerS, tflops, v, peakMemBytes, extra);
   }
 
   public BenchRecord withPeakMem(long v) {
@@ -53,6 +56,7 @@ public record BenchRecord(
   }
 
   public BenchRecord withExtra(Map<String, Object> v) {
-    return new BenchRecord(name, config, medianS, minS, maxS, tokensPerS, tflops, mfu, peakMemBytes, v);
+    return new BenchRecord(
+        name, config, medianS, minS, maxS, tokensPerS, tflops, mfu, peakMemBytes, v);
   }
 }

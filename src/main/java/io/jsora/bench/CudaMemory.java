@@ -10,7 +10,10 @@ import org.bytedeco.pytorch.global.torch_cuda;
 final class CudaMemory {
   private CudaMemory() {}
 
-  /** Resets the allocator's peak counters of {@code device}; the peak is then its allocated bytes' high-water mark. */
+  /**
+   * Resets the allocator's peak counters of {@code device}; the peak is then its allocated bytes'
+   * high-water mark.
+   */
   static Memory.Peak startPeak(Device device) {
     byte index = (byte) Math.max(0, device.index());
     CUDAAllocator a = torch_cuda.getAllocator();

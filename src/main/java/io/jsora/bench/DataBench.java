@@ -1,8 +1,5 @@
 package io.jsora.bench;
 
-import io.jsora.model.vae.CompressorKind;
-import io.jsora.tensor.DeviceSpec;
-
 import io.jsora.data.CaptionsFile;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.PreprocessConfig;
@@ -10,8 +7,10 @@ import io.jsora.data.Preprocessor;
 import io.jsora.data.Progress;
 import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
+import io.jsora.model.vae.CompressorKind;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Natives;
 import io.jsora.video.DecodedVideo;
@@ -40,7 +39,13 @@ public final class DataBench {
    * @param compressorDir the learnt compressor's weights, null for its default
    * @param device cpu, cuda, cuda:N or auto
    */
-  public record Options(int videos, int frames, int size, CompressorKind compressor, Path compressorDir, DeviceSpec device) {}
+  public record Options(
+      int videos,
+      int frames,
+      int size,
+      CompressorKind compressor,
+      Path compressorDir,
+      DeviceSpec device) {}
 
   public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
     Natives.load();
@@ -52,7 +57,8 @@ public final class DataBench {
     }
   }
 
-  private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs) throws Exception {
+  private static List<BenchRecord> measure(Options o, Path work, int warmup, int runs)
+      throws Exception {
     Path captions = BenchData.synthesise(work.resolve("data"), o.videos(), o.frames(), o.size(), 0);
     Path videoDir = captions.resolveSibling("videos");
     List<Path> files = new ArrayList<>();
@@ -73,15 +79,20 @@ public final class DataBench {
 
     // decode only
     long[] frames = new long[1];
-    Timing decode = Stopwatch.time(warmup, runs, 1, () -> {
-      long n = 0;
-      for (Path f : files) {
-        try (DecodedVideo v = VideoReader.decode(f)) {
-          n += v.length();
-        }
-      }
-      frames[0] = n;
-    });
+    Timing decode =
+        Stopwatch.time(
+            warmup,
+            runs,
+            1,
+            () -> {
+              long n = 0;
+              for (Path f : files) {
+                try (DecodedVideo v = VideoReader.decode(f)) {
+                  n += v.length();
+                }
+              }
+              frames[0] = n;
+            });
     Map<String, Object> dx = new LinkedHashMap<>();
     dx.put("frames_per_s", frames[0] / decode.median());
     dx.put("videos_per_s", o.videos() / decode.median());
@@ -94,18 +105,31 @@ public final class DataBench {
     int[] run = new int[1];
     long[] pairsWritten = new long[1];
     try (Device dev = Devices.resolve(o.device());
-        TextEncoder text = TextEncoders.loadForDataset(TextEncoders.BUILTIN, work.resolve("encoder"), texts, 0, dev);
+        TextEncoder text =
+            TextEncoders.loadForDataset(
+                TextEncoders.BUILTIN, work.resolve("encoder"), texts, 0, dev);
         VideoCompressor comp = Compressors.load(o.compressor(), o.compressorDir(), dev)) {
       pcfg.put("device", Devices.name(dev));
-      Timing pre = Stopwatch.time(warmup, runs, 1, () -> {
-        Path ds = work.resolve("dataset-" + run[0]++);
-        Preprocessor.Summary s = new Preprocessor(PreprocessConfig.of(captions, videoDir, ds), text,
-            LatentSpec.floats(comp, LatentSpec.Kind.FLOAT16), dev).run(Progress.NONE);
-        pairsWritten[0] = s.pairsWritten();
-        io.jsora.checkpoint.AtomicFiles.deleteTree(ds);
-      });
+      Timing pre =
+          Stopwatch.time(
+              warmup,
+              runs,
+              1,
+              () -> {
+                Path ds = work.resolve("dataset-" + run[0]++);
+                Preprocessor.Summary s =
+                    new Preprocessor(
+                            PreprocessConfig.of(captions, videoDir, ds),
+                            text,
+                            LatentSpec.floats(comp, LatentSpec.Kind.FLOAT16),
+                            dev)
+                        .run(Progress.NONE);
+                pairsWritten[0] = s.pairsWritten();
+                io.jsora.checkpoint.AtomicFiles.deleteTree(ds);
+              });
       if (pairsWritten[0] != pairs) {
-        throw new IllegalStateException("preprocessing wrote " + pairsWritten[0] + " pairs, expected " + pairs);
+        throw new IllegalStateException(
+            "preprocessing wrote " + pairsWritten[0] + " pairs, expected " + pairs);
       }
       Map<String, Object> px = new LinkedHashMap<>();
       px.put("videos_per_s", o.videos() / pre.median());

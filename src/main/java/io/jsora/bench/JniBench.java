@@ -25,34 +25,66 @@ public final class JniBench {
       Tensor a = torch.ones(new long[] {1});
       Tensor b = torch.ones(new long[] {1});
       Scalar one = new Scalar(1.0);
-      out.add(record("jni_op_new_tensor", "a.add(b): returns a new tensor handle, released by a scope every "
-          + inner + " ops", inner, Stopwatch.time(warmup, runs, 1, () -> {
-            try (PointerScope s = new PointerScope()) {
-              for (int i = 0; i < inner; i++) {
-                a.add(b);
-              }
-            }
-          })));
-      out.add(record("jni_op_closed", "a.add(b).close(): handle released at once", inner,
-          Stopwatch.time(warmup, runs, 1, () -> {
-            for (int i = 0; i < inner; i++) {
-              a.add(b).close();
-            }
-          })));
-      out.add(record("jni_op_inplace", "a.add_(one): in place, no new tensor", inner,
-          Stopwatch.time(warmup, runs, 1, () -> {
-            try (PointerScope s = new PointerScope()) {
-              for (int i = 0; i < inner; i++) {
-                a.add_(b);
-              }
-            }
-          })));
-      out.add(record("jni_item", "a.item_float(): read a scalar back", inner,
-          Stopwatch.time(warmup, runs, 1, () -> {
-            for (int i = 0; i < inner; i++) {
-              a.item_float();
-            }
-          })));
+      out.add(
+          record(
+              "jni_op_new_tensor",
+              "a.add(b): returns a new tensor handle, released by a scope every " + inner + " ops",
+              inner,
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  1,
+                  () -> {
+                    try (PointerScope s = new PointerScope()) {
+                      for (int i = 0; i < inner; i++) {
+                        a.add(b);
+                      }
+                    }
+                  })));
+      out.add(
+          record(
+              "jni_op_closed",
+              "a.add(b).close(): handle released at once",
+              inner,
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  1,
+                  () -> {
+                    for (int i = 0; i < inner; i++) {
+                      a.add(b).close();
+                    }
+                  })));
+      out.add(
+          record(
+              "jni_op_inplace",
+              "a.add_(one): in place, no new tensor",
+              inner,
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  1,
+                  () -> {
+                    try (PointerScope s = new PointerScope()) {
+                      for (int i = 0; i < inner; i++) {
+                        a.add_(b);
+                      }
+                    }
+                  })));
+      out.add(
+          record(
+              "jni_item",
+              "a.item_float(): read a scalar back",
+              inner,
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  1,
+                  () -> {
+                    for (int i = 0; i < inner; i++) {
+                      a.item_float();
+                    }
+                  })));
       one.close();
     }
     return out;

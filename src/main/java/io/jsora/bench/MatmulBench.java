@@ -36,13 +36,24 @@ public final class MatmulBench {
    */
   public record Defaults(List<DType> dtypes, String note) {}
 
-  /** {@link Defaults} for a CUDA device or a CPU whose {@code /proc/cpuinfo} reads {@code cpuinfo}. */
+  /**
+   * {@link Defaults} for a CUDA device or a CPU whose {@code /proc/cpuinfo} reads {@code cpuinfo}.
+   */
   public static Defaults defaultDtypes(boolean cuda, String cpuinfo) {
     if (cuda || nativeBf16(cpuinfo)) {
       return new Defaults(List.of(DType.F32, DType.BF16), null);
     }
-    String why = cpuinfo.isBlank() ? "the CPU's flags could not be read" : "this CPU has no native bf16 (no " + String.join(" or ", NATIVE_BF16_FLAGS) + " flag)";
-    return new Defaults(List.of(DType.F32), "bf16 skipped: " + why + ", so bf16 products are emulated and slow; ask for them with --dtypes f32,bf16");
+    String why =
+        cpuinfo.isBlank()
+            ? "the CPU's flags could not be read"
+            : "this CPU has no native bf16 (no "
+                + String.join(" or ", NATIVE_BF16_FLAGS)
+                + " flag)";
+    return new Defaults(
+        List.of(DType.F32),
+        "bf16 skipped: "
+            + why
+            + ", so bf16 products are emulated and slow; ask for them with --dtypes f32,bf16");
   }
 
   /** Whether a {@code flags} line of {@code cpuinfo} names one of {@link #NATIVE_BF16_FLAGS}. */
@@ -71,12 +82,22 @@ public final class MatmulBench {
   }
 
   /** Times square matmuls of each size and dtype; returns one record per (dtype, size). */
-  public static List<BenchRecord> run(Device device, List<DType> dtypes, int[] sizes, int warmup, int runs) throws Exception {
+  public static List<BenchRecord> run(
+      Device device, List<DType> dtypes, int[] sizes, int warmup, int runs) throws Exception {
     return run(device, dtypes, sizes, warmup, runs, r -> {});
   }
 
-  /** As {@link #run(Device, List, int[], int, int)}, handing each record to {@code done} as soon as it is measured. */
-  public static List<BenchRecord> run(Device device, List<DType> dtypes, int[] sizes, int warmup, int runs, Consumer<BenchRecord> done)
+  /**
+   * As {@link #run(Device, List, int[], int, int)}, handing each record to {@code done} as soon as
+   * it is measured.
+   */
+  public static List<BenchRecord> run(
+      Device device,
+      List<DType> dtypes,
+      int[] sizes,
+      int warmup,
+      int runs,
+      Consumer<BenchRecord> done)
       throws Exception {
     Natives.load();
     List<BenchRecord> out = new ArrayList<>();
@@ -87,19 +108,26 @@ public final class MatmulBench {
           Tensor a = torch.randn(new long[] {n, n}, o);
           Tensor b = torch.randn(new long[] {n, n}, o);
           int inner = Math.max(1, (int) (2e8 / (2.0 * n * n * n)));
-          Timing t = Stopwatch.time(warmup, runs, inner, () -> {
-            a.matmul(b);
-            if (device.is_cuda()) {
-              synchronize();
-            }
-          });
+          Timing t =
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  inner,
+                  () -> {
+                    a.matmul(b);
+                    if (device.is_cuda()) {
+                      synchronize();
+                    }
+                  });
           double flops = 2.0 * n * n * n;
           Map<String, Object> cfg = new LinkedHashMap<>();
           cfg.put("n", n);
           cfg.put("dtype", dtype.safetensorsName());
           cfg.put("device", Devices.name(device));
           cfg.put("threads", Natives.threads());
-          BenchRecord r = BenchRecord.of("matmul_" + dtype.name().toLowerCase() + "_" + n, cfg, t).withTflops(flops / t.median() / 1e12);
+          BenchRecord r =
+              BenchRecord.of("matmul_" + dtype.name().toLowerCase() + "_" + n, cfg, t)
+                  .withTflops(flops / t.median() / 1e12);
           out.add(r);
           done.accept(r);
         }

@@ -33,15 +33,18 @@ public final class Memory {
 
   /** A peak measurement started by {@link #startPeak}. */
   public interface Peak {
-    /** Peak bytes since the start: resident set on the CPU, allocated device memory on CUDA; -1 where unknown. */
+    /**
+     * Peak bytes since the start: resident set on the CPU, allocated device memory on CUDA; -1
+     * where unknown.
+     */
     long bytes();
   }
 
   /**
    * Starts measuring peak memory on {@code device}: the process's resident set on the CPU (the
    * kernel's high-water mark, reset where the kernel allows it, else since process start, after
-   * returning freed heap pages to the kernel), the
-   * caching allocator's peak allocated bytes on CUDA.
+   * returning freed heap pages to the kernel), the caching allocator's peak allocated bytes on
+   * CUDA.
    */
   public static Peak startPeak(org.bytedeco.pytorch.Device device) {
     if (device.is_cuda()) {
@@ -83,7 +86,8 @@ public final class Memory {
       }
       return (long) (v * unit);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("not a memory size: '" + text + "' (expected e.g. 512m, 16g or a byte count)");
+      throw new IllegalArgumentException(
+          "not a memory size: '" + text + "' (expected e.g. 512m, 16g or a byte count)");
     }
   }
 }

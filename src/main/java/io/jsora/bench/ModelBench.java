@@ -1,14 +1,12 @@
 package io.jsora.bench;
 
-import io.jsora.model.vae.CompressorKind;
-import io.jsora.tensor.Precision;
-
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTCost;
 import io.jsora.model.dit.DiTPresets;
 import io.jsora.model.dit.TextConditioning;
+import io.jsora.model.vae.CompressorKind;
 import io.jsora.model.vae.CompressorShape;
 import io.jsora.parallel.DistEnv;
 import io.jsora.parallel.ParallelContext;
@@ -19,6 +17,7 @@ import io.jsora.tensor.Autocast;
 import io.jsora.tensor.DType;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Natives;
+import io.jsora.tensor.Precision;
 import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Tensors;
 import java.util.ArrayList;
@@ -55,11 +54,25 @@ public final class ModelBench {
    * @param textDim text embedding width
    * @param gradCheckpoint null: both with and without; else only the given setting
    * @param precision fp32, bf16 or auto (as training takes it)
-   * @param spSize sequence-parallel group: the job's whole world (run under {@code jsora launch}), 1 alone
+   * @param spSize sequence-parallel group: the job's whole world (run under {@code jsora launch}),
+   *     1 alone
    * @param spMode how self-attention is split (ignored at spSize 1)
    */
-  public record Options(String model, Arch arch, CompressorKind compressor, int frames, int height, int width, int batch, int textLen,
-      int textDim, Boolean gradCheckpoint, Precision precision, int spSize, SpMode spMode, DistEnv env) {
+  public record Options(
+      String model,
+      Arch arch,
+      CompressorKind compressor,
+      int frames,
+      int height,
+      int width,
+      int batch,
+      int textLen,
+      int textDim,
+      Boolean gradCheckpoint,
+      Precision precision,
+      int spSize,
+      SpMode spMode,
+      DistEnv env) {
     public Options {
       if (batch < 1 || textLen < 1 || textDim < 1) {
         throw new IllegalArgumentException("--batch, --text-len and --text-dim must be >= 1");
@@ -111,25 +124,36 @@ public final class ModelBench {
   /**
    * Runs the model benchmarks.
    *
-   * With {@code spSize} > 1 every rank of the job (whose world must be the SP group) runs it on
-   * the same inputs, each holding 1/spSize of the tokens; rates are the group's, memory this rank's.
+   * <p>With {@code spSize} > 1 every rank of the job (whose world must be the SP group) runs it on
+   * the same inputs, each holding 1/spSize of the tokens; rates are the group's, memory this
+   * rank's.
    *
-   * @param peakTflops one process's matmul peak (MFU divides by the group's), or ≤ 0 to leave MFU out
+   * @param peakTflops one process's matmul peak (MFU divides by the group's), or ≤ 0 to leave MFU
+   *     out
    */
-  public static List<BenchRecord> run(Options o, Device device, int warmup, int runs, double peakTflops) throws Exception {
+  public static List<BenchRecord> run(
+      Options o, Device device, int warmup, int runs, double peakTflops) throws Exception {
     Natives.load();
     Seeds.manualSeed(0);
     List<BenchRecord> out = new ArrayList<>();
     long[] lat = o.latent();
     double fwdFlops = o.forwardFlops();
     double tokens = (double) o.batch() * o.tokens();
-    try (ParallelContext ctx = o.spSize() > 1
-            ? ParallelContext.create(o.env(), ParallelOptions.defaults().withSpSize(o.spSize()), device.is_cuda())
-            : ParallelContext.single();
+    try (ParallelContext ctx =
+            o.spSize() > 1
+                ? ParallelContext.create(
+                    o.env(), ParallelOptions.defaults().withSpSize(o.spSize()), device.is_cuda())
+                : ParallelContext.single();
         DiT model = new DiT(o.config())) {
       if (ctx.spSize() != ctx.worldSize()) {
-        throw new IllegalArgumentException("bench model --sp-size " + o.spSize() + " runs one sequence-parallel group: launch exactly "
-            + o.spSize() + " processes (the job has " + ctx.worldSize() + ")");
+        throw new IllegalArgumentException(
+            "bench model --sp-size "
+                + o.spSize()
+                + " runs one sequence-parallel group: launch exactly "
+                + o.spSize()
+                + " processes (the job has "
+                + ctx.worldSize()
+                + ")");
       }
       try (PointerScope s = new PointerScope()) {
         model.to(device, false);
@@ -141,39 +165,64 @@ public final class ModelBench {
       try (PointerScope scope = new PointerScope()) {
         TensorOptions f32 = Tensors.options(DType.F32, device);
         Tensor x = torch.randn(new long[] {o.batch(), lat[0], lat[1], lat[2], lat[3]}, f32);
-        Tensor t = torch.randint(0, 1000, new long[] {o.batch()}, Tensors.options(DType.I64, device));
+        Tensor t =
+            torch.randint(0, 1000, new long[] {o.batch()}, Tensors.options(DType.I64, device));
         Tensor hidden = torch.randn(new long[] {o.batch(), o.textLen(), o.textDim()}, f32);
-        Tensor mask = torch.ones(new long[] {o.batch(), o.textLen()}, Tensors.options(DType.BOOL, device));
+        Tensor mask =
+            torch.ones(new long[] {o.batch(), o.textLen()}, Tensors.options(DType.BOOL, device));
         TextConditioning text = TextConditioning.forArch(o.arch(), hidden, mask);
         Map<String, Object> cfg = o.describe(device);
 
         model.eval();
         Memory.Peak peak = Memory.startPeak(device);
-        Timing fwd = Stopwatch.time(warmup, runs, 1, () -> {
-          try (NoGradGuard g = new NoGradGuard(); Autocast a = Autocast.of(o.precision(), device)) {
-            model.forward(x, t, text.text(), text.mask());
-            Devices.synchronize(device);
-          }
-        });
-        out.add(withRates(BenchRecord.of("model_forward", cfg, fwd), tokens, fwdFlops, peakTflops).withPeakMem(peak.bytes()));
+        Timing fwd =
+            Stopwatch.time(
+                warmup,
+                runs,
+                1,
+                () -> {
+                  try (NoGradGuard g = new NoGradGuard();
+                      Autocast a = Autocast.of(o.precision(), device)) {
+                    model.forward(x, t, text.text(), text.mask());
+                    Devices.synchronize(device);
+                  }
+                });
+        out.add(
+            withRates(BenchRecord.of("model_forward", cfg, fwd), tokens, fwdFlops, peakTflops)
+                .withPeakMem(peak.bytes()));
 
         model.train(true);
-        for (boolean gc : o.gradCheckpoint() == null ? new boolean[] {false, true} : new boolean[] {o.gradCheckpoint()}) {
+        for (boolean gc :
+            o.gradCheckpoint() == null
+                ? new boolean[] {false, true}
+                : new boolean[] {o.gradCheckpoint()}) {
           model.setGradCheckpoint(gc);
           Map<String, Object> c = new LinkedHashMap<>(cfg);
           c.put("grad_checkpoint", gc);
           Memory.Peak p = Memory.startPeak(device);
-          Timing fb = Stopwatch.time(warmup, runs, 1, () -> {
-            Tensor loss;
-            try (Autocast a = Autocast.of(o.precision(), device)) {
-              loss = model.forward(x, t, text.text(), text.mask()).to(torch.ScalarType.Float).square().mean();
-            }
-            loss.backward();
-            model.zero_grad(true);
-            Devices.synchronize(device);
-          });
+          Timing fb =
+              Stopwatch.time(
+                  warmup,
+                  runs,
+                  1,
+                  () -> {
+                    Tensor loss;
+                    try (Autocast a = Autocast.of(o.precision(), device)) {
+                      loss =
+                          model
+                              .forward(x, t, text.text(), text.mask())
+                              .to(torch.ScalarType.Float)
+                              .square()
+                              .mean();
+                    }
+                    loss.backward();
+                    model.zero_grad(true);
+                    Devices.synchronize(device);
+                  });
           String name = gc ? "model_forward_backward_checkpointed" : "model_forward_backward";
-          out.add(withRates(BenchRecord.of(name, c, fb), tokens, 3 * fwdFlops, peakTflops).withPeakMem(p.bytes()));
+          out.add(
+              withRates(BenchRecord.of(name, c, fb), tokens, 3 * fwdFlops, peakTflops)
+                  .withPeakMem(p.bytes()));
         }
         model.setGradCheckpoint(false);
       }

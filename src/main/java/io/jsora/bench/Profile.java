@@ -9,8 +9,8 @@ import java.util.Map;
 import org.bytedeco.pytorch.TensorTensorHook;
 
 /**
- * Where a step's time goes, from the module spans and backward marks of {@link Trace}, timed
- * from Java (libtorch's CPU ops are synchronous, so a span's wall time is its ops' time).
+ * Where a step's time goes, from the module spans and backward marks of {@link Trace}, timed from
+ * Java (libtorch's CPU ops are synchronous, so a span's wall time is its ops' time).
  *
  * <p>Every nanosecond between {@link #start} and {@link #close} lands in exactly one row's self
  * time, so the self times add up to the wall time:
@@ -18,12 +18,12 @@ import org.bytedeco.pytorch.TensorTensorHook;
  * <ul>
  *   <li>a span's self time is its time minus its children's (and minus the recorder's own
  *       bookkeeping inside it, which is the row {@code (profiler)});
- *   <li>in backward, the time from one mark (or the end of the forward) to the next is row
- *       {@code backward.<mark>}: the backward of the part between the two marks. Spans opened
- *       during backward (activation-checkpoint recomputation) are rows under
- *       {@code backward.recompute.}, and are left out of the segment's self time;
- *   <li>time outside any span or segment goes to the row of the phase it falls in,
- *       {@code (<phase>)}, when {@link #phaseEnd} is called; what is left at the end is {@code (other)}.
+ *   <li>in backward, the time from one mark (or the end of the forward) to the next is row {@code
+ *       backward.<mark>}: the backward of the part between the two marks. Spans opened during
+ *       backward (activation-checkpoint recomputation) are rows under {@code backward.recompute.},
+ *       and are left out of the segment's self time;
+ *   <li>time outside any span or segment goes to the row of the phase it falls in, {@code
+ *       (<phase>)}, when {@link #phaseEnd} is called; what is left at the end is {@code (other)}.
  * </ul>
  *
  * Not thread-safe: spans and marks are recorded from the thread that started it.
@@ -31,8 +31,10 @@ import org.bytedeco.pytorch.TensorTensorHook;
 public final class Profile implements Trace.Recorder, AutoCloseable {
   /** Prefix of backward segments. */
   public static final String BACKWARD = "backward.";
+
   /** Prefix of spans opened during backward. */
   public static final String RECOMPUTE = "backward.recompute.";
+
   /** The recorder's own time. */
   public static final String SELF = "(profiler)";
 
@@ -157,9 +159,9 @@ public final class Profile implements Trace.Recorder, AutoCloseable {
   }
 
   /**
-   * Closes a phase: the time since the last span, segment or phase that no span took goes to
-   * row {@code (<phase>)}; a backward in progress ends here (its rest, e.g. the embedders'
-   * backward, is that phase's).
+   * Closes a phase: the time since the last span, segment or phase that no span took goes to row
+   * {@code (<phase>)}; a backward in progress ends here (its rest, e.g. the embedders' backward, is
+   * that phase's).
    */
   public void phaseEnd(String phase) {
     long now = System.nanoTime();
@@ -222,7 +224,9 @@ public final class Profile implements Trace.Recorder, AutoCloseable {
     }
     List<ProfileTable.Entry> out = new ArrayList<>();
     for (Row r : rows.values()) {
-      out.add(new ProfileTable.Entry(r.path, r.depth, r.calls, r.totalNanos / 1e9, r.selfNanos / 1e9, r.outBytes));
+      out.add(
+          new ProfileTable.Entry(
+              r.path, r.depth, r.calls, r.totalNanos / 1e9, r.selfNanos / 1e9, r.outBytes));
     }
     return new ProfileTable(Math.max(1, steps), wall / 1e9, out);
   }

@@ -18,15 +18,31 @@ public final class Report {
     for (BenchRecord r : records) {
       w = Math.max(w, r.name().length());
     }
-    out.printf(Locale.ROOT, "%-" + w + "s  %12s  %12s  %12s  %12s  %9s  %7s  %10s%n",
-        "benchmark", "median", "min", "max", "tokens/s", "TFLOP/s", "MFU", "peak mem");
+    out.printf(
+        Locale.ROOT,
+        "%-" + w + "s  %12s  %12s  %12s  %12s  %9s  %7s  %10s%n",
+        "benchmark",
+        "median",
+        "min",
+        "max",
+        "tokens/s",
+        "TFLOP/s",
+        "MFU",
+        "peak mem");
     for (BenchRecord r : records) {
-      out.printf(Locale.ROOT, "%-" + w + "s  %12s  %12s  %12s  %12s  %9s  %7s  %10s%n",
-          r.name(), seconds(r.medianS()), seconds(r.minS()), seconds(r.maxS()),
+      out.printf(
+          Locale.ROOT,
+          "%-" + w + "s  %12s  %12s  %12s  %12s  %9s  %7s  %10s%n",
+          r.name(),
+          seconds(r.medianS()),
+          seconds(r.minS()),
+          seconds(r.maxS()),
           r.tokensPerS() == null ? "-" : String.format(Locale.ROOT, "%.0f", r.tokensPerS()),
           r.tflops() == null ? "-" : String.format(Locale.ROOT, "%.3f", r.tflops()),
           r.mfu() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.mfu()),
-          r.peakMemBytes() == null ? "-" : String.format(Locale.ROOT, "%.0f MiB", r.peakMemBytes() / 1048576.0));
+          r.peakMemBytes() == null
+              ? "-"
+              : String.format(Locale.ROOT, "%.0f MiB", r.peakMemBytes() / 1048576.0));
     }
     out.flush();
   }

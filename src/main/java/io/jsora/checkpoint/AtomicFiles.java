@@ -33,7 +33,8 @@ public final class AtomicFiles {
     boolean done = false;
     try {
       readableByAll(tmp);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         body.write(ch);
         ch.force(true);
       }
@@ -49,7 +50,8 @@ public final class AtomicFiles {
   /** Temporary files are created owner-only (0600); a written file is an ordinary 0644 one. */
   private static void readableByAll(Path p) throws IOException {
     try {
-      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      Files.setPosixFilePermissions(
+          p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: keep its defaults
     }
@@ -71,28 +73,32 @@ public final class AtomicFiles {
   }
 
   /**
-   * Deletes {@code dir} and everything under it; nothing when it does not exist. Symbolic links
-   * are deleted, not followed.
+   * Deletes {@code dir} and everything under it; nothing when it does not exist. Symbolic links are
+   * deleted, not followed.
    */
   public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-      @Override
-      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return java.nio.file.FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+            Files.deleteIfExists(file);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-        if (exc != null) {
-          throw exc;
-        }
-        Files.deleteIfExists(d);
-        return java.nio.file.FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException exc)
+              throws IOException {
+            if (exc != null) {
+              throw exc;
+            }
+            Files.deleteIfExists(d);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

@@ -17,8 +17,11 @@ import java.nio.file.Path;
 public final class HfConfig {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Where the values came from, for messages: a file, or null for a JSON object given in memory. */
+  /**
+   * Where the values came from, for messages: a file, or null for a JSON object given in memory.
+   */
   private final Path file;
+
   private final JsonNode root;
 
   private HfConfig(Path file, JsonNode root) {
@@ -57,7 +60,8 @@ public final class HfConfig {
    */
   public static HfConfig of(JsonNode root) {
     if (root == null || !root.isObject()) {
-      throw new IllegalArgumentException("expected a JSON object, found " + (root == null ? "nothing" : root.getNodeType()));
+      throw new IllegalArgumentException(
+          "expected a JSON object, found " + (root == null ? "nothing" : root.getNodeType()));
     }
     return new HfConfig(null, root);
   }
@@ -138,7 +142,8 @@ public final class HfConfig {
     for (int i = 0; i < out.length; i++) {
       JsonNode e = n.get(i);
       if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-        throw new IOException(where() + "\"" + key + "\"[" + i + "] must be an integer, found " + e);
+        throw new IOException(
+            where() + "\"" + key + "\"[" + i + "] must be an integer, found " + e);
       }
       out[i] = e.intValue();
     }
@@ -156,7 +161,8 @@ public final class HfConfig {
     String[] out = new String[n.size()];
     for (int i = 0; i < out.length; i++) {
       if (!n.get(i).isTextual()) {
-        throw new IOException(where() + "\"" + key + "\"[" + i + "] must be a string, found " + n.get(i));
+        throw new IOException(
+            where() + "\"" + key + "\"[" + i + "] must be a string, found " + n.get(i));
       }
       out[i] = n.get(i).textValue();
     }

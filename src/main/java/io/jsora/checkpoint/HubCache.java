@@ -17,16 +17,17 @@ import java.util.stream.Stream;
 
 /**
  * The local Hugging Face hub cache, read without network access: a model id {@code ORG/NAME}
- * (optionally {@code @REVISION}) is found at {@code ROOT/models--ORG--NAME/snapshots/COMMIT/},
- * the commit read from {@code refs/REVISION} ({@code refs/main} by default). A revision that is
- * itself a snapshot's name is taken directly; with no ref for {@code main}, the newest snapshot.
+ * (optionally {@code @REVISION}) is found at {@code ROOT/models--ORG--NAME/snapshots/COMMIT/}, the
+ * commit read from {@code refs/REVISION} ({@code refs/main} by default). A revision that is itself
+ * a snapshot's name is taken directly; with no ref for {@code main}, the newest snapshot.
  *
  * <p>The roots are those the Hugging Face libraries consult, in their order ({@link
  * #fromEnvironment}); the caller passes the environment in.
  */
 public final class HubCache {
   private static final Pattern REPO_ID =
-      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?(@[A-Za-z0-9._/-]+)?");
+      Pattern.compile(
+          "[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?(@[A-Za-z0-9._/-]+)?");
 
   private final List<Path> roots;
 
@@ -41,9 +42,9 @@ public final class HubCache {
   }
 
   /**
-   * The roots for the given environment variables and home directory: {@code $HF_HUB_CACHE},
-   * {@code $HUGGINGFACE_HUB_CACHE}, {@code $HF_HOME/hub}, {@code $XDG_CACHE_HOME/huggingface/hub},
-   * {@code HOME/.cache/huggingface/hub}, each once.
+   * The roots for the given environment variables and home directory: {@code $HF_HUB_CACHE}, {@code
+   * $HUGGINGFACE_HUB_CACHE}, {@code $HF_HOME/hub}, {@code $XDG_CACHE_HOME/huggingface/hub}, {@code
+   * HOME/.cache/huggingface/hub}, each once.
    */
   public static HubCache fromEnvironment(Map<String, String> env, Path home) {
     Set<Path> roots = new LinkedHashSet<>();
@@ -51,7 +52,8 @@ public final class HubCache {
     addIfSet(roots, env.get("HUGGINGFACE_HUB_CACHE"), null);
     addIfSet(roots, env.get("HF_HOME"), "hub");
     addIfSet(roots, env.get("XDG_CACHE_HOME"), "huggingface/hub");
-    roots.add(home.resolve(".cache").resolve("huggingface").resolve("hub").toAbsolutePath().normalize());
+    roots.add(
+        home.resolve(".cache").resolve("huggingface").resolve("hub").toAbsolutePath().normalize());
     return new HubCache(new ArrayList<>(roots));
   }
 
@@ -67,7 +69,9 @@ public final class HubCache {
     return roots;
   }
 
-  /** Whether {@code s} has the form of a model id: {@code [ORG/]NAME}, optionally {@code @REVISION}. */
+  /**
+   * Whether {@code s} has the form of a model id: {@code [ORG/]NAME}, optionally {@code @REVISION}.
+   */
   public static boolean isRepoId(String s) {
     return s != null && !s.startsWith(".") && REPO_ID.matcher(s).matches();
   }
@@ -111,7 +115,11 @@ public final class HubCache {
       return p;
     }
     if (Files.exists(p)) {
-      throw new IOException(what + ": " + spec + " is a file; give the model directory holding config.json and the weights");
+      throw new IOException(
+          what
+              + ": "
+              + spec
+              + " is a file; give the model directory holding config.json and the weights");
     }
     if (!isRepoId(spec)) {
       throw new NoSuchFileException(spec, null, what + ": no such model directory");
@@ -119,9 +127,15 @@ public final class HubCache {
     List<String> looked = new ArrayList<>();
     Path found = find(spec, looked);
     if (found == null) {
-      throw new NoSuchFileException(spec, null, what + ": not a local directory, and the Hugging Face cache has no snapshot of it (looked at "
-          + String.join("; ", looked) + "); download it first, e.g. `huggingface-cli download " + spec
-          + "`, or pass a local directory");
+      throw new NoSuchFileException(
+          spec,
+          null,
+          what
+              + ": not a local directory, and the Hugging Face cache has no snapshot of it (looked at "
+              + String.join("; ", looked)
+              + "); download it first, e.g. `huggingface-cli download "
+              + spec
+              + "`, or pass a local directory");
     }
     return found;
   }
@@ -139,8 +153,15 @@ public final class HubCache {
         return f;
       }
     }
-    throw new NoSuchFileException(dir.toString(), null, what + ": no weights file (looked for " + String.join(", ", names)
-        + "; the directory holds: " + contents(dir) + ")");
+    throw new NoSuchFileException(
+        dir.toString(),
+        null,
+        what
+            + ": no weights file (looked for "
+            + String.join(", ", names)
+            + "; the directory holds: "
+            + contents(dir)
+            + ")");
   }
 
   /** The names in {@code dir}, sorted and comma-separated, or {@code nothing}. */
@@ -160,11 +181,12 @@ public final class HubCache {
   }
 
   /**
-   * The snapshot for {@code revision}: the one {@code refs/REVISION} names; a snapshot named
-   * {@code revision}; for {@code main} without a ref, the newest. Null, with the reason in {@code
-   * looked}, otherwise.
+   * The snapshot for {@code revision}: the one {@code refs/REVISION} names; a snapshot named {@code
+   * revision}; for {@code main} without a ref, the newest. Null, with the reason in {@code looked},
+   * otherwise.
    */
-  private static Path snapshot(Path model, String revision, List<String> looked) throws IOException {
+  private static Path snapshot(Path model, String revision, List<String> looked)
+      throws IOException {
     Path snapshots = model.resolve("snapshots");
     Path ref = model.resolve("refs").resolve(revision);
     if (Files.isRegularFile(ref)) {
@@ -188,8 +210,17 @@ public final class HubCache {
     if (!all.isEmpty() && revision.equals("main")) {
       return newest(all);
     }
-    looked.add(model + " (no refs/" + revision + "; snapshots: "
-        + (all.isEmpty() ? "none" : all.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", "))) + ")");
+    looked.add(
+        model
+            + " (no refs/"
+            + revision
+            + "; snapshots: "
+            + (all.isEmpty()
+                ? "none"
+                : all.stream()
+                    .map(p -> p.getFileName().toString())
+                    .collect(Collectors.joining(", ")))
+            + ")");
     return null;
   }
 

@@ -52,7 +52,12 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
 
-  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+  private SafetensorsFile(
+      Path path,
+      FileChannel channel,
+      long dataStart,
+      Map<String, TensorInfo> tensors,
+      Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
     this.dataStart = dataStart;
@@ -83,23 +88,34 @@ public final class SafetensorsFile implements AutoCloseable {
   private static SafetensorsFile parse(Path path, FileChannel ch) throws IOException {
     long size = ch.size();
     if (size == 0) {
-      throw new WeightsFormatException(path, "file is empty (0 bytes); a safetensors file starts with an 8-byte header length");
+      throw new WeightsFormatException(
+          path, "file is empty (0 bytes); a safetensors file starts with an 8-byte header length");
     }
     if (size < 8) {
-      throw new WeightsFormatException(path, "file is " + size + " bytes, too short for the 8-byte header length");
+      throw new WeightsFormatException(
+          path, "file is " + size + " bytes, too short for the 8-byte header length");
     }
     ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, lenBuf, 0);
     long n = lenBuf.flip().getLong();
     if (n < 0 || n > size - 8) {
       throw new WeightsFormatException(
-          path, "header length " + Long.toUnsignedString(n) + " runs past the end of the file (" + size + " bytes; at most " + (size - 8) + " possible)");
+          path,
+          "header length "
+              + Long.toUnsignedString(n)
+              + " runs past the end of the file ("
+              + size
+              + " bytes; at most "
+              + (size - 8)
+              + " possible)");
     }
     if (n > MAX_HEADER) {
-      throw new WeightsFormatException(path, "header length " + n + " exceeds the " + MAX_HEADER + "-byte limit");
+      throw new WeightsFormatException(
+          path, "header length " + n + " exceeds the " + MAX_HEADER + "-byte limit");
     }
     if (n < 2) {
-      throw new WeightsFormatException(path, "header length " + n + " is too short for a JSON object");
+      throw new WeightsFormatException(
+          path, "header length " + n + " is too short for a JSON object");
     }
     ByteBuffer headerBuf = ByteBuffer.allocate((int) n);
     readFully(ch, headerBuf, 8);
@@ -116,7 +132,8 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new WeightsFormatException(path, "header is not valid UTF-8");
     }
     if (!header.startsWith("{")) {
-      throw new WeightsFormatException(path, "header does not start with '{' (not a safetensors file?)");
+      throw new WeightsFormatException(
+          path, "header does not start with '{' (not a safetensors file?)");
     }
     JsonNode root;
     try {
@@ -141,7 +158,12 @@ public final class SafetensorsFile implements AutoCloseable {
         while (m.hasNext()) {
           Map.Entry<String, JsonNode> e = m.next();
           if (!e.getValue().isTextual()) {
-            throw new WeightsFormatException(path, "__metadata__." + e.getKey() + " must be a string, found " + e.getValue().getNodeType());
+            throw new WeightsFormatException(
+                path,
+                "__metadata__."
+                    + e.getKey()
+                    + " must be a string, found "
+                    + e.getValue().getNodeType());
           }
           metadata.put(e.getKey(), e.getValue().asText());
         }
@@ -157,20 +179,35 @@ public final class SafetensorsFile implements AutoCloseable {
       if (cur.begin() < prev.end() && cur.byteLength() > 0 && prev.byteLength() > 0) {
         throw new WeightsFormatException(
             path,
-            "tensor '" + cur.name() + "' (bytes " + cur.begin() + ".." + cur.end() + ") overlaps tensor '" + prev.name() + "' (bytes " + prev.begin() + ".." + prev.end() + ")");
+            "tensor '"
+                + cur.name()
+                + "' (bytes "
+                + cur.begin()
+                + ".."
+                + cur.end()
+                + ") overlaps tensor '"
+                + prev.name()
+                + "' (bytes "
+                + prev.begin()
+                + ".."
+                + prev.end()
+                + ")");
       }
     }
     Map<String, TensorInfo> map = new LinkedHashMap<>();
     for (TensorInfo t : byOffset) {
       map.put(t.name(), t);
     }
-    return new SafetensorsFile(path, ch, 8 + n, Collections.unmodifiableMap(map), Collections.unmodifiableMap(metadata));
+    return new SafetensorsFile(
+        path, ch, 8 + n, Collections.unmodifiableMap(map), Collections.unmodifiableMap(metadata));
   }
 
-  private static TensorInfo entry(Path path, String name, JsonNode node, long dataSize) throws WeightsFormatException {
+  private static TensorInfo entry(Path path, String name, JsonNode node, long dataSize)
+      throws WeightsFormatException {
     String where = "tensor '" + name + "'";
     if (!node.isObject()) {
-      throw new WeightsFormatException(path, where + ": expected an object with dtype, shape and data_offsets");
+      throw new WeightsFormatException(
+          path, where + ": expected an object with dtype, shape and data_offsets");
     }
     JsonNode dt = node.get("dtype");
     if (dt == null || !dt.isTextual()) {
@@ -179,7 +216,11 @@ public final class SafetensorsFile implements AutoCloseable {
     DType dtype = DType.fromSafetensorsName(dt.asText());
     if (dtype == null) {
       throw new WeightsFormatException(
-          path, where + ": unknown dtype '" + dt.asText() + "' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)");
+          path,
+          where
+              + ": unknown dtype '"
+              + dt.asText()
+              + "' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)");
     }
     JsonNode sh = node.get("shape");
     if (sh == null || !sh.isArray()) {
@@ -190,7 +231,8 @@ public final class SafetensorsFile implements AutoCloseable {
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = sh.get(i);
       if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
-        throw new WeightsFormatException(path, where + ": shape " + sh + " must hold non-negative integers");
+        throw new WeightsFormatException(
+            path, where + ": shape " + sh + " must hold non-negative integers");
       }
       shape[i] = d.asLong();
       try {
@@ -200,23 +242,44 @@ public final class SafetensorsFile implements AutoCloseable {
       }
     }
     JsonNode off = node.get("data_offsets");
-    if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()) {
+    if (off == null
+        || !off.isArray()
+        || off.size() != 2
+        || !off.get(0).isIntegralNumber()
+        || !off.get(1).isIntegralNumber()) {
       throw new WeightsFormatException(path, where + ": data_offsets must be [begin, end]");
     }
     long begin = off.get(0).asLong();
     long end = off.get(1).asLong();
     if (begin < 0 || end < begin) {
-      throw new WeightsFormatException(path, where + ": data_offsets [" + begin + ", " + end + "] are not an increasing range");
+      throw new WeightsFormatException(
+          path, where + ": data_offsets [" + begin + ", " + end + "] are not an increasing range");
     }
     if (end > dataSize) {
       throw new WeightsFormatException(
-          path, where + ": data_offsets [" + begin + ", " + end + "] run past the end of the data section (" + dataSize + " bytes)");
+          path,
+          where
+              + ": data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] run past the end of the data section ("
+              + dataSize
+              + " bytes)");
     }
     long expected = numel * dtype.byteSize();
     if (end - begin != expected) {
       throw new WeightsFormatException(
           path,
-          where + ": data_offsets span " + (end - begin) + " bytes but " + dtype.safetensorsName() + " " + sh + " needs " + expected);
+          where
+              + ": data_offsets span "
+              + (end - begin)
+              + " bytes but "
+              + dtype.safetensorsName()
+              + " "
+              + sh
+              + " needs "
+              + expected);
     }
     return new TensorInfo(name, dtype, shape, begin, end);
   }
@@ -267,7 +330,8 @@ public final class SafetensorsFile implements AutoCloseable {
         return Tensors.fromBlob(none, t.dtype(), t.shape());
       }
     }
-    MappedByteBuffer region = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength());
+    MappedByteBuffer region =
+        channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength());
     try (BytePointer p = new BytePointer(region)) {
       return Tensors.fromBlob(p, t.dtype(), t.shape());
     }

@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,8 +32,8 @@ import org.bytedeco.pytorch.Tensor;
  *   <li>the data section: each tensor's bytes, contiguous, little-endian, no gaps.
  * </ul>
  *
- * Writing is atomic: a temporary file in the same directory, flushed, then renamed over the
- * target, so readers never see a half-written file.
+ * Writing is atomic: a temporary file in the same directory, flushed, then renamed over the target,
+ * so readers never see a half-written file.
  */
 public final class SafetensorsWriter {
   private SafetensorsWriter() {}
@@ -42,22 +41,34 @@ public final class SafetensorsWriter {
   /** The reference serializer's dtype order (its enum order); higher sorts first. */
   private static int rank(DType d) {
     switch (d) {
-      case BOOL: return 0;
-      case U8: return 1;
-      case I8: return 2;
-      case I16: return 5;
-      case F16: return 7;
-      case BF16: return 8;
-      case I32: return 9;
-      case F32: return 11;
-      case F64: return 12;
-      case I64: return 13;
-      default: throw new IllegalArgumentException("no rank for " + d);
+      case BOOL:
+        return 0;
+      case U8:
+        return 1;
+      case I8:
+        return 2;
+      case I16:
+        return 5;
+      case F16:
+        return 7;
+      case BF16:
+        return 8;
+      case I32:
+        return 9;
+      case F32:
+        return 11;
+      case F64:
+        return 12;
+      case I64:
+        return 13;
+      default:
+        throw new IllegalArgumentException("no rank for " + d);
     }
   }
 
   /** Writes {@code tensors} (not closed; any device, any layout) to {@code path} atomically. */
-  public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata)
+      throws IOException {
     List<Map.Entry<String, Tensor>> order = ordered(tensors);
     List<TensorInfo> infos = new ArrayList<>();
     long offset = 0;
@@ -69,18 +80,22 @@ public final class SafetensorsWriter {
       offset += len;
     }
     byte[] header = header(infos, metadata);
-    AtomicFiles.write(path, ch -> {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
-      writeFully(ch, len);
-      writeFully(ch, ByteBuffer.wrap(header));
-      for (Map.Entry<String, Tensor> e : order) {
-        writeTensor(ch, e.getValue());
-      }
-    });
+    AtomicFiles.write(
+        path,
+        ch -> {
+          ByteBuffer len =
+              ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+          writeFully(ch, len);
+          writeFully(ch, ByteBuffer.wrap(header));
+          for (Map.Entry<String, Tensor> e : order) {
+            writeTensor(ch, e.getValue());
+          }
+        });
   }
 
   /** Writes a state dict; see {@link #write(Path, Map, Map)}. */
-  public static void write(Path path, StateDict sd, Map<String, String> metadata) throws IOException {
+  public static void write(Path path, StateDict sd, Map<String, String> metadata)
+      throws IOException {
     write(path, sd.asMap(), metadata);
   }
 
@@ -140,7 +155,11 @@ public final class SafetensorsWriter {
       // a ByteBuffer holds at most 2 GiB: write large tensors in slices
       while (written < n) {
         long chunk = Math.min(n - written, 1L << 30);
-        BytePointer p = new BytePointer(c.data_ptr()).position(written).capacity(written + chunk).limit(written + chunk);
+        BytePointer p =
+            new BytePointer(c.data_ptr())
+                .position(written)
+                .capacity(written + chunk)
+                .limit(written + chunk);
         writeFully(ch, p.asBuffer());
         written += chunk;
       }

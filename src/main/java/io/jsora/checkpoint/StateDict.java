@@ -2,20 +2,21 @@ package io.jsora.checkpoint;
 
 import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
-import org.bytedeco.javacpp.PointerScope;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * An ordered map from parameter names to tensors that owns its tensors: {@link #close()} releases
- * every one. Names follow PyTorch's {@code state_dict()} convention ({@code blocks.0.attn.qkv.weight}).
+ * every one. Names follow PyTorch's {@code state_dict()} convention ({@code
+ * blocks.0.attn.qkv.weight}).
  */
 public final class StateDict implements AutoCloseable {
   private final Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -66,8 +67,8 @@ public final class StateDict implements AutoCloseable {
   }
 
   /**
-   * Moves the tensors whose names start with {@code prefix} into a new state dict, with the
-   * prefix removed from their names; returns the names that did not match (left in this one).
+   * Moves the tensors whose names start with {@code prefix} into a new state dict, with the prefix
+   * removed from their names; returns the names that did not match (left in this one).
    */
   public StateDict extractPrefix(String prefix, List<String> leftOut) {
     StateDict out = new StateDict();

@@ -12,7 +12,8 @@ public final class StateDictMismatchException extends IllegalArgumentException {
   private final List<String> unexpected;
   private final List<String> mismatched;
 
-  public StateDictMismatchException(String source, List<String> missing, List<String> unexpected, List<String> mismatched) {
+  public StateDictMismatchException(
+      String source, List<String> missing, List<String> unexpected, List<String> mismatched) {
     super(message(source, missing, unexpected, mismatched));
     this.missing = List.copyOf(missing);
     this.unexpected = List.copyOf(unexpected);
@@ -31,7 +32,8 @@ public final class StateDictMismatchException extends IllegalArgumentException {
     return mismatched;
   }
 
-  private static String message(String source, List<String> missing, List<String> unexpected, List<String> mismatched) {
+  private static String message(
+      String source, List<String> missing, List<String> unexpected, List<String> mismatched) {
     StringBuilder b = new StringBuilder(source).append(": weights do not match the model");
     section(b, "missing keys", missing);
     section(b, "unexpected keys", unexpected);

@@ -36,7 +36,8 @@ public final class StrictLoader {
           long[] want = Shapes.of(target.get(name));
           long[] got = Shapes.of(weights.get(name));
           if (!Arrays.equals(want, got)) {
-            mismatched.add(name + ": model " + Shapes.format(want) + ", weights " + Shapes.format(got));
+            mismatched.add(
+                name + ": model " + Shapes.format(want) + ", weights " + Shapes.format(got));
           }
         }
       }

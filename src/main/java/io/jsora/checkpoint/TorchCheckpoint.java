@@ -18,7 +18,6 @@ import org.bytedeco.pytorch.ByteVector;
 import org.bytedeco.pytorch.GenericDict;
 import org.bytedeco.pytorch.GenericDictIterator;
 import org.bytedeco.pytorch.IValue;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +58,8 @@ public final class TorchCheckpoint {
     if (viaLibtorch != null) {
       return viaLibtorch;
     }
-    log.debug("{}: libtorch's unpickler returned no dict; reading with the restricted unpickler", path);
+    log.debug(
+        "{}: libtorch's unpickler returned no dict; reading with the restricted unpickler", path);
     return TorchPickle.read(path);
   }
 
@@ -67,7 +67,11 @@ public final class TorchCheckpoint {
   static boolean isZip(Path path) throws IOException {
     try (InputStream in = Files.newInputStream(path)) {
       byte[] magic = in.readNBytes(4);
-      return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+      return magic.length == 4
+          && magic[0] == 'P'
+          && magic[1] == 'K'
+          && magic[2] == 3
+          && magic[3] == 4;
     } catch (NoSuchFileException e) {
       throw new WeightsFormatException(path, "no such file");
     }
@@ -81,11 +85,12 @@ public final class TorchCheckpoint {
     try (PointerScope scope = new PointerScope()) {
       ByteVector v = new ByteVector(bytes.length);
       long begin = new LongPointer(v).get(0); // libstdc++ vector: first word is the data pointer
-      new BytePointer(new Pointer() {
-            {
-              address = begin;
-            }
-          })
+      new BytePointer(
+              new Pointer() {
+                {
+                  address = begin;
+                }
+              })
           .capacity(bytes.length)
           .put(bytes, 0, bytes.length);
       IValue root;
@@ -108,12 +113,17 @@ public final class TorchCheckpoint {
     }
   }
 
-  private static void flatten(GenericDict dict, String prefix, StateDict out, List<String> skipped) {
+  private static void flatten(
+      GenericDict dict, String prefix, StateDict out, List<String> skipped) {
     GenericDictIterator it = dict.begin();
     for (long i = 0; i < dict.size(); i++, it.increment()) {
       IValue key = it.access().key();
       IValue value = it.access().value();
-      String name = prefix + (key.isString() ? key.toStringRef().getString() : key.isInt() ? Long.toString(key.toInt()) : "?" + i);
+      String name =
+          prefix
+              + (key.isString()
+                  ? key.toStringRef().getString()
+                  : key.isInt() ? Long.toString(key.toInt()) : "?" + i);
       if (value.isTensor()) {
         out.put(name, io.jsora.tensor.Scopes.keep(value.toTensor().contiguous()));
       } else if (value.isGenericDict()) {

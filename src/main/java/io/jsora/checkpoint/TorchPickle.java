@@ -49,6 +49,7 @@ final class TorchPickle {
   private final ZipFile zip;
   private final String prefix;
   private final Map<String, Tensor> storages = new HashMap<>();
+
   /** Owns the storage tensors; opened in the constructor, closed when reading ends. */
   private final PointerScope scope = new PointerScope();
 
@@ -72,7 +73,8 @@ final class TorchPickle {
         List<String> skipped = new ArrayList<>();
         try {
           if (!(root instanceof Map)) {
-            throw new WeightsFormatException(path, "top-level object is " + describe(root) + ", not a dict of tensors");
+            throw new WeightsFormatException(
+                path, "top-level object is " + describe(root) + ", not a dict of tensors");
           }
           p.flatten((Map<?, ?>) root, "", sd, skipped);
         } catch (IOException | RuntimeException e) {
@@ -86,7 +88,8 @@ final class TorchPickle {
     }
   }
 
-  private void flatten(Map<?, ?> map, String prefix, StateDict out, List<String> skipped) throws IOException {
+  private void flatten(Map<?, ?> map, String prefix, StateDict out, List<String> skipped)
+      throws IOException {
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String name = prefix + e.getKey();
       Object v = e.getValue();
@@ -110,10 +113,14 @@ final class TorchPickle {
       }
     }
     if (Shapes.numel(t.size()) > 0 && needed >= t.storage().numel()) {
-      throw new WeightsFormatException(path, "tensor view runs past its storage '" + t.storage().key() + "'");
+      throw new WeightsFormatException(
+          path, "tensor view runs past its storage '" + t.storage().key() + "'");
     }
     try (PointerScope s = new PointerScope()) {
-      return Scopes.keep(storage.as_strided(t.size(), t.stride(), new org.bytedeco.pytorch.LongOptional(t.offset())).clone());
+      return Scopes.keep(
+          storage
+              .as_strided(t.size(), t.stride(), new org.bytedeco.pytorch.LongOptional(t.offset()))
+              .clone());
     }
   }
 
@@ -124,7 +131,8 @@ final class TorchPickle {
     }
     ZipEntry e = zip.getEntry(prefix + "data/" + ref.key());
     if (e == null) {
-      throw new WeightsFormatException(path, "storage data/" + ref.key() + " is missing from the archive");
+      throw new WeightsFormatException(
+          path, "storage data/" + ref.key() + " is missing from the archive");
     }
     byte[] bytes;
     try (InputStream in = zip.getInputStream(e)) {
@@ -132,7 +140,9 @@ final class TorchPickle {
     }
     long expected = ref.numel() * ref.dtype().byteSize();
     if (bytes.length < expected) {
-      throw new WeightsFormatException(path, "storage data/" + ref.key() + " holds " + bytes.length + " bytes, expected " + expected);
+      throw new WeightsFormatException(
+          path,
+          "storage data/" + ref.key() + " holds " + bytes.length + " bytes, expected " + expected);
     }
     try (BytePointer p = new BytePointer(bytes)) {
       t = io.jsora.tensor.Tensors.fromBlob(p, ref.dtype(), ref.numel()); // attached to this.scope
@@ -154,54 +164,200 @@ final class TorchPickle {
       }
       int op = in.get() & 0xff;
       switch (op) {
-        case 0x80: in.get(); break; // PROTO
-        case 0x95: in.getLong(); break; // FRAME
-        case '.': return pop(stack); // STOP
-        case '(': marks.add(new ArrayDeque<>(stack)); stack.push(MARK); break;
-        case '}': stack.push(new LinkedHashMap<Object, Object>()); break; // EMPTY_DICT
-        case ']': stack.push(new ArrayList<Object>()); break; // EMPTY_LIST
-        case ')': stack.push(List.of()); break; // EMPTY_TUPLE
-        case 0x8f: stack.push(new ArrayList<Object>()); break; // EMPTY_SET
-        case 'N': stack.push(None.NONE); break;
-        case 0x88: stack.push(Boolean.TRUE); break;
-        case 0x89: stack.push(Boolean.FALSE); break;
-        case 'J': stack.push((long) in.getInt()); break; // BININT
-        case 'K': stack.push((long) (in.get() & 0xff)); break; // BININT1
-        case 'M': stack.push((long) (in.getShort() & 0xffff)); break; // BININT2
-        case 0x8a: stack.push(longN(in, in.get() & 0xff)); break; // LONG1
-        case 0x8b: stack.push(longN(in, in.getInt())); break; // LONG4
-        case 'G': stack.push(in.order(ByteOrder.BIG_ENDIAN).getDouble()); in.order(ByteOrder.LITTLE_ENDIAN); break;
-        case 'X': stack.push(string(in, in.getInt())); break; // BINUNICODE
-        case 0x8c: stack.push(string(in, in.get() & 0xff)); break; // SHORT_BINUNICODE
-        case 0x8d: stack.push(string(in, Math.toIntExact(in.getLong()))); break; // BINUNICODE8
-        case 'T': stack.push(string(in, in.getInt())); break; // BINSTRING
-        case 'U': stack.push(string(in, in.get() & 0xff)); break; // SHORT_BINSTRING
-        case 'B': stack.push(bytes(in, in.getInt())); break; // BINBYTES
-        case 'C': stack.push(bytes(in, in.get() & 0xff)); break; // SHORT_BINBYTES
-        case 'q': memo.put((long) (in.get() & 0xff), stack.peek()); break; // BINPUT
-        case 'r': memo.put(in.getInt() & 0xffffffffL, stack.peek()); break; // LONG_BINPUT
-        case 0x94: memo.put((long) memo.size(), stack.peek()); break; // MEMOIZE
-        case 'h': stack.push(memoGet(memo, in.get() & 0xff)); break; // BINGET
-        case 'j': stack.push(memoGet(memo, in.getInt() & 0xffffffffL)); break; // LONG_BINGET
-        case 't': stack.push(List.copyOf(popMark(stack, marks))); break; // TUPLE
-        case 0x85: stack.push(List.of(pop(stack))); break; // TUPLE1
-        case 0x86: { Object b = pop(stack); Object a = pop(stack); stack.push(List.of(a, b)); break; }
-        case 0x87: { Object c = pop(stack); Object b = pop(stack); Object a = pop(stack); stack.push(List.of(a, b, c)); break; }
-        case 'l': stack.push(new ArrayList<>(popMark(stack, marks))); break; // LIST
-        case 'a': { Object v = pop(stack); list(stack.peek()).add(v); break; } // APPEND
-        case 'e': { List<Object> items = popMark(stack, marks); list(stack.peek()).addAll(items); break; } // APPENDS
-        case 0x90: { List<Object> items = popMark(stack, marks); list(stack.peek()).addAll(items); break; } // ADDITEMS
-        case 'd': { List<Object> items = popMark(stack, marks); Map<Object, Object> m = new LinkedHashMap<>(); putAll(m, items); stack.push(m); break; }
-        case 's': { Object v = pop(stack); Object k = pop(stack); dict(stack.peek()).put(key(k), v); break; } // SETITEM
-        case 'u': { List<Object> items = popMark(stack, marks); putAll(dict(stack.peek()), items); break; } // SETITEMS
-        case 'c': { String module = line(in); String name = line(in); stack.push(new Global(module, name)); break; } // GLOBAL
-        case 0x93: { Object name = pop(stack); Object module = pop(stack); stack.push(new Global((String) module, (String) name)); break; }
-        case 'Q': stack.push(persistentLoad(pop(stack))); break; // BINPERSID
-        case 'R': { Object args = pop(stack); Object fn = pop(stack); stack.push(call(fn, args)); break; } // REDUCE
-        case 0x81: { Object args = pop(stack); Object cls = pop(stack); stack.push(call(cls, args)); break; } // NEWOBJ
-        case 'b': { Object state = pop(stack); build(stack.peek(), state); break; } // BUILD
-        case '0': pop(stack); break; // POP
-        case '2': stack.push(stack.peek()); break; // DUP
+        case 0x80:
+          in.get();
+          break; // PROTO
+        case 0x95:
+          in.getLong();
+          break; // FRAME
+        case '.':
+          return pop(stack); // STOP
+        case '(':
+          marks.add(new ArrayDeque<>(stack));
+          stack.push(MARK);
+          break;
+        case '}':
+          stack.push(new LinkedHashMap<Object, Object>());
+          break; // EMPTY_DICT
+        case ']':
+          stack.push(new ArrayList<Object>());
+          break; // EMPTY_LIST
+        case ')':
+          stack.push(List.of());
+          break; // EMPTY_TUPLE
+        case 0x8f:
+          stack.push(new ArrayList<Object>());
+          break; // EMPTY_SET
+        case 'N':
+          stack.push(None.NONE);
+          break;
+        case 0x88:
+          stack.push(Boolean.TRUE);
+          break;
+        case 0x89:
+          stack.push(Boolean.FALSE);
+          break;
+        case 'J':
+          stack.push((long) in.getInt());
+          break; // BININT
+        case 'K':
+          stack.push((long) (in.get() & 0xff));
+          break; // BININT1
+        case 'M':
+          stack.push((long) (in.getShort() & 0xffff));
+          break; // BININT2
+        case 0x8a:
+          stack.push(longN(in, in.get() & 0xff));
+          break; // LONG1
+        case 0x8b:
+          stack.push(longN(in, in.getInt()));
+          break; // LONG4
+        case 'G':
+          stack.push(in.order(ByteOrder.BIG_ENDIAN).getDouble());
+          in.order(ByteOrder.LITTLE_ENDIAN);
+          break;
+        case 'X':
+          stack.push(string(in, in.getInt()));
+          break; // BINUNICODE
+        case 0x8c:
+          stack.push(string(in, in.get() & 0xff));
+          break; // SHORT_BINUNICODE
+        case 0x8d:
+          stack.push(string(in, Math.toIntExact(in.getLong())));
+          break; // BINUNICODE8
+        case 'T':
+          stack.push(string(in, in.getInt()));
+          break; // BINSTRING
+        case 'U':
+          stack.push(string(in, in.get() & 0xff));
+          break; // SHORT_BINSTRING
+        case 'B':
+          stack.push(bytes(in, in.getInt()));
+          break; // BINBYTES
+        case 'C':
+          stack.push(bytes(in, in.get() & 0xff));
+          break; // SHORT_BINBYTES
+        case 'q':
+          memo.put((long) (in.get() & 0xff), stack.peek());
+          break; // BINPUT
+        case 'r':
+          memo.put(in.getInt() & 0xffffffffL, stack.peek());
+          break; // LONG_BINPUT
+        case 0x94:
+          memo.put((long) memo.size(), stack.peek());
+          break; // MEMOIZE
+        case 'h':
+          stack.push(memoGet(memo, in.get() & 0xff));
+          break; // BINGET
+        case 'j':
+          stack.push(memoGet(memo, in.getInt() & 0xffffffffL));
+          break; // LONG_BINGET
+        case 't':
+          stack.push(List.copyOf(popMark(stack, marks)));
+          break; // TUPLE
+        case 0x85:
+          stack.push(List.of(pop(stack)));
+          break; // TUPLE1
+        case 0x86:
+          {
+            Object b = pop(stack);
+            Object a = pop(stack);
+            stack.push(List.of(a, b));
+            break;
+          }
+        case 0x87:
+          {
+            Object c = pop(stack);
+            Object b = pop(stack);
+            Object a = pop(stack);
+            stack.push(List.of(a, b, c));
+            break;
+          }
+        case 'l':
+          stack.push(new ArrayList<>(popMark(stack, marks)));
+          break; // LIST
+        case 'a':
+          {
+            Object v = pop(stack);
+            list(stack.peek()).add(v);
+            break;
+          } // APPEND
+        case 'e':
+          {
+            List<Object> items = popMark(stack, marks);
+            list(stack.peek()).addAll(items);
+            break;
+          } // APPENDS
+        case 0x90:
+          {
+            List<Object> items = popMark(stack, marks);
+            list(stack.peek()).addAll(items);
+            break;
+          } // ADDITEMS
+        case 'd':
+          {
+            List<Object> items = popMark(stack, marks);
+            Map<Object, Object> m = new LinkedHashMap<>();
+            putAll(m, items);
+            stack.push(m);
+            break;
+          }
+        case 's':
+          {
+            Object v = pop(stack);
+            Object k = pop(stack);
+            dict(stack.peek()).put(key(k), v);
+            break;
+          } // SETITEM
+        case 'u':
+          {
+            List<Object> items = popMark(stack, marks);
+            putAll(dict(stack.peek()), items);
+            break;
+          } // SETITEMS
+        case 'c':
+          {
+            String module = line(in);
+            String name = line(in);
+            stack.push(new Global(module, name));
+            break;
+          } // GLOBAL
+        case 0x93:
+          {
+            Object name = pop(stack);
+            Object module = pop(stack);
+            stack.push(new Global((String) module, (String) name));
+            break;
+          }
+        case 'Q':
+          stack.push(persistentLoad(pop(stack)));
+          break; // BINPERSID
+        case 'R':
+          {
+            Object args = pop(stack);
+            Object fn = pop(stack);
+            stack.push(call(fn, args));
+            break;
+          } // REDUCE
+        case 0x81:
+          {
+            Object args = pop(stack);
+            Object cls = pop(stack);
+            stack.push(call(cls, args));
+            break;
+          } // NEWOBJ
+        case 'b':
+          {
+            Object state = pop(stack);
+            build(stack.peek(), state);
+            break;
+          } // BUILD
+        case '0':
+          pop(stack);
+          break; // POP
+        case '2':
+          stack.push(stack.peek());
+          break; // DUP
         default:
           throw fault(String.format("unsupported pickle opcode 0x%02x; %s", op, HOW_TO_CONVERT));
       }
@@ -212,7 +368,9 @@ final class TorchPickle {
       "save a plain state dict in Python instead: torch.save({k: v for k, v in model.state_dict().items()}, 'weights.pt'), "
           + "or safetensors.torch.save_file(model.state_dict(), 'weights.safetensors')";
 
-  private enum None { NONE }
+  private enum None {
+    NONE
+  }
 
   private Object call(Object fn, Object argsObj) throws IOException {
     if (!(fn instanceof Global g)) {
@@ -234,7 +392,11 @@ final class TorchPickle {
       case "__builtin__.set":
         return new ArrayList<Object>(args.isEmpty() ? List.of() : list(args.get(0)));
       default:
-        throw fault("the file pickles " + g.qualified() + ", which a state dict does not contain; " + HOW_TO_CONVERT);
+        throw fault(
+            "the file pickles "
+                + g.qualified()
+                + ", which a state dict does not contain; "
+                + HOW_TO_CONVERT);
     }
   }
 
@@ -265,16 +427,26 @@ final class TorchPickle {
 
   private DType storageDType(Global type) throws IOException {
     switch (type.name()) {
-      case "DoubleStorage": return DType.F64;
-      case "FloatStorage": return DType.F32;
-      case "HalfStorage": return DType.F16;
-      case "BFloat16Storage": return DType.BF16;
-      case "LongStorage": return DType.I64;
-      case "IntStorage": return DType.I32;
-      case "ShortStorage": return DType.I16;
-      case "CharStorage": return DType.I8;
-      case "ByteStorage": return DType.U8;
-      case "BoolStorage": return DType.BOOL;
+      case "DoubleStorage":
+        return DType.F64;
+      case "FloatStorage":
+        return DType.F32;
+      case "HalfStorage":
+        return DType.F16;
+      case "BFloat16Storage":
+        return DType.BF16;
+      case "LongStorage":
+        return DType.I64;
+      case "IntStorage":
+        return DType.I32;
+      case "ShortStorage":
+        return DType.I16;
+      case "CharStorage":
+        return DType.I8;
+      case "ByteStorage":
+        return DType.U8;
+      case "BoolStorage":
+        return DType.BOOL;
       default:
         throw fault("unsupported storage type " + type.qualified());
     }

@@ -11,7 +11,10 @@ public final class Weights {
   private Weights() {}
 
   /** Which container a file was read from. */
-  public enum Format { SAFETENSORS, TORCH }
+  public enum Format {
+    SAFETENSORS,
+    TORCH
+  }
 
   /**
    * Weights read from a file; owns its tensors.
@@ -20,7 +23,8 @@ public final class Weights {
    * @param metadata safetensors {@code __metadata__} (empty for torch files)
    * @param skipped names of non-tensor values in a torch file (ints, strings...), not loaded
    */
-  public record Loaded(StateDict tensors, Map<String, String> metadata, List<String> skipped, Format format)
+  public record Loaded(
+      StateDict tensors, Map<String, String> metadata, List<String> skipped, Format format)
       implements AutoCloseable {
     @Override
     public void close() {
@@ -28,13 +32,16 @@ public final class Weights {
     }
   }
 
-  /** Reads {@code path}, choosing the format from the file's first bytes; caller owns the result. */
+  /**
+   * Reads {@code path}, choosing the format from the file's first bytes; caller owns the result.
+   */
   public static Loaded read(Path path) throws IOException {
     if (!Files.exists(path)) {
       throw new WeightsFormatException(path, "no such file");
     }
     if (Files.isDirectory(path)) {
-      throw new WeightsFormatException(path, "is a directory; give a .safetensors, .pt, .pth or .bin file");
+      throw new WeightsFormatException(
+          path, "is a directory; give a .safetensors, .pt, .pth or .bin file");
     }
     if (Files.size(path) > 0 && TorchCheckpoint.isZip(path)) {
       TorchCheckpoint.Result r = TorchCheckpoint.read(path);

@@ -18,10 +18,10 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * {@code jsora model forward clip-text}: the CLIP text model on given token ids. Inputs {@code
  * input_ids} int64 {@code [B, L]} and optionally {@code attention_mask} {@code [B, L]}; outputs
- * {@code last_hidden_state} {@code [B, L, D]} and {@code pooler_output} {@code [B, D]}, as upstream's
- * {@code CLIPTextModel} names them. {@code --config} is a {@code config.json} (whole CLIP or
- * text-only) or a model directory; {@code --model openai/clip-vit-base-patch32} stands for that
- * model's config; {@code --weights} a file or a model directory.
+ * {@code last_hidden_state} {@code [B, L, D]} and {@code pooler_output} {@code [B, D]}, as
+ * upstream's {@code CLIPTextModel} names them. {@code --config} is a {@code config.json} (whole
+ * CLIP or text-only) or a model directory; {@code --model openai/clip-vit-base-patch32} stands for
+ * that model's config; {@code --weights} a file or a model directory.
  */
 final class ClipTextForward implements ModelForwardKind {
   static final String INPUT_IDS = "input_ids";
@@ -40,16 +40,19 @@ final class ClipTextForward implements ModelForwardKind {
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  public Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException {
     ClipTextConfig cfg = config != null ? ClipTextConfig.read(config) : ClipInfo.preset(preset);
     Tensor ids = inputs.get(INPUT_IDS);
     if (ids == null) {
-      throw new IllegalArgumentException("inputs: no tensor '" + INPUT_IDS + "' (found " + inputs.names() + ")");
+      throw new IllegalArgumentException(
+          "inputs: no tensor '" + INPUT_IDS + "' (found " + inputs.names() + ")");
     }
     DType dt = DType.of(ids);
     if (dt != DType.I64 && dt != DType.I32) {
-      throw new IllegalArgumentException(INPUT_IDS + ": expected int64 token ids, found " + dt.safetensorsName());
+      throw new IllegalArgumentException(
+          INPUT_IDS + ": expected int64 token ids, found " + dt.safetensorsName());
     }
     Tensor mask = inputs.get(ATTENTION_MASK);
     if (mask != null) {

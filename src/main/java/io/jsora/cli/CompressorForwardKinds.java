@@ -29,20 +29,29 @@ final class CompressorForwardKinds {
   static Tensor input(StateDict inputs, String name, String kind) {
     Tensor t = inputs.get(name);
     if (t == null) {
-      throw new IllegalArgumentException(kind + ": --inputs has no tensor '" + name + "' (found: "
-          + (inputs.names().isEmpty() ? "none" : String.join(", ", inputs.names())) + ")");
+      throw new IllegalArgumentException(
+          kind
+              + ": --inputs has no tensor '"
+              + name
+              + "' (found: "
+              + (inputs.names().isEmpty() ? "none" : String.join(", ", inputs.names()))
+              + ")");
     }
     return t.to(torch.ScalarType.Float);
   }
 
   static Path config(Path config, String kind) {
     if (config == null) {
-      throw new IllegalArgumentException(kind + " needs --config CONFIG.json (the model's Hugging Face config)");
+      throw new IllegalArgumentException(
+          kind + " needs --config CONFIG.json (the model's Hugging Face config)");
     }
     return config;
   }
 
-  /** {@code vqvae-encode}: {@code video [B,3,T,H,W]} → {@code embeddings [B,D,T',H',W']}, {@code indices [B,T',H',W']}. */
+  /**
+   * {@code vqvae-encode}: {@code video [B,3,T,H,W]} → {@code embeddings [B,D,T',H',W']}, {@code
+   * indices [B,T',H',W']}.
+   */
   static final class VqVaeEncode implements ModelForwardKind {
     @Override
     public String kind() {
@@ -55,7 +64,8 @@ final class CompressorForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       VqVae m = Compressors.loadVqVae(config(config, kind()), weights, device);
       try (m;
@@ -84,7 +94,8 @@ final class CompressorForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       VqVae m = Compressors.loadVqVae(config(config, kind()), weights, device);
       try (m;
@@ -98,7 +109,10 @@ final class CompressorForwardKinds {
     }
   }
 
-  /** {@code vae-encode}: {@code video [B,3,T,H,W]} → unscaled posterior {@code mean}, {@code logvar} {@code [B,L,T,H/f,W/f]}. */
+  /**
+   * {@code vae-encode}: {@code video [B,3,T,H,W]} → unscaled posterior {@code mean}, {@code logvar}
+   * {@code [B,L,T,H/f,W/f]}.
+   */
   static final class VaeEncode implements ModelForwardKind {
     @Override
     public String kind() {
@@ -111,7 +125,8 @@ final class CompressorForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       AutoencoderKL m = Compressors.loadSdVae(config(config, kind()), weights, device);
       try (m;
@@ -127,7 +142,10 @@ final class CompressorForwardKinds {
     }
   }
 
-  /** {@code vae-decode}: unscaled {@code latent [B,L,T,h,w]} → {@code video [B,3,T,H,W]} as the decoder outputs it. */
+  /**
+   * {@code vae-decode}: unscaled {@code latent [B,L,T,h,w]} → {@code video [B,3,T,H,W]} as the
+   * decoder outputs it.
+   */
   static final class VaeDecode implements ModelForwardKind {
     @Override
     public String kind() {
@@ -140,7 +158,8 @@ final class CompressorForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       AutoencoderKL m = Compressors.loadSdVae(config(config, kind()), weights, device);
       try (m;

@@ -37,14 +37,15 @@ final class Converters {
     cl.registerConverter(DeviceSpec.class, DeviceSpec::parse);
     cl.registerConverter(ResumeSpec.class, ResumeSpec::parse);
     cl.registerConverter(LatentDtype.class, LatentDtype::parse);
-    cl.registerConverter(io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
+    cl.registerConverter(
+        io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
   }
 
   /**
    * The reference's underscore spellings of long flags ({@code --use_pooled_text}, {@code
-   * --batch_size}) as the dashed names every jsora flag has: rewrites the name part of each
-   * {@code --a_b[=value]} argument before a bare {@code --} (what follows it belongs to another
-   * program, e.g. under {@code jsora launch}).
+   * --batch_size}) as the dashed names every jsora flag has: rewrites the name part of each {@code
+   * --a_b[=value]} argument before a bare {@code --} (what follows it belongs to another program,
+   * e.g. under {@code jsora launch}).
    */
   static String[] dashedFlagNames(String... args) {
     List<String> out = new ArrayList<>(args.length);

@@ -22,9 +22,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * {@code jsora model forward dit}: inputs {@code x} float32 {@code [B, C, T, H, W]}, {@code t}
  * {@code [B]} (int64 or float32), {@code text} float32 {@code [B, L, D]} ({@code [B, D]} for
- * adaln), optional {@code text_mask} {@code [B, L]} (1 = real); output {@code out} float32
- * {@code [B, C_out, T, H, W]}. For a preset, {@code in_channels} and {@code text_embed_dim} are
- * taken from the inputs.
+ * adaln), optional {@code text_mask} {@code [B, L]} (1 = real); output {@code out} float32 {@code
+ * [B, C_out, T, H, W]}. For a preset, {@code in_channels} and {@code text_embed_dim} are taken from
+ * the inputs.
  */
 final class DitForward implements ModelForwardKind {
   private static final Set<String> INPUTS = Set.of("x", "t", "text", "text_mask");
@@ -40,11 +40,13 @@ final class DitForward implements ModelForwardKind {
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  public Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException {
     for (String name : inputs.names()) {
       if (!INPUTS.contains(name)) {
-        throw new IllegalArgumentException("unexpected input '" + name + "'; dit takes x, t, text and optional text_mask");
+        throw new IllegalArgumentException(
+            "unexpected input '" + name + "'; dit takes x, t, text and optional text_mask");
       }
     }
     Tensor x = require(inputs, "x");
@@ -59,8 +61,12 @@ final class DitForward implements ModelForwardKind {
     }
     model.eval();
     try (NoGradGuard g = new NoGradGuard()) {
-      Tensor out = model.forward(x.to(device, ScalarType.Float), onDevice(t, device), text.to(device, ScalarType.Float),
-          mask == null ? null : mask.to(device, ScalarType.Bool));
+      Tensor out =
+          model.forward(
+              x.to(device, ScalarType.Float),
+              onDevice(t, device),
+              text.to(device, ScalarType.Float),
+              mask == null ? null : mask.to(device, ScalarType.Bool));
       Map<String, Tensor> result = new LinkedHashMap<>();
       result.put("out", out.to(ScalarType.Float).cpu().contiguous());
       return result;
@@ -68,7 +74,8 @@ final class DitForward implements ModelForwardKind {
   }
 
   /** The config from {@code --config}, or a preset completed from the inputs' shapes. */
-  static DiTConfig config(Path config, String preset, String arch, Tensor x, Tensor text) throws IOException {
+  static DiTConfig config(Path config, String preset, String arch, Tensor x, Tensor text)
+      throws IOException {
     if (config != null && preset != null) {
       throw new IllegalArgumentException("give either --config or --model, not both");
     }
@@ -76,12 +83,14 @@ final class DitForward implements ModelForwardKind {
       Path file = Files.isDirectory(config) ? config.resolve("config.json") : config;
       DiTConfig c = DiTConfig.read(file);
       if (arch != null && Arch.parse(arch) != c.modelArch()) {
-        throw new IllegalArgumentException("--arch " + arch + " disagrees with model_arch " + c.modelArch() + " in " + file);
+        throw new IllegalArgumentException(
+            "--arch " + arch + " disagrees with model_arch " + c.modelArch() + " in " + file);
       }
       return c;
     }
     if (arch == null) {
-      throw new IllegalArgumentException("--model " + preset + " needs --arch (adaln, cross-attn, token-concat or self-cross)");
+      throw new IllegalArgumentException(
+          "--model " + preset + " needs --arch (adaln, cross-attn, token-concat or self-cross)");
     }
     return DiTPresets.forInputs(preset, Arch.parse(arch), Shapes.of(x), Shapes.of(text));
   }
@@ -94,8 +103,12 @@ final class DitForward implements ModelForwardKind {
   private static Tensor require(StateDict inputs, String name) {
     Tensor t = inputs.get(name);
     if (t == null) {
-      throw new IllegalArgumentException("missing input '" + name + "'; found " + inputs.names()
-          + ", expected x, t, text and optional text_mask");
+      throw new IllegalArgumentException(
+          "missing input '"
+              + name
+              + "'; found "
+              + inputs.names()
+              + ", expected x, t, text and optional text_mask");
     }
     return t;
   }

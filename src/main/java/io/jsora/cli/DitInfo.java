@@ -37,32 +37,71 @@ final class DitInfo implements ModelInfoKind {
       name = file.toString();
     } else if (DiTPresets.isPreset(r.model)) {
       name = DiTPresets.canonical(r.model);
-      c = DiTPresets.get(name, Arch.parse(r.arch)).withInChannels(comp == null ? DEFAULT_CHANNELS : comp.channels());
+      c =
+          DiTPresets.get(name, Arch.parse(r.arch))
+              .withInChannels(comp == null ? DEFAULT_CHANNELS : comp.channels());
     } else {
-      throw new IllegalArgumentException("--model dit needs --config CONFIG.json; or name a preset such as DiT-XL/2");
+      throw new IllegalArgumentException(
+          "--model dit needs --config CONFIG.json; or name a preset such as DiT-XL/2");
     }
     long[] latent;
     try {
-      latent = comp == null ? new long[] {c.inChannels(), r.frames, r.height, r.width} : comp.latent(r.frames, r.height, r.width);
+      latent =
+          comp == null
+              ? new long[] {c.inChannels(), r.frames, r.height, r.width}
+              : comp.latent(r.frames, r.height, r.width);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--" + e.getMessage(), e); // the message starts with the dimension: --frames, --height, --width
+      throw new IllegalArgumentException(
+          "--" + e.getMessage(),
+          e); // the message starts with the dimension: --frames, --height, --width
     }
     if (c.inChannels() != latent[0]) {
-      throw new IllegalArgumentException(name + " takes " + c.inChannels() + " latent channels but the " + comp.name()
-          + " compressor gives " + latent[0]);
+      throw new IllegalArgumentException(
+          name
+              + " takes "
+              + c.inChannels()
+              + " latent channels but the "
+              + comp.name()
+              + " compressor gives "
+              + latent[0]);
     }
     long tokens = DiTCost.videoTokens(c, latent[1], latent[2], latent[3]);
     long params = DiTCost.parameters(c);
     double gflops = DiTCost.forwardMacs(c, latent[1], latent[2], latent[3], r.textLen) / 1e9;
-    out.printf(Locale.ROOT, "model       %s (%s, pos_embed %s)%n", name, c.modelArch(), c.posEmbed());
-    out.printf(Locale.ROOT, "config      depth %d, hidden %d, heads %d, patch %d, mlp ratio %s, channels %d -> %d, text %d%n",
-        c.depth(), c.hiddenSize(), c.numHeads(), c.patchSize(), c.mlpRatio(), c.inChannels(), c.outChannels(), c.textEmbedDim());
+    out.printf(
+        Locale.ROOT, "model       %s (%s, pos_embed %s)%n", name, c.modelArch(), c.posEmbed());
+    out.printf(
+        Locale.ROOT,
+        "config      depth %d, hidden %d, heads %d, patch %d, mlp ratio %s, channels %d -> %d, text %d%n",
+        c.depth(),
+        c.hiddenSize(),
+        c.numHeads(),
+        c.patchSize(),
+        c.mlpRatio(),
+        c.inChannels(),
+        c.outChannels(),
+        c.textEmbedDim());
     out.printf(Locale.ROOT, "parameters  %,d (%.1f M)%n", params, params / 1e6);
     if (comp != null) {
-      out.printf(Locale.ROOT, "input       %d x %d x %d pixels (%s) -> latent %d x %d x %d x %d%n", r.frames, r.height, r.width,
-          comp.name(), latent[0], latent[1], latent[2], latent[3]);
+      out.printf(
+          Locale.ROOT,
+          "input       %d x %d x %d pixels (%s) -> latent %d x %d x %d x %d%n",
+          r.frames,
+          r.height,
+          r.width,
+          comp.name(),
+          latent[0],
+          latent[1],
+          latent[2],
+          latent[3]);
     } else {
-      out.printf(Locale.ROOT, "latent      %d x %d x %d x %d%n", latent[0], latent[1], latent[2], latent[3]);
+      out.printf(
+          Locale.ROOT,
+          "latent      %d x %d x %d x %d%n",
+          latent[0],
+          latent[1],
+          latent[2],
+          latent[3]);
     }
     String text = c.modelArch().pooledText() ? "pooled text" : r.textLen + " text tokens";
     out.printf(Locale.ROOT, "tokens      %d video (%s)%n", tokens, text);

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "doctor",
     mixinStandardHelpOptions = true,
-    description = "Print versions (Java, libtorch, FFmpeg, Arrow), the device, thread settings and free memory; exit 1 if a native library cannot load.")
+    description =
+        "Print versions (Java, libtorch, FFmpeg, Arrow), the device, thread settings and free memory; exit 1 if a native library cannot load.")
 public final class DoctorCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -23,8 +24,24 @@ public final class DoctorCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     int missing = 0;
     row(out, "jsora", Versions.jsora());
-    row(out, "Java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
-    row(out, "OS", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+    row(
+        out,
+        "Java",
+        System.getProperty("java.version")
+            + " ("
+            + System.getProperty("java.vendor")
+            + ", "
+            + System.getProperty("java.home")
+            + ")");
+    row(
+        out,
+        "OS",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.arch")
+            + ", "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores");
     String torch = null;
     try {
       Natives.load();
@@ -32,7 +49,14 @@ public final class DoctorCommand implements Callable<Integer> {
       row(out, "libtorch", torch);
     } catch (Throwable t) {
       missing++;
-      row(out, "libtorch", "MISSING: " + reason(t) + " (the org.bytedeco:pytorch natives for " + org.bytedeco.javacpp.Loader.getPlatform() + " must be on the class path)");
+      row(
+          out,
+          "libtorch",
+          "MISSING: "
+              + reason(t)
+              + " (the org.bytedeco:pytorch natives for "
+              + org.bytedeco.javacpp.Loader.getPlatform()
+              + " must be on the class path)");
     }
     try {
       row(out, "FFmpeg", Natives.ffmpegVersion());
@@ -46,16 +70,35 @@ public final class DoctorCommand implements Callable<Integer> {
       row(out, "device", device());
       String wait = System.getenv("OMP_WAIT_POLICY");
       String blas = System.getenv("OPENBLAS_NUM_THREADS");
-      row(out, "threads", "torch intra-op " + Natives.threads() + ", OpenBLAS " + Natives.blasThreads()
-          + (blas == null ? " (default)" : " (OPENBLAS_NUM_THREADS=" + blas + ")")
-          + ", OMP_WAIT_POLICY=" + (wait == null ? "unset (PASSIVE recommended)" : wait));
+      row(
+          out,
+          "threads",
+          "torch intra-op "
+              + Natives.threads()
+              + ", OpenBLAS "
+              + Natives.blasThreads()
+              + (blas == null ? " (default)" : " (OPENBLAS_NUM_THREADS=" + blas + ")")
+              + ", OMP_WAIT_POLICY="
+              + (wait == null ? "unset (PASSIVE recommended)" : wait));
     }
     Runtime rt = Runtime.getRuntime();
-    row(out, "memory", String.format(Locale.ROOT, "%s available of %s physical; JVM heap max %s; native limit %s",
-        gib(Pointer.availablePhysicalBytes()), gib(Pointer.totalPhysicalBytes()), gib(rt.maxMemory()), gib(Pointer.maxPhysicalBytes())));
+    row(
+        out,
+        "memory",
+        String.format(
+            Locale.ROOT,
+            "%s available of %s physical; JVM heap max %s; native limit %s",
+            gib(Pointer.availablePhysicalBytes()),
+            gib(Pointer.totalPhysicalBytes()),
+            gib(rt.maxMemory()),
+            gib(Pointer.maxPhysicalBytes())));
     if (missing > 0) {
       out.println();
-      out.println(missing + " native librar" + (missing == 1 ? "y is" : "ies are") + " missing: jsora cannot run. Rebuild with ./mvnw -B package, or check the platform (linux-x86_64 only).");
+      out.println(
+          missing
+              + " native librar"
+              + (missing == 1 ? "y is" : "ies are")
+              + " missing: jsora cannot run. Rebuild with ./mvnw -B package, or check the platform (linux-x86_64 only).");
     }
     out.flush();
     return missing == 0 ? 0 : 1;
@@ -63,7 +106,8 @@ public final class DoctorCommand implements Callable<Integer> {
 
   private static String device() {
     if (!Devices.cudaAvailable()) {
-      return "cpu (no CUDA device" + (Devices.isGpuBuild() ? " found by the GPU build)" : "; CPU build of libtorch)");
+      return "cpu (no CUDA device"
+          + (Devices.isGpuBuild() ? " found by the GPU build)" : "; CPU build of libtorch)");
     }
     StringBuilder b = new StringBuilder();
     int n = Devices.cudaDeviceCount();
@@ -79,7 +123,8 @@ public final class DoctorCommand implements Callable<Integer> {
       Class<?> cuda = Class.forName("org.bytedeco.pytorch.global.torch_cuda");
       Method props = cuda.getMethod("getDeviceProperties", byte.class);
       Object p = props.invoke(null, (byte) index);
-      String name = ((org.bytedeco.javacpp.BytePointer) p.getClass().getMethod("name").invoke(p)).getString();
+      String name =
+          ((org.bytedeco.javacpp.BytePointer) p.getClass().getMethod("name").invoke(p)).getString();
       long mem = (Long) p.getClass().getMethod("totalGlobalMem").invoke(p);
       return name + " (" + gib(mem) + ")";
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {

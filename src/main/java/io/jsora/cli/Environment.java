@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * What the commands take from the process environment. The packages below the command line do
- * not read it: they receive these values.
+ * What the commands take from the process environment. The packages below the command line do not
+ * read it: they receive these values.
  */
 final class Environment {
   private Environment() {}

@@ -7,8 +7,12 @@ final class Errors {
   static String describe(Throwable e) {
     Throwable t = e;
     // unwrap wrappers that add nothing
-    while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.io.UncheckedIOException
-            || t.getClass() == RuntimeException.class && t.getCause() != null && t.getMessage() != null && t.getMessage().equals(t.getCause().toString()))
+    while ((t instanceof java.util.concurrent.ExecutionException
+            || t instanceof java.io.UncheckedIOException
+            || t.getClass() == RuntimeException.class
+                && t.getCause() != null
+                && t.getMessage() != null
+                && t.getMessage().equals(t.getCause().toString()))
         && t.getCause() != null) {
       t = t.getCause();
     }

@@ -36,18 +36,31 @@ public final class EvalReconCommand implements Callable<Integer> {
   @Option(names = "--compressor", required = true, description = "raw, vqvae or vae.")
   io.jsora.model.vae.CompressorKind compressor;
 
-  @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = "Model directory or cached Hugging Face id (default: hpcai-tech/vqvae for vqvae, stabilityai/sd-vae-ft-mse for vae).")
+  @Option(
+      names = "--model",
+      paramLabel = "DIR|ORG/NAME",
+      description =
+          "Model directory or cached Hugging Face id (default: hpcai-tech/vqvae for vqvae, stabilityai/sd-vae-ft-mse for vae).")
   Path model;
 
   @Mixin ClipOptions clips;
 
-  @Option(names = "--micro-batch", defaultValue = "8", description = "Frames per SD-VAE call (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--micro-batch",
+      defaultValue = "8",
+      description = "Frames per SD-VAE call (default: ${DEFAULT-VALUE}).")
   int microBatch;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the SD-VAE latent sampling (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of the SD-VAE latent sampling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   io.jsora.tensor.DeviceSpec device;
 
   @Override
@@ -56,10 +69,24 @@ public final class EvalReconCommand implements Callable<Integer> {
     Natives.load();
     try (VideoClips data = clips.open();
         Device dev = Devices.resolve(device);
-        VideoCompressor c = Compressors.load(compressor, model, dev, new CompressorOptions(null, microBatch, seed), Environment.hubCache())) {
+        VideoCompressor c =
+            Compressors.load(
+                compressor,
+                model,
+                dev,
+                new CompressorOptions(null, microBatch, seed),
+                Environment.hubCache())) {
       long[] latent = c.latentShape(clips.frames, clips.size, clips.size);
-      o.printf(Locale.ROOT, "%s on %s: %d clips of %dx%dx%d -> latent %s%n", c.name(), Devices.name(dev), data.size(), clips.frames,
-          clips.size, clips.size, Shapes.format(latent));
+      o.printf(
+          Locale.ROOT,
+          "%s on %s: %d clips of %dx%dx%d -> latent %s%n",
+          c.name(),
+          Devices.name(dev),
+          data.size(),
+          clips.frames,
+          clips.size,
+          clips.size,
+          Shapes.format(latent));
       double psnrSum = 0;
       double ssimSum = 0;
       int exact = 0;
@@ -94,9 +121,17 @@ public final class EvalReconCommand implements Callable<Integer> {
         throw new IllegalArgumentException("no clip could be read (" + skipped + " skipped)");
       }
       int finite = evaluated - exact;
-      o.printf(Locale.ROOT, "mean over %d clips%s: PSNR %s  SSIM %.4f%n", evaluated, skipped > 0 ? " (" + skipped + " skipped)" : "",
-          finite == 0 ? "inf (every reconstruction exact)" : String.format(Locale.ROOT, "%.2f dB", psnrSum / finite)
-              + (exact > 0 ? " (" + exact + " exact reconstructions with infinite PSNR left out)" : ""),
+      o.printf(
+          Locale.ROOT,
+          "mean over %d clips%s: PSNR %s  SSIM %.4f%n",
+          evaluated,
+          skipped > 0 ? " (" + skipped + " skipped)" : "",
+          finite == 0
+              ? "inf (every reconstruction exact)"
+              : String.format(Locale.ROOT, "%.2f dB", psnrSum / finite)
+                  + (exact > 0
+                      ? " (" + exact + " exact reconstructions with infinite PSNR left out)"
+                      : ""),
           ssimSum / evaluated);
       o.flush();
     }

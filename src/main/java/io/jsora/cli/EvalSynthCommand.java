@@ -33,13 +33,25 @@ import picocli.CommandLine.Option;
 public final class EvalSynthCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--videos", required = true, paramLabel = "DIR", description = "Directory of videos (or of samples.json / captions.json with a videos/ folder).")
+  @Option(
+      names = "--videos",
+      required = true,
+      paramLabel = "DIR",
+      description =
+          "Directory of videos (or of samples.json / captions.json with a videos/ folder).")
   Path videos;
 
-  @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts: captions JSON, samples.json or one prompt per line (default: DIR/samples.json or DIR/captions.json).")
+  @Option(
+      names = "--prompts",
+      paramLabel = "FILE",
+      description =
+          "Prompts: captions JSON, samples.json or one prompt per line (default: DIR/samples.json or DIR/captions.json).")
   Path prompts;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "Write the scores and per-video readings as JSON.")
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description = "Write the scores and per-video readings as JSON.")
   Path json;
 
   @Option(names = "--details", description = "Print one line per video.")
@@ -55,14 +67,27 @@ public final class EvalSynthCommand implements Callable<Integer> {
     for (Pair p : pairs) {
       try (DecodedVideo v = VideoReader.decode(p.video())) {
         SynthJudge.Reading r = SynthJudge.judge(v.frames(), Synth.COLOURS);
-        score.add(new SynthScore.Item(videos.relativize(p.video()).toString(), p.prompt(), SynthJudge.parse(p.prompt()), r));
+        score.add(
+            new SynthScore.Item(
+                videos.relativize(p.video()).toString(),
+                p.prompt(),
+                SynthJudge.parse(p.prompt()),
+                r));
       }
     }
     PrintWriter out = spec.commandLine().getOut();
     if (details) {
       for (SynthScore.Item i : score.items()) {
-        out.printf(Locale.ROOT, "%-28s %-36s -> %s %s %s (travel %.1f px, fill %.2f)%n", i.file(), i.prompt(),
-            i.reading().colour(), i.reading().shape(), i.reading().direction(), i.reading().travel(), i.reading().fill());
+        out.printf(
+            Locale.ROOT,
+            "%-28s %-36s -> %s %s %s (travel %.1f px, fill %.2f)%n",
+            i.file(),
+            i.prompt(),
+            i.reading().colour(),
+            i.reading().shape(),
+            i.reading().direction(),
+            i.reading().travel(),
+            i.reading().fill());
       }
     }
     out.printf(Locale.ROOT, "videos: %d%n", pairs.size());
@@ -70,9 +95,15 @@ public final class EvalSynthCommand implements Callable<Integer> {
     row(out, "direction", score.directionAccuracy());
     row(out, "colour+direction", score.colourAndDirectionAccuracy());
     row(out, "shape", score.shapeAccuracy());
-    out.println("(shape is read from how much of its bounding box the shape fills: unreliable below ~24 px)");
+    out.println(
+        "(shape is read from how much of its bounding box the shape fills: unreliable below ~24 px)");
     if (json != null) {
-      AtomicFiles.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(score.summary()) + "\n");
+      AtomicFiles.writeString(
+          json,
+          new ObjectMapper()
+                  .enable(SerializationFeature.INDENT_OUTPUT)
+                  .writeValueAsString(score.summary())
+              + "\n");
       out.println("wrote " + json);
     }
     out.flush();
@@ -80,7 +111,13 @@ public final class EvalSynthCommand implements Callable<Integer> {
   }
 
   private static void row(PrintWriter out, String name, double acc) {
-    out.printf(Locale.ROOT, "%-17s %s%n", name, Double.isNaN(acc) ? "n/a (prompts name none)" : String.format(Locale.ROOT, "%5.1f%%", 100 * acc));
+    out.printf(
+        Locale.ROOT,
+        "%-17s %s%n",
+        name,
+        Double.isNaN(acc)
+            ? "n/a (prompts name none)"
+            : String.format(Locale.ROOT, "%5.1f%%", 100 * acc));
   }
 
   List<Pair> pairs() throws IOException {
@@ -97,7 +134,8 @@ public final class EvalSynthCommand implements Callable<Integer> {
       }
     }
     if (source == null) {
-      throw new IllegalArgumentException("no prompts: give --prompts FILE, or put samples.json or captions.json in " + videos);
+      throw new IllegalArgumentException(
+          "no prompts: give --prompts FILE, or put samples.json or captions.json in " + videos);
     }
     String text = Files.readString(source);
     List<Pair> pairs = new ArrayList<>();
@@ -106,14 +144,21 @@ public final class EvalSynthCommand implements Callable<Integer> {
       try {
         root = new ObjectMapper().readTree(text);
       } catch (IOException e) {
-        throw new IllegalArgumentException(source + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        throw new IllegalArgumentException(
+            source + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
       }
       for (int i = 0; i < root.size(); i++) {
         JsonNode e = root.get(i);
         JsonNode file = e.get("file");
-        JsonNode prompt = e.has("prompt") ? e.get("prompt") : e.has("captions") && e.get("captions").size() > 0 ? e.get("captions").get(0) : null;
+        JsonNode prompt =
+            e.has("prompt")
+                ? e.get("prompt")
+                : e.has("captions") && e.get("captions").size() > 0
+                    ? e.get("captions").get(0)
+                    : null;
         if (file == null || prompt == null) {
-          throw new IllegalArgumentException(source + ": entry " + i + " needs \"file\" and \"prompt\" (or \"captions\")");
+          throw new IllegalArgumentException(
+              source + ": entry " + i + " needs \"file\" and \"prompt\" (or \"captions\")");
         }
         pairs.add(new Pair(locate(file.asText(), source), prompt.asText()));
       }
@@ -121,10 +166,14 @@ public final class EvalSynthCommand implements Callable<Integer> {
       List<String> lines = text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
       List<Path> files;
       try (Stream<Path> s = Files.list(videos)) {
-        files = s.filter(f -> f.getFileName().toString().matches("(?i).*\\.(mp4|gif|avi|mkv|webm|mov)")).sorted().toList();
+        files =
+            s.filter(f -> f.getFileName().toString().matches("(?i).*\\.(mp4|gif|avi|mkv|webm|mov)"))
+                .sorted()
+                .toList();
       }
       if (files.size() != lines.size()) {
-        throw new IllegalArgumentException(source + ": " + lines.size() + " prompts but " + files.size() + " videos in " + videos);
+        throw new IllegalArgumentException(
+            source + ": " + lines.size() + " prompts but " + files.size() + " videos in " + videos);
       }
       for (int i = 0; i < files.size(); i++) {
         pairs.add(new Pair(files.get(i), lines.get(i)));
@@ -140,6 +189,7 @@ public final class EvalSynthCommand implements Callable<Integer> {
         return p;
       }
     }
-    throw new IllegalArgumentException(source + ": video " + file + " not found in " + videos + " or " + videos.resolve("videos"));
+    throw new IllegalArgumentException(
+        source + ": video " + file + " not found in " + videos + " or " + videos.resolve("videos"));
   }
 }

@@ -4,7 +4,10 @@ import io.jsora.config.Choice;
 import io.jsora.data.LatentSpec;
 import java.util.List;
 
-/** How {@code preprocess --cache-latents} stores raw and VAE latents (VQ-VAE codes are int32 indices). */
+/**
+ * How {@code preprocess --cache-latents} stores raw and VAE latents (VQ-VAE codes are int32
+ * indices).
+ */
 enum LatentDtype implements Choice {
   FLOAT16("float16", LatentSpec.Kind.FLOAT16, "f16", "fp16", "half"),
   FLOAT32("float32", LatentSpec.Kind.FLOAT32, "f32", "fp32", "float");

@@ -25,34 +25,71 @@ import picocli.CommandLine.Parameters;
 public final class LaunchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--nproc-per-node", defaultValue = "1", description = "Worker processes on this node (one per GPU). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--nproc-per-node",
+      defaultValue = "1",
+      description = "Worker processes on this node (one per GPU). Default: ${DEFAULT-VALUE}.")
   int nprocPerNode;
 
-  @Option(names = "--nnodes", defaultValue = "1", description = "Number of nodes in the job. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--nnodes",
+      defaultValue = "1",
+      description = "Number of nodes in the job. Default: ${DEFAULT-VALUE}.")
   int nnodes;
 
-  @Option(names = "--node-rank", defaultValue = "0", description = "This node's index, 0..nnodes-1. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--node-rank",
+      defaultValue = "0",
+      description = "This node's index, 0..nnodes-1. Default: ${DEFAULT-VALUE}.")
   int nodeRank;
 
-  @Option(names = "--master-addr", defaultValue = "127.0.0.1", description = "Host of node 0, where rank 0 serves the rendezvous store. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--master-addr",
+      defaultValue = "127.0.0.1",
+      description =
+          "Host of node 0, where rank 0 serves the rendezvous store. Default: ${DEFAULT-VALUE}.")
   String masterAddr;
 
-  @Option(names = "--master-port", defaultValue = "0", description = "Rendezvous port. Default: a free port on a single node; required with --nnodes > 1.")
+  @Option(
+      names = "--master-port",
+      defaultValue = "0",
+      description =
+          "Rendezvous port. Default: a free port on a single node; required with --nnodes > 1.")
   int masterPort;
 
-  @Option(names = "--grace-period", defaultValue = "10", description = "Seconds workers get to stop after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--grace-period",
+      defaultValue = "10",
+      description =
+          "Seconds workers get to stop after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
   int graceSeconds;
 
-  @Option(names = "--main-class", defaultValue = "io.jsora.cli.Main", description = "Main class each worker runs (with jsora's class path). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--main-class",
+      defaultValue = "io.jsora.cli.Main",
+      description =
+          "Main class each worker runs (with jsora's class path). Default: ${DEFAULT-VALUE}.")
   String mainClass;
 
-  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments, after --.")
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "COMMAND",
+      description = "The command and its arguments, after --.")
   List<String> command;
 
   @Override
   public Integer call() throws Exception {
-    Launcher.Spec s = new Launcher.Spec(nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, mainClass, command,
-        Duration.ofSeconds(graceSeconds), Map.of());
+    Launcher.Spec s =
+        new Launcher.Spec(
+            nprocPerNode,
+            nnodes,
+            nodeRank,
+            masterAddr,
+            masterPort,
+            mainClass,
+            command,
+            Duration.ofSeconds(graceSeconds),
+            Map.of());
     return new Launcher(s, spec.commandLine().getOut(), spec.commandLine().getErr()).run();
   }
 }

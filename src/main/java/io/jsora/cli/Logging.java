@@ -17,7 +17,10 @@ final class Logging {
     }
   }
 
-  /** Keeps jsora's warnings and errors only (unless --verbose asked for more): for ranks other than 0. */
+  /**
+   * Keeps jsora's warnings and errors only (unless --verbose asked for more): for ranks other than
+   * 0.
+   */
   static void warningsOnly() {
     if (!verbose && LoggerFactory.getLogger("io.jsora") instanceof Logger l) {
       l.setLevel(Level.WARN);

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
     name = "jsora",
     mixinStandardHelpOptions = true,
     versionProvider = Versions.Provider.class,
-    description = "Text-to-video diffusion on the JVM: prepare video-caption data, train a diffusion transformer, generate MP4s.",
+    description =
+        "Text-to-video diffusion on the JVM: prepare video-caption data, train a diffusion transformer, generate MP4s.",
     subcommands = {
       DemoCommand.class,
       DataCommand.class,
@@ -31,7 +32,10 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--verbose", description = "Debug logging and full stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
+  @Option(
+      names = "--verbose",
+      description = "Debug logging and full stack traces on errors.",
+      scope = CommandLine.ScopeType.INHERIT)
   void setVerbose(boolean v) {
     Logging.setVerbose(v);
   }
@@ -61,19 +65,26 @@ public final class Main implements Runnable {
     System.exit(code);
   }
 
-  /** Prints errors as one clear line (the whole trace with --verbose) and exits 1 (3 when another rank of a distributed job failed). */
+  /**
+   * Prints errors as one clear line (the whole trace with --verbose) and exits 1 (3 when another
+   * rank of a distributed job failed).
+   */
   static final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
-    public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+    public int handleExecutionException(
+        Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
       PrintWriter err = cl.getErr();
       if (Logging.verbose()) {
         e.printStackTrace(err);
       }
-      err.println(cl.getColorScheme().errorText(cl.getCommandSpec().qualifiedName() + ": error: " + Errors.describe(e)));
+      err.println(
+          cl.getColorScheme()
+              .errorText(cl.getCommandSpec().qualifiedName() + ": error: " + Errors.describe(e)));
       err.flush();
       for (Throwable c = e; c != null; c = c.getCause()) {
         if (c instanceof io.jsora.parallel.DistributedException) {
-          return io.jsora.parallel.DistributedException.EXIT_STATUS; // stopped because another rank failed
+          return io.jsora.parallel.DistributedException
+              .EXIT_STATUS; // stopped because another rank failed
         }
       }
       return 1;

@@ -28,10 +28,13 @@ interface ModelForwardKind {
    * @param inputs named input tensors (still owned by the caller)
    * @return named output tensors; the caller owns them
    */
-  Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException;
 
-  /** What a sampling kind ({@code stdit3-sample}) takes besides the inputs; all null for the others. */
+  /**
+   * What a sampling kind ({@code stdit3-sample}) takes besides the inputs; all null for the others.
+   */
   record Sampling(Integer steps, Double cfgScale, Long seed) {
     static final Sampling NONE = new Sampling(null, null, null);
 
@@ -41,10 +44,19 @@ interface ModelForwardKind {
   }
 
   /** Runs the kind with sampling options; kinds that do not sample refuse them. */
-  default Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device,
-      Sampling sampling) throws IOException {
+  default Map<String, Tensor> forward(
+      Path config,
+      String preset,
+      String arch,
+      Path weights,
+      StateDict inputs,
+      Device device,
+      Sampling sampling)
+      throws IOException {
     if (sampling.given()) {
-      throw new IllegalArgumentException("--steps, --cfg-scale and --seed apply to sampling kinds (stdit3-sample) only, not " + kind());
+      throw new IllegalArgumentException(
+          "--steps, --cfg-scale and --seed apply to sampling kinds (stdit3-sample) only, not "
+              + kind());
     }
     return forward(config, preset, arch, weights, inputs, device);
   }

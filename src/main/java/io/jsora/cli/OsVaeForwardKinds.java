@@ -24,19 +24,24 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class OsVaeForwardKinds {
   private OsVaeForwardKinds() {}
 
-  static OpenSoraVae load(Path config, Path weights, Device device, String kind) throws IOException {
+  static OpenSoraVae load(Path config, Path weights, Device device, String kind)
+      throws IOException {
     return OsVaeFiles.load(CompressorForwardKinds.config(config, kind), weights, device);
   }
 
   static void onlyInputs(StateDict inputs, Set<String> allowed, String kind) {
     for (String name : inputs.names()) {
       if (!allowed.contains(name)) {
-        throw new IllegalArgumentException(kind + ": unexpected input '" + name + "'; it takes " + String.join(", ", allowed));
+        throw new IllegalArgumentException(
+            kind + ": unexpected input '" + name + "'; it takes " + String.join(", ", allowed));
       }
     }
   }
 
-  /** {@code osvae-encode}: {@code video [B,3,T,H,W]} → {@code latent [B,4,T',H/8,W/8]} (posterior means). */
+  /**
+   * {@code osvae-encode}: {@code video [B,3,T,H,W]} → {@code latent [B,4,T',H/8,W/8]} (posterior
+   * means).
+   */
   static final class Encode implements ModelForwardKind {
     @Override
     public String kind() {
@@ -49,7 +54,8 @@ final class OsVaeForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       onlyInputs(inputs, Set.of("video"), kind());
       Tensor video = CompressorForwardKinds.input(inputs, "video", kind());
@@ -62,7 +68,10 @@ final class OsVaeForwardKinds {
     }
   }
 
-  /** {@code osvae-decode}: {@code latent [B,4,T',h,w]} and {@code num_frames [1]} → {@code video [B,3,num_frames,8h,8w]}. */
+  /**
+   * {@code osvae-decode}: {@code latent [B,4,T',h,w]} and {@code num_frames [1]} → {@code video
+   * [B,3,num_frames,8h,8w]}.
+   */
   static final class Decode implements ModelForwardKind {
     @Override
     public String kind() {
@@ -75,16 +84,21 @@ final class OsVaeForwardKinds {
     }
 
     @Override
-    public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+    public Map<String, Tensor> forward(
+        Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
         throws IOException {
       onlyInputs(inputs, Set.of("latent", "num_frames"), kind());
       Tensor latent = CompressorForwardKinds.input(inputs, "latent", kind());
       Tensor n = inputs.get("num_frames");
       if (n == null) {
-        throw new IllegalArgumentException(kind() + ": --inputs has no tensor 'num_frames' ([1], the frame count to decode to)");
+        throw new IllegalArgumentException(
+            kind() + ": --inputs has no tensor 'num_frames' ([1], the frame count to decode to)");
       }
       if (Shapes.numel(Shapes.of(n)) != 1) {
-        throw new IllegalArgumentException(kind() + ": num_frames must hold one value, found shape " + Shapes.format(Shapes.of(n)));
+        throw new IllegalArgumentException(
+            kind()
+                + ": num_frames must hold one value, found shape "
+                + Shapes.format(Shapes.of(n)));
       }
       long frames = Tensors.toLongs(n.to(ScalarType.Long))[0];
       try (OpenSoraVae m = load(config, weights, device, kind());

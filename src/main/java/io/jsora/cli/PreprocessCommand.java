@@ -18,12 +18,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code jsora preprocess}: captions + videos → Arrow dataset in the Hugging Face save_to_disk layout. */
+/**
+ * {@code jsora preprocess}: captions + videos → Arrow dataset in the Hugging Face save_to_disk
+ * layout.
+ */
 @Command(
     name = "preprocess",
     mixinStandardHelpOptions = true,
     showDefaultValues = true,
-    description = "Encode captions (and optionally video latents) into a dataset in the Hugging Face datasets save_to_disk layout: one row per (video, caption) with video_file, text_latent_states[, video_latent_states], video_size. Each video is decoded once; bad videos are skipped and listed in OUT/skipped.jsonl; an interrupted run continues with --resume, every pair written exactly once. Under a launcher (RANK, WORLD_SIZE) each rank takes its share of the shards.")
+    description =
+        "Encode captions (and optionally video latents) into a dataset in the Hugging Face datasets save_to_disk layout: one row per (video, caption) with video_file, text_latent_states[, video_latent_states], video_size. Each video is decoded once; bad videos are skipped and listed in OUT/skipped.jsonl; an interrupted run continues with --resume, every pair written exactly once. Under a launcher (RANK, WORLD_SIZE) each rank takes its share of the shards.")
 public final class PreprocessCommand implements Callable<Integer> {
   /**
    * Turns {@code --text-model} and {@code --compressor} into objects. The default is wired to the
@@ -31,10 +35,12 @@ public final class PreprocessCommand implements Callable<Integer> {
    */
   public interface Models {
     /** The text encoder for {@code spec} (a directory, a Hugging Face id, or {@code builtin}). */
-    TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) throws IOException;
+    TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device)
+        throws IOException;
 
     /** The latent cache for {@code compressor}; the returned owner is closed after the run. */
-    Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) throws IOException;
+    Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device)
+        throws IOException;
   }
 
   /** A latent spec and the object that owns its model. */
@@ -43,48 +49,87 @@ public final class PreprocessCommand implements Callable<Integer> {
   /** Where models come from; replaced by tests. */
   static volatile Models models = new Wired();
 
-  /** Replaces the model factories; a test seam (the kill-and-resume test uses a fast fake encoder). */
+  /**
+   * Replaces the model factories; a test seam (the kill-and-resume test uses a fast fake encoder).
+   */
   static void setModels(Models m) {
     models = m;
   }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-c", "--captions"}, required = true, paramLabel = "FILE", description = "Captions: JSON array or JSONL of {\"file\": ..., \"captions\": [...]}.")
+  @Option(
+      names = {"-c", "--captions"},
+      required = true,
+      paramLabel = "FILE",
+      description = "Captions: JSON array or JSONL of {\"file\": ..., \"captions\": [...]}.")
   Path captions;
 
-  @Option(names = {"-v", "--video-dir"}, required = true, paramLabel = "DIR",
+  @Option(
+      names = {"-v", "--video-dir"},
+      required = true,
+      paramLabel = "DIR",
       description = "Directory the captions' file names are relative to.")
   Path videoDir;
 
-  @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output dataset directory.")
+  @Option(
+      names = {"-o", "--out"},
+      required = true,
+      paramLabel = "DIR",
+      description = "Output dataset directory.")
   Path out;
 
-  @Option(names = "--text-model", defaultValue = "builtin", paramLabel = "DIR|ID|builtin",
-      description = "Text encoder: a local directory, a Hugging Face id found in the local cache (e.g. openai/clip-vit-base-patch32), "
-          + "or builtin (vocabulary built from these captions and stored with the dataset; real CLIP understands text far better).")
+  @Option(
+      names = "--text-model",
+      defaultValue = "builtin",
+      paramLabel = "DIR|ID|builtin",
+      description =
+          "Text encoder: a local directory, a Hugging Face id found in the local cache (e.g. openai/clip-vit-base-patch32), "
+              + "or builtin (vocabulary built from these captions and stored with the dataset; real CLIP understands text far better).")
   String textModel;
 
-  @Option(names = "--use-pooled-text", description = "Store the pooled text state [D] instead of the states [S, D].")
+  @Option(
+      names = "--use-pooled-text",
+      description = "Store the pooled text state [D] instead of the states [S, D].")
   boolean pooled;
 
-  @Option(names = "--max-frames", defaultValue = "600", description = "Skip videos with more frames (0: no limit).")
+  @Option(
+      names = "--max-frames",
+      defaultValue = "600",
+      description = "Skip videos with more frames (0: no limit).")
   long maxFrames;
 
-  @Option(names = "--cache-latents", description = "Also store video_latent_states from --compressor, so training skips decode and encode.")
+  @Option(
+      names = "--cache-latents",
+      description =
+          "Also store video_latent_states from --compressor, so training skips decode and encode.")
   boolean cacheLatents;
 
-  @Option(names = "--compressor", defaultValue = "raw", paramLabel = "raw|vqvae|vae", description = "Compressor for --cache-latents.")
+  @Option(
+      names = "--compressor",
+      defaultValue = "raw",
+      paramLabel = "raw|vqvae|vae",
+      description = "Compressor for --cache-latents.")
   String compressor;
 
-  @Option(names = "--compressor-dir", paramLabel = "DIR", description = "Compressor weights directory (default: the compressor's standard location).")
+  @Option(
+      names = "--compressor-dir",
+      paramLabel = "DIR",
+      description = "Compressor weights directory (default: the compressor's standard location).")
   Path compressorDir;
 
-  @Option(names = "--latent-dtype", defaultValue = "float16", paramLabel = "float16|float32",
+  @Option(
+      names = "--latent-dtype",
+      defaultValue = "float16",
+      paramLabel = "float16|float32",
       description = "Storage of raw/vae latents (vqvae stores int32 code indices).")
   LatentDtype latentDtype;
 
-  @Option(names = "--num-shards", defaultValue = "1", paramLabel = "N", description = "Number of data-*.arrow files.")
+  @Option(
+      names = "--num-shards",
+      defaultValue = "1",
+      paramLabel = "N",
+      description = "Number of data-*.arrow files.")
   int shards;
 
   @Option(names = "--resume", description = "Continue an interrupted run in OUT.")
@@ -93,13 +138,22 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing dataset in OUT.")
   boolean overwrite;
 
-  @Option(names = "--text-batch", defaultValue = "64", description = "Captions per text-encoder call.")
+  @Option(
+      names = "--text-batch",
+      defaultValue = "64",
+      description = "Captions per text-encoder call.")
   int textBatch;
 
-  @Option(names = "--chunk", defaultValue = "16", description = "Videos per record batch (the most an interrupted run repeats).")
+  @Option(
+      names = "--chunk",
+      defaultValue = "16",
+      description = "Videos per record batch (the most an interrupted run repeats).")
   int chunk;
 
-  @Option(names = "--decode-workers", defaultValue = "2", description = "Videos decoded in parallel ahead of the encoder.")
+  @Option(
+      names = "--decode-workers",
+      defaultValue = "2",
+      description = "Videos decoded in parallel ahead of the encoder.")
   int workers;
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto.")
@@ -109,8 +163,10 @@ public final class PreprocessCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     int rank = envInt("RANK", 0);
     int world = envInt("WORLD_SIZE", 1);
-    PreprocessConfig cfg = new PreprocessConfig(captions, videoDir, out, pooled, maxFrames, shards, resume, overwrite, textBatch, chunk,
-        workers, rank, world);
+    PreprocessConfig cfg =
+        new PreprocessConfig(
+            captions, videoDir, out, pooled, maxFrames, shards, resume, overwrite, textBatch, chunk,
+            workers, rank, world);
     LatentSpec.Kind kind = latentDtype.kind();
     List<String> allCaptions = new java.util.ArrayList<>();
     for (io.jsora.data.CaptionsFile.Entry e : io.jsora.data.CaptionsFile.read(captions).entries()) {
@@ -123,10 +179,19 @@ public final class PreprocessCommand implements Callable<Integer> {
     try (Device dev = Devices.resolve(device);
         TextEncoder text = models.textEncoder(textModel, out, allCaptions, dev)) {
       if (textModel.equals("builtin")) {
-        o.println("note: the built-in text encoder only knows the words of these captions; real CLIP (--text-model openai/clip-vit-base-patch32) understands text far better");
+        o.println(
+            "note: the built-in text encoder only knows the words of these captions; real CLIP (--text-model openai/clip-vit-base-patch32) understands text far better");
       }
       Latents latents = cacheLatents ? models.latents(compressor, compressorDir, kind, dev) : null;
-      try (Progress p = Progress.console("preprocess" + (world > 1 ? " rank " + rank : ""), 0, 0, "videos", false, System.err, Environment.progressBar())) {
+      try (Progress p =
+          Progress.console(
+              "preprocess" + (world > 1 ? " rank " + rank : ""),
+              0,
+              0,
+              "videos",
+              false,
+              System.err,
+              Environment.progressBar())) {
         s = new Preprocessor(cfg, text, latents == null ? null : latents.spec(), dev).run(p);
       } finally {
         if (latents != null) {
@@ -138,13 +203,21 @@ public final class PreprocessCommand implements Callable<Integer> {
     for (Preprocessor.Skip k : s.skipped()) {
       reasons.merge(k.reason(), 1, Integer::sum);
     }
-    o.printf("videos: %d listed, %d decoded by this run; pairs written: %d%n", s.videos(), s.videosProcessed(), s.pairsWritten());
+    o.printf(
+        "videos: %d listed, %d decoded by this run; pairs written: %d%n",
+        s.videos(), s.videosProcessed(), s.pairsWritten());
     o.printf("skipped: %d %s%n", s.skipped().size(), reasons.isEmpty() ? "" : reasons.toString());
-    o.printf("speed: %.2f videos/s, %.2f pairs/s (%.1f s)%n", s.videosPerSecond(), s.pairsPerSecond(), s.seconds());
+    o.printf(
+        "speed: %.2f videos/s, %.2f pairs/s (%.1f s)%n",
+        s.videosPerSecond(), s.pairsPerSecond(), s.seconds());
     if (s.complete()) {
-      o.printf("dataset: %s (%d rows in %d shard(s)); skip reasons in %s%n", out, s.rowsTotal(), s.shards(), out.resolve("skipped.jsonl"));
+      o.printf(
+          "dataset: %s (%d rows in %d shard(s)); skip reasons in %s%n",
+          out, s.rowsTotal(), s.shards(), out.resolve("skipped.jsonl"));
     } else {
-      o.printf("this rank's shards are done: %d of %d shards in place; the last rank to finish writes the metadata%n", s.shardsDone(), s.shards());
+      o.printf(
+          "this rank's shards are done: %d of %d shards in place; the last rank to finish writes the metadata%n",
+          s.shardsDone(), s.shards());
     }
     o.flush();
     return 0;
@@ -172,20 +245,33 @@ public final class PreprocessCommand implements Callable<Integer> {
     static final long BUILTIN_SEED = 0;
 
     @Override
-    public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
-      return io.jsora.model.text.TextEncoders.loadForDataset(spec, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
+    public TextEncoder textEncoder(
+        String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
+      return io.jsora.model.text.TextEncoders.loadForDataset(
+          spec, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
     }
 
     @Override
-    public Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) throws IOException {
-      io.jsora.model.vae.VideoCompressor c = io.jsora.model.vae.Compressors.load(compressor, dirOrNull, device,
-          io.jsora.model.vae.CompressorOptions.defaults(), Environment.hubCache());
+    public Latents latents(
+        String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device)
+        throws IOException {
+      io.jsora.model.vae.VideoCompressor c =
+          io.jsora.model.vae.Compressors.load(
+              compressor,
+              dirOrNull,
+              device,
+              io.jsora.model.vae.CompressorOptions.defaults(),
+              Environment.hubCache());
       if (c instanceof io.jsora.model.vae.VqVaeCompressor vq) {
-        return new Latents(LatentSpec.indices(c, video -> {
-          io.jsora.model.vae.VqVae.Encoded e = vq.encodeWithIndices(video);
-          e.embeddings().close();
-          return e.indices();
-        }), c);
+        return new Latents(
+            LatentSpec.indices(
+                c,
+                video -> {
+                  io.jsora.model.vae.VqVae.Encoded e = vq.encodeWithIndices(video);
+                  e.embeddings().close();
+                  return e.indices();
+                }),
+            c);
       }
       return new Latents(LatentSpec.floats(c, floatKind), c);
     }

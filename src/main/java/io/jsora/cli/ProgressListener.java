@@ -6,8 +6,8 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * Shows training progress: a bar with loss, learning rate, steps/s, tokens/s and ETA on a
- * terminal; a log line every {@code every} steps elsewhere (CI logs, pipes, files).
+ * Shows training progress: a bar with loss, learning rate, steps/s, tokens/s and ETA on a terminal;
+ * a log line every {@code every} steps elsewhere (CI logs, pipes, files).
  */
 final class ProgressListener implements TrainListener {
   private final String task;
@@ -29,7 +29,15 @@ final class ProgressListener implements TrainListener {
   @Override
   public void onTrainBegin(TrainInfo info) {
     maxSteps = info.maxSteps();
-    bar = Progress.console(task, info.maxSteps(), info.startStep(), "steps", false, System.err, Environment.progressBar());
+    bar =
+        Progress.console(
+            task,
+            info.maxSteps(),
+            info.startStep(),
+            "steps",
+            false,
+            System.err,
+            Environment.progressBar());
     terminal = bar != Progress.NONE;
   }
 
@@ -40,14 +48,22 @@ final class ProgressListener implements TrainListener {
     secondsPerStep = Double.isNaN(secondsPerStep) ? s : 0.9 * secondsPerStep + 0.1 * s;
     double tps = m.tokens() / Math.max(s, 1e-9);
     tokensPerSecond = Double.isNaN(tokensPerSecond) ? tps : 0.9 * tokensPerSecond + 0.1 * tps;
-    String text = String.format(Locale.ROOT, "loss %.4f lr %.2e %.2f it/s %.0f tok/s%s", lossAvg, m.lr(), 1 / secondsPerStep,
-        tokensPerSecond, m.skipped() ? " (step skipped: NaN/inf)" : "");
+    String text =
+        String.format(
+            Locale.ROOT,
+            "loss %.4f lr %.2e %.2f it/s %.0f tok/s%s",
+            lossAvg,
+            m.lr(),
+            1 / secondsPerStep,
+            tokensPerSecond,
+            m.skipped() ? " (step skipped: NaN/inf)" : "");
     if (terminal) {
       bar.message(text);
       bar.step(1);
     } else if (m.step() % every == 0 || m.step() == maxSteps) {
       double eta = (maxSteps - m.step()) * secondsPerStep;
-      out.printf(Locale.ROOT, "%s step %d/%d %s, ETA %s%n", task, m.step(), maxSteps, text, eta(eta));
+      out.printf(
+          Locale.ROOT, "%s step %d/%d %s, ETA %s%n", task, m.step(), maxSteps, text, eta(eta));
       out.flush();
     }
   }
@@ -67,7 +83,8 @@ final class ProgressListener implements TrainListener {
 
   static String eta(double seconds) {
     long s = Math.round(seconds);
-    return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s % 3600 / 60)
+    return s >= 3600
+        ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s % 3600 / 60)
         : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
   }
 }

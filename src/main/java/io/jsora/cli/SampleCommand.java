@@ -1,16 +1,15 @@
 package io.jsora.cli;
 
-import io.jsora.diffusion.Sampler;
-import io.jsora.run.DataInfo;
-import io.jsora.tensor.DeviceSpec;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsora.checkpoint.AtomicFiles;
 import io.jsora.data.Progress;
+import io.jsora.diffusion.Sampler;
 import io.jsora.pipeline.GenerationRequest;
 import io.jsora.pipeline.TextToVideoPipeline;
+import io.jsora.run.DataInfo;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
 import io.jsora.video.VideoWriter;
 import java.io.IOException;
@@ -44,31 +43,55 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--text", paramLabel = "PROMPT", description = "A prompt (repeatable).")
   List<String> texts = new ArrayList<>();
 
-  @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts: one per line, or a captions JSON ([{\"file\", \"captions\"}]: the first caption of each).")
+  @Option(
+      names = "--prompts",
+      paramLabel = "FILE",
+      description =
+          "Prompts: one per line, or a captions JSON ([{\"file\", \"captions\"}]: the first caption of each).")
   Path promptsFile;
 
-  @Option(names = "--ckpt", required = true, paramLabel = "DIR", description = "A checkpoint (step-N directory) or a run's checkpoint directory (its latest).")
+  @Option(
+      names = "--ckpt",
+      required = true,
+      paramLabel = "DIR",
+      description = "A checkpoint (step-N directory) or a run's checkpoint directory (its latest).")
   Path ckpt;
 
   @Option(names = "--ema", description = "Sample with the EMA weights.")
   boolean ema;
 
-  @Option(names = "--cfg-scale", defaultValue = "4.0", description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--cfg-scale",
+      defaultValue = "4.0",
+      description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
   double cfgScale;
 
   @Option(names = "--disable-cfg", description = "No guidance: one model call per step.")
   boolean disableCfg;
 
-  @Option(names = "--num-sampling-steps", defaultValue = "250", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--num-sampling-steps",
+      defaultValue = "250",
+      description = "Denoising steps (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm (ancestral) or ddim (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sampler",
+      defaultValue = "ddpm",
+      description = "ddpm (ancestral) or ddim (default: ${DEFAULT-VALUE}).")
   Sampler.Method sampler;
 
-  @Option(names = "--eta", defaultValue = "0", description = "DDIM noise scale, 0 = deterministic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--eta",
+      defaultValue = "0",
+      description = "DDIM noise scale, 0 = deterministic (default: ${DEFAULT-VALUE}).")
   double eta;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Noise seed; prompt i gets the same noise for a seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description =
+          "Noise seed; prompt i gets the same noise for a seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--width", description = "Pixels (default: the training data's).")
@@ -80,23 +103,34 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--fps", description = "Frames per second (default: the training data's).")
   Double fps;
 
-  @Option(names = "--sec", description = "Seconds; frames = fps x sec (default: the training data's length).")
+  @Option(
+      names = "--sec",
+      description = "Seconds; frames = fps x sec (default: the training data's length).")
   Double sec;
 
   @Option(names = "--frames", description = "Frames, instead of --sec.")
   Integer frames;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "sample.mp4", paramLabel = "FILE|DIR",
-      description = "One prompt: the MP4 file. Several: NAME.mp4 gives NAME-00.mp4, NAME-01.mp4 ... beside it, a directory gets sample-NN.mp4; samples.json maps files to prompts (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "sample.mp4",
+      paramLabel = "FILE|DIR",
+      description =
+          "One prompt: the MP4 file. Several: NAME.mp4 gives NAME-00.mp4, NAME-01.mp4 ... beside it, a directory gets sample-NN.mp4; samples.json maps files to prompts (default: ${DEFAULT-VALUE}).")
   Path output;
 
   @Option(names = "--gif", description = "Also write an animated GIF beside each MP4.")
   boolean gif;
 
-  @Option(names = "--contact-sheet", description = "Also write a PNG contact sheet (all frames) beside each MP4.")
+  @Option(
+      names = "--contact-sheet",
+      description = "Also write a PNG contact sheet (all frames) beside each MP4.")
   boolean contactSheet;
 
-  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   DeviceSpec device;
 
   @Override
@@ -106,16 +140,34 @@ public final class SampleCommand implements Callable<Integer> {
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, ema, Devices.resolve(device))) {
       DataInfo data = pipe.data();
       double f = fps != null ? fps : data.fps() != null ? data.fps() : 8;
-      int n = frames != null ? frames : sec != null ? (int) Math.round(f * sec) : data.frames() != null ? data.frames() : 16;
+      int n =
+          frames != null
+              ? frames
+              : sec != null
+                  ? (int) Math.round(f * sec)
+                  : data.frames() != null ? data.frames() : 16;
       int h = height != null ? height : data.height() != null ? data.height() : 64;
       int w = width != null ? width : data.width() != null ? data.width() : 64;
-      GenerationRequest req = new GenerationRequest(prompts, n, h, w, steps, sampler, eta, disableCfg ? 0 : cfgScale, seed);
+      GenerationRequest req =
+          new GenerationRequest(
+              prompts, n, h, w, steps, sampler, eta, disableCfg ? 0 : cfgScale, seed);
       List<Path> files = outputs(prompts.size());
-      out.printf(Locale.ROOT, "sampling %d video(s) of %d frames at %dx%d, %d %s steps, %s, from %s%n", prompts.size(), n, w, h, steps,
-          req.sampler(), disableCfg ? "no guidance" : "guidance " + cfgScale, pipe.checkpoint());
+      out.printf(
+          Locale.ROOT,
+          "sampling %d video(s) of %d frames at %dx%d, %d %s steps, %s, from %s%n",
+          prompts.size(),
+          n,
+          w,
+          h,
+          steps,
+          req.sampler(),
+          disableCfg ? "no guidance" : "guidance " + cfgScale,
+          pipe.checkpoint());
       out.flush();
       long t0 = System.nanoTime();
-      try (Progress bar = Progress.console("sample", steps, 0, "steps", false, System.err, Environment.progressBar());
+      try (Progress bar =
+              Progress.console(
+                  "sample", steps, 0, "steps", false, System.err, Environment.progressBar());
           PointerScope scope = new PointerScope();
           Tensor video = pipe.generate(req, (done, total, t) -> bar.step(1))) {
         for (int i = 0; i < prompts.size(); i++) {
@@ -127,7 +179,8 @@ public final class SampleCommand implements Callable<Integer> {
             VideoWriter.writeGif(mp4.resolveSibling(base + ".gif"), clip, f);
           }
           if (contactSheet) {
-            io.jsora.video.ContactSheet.write(mp4.resolveSibling(base + ".png"), clip.unsqueeze(0), List.of(prompts.get(i)), 8);
+            io.jsora.video.ContactSheet.write(
+                mp4.resolveSibling(base + ".png"), clip.unsqueeze(0), List.of(prompts.get(i)), 8);
           }
           out.printf(Locale.ROOT, "wrote %s  (%s)%n", mp4, prompts.get(i));
         }
@@ -135,7 +188,8 @@ public final class SampleCommand implements Callable<Integer> {
       if (prompts.size() > 1) {
         writeManifest(files, prompts);
       }
-      out.printf(Locale.ROOT, "%.1f s for %d video(s)%n", (System.nanoTime() - t0) / 1e9, prompts.size());
+      out.printf(
+          Locale.ROOT, "%.1f s for %d video(s)%n", (System.nanoTime() - t0) / 1e9, prompts.size());
       out.flush();
     }
     return 0;
@@ -153,29 +207,45 @@ public final class SampleCommand implements Callable<Integer> {
         try {
           root = new ObjectMapper().readTree(text);
         } catch (IOException e) {
-          throw new IllegalArgumentException("--prompts " + promptsFile + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+          throw new IllegalArgumentException(
+              "--prompts "
+                  + promptsFile
+                  + ": not valid JSON: "
+                  + e.getMessage().lines().findFirst().orElse(""));
         }
         for (int i = 0; i < root.size(); i++) {
           JsonNode e = root.get(i);
-          JsonNode p = e.isTextual() ? e : e.has("prompt") ? e.get("prompt") : e.path("captions").path(0);
+          JsonNode p =
+              e.isTextual() ? e : e.has("prompt") ? e.get("prompt") : e.path("captions").path(0);
           if (!p.isTextual()) {
-            throw new IllegalArgumentException("--prompts " + promptsFile + ": entry " + i + " has no prompt (a string, \"prompt\" or \"captions\")");
+            throw new IllegalArgumentException(
+                "--prompts "
+                    + promptsFile
+                    + ": entry "
+                    + i
+                    + " has no prompt (a string, \"prompt\" or \"captions\")");
           }
           all.add(p.asText());
         }
       } else {
-        text.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(all::add);
+        text.lines()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .forEach(all::add);
       }
     }
     if (all.isEmpty()) {
-      throw new IllegalArgumentException("no prompt: give --text PROMPT (repeatable) or --prompts FILE");
+      throw new IllegalArgumentException(
+          "no prompt: give --text PROMPT (repeatable) or --prompts FILE");
     }
     return all;
   }
 
   /** Output files: the one given, or numbered files beside it / inside the directory. */
   List<Path> outputs(int count) throws IOException {
-    boolean dir = Files.isDirectory(output) || !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4");
+    boolean dir =
+        Files.isDirectory(output)
+            || !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mp4");
     List<Path> files = new ArrayList<>();
     if (dir) {
       Files.createDirectories(output);
@@ -207,6 +277,9 @@ public final class SampleCommand implements Callable<Integer> {
       e.put("prompt", prompts.get(i));
       entries.add(e);
     }
-    AtomicFiles.writeString(dir.resolve("samples.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(entries) + "\n");
+    AtomicFiles.writeString(
+        dir.resolve("samples.json"),
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(entries)
+            + "\n");
   }
 }

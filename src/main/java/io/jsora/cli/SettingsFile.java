@@ -22,8 +22,8 @@ final class SettingsFile {
   private SettingsFile() {}
 
   /**
-   * {@code defaults}, overlaid with {@code file}'s keys (if given) and then with {@code flags}
-   * (an object whose non-null fields carry the JSON names), bound as {@code type}.
+   * {@code defaults}, overlaid with {@code file}'s keys (if given) and then with {@code flags} (an
+   * object whose non-null fields carry the JSON names), bound as {@code type}.
    */
   static <T> T merge(T defaults, Path file, Object flags, Class<T> type) throws IOException {
     ObjectNode tree = Settings.JSON.valueToTree(defaults);
@@ -44,7 +44,12 @@ final class SettingsFile {
       String key = e.key();
       if (fromFlags.contains(key)) {
         String m = e.getCause() instanceof SettingException s ? s.getMessage() : e.getMessage();
-        throw new IllegalArgumentException("--" + key.replace('_', '-') + ": " + m.replaceFirst("^" + java.util.regex.Pattern.quote(key) + " ", ""), e);
+        throw new IllegalArgumentException(
+            "--"
+                + key.replace('_', '-')
+                + ": "
+                + m.replaceFirst("^" + java.util.regex.Pattern.quote(key) + " ", ""),
+            e);
       }
       throw e;
     }
@@ -55,19 +60,29 @@ final class SettingsFile {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("--config " + file + ": no such file");
     }
-    ObjectMapper reader = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+    ObjectMapper reader =
+        file.toString().endsWith(".json")
+            ? new ObjectMapper()
+            : new ObjectMapper(new YAMLFactory());
     JsonNode node;
     try {
       node = reader.readTree(file.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException("--config " + file + ": not a mapping of settings: "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse("unreadable"));
+      throw new IllegalArgumentException(
+          "--config "
+              + file
+              + ": not a mapping of settings: "
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("unreadable"));
     }
     if (node == null || node.isMissingNode() || node.isNull()) {
       return Settings.JSON.createObjectNode();
     }
     if (!node.isObject()) {
-      throw new IllegalArgumentException("--config " + file + ": expected a mapping of settings (key: value), found " + node.getNodeType());
+      throw new IllegalArgumentException(
+          "--config "
+              + file
+              + ": expected a mapping of settings (key: value), found "
+              + node.getNodeType());
     }
     return (ObjectNode) node;
   }

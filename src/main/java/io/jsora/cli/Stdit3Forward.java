@@ -20,12 +20,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code jsora model forward stdit3}: inputs {@code x} {@code [B, C, T, H, W]}, {@code timestep}
  * {@code [B]} float, {@code y} {@code [B, 1, L, D]}, {@code mask} {@code [B, L]} int64 (1 = real
  * token; {@code [B/k, L]} is tiled), optional {@code x_mask} {@code [B, T]} bool, {@code fps},
- * {@code height}, {@code width} {@code [B]}; output {@code out} float32 {@code [B, C_out, T, H, W]}.
- * The config is the checkpoint's {@code config.json} (or {@code --model STDiT3-XL/2}).
+ * {@code height}, {@code width} {@code [B]}; output {@code out} float32 {@code [B, C_out, T, H,
+ * W]}. The config is the checkpoint's {@code config.json} (or {@code --model STDiT3-XL/2}).
  */
 final class Stdit3Forward implements ModelForwardKind {
-  private static final List<String> REQUIRED = List.of("x", "timestep", "y", "mask", "fps", "height", "width");
-  private static final Set<String> INPUTS = Set.of("x", "timestep", "y", "mask", "x_mask", "fps", "height", "width");
+  private static final List<String> REQUIRED =
+      List.of("x", "timestep", "y", "mask", "fps", "height", "width");
+  private static final Set<String> INPUTS =
+      Set.of("x", "timestep", "y", "mask", "x_mask", "fps", "height", "width");
 
   @Override
   public String kind() {
@@ -38,17 +40,25 @@ final class Stdit3Forward implements ModelForwardKind {
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  public Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException {
     for (String name : inputs.names()) {
       if (!INPUTS.contains(name)) {
-        throw new IllegalArgumentException("unexpected input '" + name + "'; stdit3 takes " + REQUIRED + " and optional x_mask");
+        throw new IllegalArgumentException(
+            "unexpected input '" + name + "'; stdit3 takes " + REQUIRED + " and optional x_mask");
       }
     }
     for (String name : REQUIRED) {
       if (inputs.get(name) == null) {
-        throw new IllegalArgumentException("missing input '" + name + "'; found " + inputs.names() + ", expected " + REQUIRED
-            + " and optional x_mask");
+        throw new IllegalArgumentException(
+            "missing input '"
+                + name
+                + "'; found "
+                + inputs.names()
+                + ", expected "
+                + REQUIRED
+                + " and optional x_mask");
       }
     }
     if (arch != null) {
@@ -63,10 +73,16 @@ final class Stdit3Forward implements ModelForwardKind {
       model.eval();
       try (NoGradGuard g = new NoGradGuard()) {
         Tensor xMask = inputs.get("x_mask");
-        Tensor out = model.forward(inputs.get("x").to(device, ScalarType.Float), floats(inputs, "timestep", device),
-            inputs.get("y").to(device, ScalarType.Float), inputs.get("mask").to(device, ScalarType.Long),
-            xMask == null ? null : xMask.to(device, ScalarType.Bool), floats(inputs, "fps", device),
-            floats(inputs, "height", device), floats(inputs, "width", device));
+        Tensor out =
+            model.forward(
+                inputs.get("x").to(device, ScalarType.Float),
+                floats(inputs, "timestep", device),
+                inputs.get("y").to(device, ScalarType.Float),
+                inputs.get("mask").to(device, ScalarType.Long),
+                xMask == null ? null : xMask.to(device, ScalarType.Bool),
+                floats(inputs, "fps", device),
+                floats(inputs, "height", device),
+                floats(inputs, "width", device));
         Map<String, Tensor> result = new LinkedHashMap<>();
         result.put("out", out.to(ScalarType.Float).cpu().contiguous());
         return result;
@@ -74,7 +90,9 @@ final class Stdit3Forward implements ModelForwardKind {
     }
   }
 
-  /** The config from {@code --config} (a file or a checkpoint directory), or the STDiT3-XL/2 preset. */
+  /**
+   * The config from {@code --config} (a file or a checkpoint directory), or the STDiT3-XL/2 preset.
+   */
   static STDiT3Config config(Path config, String preset) throws IOException {
     if (config != null && preset != null) {
       throw new IllegalArgumentException("give either --config or --model, not both");

@@ -41,8 +41,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * CPU generator seeded {@code --seed}. Output {@code out [B, C, T, H, W]}.
  */
 final class Stdit3Sample implements ModelForwardKind {
-  private static final List<String> REQUIRED = List.of("z", "y", "mask", "fps", "height", "width", "num_frames");
-  private static final Set<String> INPUTS = Set.of("z", "y", "mask", "fps", "height", "width", "num_frames", "frame_mask", "step_noise");
+  private static final List<String> REQUIRED =
+      List.of("z", "y", "mask", "fps", "height", "width", "num_frames");
+  private static final Set<String> INPUTS =
+      Set.of("z", "y", "mask", "fps", "height", "width", "num_frames", "frame_mask", "step_noise");
 
   @Override
   public String kind() {
@@ -55,23 +57,36 @@ final class Stdit3Sample implements ModelForwardKind {
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  public Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException {
     return forward(config, preset, arch, weights, inputs, device, Sampling.NONE);
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device,
-      Sampling sampling) throws IOException {
+  public Map<String, Tensor> forward(
+      Path config,
+      String preset,
+      String arch,
+      Path weights,
+      StateDict inputs,
+      Device device,
+      Sampling sampling)
+      throws IOException {
     for (String name : inputs.names()) {
       if (!INPUTS.contains(name)) {
-        throw new IllegalArgumentException("unexpected input '" + name + "'; stdit3-sample takes " + REQUIRED
-            + " and optional frame_mask, step_noise");
+        throw new IllegalArgumentException(
+            "unexpected input '"
+                + name
+                + "'; stdit3-sample takes "
+                + REQUIRED
+                + " and optional frame_mask, step_noise");
       }
     }
     for (String name : REQUIRED) {
       if (inputs.get(name) == null) {
-        throw new IllegalArgumentException("missing input '" + name + "'; found " + inputs.names() + ", expected " + REQUIRED);
+        throw new IllegalArgumentException(
+            "missing input '" + name + "'; found " + inputs.names() + ", expected " + REQUIRED);
       }
     }
     if (arch != null) {
@@ -88,7 +103,8 @@ final class Stdit3Sample implements ModelForwardKind {
     Tensor z = inputs.get("z").to(device, ScalarType.Float);
     long[] zs = Shapes.of(z);
     if (zs.length != 5) {
-      throw new IllegalArgumentException("input z: expected [B, C, T, H, W], found " + Shapes.format(zs));
+      throw new IllegalArgumentException(
+          "input z: expected [B, C, T, H, W], found " + Shapes.format(zs));
     }
     int b = (int) zs[0];
     double[] h = column(inputs, "height", b);
@@ -96,7 +112,8 @@ final class Stdit3Sample implements ModelForwardKind {
     double[] n = column(inputs, "num_frames", b);
     List<VideoSize> sizes = new ArrayList<>();
     for (int i = 0; i < b; i++) {
-      sizes.add(new VideoSize((int) Math.round(h[i]), (int) Math.round(w[i]), (int) Math.round(n[i])));
+      sizes.add(
+          new VideoSize((int) Math.round(h[i]), (int) Math.round(w[i]), (int) Math.round(n[i])));
     }
     RFlowSampler sampler = RFlowSampler.of(rf, sizes, SizePrecision.BFLOAT16);
     try (STDiT3 model = new STDiT3(cfg)) {
@@ -106,13 +123,21 @@ final class Stdit3Sample implements ModelForwardKind {
       }
       model.eval();
       try (NoGradGuard g = new NoGradGuard();
-          Generator gen = torch.createCPUGenerator(sampling.seed() == null ? 42 : sampling.seed())) {
+          Generator gen =
+              torch.createCPUGenerator(sampling.seed() == null ? 42 : sampling.seed())) {
         // the doubled batch: the B real captions, then B null captions (the checkpoint's own)
         Tensor y = inputs.get("y").to(device, ScalarType.Float); // (B, 1, L, D)
         long[] ys = Shapes.of(y);
-        Tensor nul = model.nullCaption().to(device, ScalarType.Float).expand(new long[] {b, 1, ys[2], ys[3]}); // (B, 1, L, D)
+        Tensor nul =
+            model
+                .nullCaption()
+                .to(device, ScalarType.Float)
+                .expand(new long[] {b, 1, ys[2], ys[3]}); // (B, 1, L, D)
         Tensor y2 = torch.cat(new TensorVector(y, nul), 0); // (2B, 1, L, D)
-        Tensor mask = inputs.get("mask").to(device, ScalarType.Long); // (B, L): tiled by the model for the null half
+        Tensor mask =
+            inputs
+                .get("mask")
+                .to(device, ScalarType.Long); // (B, L): tiled by the model for the null half
         Tensor fps2 = doubled(inputs, "fps", device);
         Tensor h2 = doubled(inputs, "height", device);
         Tensor w2 = doubled(inputs, "width", device);
@@ -120,12 +145,20 @@ final class Stdit3Sample implements ModelForwardKind {
         Tensor frameMask = inputs.get("frame_mask");
         Tensor stepNoise = inputs.get("step_noise");
         if (stepNoise != null && frameMask == null) {
-          throw new IllegalArgumentException("input step_noise is drawn only by mask-aware sampling: give frame_mask too");
+          throw new IllegalArgumentException(
+              "input step_noise is drawn only by mask-aware sampling: give frame_mask too");
         }
-        NoiseSource noise = stepNoise != null ? StepNoise.replay(stepNoise.to(device, ScalarType.Float))
-            : NoiseSource.fromGenerator(gen, device);
-        try (Tensor out = sampler.sample(flow, z, frameMask == null ? null : frameMask.to(device, ScalarType.Float), noise,
-            (done, total, t) -> {})) {
+        NoiseSource noise =
+            stepNoise != null
+                ? StepNoise.replay(stepNoise.to(device, ScalarType.Float))
+                : NoiseSource.fromGenerator(gen, device);
+        try (Tensor out =
+            sampler.sample(
+                flow,
+                z,
+                frameMask == null ? null : frameMask.to(device, ScalarType.Float),
+                noise,
+                (done, total, t) -> {})) {
           Map<String, Tensor> result = new LinkedHashMap<>();
           result.put("out", out.cpu().contiguous());
           return result;
@@ -138,8 +171,13 @@ final class Stdit3Sample implements ModelForwardKind {
   private static double[] column(StateDict inputs, String name, int b) {
     Tensor t = inputs.get(name);
     if (t.numel() != b) {
-      throw new IllegalArgumentException("input " + name + ": expected [" + b + "] (one per sample of z), found "
-          + Shapes.format(Shapes.of(t)));
+      throw new IllegalArgumentException(
+          "input "
+              + name
+              + ": expected ["
+              + b
+              + "] (one per sample of z), found "
+              + Shapes.format(Shapes.of(t)));
     }
     return Tensors.toDoubles(t.to(ScalarType.Double).contiguous());
   }

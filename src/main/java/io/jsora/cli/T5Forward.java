@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
  * 1.2's inference dtype for T5). Inputs {@code input_ids} int64 {@code [B, L]} and {@code
  * attention_mask} {@code [B, L]} (1 = real token); output {@code last_hidden_state [B, L, D]}, as
  * upstream's {@code T5EncoderModel} names them. {@code --config} is a T5 {@code config.json} or a
- * model directory; {@code --weights} a safetensors or torch file, an {@code *.index.json} of shards,
- * or a model directory.
+ * model directory; {@code --weights} a safetensors or torch file, an {@code *.index.json} of
+ * shards, or a model directory.
  */
 final class T5Forward implements ModelForwardKind {
   static final String INPUT_IDS = "input_ids";
@@ -37,21 +37,30 @@ final class T5Forward implements ModelForwardKind {
   }
 
   @Override
-  public Map<String, Tensor> forward(Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
+  public Map<String, Tensor> forward(
+      Path config, String preset, String arch, Path weights, StateDict inputs, Device device)
       throws IOException {
     if (config == null) {
-      throw new IllegalArgumentException("t5 needs --config CONFIG.json (a T5 config.json or a model directory)");
+      throw new IllegalArgumentException(
+          "t5 needs --config CONFIG.json (a T5 config.json or a model directory)");
     }
     T5Config cfg = T5Config.read(config);
     Tensor ids = inputs.get(INPUT_IDS);
     Tensor mask = inputs.get(ATTENTION_MASK);
     if (ids == null || mask == null) {
-      throw new IllegalArgumentException("inputs: expected tensors '" + INPUT_IDS + "' and '" + ATTENTION_MASK
-          + "' (found " + inputs.names() + ")");
+      throw new IllegalArgumentException(
+          "inputs: expected tensors '"
+              + INPUT_IDS
+              + "' and '"
+              + ATTENTION_MASK
+              + "' (found "
+              + inputs.names()
+              + ")");
     }
     DType dt = DType.of(ids);
     if (dt != DType.I64 && dt != DType.I32) {
-      throw new IllegalArgumentException(INPUT_IDS + ": expected int64 token ids, found " + dt.safetensorsName());
+      throw new IllegalArgumentException(
+          INPUT_IDS + ": expected int64 token ids, found " + dt.safetensorsName());
     }
     Shapes.check(mask, ATTENTION_MASK, Shapes.of(ids));
     // the output is made in the command's scope, which owns it

@@ -29,7 +29,10 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of settings (e.g. batch_size: 8).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "YAML or JSON file of settings (e.g. batch_size: 8).")
   Path config;
 
   @CommandLine.Mixin TrainFlags flags = new TrainFlags();
@@ -53,14 +56,26 @@ public final class TrainCommand implements Callable<Integer> {
       }
       Trainer.Result r = trainer.run();
       if (main && r.alreadyComplete()) {
-        out.printf(Locale.ROOT, "the run was already complete: %s is at step %d, its last (max_steps %d); nothing trained. "
-            + "Raise --max-steps to train on, or use another --checkpoint-dir (or --resume none) for a new run.%n", r.lastCheckpoint(),
-            r.steps(), cfg.maxSteps());
+        out.printf(
+            Locale.ROOT,
+            "the run was already complete: %s is at step %d, its last (max_steps %d); nothing trained. "
+                + "Raise --max-steps to train on, or use another --checkpoint-dir (or --resume none) for a new run.%n",
+            r.lastCheckpoint(),
+            r.steps(),
+            cfg.maxSteps());
         out.flush();
       } else if (main) {
-        out.printf(Locale.ROOT, "trained %d steps%s in %.1f s; last loss %.4f; checkpoint %s%s%n", r.trained(),
-            r.trained() == r.steps() ? "" : " (steps " + (r.steps() - r.trained() + 1) + " to " + r.steps() + ")", r.seconds(), r.lastLoss(),
-            r.lastCheckpoint(), r.nanSkipped() > 0 ? "; " + r.nanSkipped() + " step(s) skipped by the NaN guard" : "");
+        out.printf(
+            Locale.ROOT,
+            "trained %d steps%s in %.1f s; last loss %.4f; checkpoint %s%s%n",
+            r.trained(),
+            r.trained() == r.steps()
+                ? ""
+                : " (steps " + (r.steps() - r.trained() + 1) + " to " + r.steps() + ")",
+            r.seconds(),
+            r.lastLoss(),
+            r.lastCheckpoint(),
+            r.nanSkipped() > 0 ? "; " + r.nanSkipped() + " step(s) skipped by the NaN guard" : "");
         out.flush();
       }
     }

@@ -16,59 +16,88 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
- * The flags of {@code jsora train}, typed as {@link TrainConfig} types them and named as its
- * config keys, so the flags given on the command line become a JSON tree (Jackson, absent flags
- * left out) laid over the defaults and the {@code --config} file: one binding, one set of
- * defaults ({@link TrainConfig#defaults()}), no map of strings. Picocli converts each value on the
- * way in (enums through their {@code parse}), so a bad value fails naming the flag before anything
- * is opened.
+ * The flags of {@code jsora train}, typed as {@link TrainConfig} types them and named as its config
+ * keys, so the flags given on the command line become a JSON tree (Jackson, absent flags left out)
+ * laid over the defaults and the {@code --config} file: one binding, one set of defaults ({@link
+ * TrainConfig#defaults()}), no map of strings. Picocli converts each value on the way in (enums
+ * through their {@code parse}), so a bad value fails naming the flag before anything is opened.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE)
+@JsonAutoDetect(
+    fieldVisibility = JsonAutoDetect.Visibility.ANY,
+    getterVisibility = JsonAutoDetect.Visibility.NONE)
 final class TrainFlags {
   @JsonProperty("model")
-  @Option(names = {"-m", "--model"}, description = "DiT preset: DiT-S/8, DiT-B/4, DiT-T/4, ... (default DiT-S/8).")
+  @Option(
+      names = {"-m", "--model"},
+      description = "DiT preset: DiT-S/8, DiT-B/4, DiT-T/4, ... (default DiT-S/8).")
   String model;
 
   @JsonProperty("arch")
-  @Option(names = {"-x", "--arch", "--model-arch"},
-      description = "adaln, cross-attn, token-concat or self-cross (default: the --model-config file's, else cross-attn).")
+  @Option(
+      names = {"-x", "--arch", "--model-arch"},
+      description =
+          "adaln, cross-attn, token-concat or self-cross (default: the --model-config file's, else cross-attn).")
   Arch arch;
 
   @JsonProperty("model_config")
-  @Option(names = "--model-config", paramLabel = "CONFIG.json", description = "A DiT config JSON instead of a preset (its model_arch is kept unless -x is given).")
+  @Option(
+      names = "--model-config",
+      paramLabel = "CONFIG.json",
+      description =
+          "A DiT config JSON instead of a preset (its model_arch is kept unless -x is given).")
   String modelConfig;
 
   @JsonProperty("compressor")
-  @Option(names = {"-c", "--compressor"}, description = "raw, vqvae or vae (default raw; must match cached latents).")
+  @Option(
+      names = {"-c", "--compressor"},
+      description = "raw, vqvae or vae (default raw; must match cached latents).")
   CompressorKind compressor;
 
   @JsonProperty("compressor_dir")
-  @Option(names = "--compressor-dir", paramLabel = "DIR|ID", description = "The compressor's model directory or Hugging Face id.")
+  @Option(
+      names = "--compressor-dir",
+      paramLabel = "DIR|ID",
+      description = "The compressor's model directory or Hugging Face id.")
   String compressorDir;
 
   @JsonProperty("dataset")
-  @Option(names = {"-d", "--dataset"}, arity = "1..*", paramLabel = "DIR", description = "Preprocessed dataset directory.")
+  @Option(
+      names = {"-d", "--dataset"},
+      arity = "1..*",
+      paramLabel = "DIR",
+      description = "Preprocessed dataset directory.")
   List<String> dataset;
 
   @JsonProperty("video_dir")
-  @Option(names = {"-v", "--video-dir"}, paramLabel = "DIR", description = "Videos, when latents are not cached (default: recorded in the dataset).")
+  @Option(
+      names = {"-v", "--video-dir"},
+      paramLabel = "DIR",
+      description = "Videos, when latents are not cached (default: recorded in the dataset).")
   String videoDir;
 
   @JsonProperty("epochs")
-  @Option(names = {"-e", "--epochs"}, description = "Passes over the data, when --max-steps is 0 (default 10).")
+  @Option(
+      names = {"-e", "--epochs"},
+      description = "Passes over the data, when --max-steps is 0 (default 10).")
   Integer epochs;
 
   @JsonProperty("max_steps")
-  @Option(names = "--max-steps", description = "Optimizer steps; 0 = epochs x steps per epoch (default 0).")
+  @Option(
+      names = "--max-steps",
+      description = "Optimizer steps; 0 = epochs x steps per epoch (default 0).")
   Long maxSteps;
 
   @JsonProperty("batch_size")
-  @Option(names = {"-b", "--batch-size"}, description = "Samples per micro-batch per data-parallel replica (default 4).")
+  @Option(
+      names = {"-b", "--batch-size"},
+      description = "Samples per micro-batch per data-parallel replica (default 4).")
   Integer batchSize;
 
   @JsonProperty("accumulation_steps")
-  @Option(names = {"-a", "--accumulation-steps"}, description = "Micro-batches per optimizer step (default 1).")
+  @Option(
+      names = {"-a", "--accumulation-steps"},
+      description = "Micro-batches per optimizer step (default 1).")
   Integer accumulationSteps;
 
   @JsonProperty("lr")
@@ -76,7 +105,9 @@ final class TrainFlags {
   Double lr;
 
   @JsonProperty("weight_decay")
-  @Option(names = "--weight-decay", description = "AdamW weight decay on >=2-D weights (default 0).")
+  @Option(
+      names = "--weight-decay",
+      description = "AdamW weight decay on >=2-D weights (default 0).")
   Double weightDecay;
 
   @JsonProperty("warmup_steps")
@@ -96,7 +127,9 @@ final class TrainFlags {
   Double emaDecay;
 
   @JsonProperty("grad_clip")
-  @Option(names = "--grad-clip", description = "Clip the global gradient norm; 0 = measure only (default 0).")
+  @Option(
+      names = "--grad-clip",
+      description = "Clip the global gradient norm; 0 = measure only (default 0).")
   Double gradClip;
 
   @JsonProperty("noise_schedule")
@@ -108,23 +141,36 @@ final class TrainFlags {
   Prediction prediction;
 
   @JsonProperty("learn_sigma")
-  @Option(names = "--learn-sigma", negatable = true, description = "Learned-range variance (default true).")
+  @Option(
+      names = "--learn-sigma",
+      negatable = true,
+      description = "Learned-range variance (default true).")
   Boolean learnSigma;
 
   @JsonProperty("text_dropout")
-  @Option(names = "--text-dropout", description = "Probability of the null text in training, for guidance (default 0.1).")
+  @Option(
+      names = "--text-dropout",
+      description = "Probability of the null text in training, for guidance (default 0.1).")
   Double textDropout;
 
   @JsonProperty("text_to_c")
-  @Option(names = "--text-to-c", negatable = true, description = "cross-attn/self-cross: also add the mean text to the conditioning vector.")
+  @Option(
+      names = "--text-to-c",
+      negatable = true,
+      description = "cross-attn/self-cross: also add the mean text to the conditioning vector.")
   Boolean textToC;
 
   @JsonProperty("grad_checkpoint")
-  @Option(names = {"-g", "--grad-checkpoint"}, negatable = true, description = "Recompute block activations in backward.")
+  @Option(
+      names = {"-g", "--grad-checkpoint"},
+      negatable = true,
+      description = "Recompute block activations in backward.")
   Boolean gradCheckpoint;
 
   @JsonProperty("save_interval")
-  @Option(names = "--save-interval", description = "Optimizer steps between checkpoints; 0 = only at the end (default 20).")
+  @Option(
+      names = "--save-interval",
+      description = "Optimizer steps between checkpoints; 0 = only at the end (default 20).")
   Long saveInterval;
 
   @JsonProperty("keep_last")
@@ -132,16 +178,24 @@ final class TrainFlags {
   Integer keepLast;
 
   @JsonProperty("checkpoint_dir")
-  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Where checkpoints and logs go (default checkpoints).")
+  @Option(
+      names = "--checkpoint-dir",
+      paramLabel = "DIR",
+      description = "Where checkpoints and logs go (default checkpoints).")
   String checkpointDir;
 
   @JsonProperty("resume")
-  @Option(names = "--resume", paramLabel = "auto|DIR|none",
-      description = "auto: continue from the latest checkpoint in --checkpoint-dir if any (default); DIR: from that checkpoint; none: start fresh.")
+  @Option(
+      names = "--resume",
+      paramLabel = "auto|DIR|none",
+      description =
+          "auto: continue from the latest checkpoint in --checkpoint-dir if any (default); DIR: from that checkpoint; none: start fresh.")
   ResumeSpec resume;
 
   @JsonProperty("seed")
-  @Option(names = "--seed", description = "Seed of initialisation, data order and noise (default 0).")
+  @Option(
+      names = "--seed",
+      description = "Seed of initialisation, data order and noise (default 0).")
   Long seed;
 
   @JsonProperty("device")
@@ -149,7 +203,9 @@ final class TrainFlags {
   DeviceSpec device;
 
   @JsonProperty("log_interval")
-  @Option(names = "--log-interval", description = "Steps between log lines when no progress bar is shown (default 10).")
+  @Option(
+      names = "--log-interval",
+      description = "Steps between log lines when no progress bar is shown (default 10).")
   Integer logInterval;
 
   @JsonProperty("workers")
@@ -157,26 +213,41 @@ final class TrainFlags {
   Integer workers;
 
   @JsonProperty("precision")
-  @Option(names = "--precision", description = "auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16 (default auto).")
+  @Option(
+      names = "--precision",
+      description = "auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16 (default auto).")
   Precision precision;
 
   @JsonProperty("nan_tolerance")
-  @Option(names = "--nan-tolerance", description = "NaN/inf steps in a row before stopping (default 20).")
+  @Option(
+      names = "--nan-tolerance",
+      description = "NaN/inf steps in a row before stopping (default 20).")
   Integer nanTolerance;
 
   @JsonProperty("sp_size")
-  @Option(names = "--sp-size", description = "Sequence-parallel group size: each sample's tokens are split over this many ranks (default 1).")
+  @Option(
+      names = "--sp-size",
+      description =
+          "Sequence-parallel group size: each sample's tokens are split over this many ranks (default 1).")
   Integer spSize;
 
   @JsonProperty("sp_mode")
-  @Option(names = "--sp-mode", description = "Sequence-parallel attention: ulysses or fastseq (default ulysses).")
+  @Option(
+      names = "--sp-mode",
+      description = "Sequence-parallel attention: ulysses or fastseq (default ulysses).")
   SpMode spMode;
 
   @JsonProperty("zero")
-  @Option(names = "--zero", description = "ZeRO stage: 0 (optimizer state on every rank) or 2 (optimizer state and gradients sharded) (default 0).")
+  @Option(
+      names = "--zero",
+      description =
+          "ZeRO stage: 0 (optimizer state on every rank) or 2 (optimizer state and gradients sharded) (default 0).")
   Integer zero;
 
   @JsonProperty("dist_timeout")
-  @Option(names = "--dist-timeout", description = "Seconds a collective may wait for the other ranks before the job stops with an error naming the rank at fault (default 120).")
+  @Option(
+      names = "--dist-timeout",
+      description =
+          "Seconds a collective may wait for the other ranks before the job stops with an error naming the rank at fault (default 120).")
   Double distTimeout;
 }

@@ -24,7 +24,9 @@ final class Versions {
     }
   }
 
-  /** The DJL tokenizers version, as {@code <rust tokenizers>-<djl>}, from its bundled properties. */
+  /**
+   * The DJL tokenizers version, as {@code <rust tokenizers>-<djl>}, from its bundled properties.
+   */
   static String tokenizers() {
     try (InputStream in = Versions.class.getResourceAsStream("/native/lib/tokenizers.properties")) {
       if (in == null) {

@@ -38,11 +38,18 @@ public final class WeightsCommand implements Runnable {
   }
 
   /** One row per tensor, then totals and metadata. */
-  @Command(name = "inspect", mixinStandardHelpOptions = true, description = "List each tensor's name, dtype and shape, the parameter count, bytes and metadata.")
+  @Command(
+      name = "inspect",
+      mixinStandardHelpOptions = true,
+      description =
+          "List each tensor's name, dtype and shape, the parameter count, bytes and metadata.")
   static final class Inspect implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "A .safetensors, .pt, .pth or .bin file.")
+    @Parameters(
+        index = "0",
+        paramLabel = "FILE",
+        description = "A .safetensors, .pt, .pth or .bin file.")
     Path file;
 
     @Override
@@ -58,7 +65,8 @@ public final class WeightsCommand implements Runnable {
         // safetensors: header only, no tensor data read
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
           for (TensorInfo t : f.tensors()) {
-            rows.add(new String[] {t.name(), t.dtype().safetensorsName(), Shapes.format(t.shape())});
+            rows.add(
+                new String[] {t.name(), t.dtype().safetensorsName(), Shapes.format(t.shape())});
             params += t.numel();
             bytes += t.byteLength();
           }
@@ -93,7 +101,8 @@ public final class WeightsCommand implements Runnable {
         out.printf(Locale.ROOT, "metadata: %s = %s%n", m.getKey(), m.getValue());
       }
       if (!skipped.isEmpty()) {
-        out.printf(Locale.ROOT, "non-tensor entries (not weights): %s%n", String.join(", ", skipped));
+        out.printf(
+            Locale.ROOT, "non-tensor entries (not weights): %s%n", String.join(", ", skipped));
       }
       out.flush();
       return 0;
@@ -101,24 +110,35 @@ public final class WeightsCommand implements Runnable {
   }
 
   /** Re-writes weights as safetensors, optionally casting floating-point tensors. */
-  @Command(name = "convert", mixinStandardHelpOptions = true, description = "Convert a .pt/.pth/.bin or .safetensors file to .safetensors, optionally casting floating-point tensors.")
+  @Command(
+      name = "convert",
+      mixinStandardHelpOptions = true,
+      description =
+          "Convert a .pt/.pth/.bin or .safetensors file to .safetensors, optionally casting floating-point tensors.")
   static final class Convert implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "IN", description = "Input weights.")
     Path in;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "Output .safetensors file (written atomically).")
+    @Parameters(
+        index = "1",
+        paramLabel = "OUT",
+        description = "Output .safetensors file (written atomically).")
     Path out;
 
-    @Option(names = "--dtype", paramLabel = "bf16|f16|f32", description = "Cast floating-point tensors to this type (integer tensors are kept).")
+    @Option(
+        names = "--dtype",
+        paramLabel = "bf16|f16|f32",
+        description = "Cast floating-point tensors to this type (integer tensors are kept).")
     String dtype;
 
     @Override
     public Integer call() throws Exception {
       DType target = dtype == null ? null : DType.parse(dtype);
       if (target != null && !target.isFloatingPoint()) {
-        throw new IllegalArgumentException("--dtype must be a floating-point type (bf16, f16, f32, f64), got " + dtype);
+        throw new IllegalArgumentException(
+            "--dtype must be a floating-point type (bf16, f16, f32, f64), got " + dtype);
       }
       if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
         throw new IllegalArgumentException("IN and OUT are the same file: " + in);
@@ -128,14 +148,21 @@ public final class WeightsCommand implements Runnable {
         Map<String, Tensor> cast = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : w.tensors().asMap().entrySet()) {
           Tensor t = e.getValue();
-          cast.put(e.getKey(), target != null && DType.of(t).isFloatingPoint() ? t.to(target.scalarType()) : t);
+          cast.put(
+              e.getKey(),
+              target != null && DType.of(t).isFloatingPoint() ? t.to(target.scalarType()) : t);
         }
         Map<String, String> meta = new LinkedHashMap<>(w.metadata());
         meta.putIfAbsent("format", "pt");
         SafetensorsWriter.write(out, cast, meta);
         PrintWriter o = spec.commandLine().getOut();
         try (StateDict sd = w.tensors()) {
-          o.printf(Locale.ROOT, "wrote %s: %d tensors, %,d parameters%s%n", out, sd.size(), sd.numel(),
+          o.printf(
+              Locale.ROOT,
+              "wrote %s: %d tensors, %,d parameters%s%n",
+              out,
+              sd.size(),
+              sd.numel(),
               target == null ? "" : ", floating-point as " + target.safetensorsName());
         }
         if (!w.skipped().isEmpty()) {

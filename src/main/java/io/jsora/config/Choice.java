@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * An enum-like setting: every constant has one canonical spelling ({@link #id()}, what configs
- * and checkpoints write) and may accept other spellings ({@link #aliases()}, e.g. the reference's
+ * An enum-like setting: every constant has one canonical spelling ({@link #id()}, what configs and
+ * checkpoints write) and may accept other spellings ({@link #aliases()}, e.g. the reference's
  * names), declared next to the constant. {@link #parse} is the one way a string becomes a constant
- * — flags, config-file keys and checkpoint fields all go through it — so every such setting
- * accepts the same forms (case-insensitive, surrounding blanks ignored, {@code _} and {@code -}
+ * — flags, config-file keys and checkpoint fields all go through it — so every such setting accepts
+ * the same forms (case-insensitive, surrounding blanks ignored, {@code _} and {@code -}
  * interchangeable) and fails with the same message.
  *
  * <p>An enum implements it and forwards its Jackson creator to {@link #parse}:

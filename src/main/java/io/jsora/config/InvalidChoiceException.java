@@ -14,7 +14,9 @@ public final class InvalidChoiceException extends IllegalArgumentException {
   private final List<String> allowed;
 
   public InvalidChoiceException(String value, List<String> allowed) {
-    super((value == null ? "no value given; expected one of " : "'" + value + "' is not one of ") + String.join(", ", allowed));
+    super(
+        (value == null ? "no value given; expected one of " : "'" + value + "' is not one of ")
+            + String.join(", ", allowed));
     this.value = value;
     this.allowed = List.copyOf(allowed);
   }

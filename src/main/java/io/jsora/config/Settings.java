@@ -8,16 +8,17 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.util.stream.Collectors;
 
 /**
- * Binds a JSON/YAML tree to a settings record with errors that say where: the source (a file),
- * the key path ({@code diffusion.prediction}) and what was wrong — an unknown key with the known
- * ones, a value a {@link Choice} or a record's checks refuse, a wrong type.
+ * Binds a JSON/YAML tree to a settings record with errors that say where: the source (a file), the
+ * key path ({@code diffusion.prediction}) and what was wrong — an unknown key with the known ones,
+ * a value a {@link Choice} or a record's checks refuse, a wrong type.
  */
 public final class Settings {
   /** Jackson set up for settings: unknown keys are errors, numbers never silently become enums. */
-  public static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+  public static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   private Settings() {}
 
@@ -33,8 +34,18 @@ public final class Settings {
       return JSON.treeToValue(tree, type);
     } catch (UnrecognizedPropertyException e) {
       String key = join(prefix, path(e));
-      throw new SettingsException(source, key, "unknown key '" + key + "' (known: "
-          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")", e);
+      throw new SettingsException(
+          source,
+          key,
+          "unknown key '"
+              + key
+              + "' (known: "
+              + e.getKnownPropertyIds().stream()
+                  .map(Object::toString)
+                  .sorted()
+                  .collect(Collectors.joining(", "))
+              + ")",
+          e);
     } catch (JsonMappingException e) {
       SettingException bad = settingCause(e);
       if (bad != null) {

@@ -23,8 +23,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Appends record batches to one Arrow IPC stream file, building each column's buffers directly:
  * list offsets from the row shapes, and the numbers with one memory copy per row from tensor
- * memory. The file can be reopened at a committed length to continue (see {@link
- * Preprocessor}); {@link #finish} writes the end-of-stream marker.
+ * memory. The file can be reopened at a committed length to continue (see {@link Preprocessor});
+ * {@link #finish} writes the end-of-stream marker.
  */
 final class ArrowShardWriter implements AutoCloseable {
   /** One cell: a nested list of numbers of some shape, or a string. */
@@ -38,7 +38,9 @@ final class ArrowShardWriter implements AutoCloseable {
     /** Copies the leaf data to {@code buf} at {@code offset}. */
     void copyTo(ArrowBuf buf, long offset);
 
-    /** A contiguous CPU tensor whose dtype is the column's leaf type; the writer does not own it. */
+    /**
+     * A contiguous CPU tensor whose dtype is the column's leaf type; the writer does not own it.
+     */
     static Cell of(Tensor t) {
       long[] shape = Shapes.of(t);
       long bytes = t.nbytes();
@@ -116,15 +118,25 @@ final class ArrowShardWriter implements AutoCloseable {
     this.columns = columns;
     this.schema = HfDataset.schema(columns);
     if (keepBytes < 0) {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      channel =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING);
       out = new WriteChannel(channel);
       MessageSerializer.serialize(out, schema);
     } else {
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       if (channel.size() < keepBytes) {
         channel.close();
-        throw new IOException(file + ": " + channel.size() + " bytes, but the journal committed " + keepBytes
-            + "; the partial shard is damaged (delete the output to start again)");
+        throw new IOException(
+            file
+                + ": "
+                + channel.size()
+                + " bytes, but the journal committed "
+                + keepBytes
+                + "; the partial shard is damaged (delete the output to start again)");
       }
       channel.truncate(keepBytes);
       channel.position(keepBytes);
@@ -197,11 +209,13 @@ final class ArrowShardWriter implements AutoCloseable {
     buffers.add(data);
   }
 
-  private void lists(List<Cell> cells, HfDataset.Column spec, List<ArrowFieldNode> nodes, List<ArrowBuf> buffers) {
+  private void lists(
+      List<Cell> cells, HfDataset.Column spec, List<ArrowFieldNode> nodes, List<ArrowBuf> buffers) {
     int depth = spec.depth();
     for (Cell c : cells) {
       if (c.shape().length != depth) {
-        throw new IllegalArgumentException(spec.name() + ": expected " + depth + " dimensions, found " + Shapes.format(c.shape()));
+        throw new IllegalArgumentException(
+            spec.name() + ": expected " + depth + " dimensions, found " + Shapes.format(c.shape()));
       }
     }
     // entries at level k: sum over rows of prod(shape[0..k-1]); level 0 has one entry per row
@@ -223,7 +237,8 @@ final class ArrowShardWriter implements AutoCloseable {
         for (long r = 0; r < repeat; r++) {
           at += s[k];
           if (at > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(spec.name() + ": a record batch may not hold more than 2^31 values per level");
+            throw new IllegalArgumentException(
+                spec.name() + ": a record batch may not hold more than 2^31 values per level");
           }
           offsets.setInt(4L * (++idx), (int) at);
         }
@@ -232,11 +247,12 @@ final class ArrowShardWriter implements AutoCloseable {
       buffers.add(offsets);
       entries = next;
     }
-    int width = switch (spec.dtype()) {
-      case "float16", "int16" -> 2;
-      case "float32", "int32" -> 4;
-      default -> 8;
-    };
+    int width =
+        switch (spec.dtype()) {
+          case "float16", "int16" -> 2;
+          case "float32", "int32" -> 4;
+          default -> 8;
+        };
     nodes.add(new ArrowFieldNode(entries, 0));
     buffers.add(validity(entries));
     ArrowBuf data = buf(entries * width);
@@ -244,8 +260,17 @@ final class ArrowShardWriter implements AutoCloseable {
     for (Cell c : cells) {
       long expected = Shapes.numel(c.shape()) * width;
       if (c.bytes() != expected) {
-        throw new IllegalArgumentException(spec.name() + ": " + c.bytes() + " bytes for shape " + Shapes.format(c.shape())
-            + ", expected " + expected + " (" + spec.dtype() + ")");
+        throw new IllegalArgumentException(
+            spec.name()
+                + ": "
+                + c.bytes()
+                + " bytes for shape "
+                + Shapes.format(c.shape())
+                + ", expected "
+                + expected
+                + " ("
+                + spec.dtype()
+                + ")");
       }
       c.copyTo(data, at);
       at += c.bytes();

@@ -48,17 +48,24 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Random access to a dataset in the Hugging Face {@code save_to_disk} layout (jsora's, or one
- * written by Python {@code datasets}), memory-mapped: opening reads only the message headers of each
- * shard; a record batch is mapped and wrapped, without copying, the first time one of its rows is
- * read; a cell is copied into a new tensor with one memory copy. Thread-safe for reads.
+ * written by Python {@code datasets}), memory-mapped: opening reads only the message headers of
+ * each shard; a record batch is mapped and wrapped, without copying, the first time one of its rows
+ * is read; a cell is copied into a new tensor with one memory copy. Thread-safe for reads.
  */
 public final class ArrowVideoDataset implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What made the dataset (from {@code jsora.json}; defaults for datasets written elsewhere). */
-  public record Info(String textEncoder, boolean pooled, String compressor, LatentSpec.Kind latentKind, int[] factors, Path videoDir) {}
+  public record Info(
+      String textEncoder,
+      boolean pooled,
+      String compressor,
+      LatentSpec.Kind latentKind,
+      int[] factors,
+      Path videoDir) {}
 
-  private record Batch(int shard, long bodyOffset, long bodyLength, MessageMetadataResult header, int rows) {}
+  private record Batch(
+      int shard, long bodyOffset, long bodyLength, MessageMetadataResult header, int rows) {}
 
   private final Path dir;
   private final BufferAllocator allocator = new RootAllocator();
@@ -87,7 +94,12 @@ public final class ArrowVideoDataset implements AutoCloseable {
         if (first == null) {
           first = sc;
         } else if (!first.getFields().equals(sc.getFields())) {
-          throw new IOException(f + ": schema " + sc.getFields() + " differs from the first shard's " + first.getFields());
+          throw new IOException(
+              f
+                  + ": schema "
+                  + sc.getFields()
+                  + " differs from the first shard's "
+                  + first.getFields());
         }
         while (true) {
           long before = ch.position();
@@ -95,20 +107,29 @@ public final class ArrowVideoDataset implements AutoCloseable {
           try {
             h = MessageSerializer.readMessage(rc);
           } catch (IOException | RuntimeException e) {
-            throw new IOException(f + ": damaged Arrow message at byte " + before + " (" + e.getMessage() + ")", e);
+            throw new IOException(
+                f + ": damaged Arrow message at byte " + before + " (" + e.getMessage() + ")", e);
           }
           if (h == null) {
             break;
           }
           long body = ch.position();
           if (h.headerType() == MessageHeader.RecordBatch) {
-            org.apache.arrow.flatbuf.RecordBatch rb = (org.apache.arrow.flatbuf.RecordBatch) h.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
+            org.apache.arrow.flatbuf.RecordBatch rb =
+                (org.apache.arrow.flatbuf.RecordBatch)
+                    h.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
             if (body + h.getMessageBodyLength() > ch.size()) {
-              throw new IOException(f + ": record batch at byte " + before + " runs past the end of the file (truncated shard)");
+              throw new IOException(
+                  f
+                      + ": record batch at byte "
+                      + before
+                      + " runs past the end of the file (truncated shard)");
             }
-            batches.add(new Batch(s, body, h.getMessageBodyLength(), h, Math.toIntExact(rb.length())));
+            batches.add(
+                new Batch(s, body, h.getMessageBodyLength(), h, Math.toIntExact(rb.length())));
           } else {
-            throw new IOException(f + ": unsupported Arrow message type " + h.headerType() + " at byte " + before);
+            throw new IOException(
+                f + ": unsupported Arrow message type " + h.headerType() + " at byte " + before);
           }
           ch.position(body + h.getMessageBodyLength());
         }
@@ -136,10 +157,14 @@ public final class ArrowVideoDataset implements AutoCloseable {
     return open(dir, null);
   }
 
-  /** Opens {@code dir}, reading videos from {@code videoDir} (null: the directory recorded in {@code jsora.json}). */
+  /**
+   * Opens {@code dir}, reading videos from {@code videoDir} (null: the directory recorded in {@code
+   * jsora.json}).
+   */
   public static ArrowVideoDataset open(Path dir, Path videoDir) throws IOException {
     if (!Files.isDirectory(dir)) {
-      throw new java.nio.file.NoSuchFileException(dir.toString(), null, "dataset directory not found");
+      throw new java.nio.file.NoSuchFileException(
+          dir.toString(), null, "dataset directory not found");
     }
     List<Path> shards = new ArrayList<>();
     Path state = dir.resolve("state.json");
@@ -156,7 +181,11 @@ public final class ArrowVideoDataset implements AutoCloseable {
       shards.sort(null);
     }
     if (shards.isEmpty()) {
-      throw new IOException(dir + ": no data-*.arrow shard (is preprocessing finished? see " + Preprocessor.PROGRESS_DIR + ")");
+      throw new IOException(
+          dir
+              + ": no data-*.arrow shard (is preprocessing finished? see "
+              + Preprocessor.PROGRESS_DIR
+              + ")");
     }
     return new ArrowVideoDataset(dir, shards, videoDir);
   }
@@ -172,11 +201,25 @@ public final class ArrowVideoDataset implements AutoCloseable {
     int[] factors = null;
     LatentSpec.Kind kind = null;
     if (l.isObject()) {
-      factors = new int[] {l.get("factors").get(0).asInt(), l.get("factors").get(1).asInt(), l.get("factors").get(2).asInt()};
+      factors =
+          new int[] {
+            l.get("factors").get(0).asInt(),
+            l.get("factors").get(1).asInt(),
+            l.get("factors").get(2).asInt()
+          };
       kind = LatentSpec.Kind.valueOf(l.get("kind").asText().toUpperCase(java.util.Locale.ROOT));
     }
-    Path videos = videoDirOverride != null ? videoDirOverride : j.hasNonNull("video_dir") ? Path.of(j.get("video_dir").asText()) : null;
-    return new Info(j.path("text_encoder").asText(null), pooled, j.path("compressor").asText(null), kind, factors, videos);
+    Path videos =
+        videoDirOverride != null
+            ? videoDirOverride
+            : j.hasNonNull("video_dir") ? Path.of(j.get("video_dir").asText()) : null;
+    return new Info(
+        j.path("text_encoder").asText(null),
+        pooled,
+        j.path("compressor").asText(null),
+        kind,
+        factors,
+        videos);
   }
 
   private static LatentSpec.Kind latentKind(Schema schema) {
@@ -192,7 +235,9 @@ public final class ArrowVideoDataset implements AutoCloseable {
       return LatentSpec.Kind.INDICES;
     }
     return ((org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint) f.getType()).getPrecision()
-        == org.apache.arrow.vector.types.FloatingPointPrecision.HALF ? LatentSpec.Kind.FLOAT16 : LatentSpec.Kind.FLOAT32;
+            == org.apache.arrow.vector.types.FloatingPointPrecision.HALF
+        ? LatentSpec.Kind.FLOAT16
+        : LatentSpec.Kind.FLOAT32;
   }
 
   private static int depth(Schema schema, String column) {
@@ -240,7 +285,10 @@ public final class ArrowVideoDataset implements AutoCloseable {
   public String videoFile(long row) {
     Located at = locate(row);
     FieldVector v = at.root.getVector(HfDataset.VIDEO_FILE);
-    byte[] b = v instanceof BaseVariableWidthVector w ? w.get(at.index) : ((BaseLargeVariableWidthVector) v).get(at.index);
+    byte[] b =
+        v instanceof BaseVariableWidthVector w
+            ? w.get(at.index)
+            : ((BaseLargeVariableWidthVector) v).get(at.index);
     return new String(b, StandardCharsets.UTF_8);
   }
 
@@ -249,7 +297,10 @@ public final class ArrowVideoDataset implements AutoCloseable {
     return cell(HfDataset.TEXT_LATENT_STATES, row);
   }
 
-  /** The row's cached latent in its stored dtype ({@code [C, T', H', W']} float, or int32 codes {@code [T', H', W']}); caller owns. */
+  /**
+   * The row's cached latent in its stored dtype ({@code [C, T', H', W']} float, or int32 codes
+   * {@code [T', H', W']}); caller owns.
+   */
   public Tensor latent(long row) {
     return cell(HfDataset.VIDEO_LATENT_STATES, row);
   }
@@ -260,7 +311,10 @@ public final class ArrowVideoDataset implements AutoCloseable {
     return walk(at.root.getVector(column), at.index, column, row).shape;
   }
 
-  /** The decoded video's {@code [T, H, W]} recorded at preprocessing, or null when the column is absent. */
+  /**
+   * The decoded video's {@code [T, H, W]} recorded at preprocessing, or null when the column is
+   * absent.
+   */
   public int[] videoSize(long row) {
     if (!hasColumn(HfDataset.VIDEO_SIZE)) {
       return null;
@@ -277,16 +331,24 @@ public final class ArrowVideoDataset implements AutoCloseable {
     Located at = locate(row);
     FieldVector v = at.root.getVector(column);
     if (v == null) {
-      throw new IllegalArgumentException(dir + ": no column " + column + " (columns: " + schema.getFields().stream().map(f -> f.getName()).toList() + ")");
+      throw new IllegalArgumentException(
+          dir
+              + ": no column "
+              + column
+              + " (columns: "
+              + schema.getFields().stream().map(f -> f.getName()).toList()
+              + ")");
     }
     Walk w = walk(v, at.index, column, row);
     try (PointerScope scope = new PointerScope()) {
-      Pointer p = new Pointer() {
-        {
-          address = w.address;
-        }
-      };
-      return Tensors.fromBlob(p, w.dtype, w.shape).retainReference(); // outlives this scope: caller owns
+      Pointer p =
+          new Pointer() {
+            {
+              address = w.address;
+            }
+          };
+      return Tensors.fromBlob(p, w.dtype, w.shape)
+          .retainReference(); // outlives this scope: caller owns
     }
   }
 
@@ -298,13 +360,16 @@ public final class ArrowVideoDataset implements AutoCloseable {
     long b = index + 1;
     FieldVector cur = v;
     boolean top = true;
-    while (cur instanceof ListVector || cur instanceof LargeListVector || cur instanceof FixedSizeListVector) {
+    while (cur instanceof ListVector
+        || cur instanceof LargeListVector
+        || cur instanceof FixedSizeListVector) {
       long s = offset(cur, a);
       long e = offset(cur, b);
       long lists = b - a;
       long per = lists == 0 ? 0 : offset(cur, a + 1) - s;
       if (per * lists != e - s) {
-        throw new IllegalStateException(dir + ": " + column + " of row " + row + " is ragged (not a rectangular array)");
+        throw new IllegalStateException(
+            dir + ": " + column + " of row " + row + " is ragged (not a rectangular array)");
       }
       if (top) {
         shape.add(e - s);
@@ -314,8 +379,12 @@ public final class ArrowVideoDataset implements AutoCloseable {
       }
       a = s;
       b = e;
-      cur = cur instanceof ListVector l ? (FieldVector) l.getDataVector()
-          : cur instanceof FixedSizeListVector f ? (FieldVector) f.getDataVector() : (FieldVector) ((LargeListVector) cur).getDataVector();
+      cur =
+          cur instanceof ListVector l
+              ? (FieldVector) l.getDataVector()
+              : cur instanceof FixedSizeListVector f
+                  ? (FieldVector) f.getDataVector()
+                  : (FieldVector) ((LargeListVector) cur).getDataVector();
     }
     DType dtype;
     if (cur instanceof Float4Vector) {
@@ -331,9 +400,11 @@ public final class ArrowVideoDataset implements AutoCloseable {
     } else if (cur instanceof BigIntVector) {
       dtype = DType.I64;
     } else {
-      throw new IllegalStateException(dir + ": " + column + " holds " + cur.getField().getType() + ", not numbers");
+      throw new IllegalStateException(
+          dir + ": " + column + " holds " + cur.getField().getType() + ", not numbers");
     }
-    long address = ((BaseFixedWidthVector) cur).getDataBuffer().memoryAddress() + a * dtype.byteSize();
+    long address =
+        ((BaseFixedWidthVector) cur).getDataBuffer().memoryAddress() + a * dtype.byteSize();
     long[] sh = new long[shape.size()];
     for (int i = 0; i < sh.length; i++) {
       sh[i] = shape.get(i);
@@ -385,16 +456,22 @@ public final class ArrowVideoDataset implements AutoCloseable {
       if (b.bodyLength() == 0) {
         body = allocator.getEmpty();
       } else {
-        MappedByteBuffer map = channels.get(b.shard()).map(FileChannel.MapMode.READ_ONLY, b.bodyOffset(), b.bodyLength());
+        MappedByteBuffer map =
+            channels
+                .get(b.shard())
+                .map(FileChannel.MapMode.READ_ONLY, b.bodyOffset(), b.bodyLength());
         long address = MemoryUtil.getByteBufferAddress(map);
-        body = allocator.wrapForeignAllocation(new ForeignAllocation(b.bodyLength(), address) {
-          private final MappedByteBuffer keep = map; // the mapping lives as long as the buffer
+        body =
+            allocator.wrapForeignAllocation(
+                new ForeignAllocation(b.bodyLength(), address) {
+                  private final MappedByteBuffer keep =
+                      map; // the mapping lives as long as the buffer
 
-          @Override
-          protected void release0() {
-            keep.hashCode();
-          }
-        });
+                  @Override
+                  protected void release0() {
+                    keep.hashCode();
+                  }
+                });
       }
       VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
       // the record batch takes over the body's reference; the vectors keep slices of it
@@ -403,7 +480,8 @@ public final class ArrowVideoDataset implements AutoCloseable {
       }
       return root;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(dir + ": cannot read a record batch of shard " + b.shard(), e);
+      throw new java.io.UncheckedIOException(
+          dir + ": cannot read a record batch of shard " + b.shard(), e);
     }
   }
 

@@ -18,8 +18,16 @@ import org.bytedeco.pytorch.Tensor;
  * @param textMask {@code [B, L]} int64, 1 for real states, 0 for padding; null when pooled
  * @param dropped videos left out of this batch because they could not be read, with the reason
  */
-public record Batch(long[] rows, List<String> files, Tensor latents, Tensor codes, Tensor video, Tensor text, Tensor textMask,
-    List<String> dropped) implements AutoCloseable {
+public record Batch(
+    long[] rows,
+    List<String> files,
+    Tensor latents,
+    Tensor codes,
+    Tensor video,
+    Tensor text,
+    Tensor textMask,
+    List<String> dropped)
+    implements AutoCloseable {
   /** B, the number of samples. */
   public int size() {
     return rows.length;

@@ -13,11 +13,11 @@ import java.util.SplittableRandom;
  * that every rank computes alike.
  *
  * <p>Epoch {@code e}: the rows are shuffled with a generator seeded by {@code (seed, e)}; rows of
- * each shape are cut, in that order, into batches of {@code batchSize} (the last, smaller batch of a
- * shape is dropped with {@code dropLast}); the batches are shuffled; the list is cut to a multiple
- * of {@code world}, and rank {@code r} takes batches {@code r, r + world, ...}, so every rank runs
- * the same number of steps. {@link #state()} is the place in that sequence; {@link #restore} puts
- * a sampler back exactly there (resume mid-epoch).
+ * each shape are cut, in that order, into batches of {@code batchSize} (the last, smaller batch of
+ * a shape is dropped with {@code dropLast}); the batches are shuffled; the list is cut to a
+ * multiple of {@code world}, and rank {@code r} takes batches {@code r, r + world, ...}, so every
+ * rank runs the same number of steps. {@link #state()} is the place in that sequence; {@link
+ * #restore} puts a sampler back exactly there (resume mid-epoch).
  */
 public final class BucketSampler {
   /** Where a sampler stands: epoch and batches already handed out this epoch (by this rank). */
@@ -29,16 +29,23 @@ public final class BucketSampler {
   private final long seed;
   private final int rank;
   private final int world;
-  /** Micro-batches per optimizer step, when batches are cut from global batches (see {@link #forSteps}); 0 otherwise. */
+
+  /**
+   * Micro-batches per optimizer step, when batches are cut from global batches (see {@link
+   * #forSteps}); 0 otherwise.
+   */
   private final int micro;
+
   private int epoch;
   private int position;
   private List<long[]> plan;
 
   /**
-   * @param keys per row its shape key (e.g. latent or video T, H, W); rows with equal keys may share a batch
+   * @param keys per row its shape key (e.g. latent or video T, H, W); rows with equal keys may
+   *     share a batch
    */
-  public BucketSampler(long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world) {
+  public BucketSampler(
+      long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world) {
     this(keys, batchSize, dropLast, seed, rank, world, 0);
   }
 
@@ -50,19 +57,22 @@ public final class BucketSampler {
    * slices {@code m·world + r} for {@code m = 0 .. accumulation−1}, in that order. So one process
    * with batch 2b, two micro-batches of b, and two ranks of b see the same rows in each step.
    */
-  public static BucketSampler forSteps(long[][] keys, int microBatch, int accumulation, long seed, int rank, int world) {
+  public static BucketSampler forSteps(
+      long[][] keys, int microBatch, int accumulation, long seed, int rank, int world) {
     if (accumulation < 1) {
       throw new IllegalArgumentException("accumulation must be >= 1, got " + accumulation);
     }
     return new BucketSampler(keys, microBatch, true, seed, rank, world, accumulation);
   }
 
-  private BucketSampler(long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world, int micro) {
+  private BucketSampler(
+      long[][] keys, int batchSize, boolean dropLast, long seed, int rank, int world, int micro) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
     }
     if (world < 1 || rank < 0 || rank >= world) {
-      throw new IllegalArgumentException("rank " + rank + " of world " + world + ": need 0 <= rank < world");
+      throw new IllegalArgumentException(
+          "rank " + rank + " of world " + world + ": need 0 <= rank < world");
     }
     this.keys = keys;
     this.batchSize = batchSize;
@@ -91,11 +101,13 @@ public final class BucketSampler {
   /** Continues exactly where {@code s} was taken. */
   public void restore(State s) {
     if (s.seed() != seed) {
-      throw new IllegalArgumentException("sampler state has seed " + s.seed() + ", this sampler " + seed);
+      throw new IllegalArgumentException(
+          "sampler state has seed " + s.seed() + ", this sampler " + seed);
     }
     setEpoch(s.epoch());
     if (s.position() < 0 || s.position() > batchesPerEpoch()) {
-      throw new IllegalArgumentException("sampler position " + s.position() + " outside 0.." + batchesPerEpoch());
+      throw new IllegalArgumentException(
+          "sampler position " + s.position() + " outside 0.." + batchesPerEpoch());
     }
     position = s.position();
   }

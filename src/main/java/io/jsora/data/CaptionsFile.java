@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the reference's captions format: a JSON array, or JSONL (one object per line), of
- * {@code {"file": "video0.mp4", "captions": ["...", "..."]}}.
+ * Reads the reference's captions format: a JSON array, or JSONL (one object per line), of {@code
+ * {"file": "video0.mp4", "captions": ["...", "..."]}}.
  *
  * <p>Entries naming the same file are merged (captions in order), so each video is decoded once. A
  * malformed JSONL line, or an entry without a file name or captions, is set aside as a {@link
@@ -72,7 +72,8 @@ public final class CaptionsFile {
     return null;
   }
 
-  private static void readArray(Path file, Map<String, Entry> merged, List<Problem> problems) throws IOException {
+  private static void readArray(Path file, Map<String, Entry> merged, List<Problem> problems)
+      throws IOException {
     try (JsonParser p = JSON.getFactory().createParser(file.toFile())) {
       if (p.nextToken() != JsonToken.START_ARRAY) {
         throw new IOException(file + ": expected a JSON array");
@@ -87,12 +88,20 @@ public final class CaptionsFile {
       }
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      throw new IOException(file + ": not valid JSON at line " + (at == null ? "?" : at.getLineNr()) + ", column "
-          + (at == null ? "?" : at.getColumnNr()) + ": " + e.getOriginalMessage(), e);
+      throw new IOException(
+          file
+              + ": not valid JSON at line "
+              + (at == null ? "?" : at.getLineNr())
+              + ", column "
+              + (at == null ? "?" : at.getColumnNr())
+              + ": "
+              + e.getOriginalMessage(),
+          e);
     }
   }
 
-  private static void readLines(Path file, Map<String, Entry> merged, List<Problem> problems) throws IOException {
+  private static void readLines(Path file, Map<String, Entry> merged, List<Problem> problems)
+      throws IOException {
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String text;
       int line = 0;
@@ -105,7 +114,11 @@ public final class CaptionsFile {
         try {
           node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-          problems.add(new Problem(line, "bad-caption-line", "line " + line + " is not valid JSON: " + e.getOriginalMessage()));
+          problems.add(
+              new Problem(
+                  line,
+                  "bad-caption-line",
+                  "line " + line + " is not valid JSON: " + e.getOriginalMessage()));
           continue;
         }
         add(node, line, merged, problems);
@@ -113,9 +126,14 @@ public final class CaptionsFile {
     }
   }
 
-  private static void add(JsonNode node, int line, Map<String, Entry> merged, List<Problem> problems) {
+  private static void add(
+      JsonNode node, int line, Map<String, Entry> merged, List<Problem> problems) {
     if (node == null || !node.isObject()) {
-      problems.add(new Problem(line, "bad-caption-line", "line " + line + ": expected an object {\"file\": ..., \"captions\": [...]}"));
+      problems.add(
+          new Problem(
+              line,
+              "bad-caption-line",
+              "line " + line + ": expected an object {\"file\": ..., \"captions\": [...]}"));
       return;
     }
     JsonNode file = node.get("file");
@@ -130,17 +148,31 @@ public final class CaptionsFile {
     } else if (caps != null && caps.isArray()) {
       for (JsonNode c : caps) {
         if (!c.isTextual()) {
-          problems.add(new Problem(line, "bad-caption-line", "line " + line + ": a caption of " + file.asText() + " is not a string: " + c));
+          problems.add(
+              new Problem(
+                  line,
+                  "bad-caption-line",
+                  "line " + line + ": a caption of " + file.asText() + " is not a string: " + c));
           return;
         }
         captions.add(c.asText());
       }
     } else {
-      problems.add(new Problem(line, "bad-caption-line", "line " + line + ": \"captions\" of " + file.asText() + " must be a list of strings"));
+      problems.add(
+          new Problem(
+              line,
+              "bad-caption-line",
+              "line "
+                  + line
+                  + ": \"captions\" of "
+                  + file.asText()
+                  + " must be a list of strings"));
       return;
     }
     if (captions.isEmpty()) {
-      problems.add(new Problem(line, "no-captions", "line " + line + ": " + file.asText() + " has no captions"));
+      problems.add(
+          new Problem(
+              line, "no-captions", "line " + line + ": " + file.asText() + " has no captions"));
       return;
     }
     Entry old = merged.get(file.asText());

@@ -43,13 +43,20 @@ public final class Download {
    * @param expectedSize the size the file must have; 0 = trust the server's announced size
    * @param expectedSha256 hex digest the file must have; null = only record it
    */
-  public record Options(int connectTimeoutMs, int readTimeoutMs, int retries, long retryDelayMs, long expectedSize, String expectedSha256) {
+  public record Options(
+      int connectTimeoutMs,
+      int readTimeoutMs,
+      int retries,
+      long retryDelayMs,
+      long expectedSize,
+      String expectedSha256) {
     public static Options defaults() {
       return new Options(10_000, 30_000, 5, 2_000, 0, null);
     }
 
     public Options withRetryDelay(long ms) {
-      return new Options(connectTimeoutMs, readTimeoutMs, retries, ms, expectedSize, expectedSha256);
+      return new Options(
+          connectTimeoutMs, readTimeoutMs, retries, ms, expectedSize, expectedSha256);
     }
 
     public Options withTimeouts(int connectMs, int readMs) {
@@ -78,11 +85,16 @@ public final class Download {
    *
    * @param progress makes a progress reporter for (total bytes or -1, bytes already present)
    */
-  public static Result fetch(URI url, Path target, Options o, ProgressFactory progress) throws IOException {
+  public static Result fetch(URI url, Path target, Options o, ProgressFactory progress)
+      throws IOException {
     Path part = target.resolveSibling(target.getFileName() + ".part");
     Path shaFile = target.resolveSibling(target.getFileName() + ".sha256");
-    if (Files.isRegularFile(target) && (o.expectedSize() <= 0 || Files.size(target) == o.expectedSize())) {
-      String sha = Files.isRegularFile(shaFile) ? Files.readString(shaFile).trim().split("\\s+")[0] : sha256(target);
+    if (Files.isRegularFile(target)
+        && (o.expectedSize() <= 0 || Files.size(target) == o.expectedSize())) {
+      String sha =
+          Files.isRegularFile(shaFile)
+              ? Files.readString(shaFile).trim().split("\\s+")[0]
+              : sha256(target);
       checkSha(target, sha, o.expectedSha256());
       return new Result(target, Files.size(target), sha, 0, true);
     }
@@ -113,16 +125,31 @@ public final class Download {
       try {
         code = c.getResponseCode();
       } catch (UnknownHostException e) {
-        throw new IOException("cannot resolve host " + url.getHost() + " (no network or DNS?) while fetching " + url, e);
+        throw new IOException(
+            "cannot resolve host " + url.getHost() + " (no network or DNS?) while fetching " + url,
+            e);
       } catch (ConnectException | NoRouteToHostException e) {
-        throw new IOException("cannot connect to " + hostPort(url) + " (" + e.getMessage() + "); check the network or the URL", e);
+        throw new IOException(
+            "cannot connect to "
+                + hostPort(url)
+                + " ("
+                + e.getMessage()
+                + "); check the network or the URL",
+            e);
       } catch (SocketTimeoutException e) {
         if (have == 0 && failures == 0) {
-          throw new IOException("no answer from " + hostPort(url) + " within " + o.connectTimeoutMs() / 1000.0
-              + " s (no network?); " + url, e);
+          throw new IOException(
+              "no answer from "
+                  + hostPort(url)
+                  + " within "
+                  + o.connectTimeoutMs() / 1000.0
+                  + " s (no network?); "
+                  + url,
+              e);
         }
         if (++failures > o.retries()) {
-          throw new IOException("gave up on " + url + " after " + failures + " attempts: " + e.getMessage(), e);
+          throw new IOException(
+              "gave up on " + url + " after " + failures + " attempts: " + e.getMessage(), e);
         }
         pause(o, failures);
         continue;
@@ -132,8 +159,12 @@ public final class Download {
         Matcher m = CONTENT_RANGE.matcher(String.valueOf(c.getHeaderField("Content-Range")));
         if (!m.find() || Long.parseLong(m.group(1)) != have) {
           c.disconnect();
-          throw new IOException(url + ": the server answered a resume from byte " + have + " with Content-Range "
-              + c.getHeaderField("Content-Range"));
+          throw new IOException(
+              url
+                  + ": the server answered a resume from byte "
+                  + have
+                  + " with Content-Range "
+                  + c.getHeaderField("Content-Range"));
         }
         if (!m.group(3).equals("*")) {
           total = Long.parseLong(m.group(3));
@@ -149,7 +180,9 @@ public final class Download {
         have = 0;
       } else if (code == 416 && have > 0) {
         // nothing left to send: the part file may already be whole
-        Matcher m = CONTENT_RANGE.matcher(String.valueOf(c.getHeaderField("Content-Range")).replace("*", "0-0"));
+        Matcher m =
+            CONTENT_RANGE.matcher(
+                String.valueOf(c.getHeaderField("Content-Range")).replace("*", "0-0"));
         c.disconnect();
         long announced = m.find() ? Long.parseLong(m.group(3)) : -1;
         if (announced == have) {
@@ -166,12 +199,17 @@ public final class Download {
       }
       if (o.expectedSize() > 0 && total > 0 && total != o.expectedSize()) {
         c.disconnect();
-        throw new IOException(url + ": the server announces " + total + " bytes, expected " + o.expectedSize());
+        throw new IOException(
+            url + ": the server announces " + total + " bytes, expected " + o.expectedSize());
       }
       try (Progress p = progress.create(total, have);
           InputStream in = c.getInputStream();
-          OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+          OutputStream out =
+              Files.newOutputStream(
+                  part,
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
         byte[] buf = new byte[1 << 16];
         int n;
         while ((n = in.read(buf)) >= 0) {
@@ -181,10 +219,24 @@ public final class Download {
       } catch (IOException e) {
         long now = Files.isRegularFile(part) ? Files.size(part) : 0;
         if (++failures > o.retries()) {
-          throw new IOException("download of " + url + " failed after " + failures + " attempts at " + now + " bytes ("
-              + e.getMessage() + "); run the command again to resume", e);
+          throw new IOException(
+              "download of "
+                  + url
+                  + " failed after "
+                  + failures
+                  + " attempts at "
+                  + now
+                  + " bytes ("
+                  + e.getMessage()
+                  + "); run the command again to resume",
+              e);
         }
-        log.warn("connection lost at {} bytes ({}); resuming, attempt {}/{}", now, e.getMessage(), failures, o.retries());
+        log.warn(
+            "connection lost at {} bytes ({}); resuming, attempt {}/{}",
+            now,
+            e.getMessage(),
+            failures,
+            o.retries());
         pause(o, failures);
         continue;
       } finally {
@@ -193,7 +245,15 @@ public final class Download {
       long size = Files.size(part);
       if (total >= 0 && size < total) {
         if (++failures > o.retries()) {
-          throw new IOException(url + ": connection closed at " + size + " of " + total + " bytes " + failures + " times; run again to resume");
+          throw new IOException(
+              url
+                  + ": connection closed at "
+                  + size
+                  + " of "
+                  + total
+                  + " bytes "
+                  + failures
+                  + " times; run again to resume");
         }
         log.warn("connection closed early at {} of {} bytes; resuming", size, total);
         pause(o, failures);
@@ -201,7 +261,13 @@ public final class Download {
       }
       if (total >= 0 && size > total) {
         Files.delete(part);
-        throw new IOException(url + ": received " + size + " bytes, more than the announced " + total + "; the partial file was removed");
+        throw new IOException(
+            url
+                + ": received "
+                + size
+                + " bytes, more than the announced "
+                + total
+                + "; the partial file was removed");
       }
       total = size;
       break;
@@ -217,7 +283,10 @@ public final class Download {
     return new Result(target, size, sha, Math.max(0, resumes), false);
   }
 
-  /** Makes a progress reporter for a transfer of {@code total} bytes (-1 = unknown), {@code done} already present. */
+  /**
+   * Makes a progress reporter for a transfer of {@code total} bytes (-1 = unknown), {@code done}
+   * already present.
+   */
   @FunctionalInterface
   public interface ProgressFactory {
     Progress create(long total, long done);
@@ -227,7 +296,13 @@ public final class Download {
 
   private static void checkSha(Path file, String sha, String expected) throws IOException {
     if (expected != null && !expected.isBlank() && !expected.trim().equalsIgnoreCase(sha)) {
-      throw new IOException(file + ": SHA-256 " + sha + ", expected " + expected.trim() + " (delete it to download again)");
+      throw new IOException(
+          file
+              + ": SHA-256 "
+              + sha
+              + ", expected "
+              + expected.trim()
+              + " (delete it to download again)");
     }
   }
 
@@ -261,5 +336,4 @@ public final class Download {
     }
     return HexFormat.of().formatHex(md.digest());
   }
-
 }

@@ -14,28 +14,34 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * The Hugging Face {@code datasets} {@code save_to_disk} layout, as {@code datasets} writes it:
  *
  * <ul>
- *   <li>{@code data-0000i-of-0000N.arrow}: Arrow IPC <em>stream</em> files whose schema metadata key
- *       {@code huggingface} holds {@code {"info": {"features": ...}}};
- *   <li>{@code dataset_info.json}: {@code citation}, {@code description}, {@code features},
- *       {@code homepage}, {@code license} (sorted, indent 2);
+ *   <li>{@code data-0000i-of-0000N.arrow}: Arrow IPC <em>stream</em> files whose schema metadata
+ *       key {@code huggingface} holds {@code {"info": {"features": ...}}};
+ *   <li>{@code dataset_info.json}: {@code citation}, {@code description}, {@code features}, {@code
+ *       homepage}, {@code license} (sorted, indent 2);
  *   <li>{@code state.json}: the shard file names, a fingerprint and the (empty) format settings.
  * </ul>
  *
  * Features are written in the {@code Sequence}/{@code Value} form that every {@code datasets}
- * version reads ({@code Sequence(Value('float32'))} is serialised as
- * {@code {"feature": {"dtype": "float32", "_type": "Value"}, "_type": "Sequence"}}), and map to
- * Arrow {@code list<item: ...>} columns, nullable, as pyarrow makes them.
+ * version reads ({@code Sequence(Value('float32'))} is serialised as {@code {"feature": {"dtype":
+ * "float32", "_type": "Value"}, "_type": "Sequence"}}), and map to Arrow {@code list<item: ...>}
+ * columns, nullable, as pyarrow makes them.
  */
 public final class HfDataset {
   private HfDataset() {}
 
   /** Column: the video's file name, relative to the video directory. */
   public static final String VIDEO_FILE = "video_file";
+
   /** Column: text encoder states, {@code [S, D]} float32 without padding, or pooled {@code [D]}. */
   public static final String TEXT_LATENT_STATES = "text_latent_states";
+
   /** Column (optional): cached video latent, see {@link LatentSpec}. */
   public static final String VIDEO_LATENT_STATES = "video_latent_states";
-  /** Column (jsora's addition): the decoded video's {@code [T, H, W]}, for shape buckets without probing. */
+
+  /**
+   * Column (jsora's addition): the decoded video's {@code [T, H, W]}, for shape buckets without
+   * probing.
+   */
   public static final String VIDEO_SIZE = "video_size";
 
   /** A column: its name, list nesting depth and leaf {@code Value} dtype. */
@@ -76,13 +82,21 @@ public final class HfDataset {
     return v;
   }
 
-  /** The Arrow schema, with the {@code huggingface} metadata {@code datasets} reads features from. */
+  /**
+   * The Arrow schema, with the {@code huggingface} metadata {@code datasets} reads features from.
+   */
   public static Schema schema(List<Column> columns) {
     List<Field> fields = new ArrayList<>();
     for (Column c : columns) {
-      Field f = new Field(c.depth() == 0 ? c.name() : "item", FieldType.nullable(arrowType(c.dtype())), null);
+      Field f =
+          new Field(
+              c.depth() == 0 ? c.name() : "item", FieldType.nullable(arrowType(c.dtype())), null);
       for (int i = 0; i < c.depth(); i++) {
-        f = new Field(i == c.depth() - 1 ? c.name() : "item", FieldType.nullable(ArrowType.List.INSTANCE), List.of(f));
+        f =
+            new Field(
+                i == c.depth() - 1 ? c.name() : "item",
+                FieldType.nullable(ArrowType.List.INSTANCE),
+                List.of(f));
       }
       fields.add(f);
     }

@@ -22,10 +22,11 @@ import org.bytedeco.pytorch.Tensor;
  * @param kind what is stored
  * @param factors (time, height, width) downsampling factors
  * @param channels latent channels C
- * @param encode video {@code [1, 3, T, H, W]} in [-0.5, 0.5] → latent {@code [1, C, T', H', W']} (float
- *     kinds) or indices {@code [1, T', H', W']} (integers); caller owns the result
+ * @param encode video {@code [1, 3, T, H, W]} in [-0.5, 0.5] → latent {@code [1, C, T', H', W']}
+ *     (float kinds) or indices {@code [1, T', H', W']} (integers); caller owns the result
  */
-public record LatentSpec(String compressor, Kind kind, int[] factors, int channels, UnaryOperator<Tensor> encode) {
+public record LatentSpec(
+    String compressor, Kind kind, int[] factors, int channels, UnaryOperator<Tensor> encode) {
   /** What the latent column holds. */
   public enum Kind {
     FLOAT16("float16", DType.F16),
@@ -57,7 +58,8 @@ public record LatentSpec(String compressor, Kind kind, int[] factors, int channe
 
   public LatentSpec {
     if (factors.length != 3) {
-      throw new IllegalArgumentException("factors: expected (t, h, w), found " + Arrays.toString(factors));
+      throw new IllegalArgumentException(
+          "factors: expected (t, h, w), found " + Arrays.toString(factors));
     }
     factors = factors.clone();
   }
@@ -94,7 +96,9 @@ public record LatentSpec(String compressor, Kind kind, int[] factors, int channe
     return frames.narrow(0, 0, f[0]).narrow(1, f[3], f[1]).narrow(2, f[4], f[2]);
   }
 
-  /** The stored latent shape for a T×H×W video ({@code [C, T', H', W']} or {@code [T', H', W']}). */
+  /**
+   * The stored latent shape for a T×H×W video ({@code [C, T', H', W']} or {@code [T', H', W']}).
+   */
   public long[] storedShape(long t, long h, long w) {
     long[] f = fit(t, h, w);
     long lt = f[0] / factors[0];

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>Rows with cached latents are read from the memory-mapped dataset; otherwise the video is
  * decoded (with {@link Options#decode}), cut to the compressor's factors and, when a compressor is
  * given, encoded. A video that cannot be read is left out of its batch and listed in {@link
- * Batch#dropped()} (the run goes on). Every background task is joined: an error in one is
- * rethrown by {@link #next()}, and {@link #close()} cancels and waits for the rest.
+ * Batch#dropped()} (the run goes on). Every background task is joined: an error in one is rethrown
+ * by {@link #next()}, and {@link #close()} cancels and waits for the rest.
  */
 public final class Loader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Loader.class);
@@ -63,16 +63,26 @@ public final class Loader implements AutoCloseable {
    * @param workers background threads building batches
    * @param prefetch batches built ahead of the consumer (≥ workers keeps every thread busy)
    * @param decode how videos are decoded when latents are not cached
-   * @param factors the compressor's (t, h, w) factors: decoded frames are cut to multiples of them; null = no cut
-   * @param compress video {@code [B, 3, T, H, W]} in [-0.5, 0.5] → latent {@code [B, C, T', H', W']}, or null to hand out pixels
-   * @param embedCodes VQ codes {@code [B, T', H', W']} int64 → vectors {@code [B, C, T', H', W']}, or null to hand out codes
+   * @param factors the compressor's (t, h, w) factors: decoded frames are cut to multiples of them;
+   *     null = no cut
+   * @param compress video {@code [B, 3, T, H, W]} in [-0.5, 0.5] → latent {@code [B, C, T', H',
+   *     W']}, or null to hand out pixels
+   * @param embedCodes VQ codes {@code [B, T', H', W']} int64 → vectors {@code [B, C, T', H', W']},
+   *     or null to hand out codes
    * @param device where video goes for {@code compress} and where batches are placed
    */
-  public record Options(int workers, int prefetch, DecodeOptions decode, int[] factors, UnaryOperator<Tensor> compress,
-      UnaryOperator<Tensor> embedCodes, Device device) {
+  public record Options(
+      int workers,
+      int prefetch,
+      DecodeOptions decode,
+      int[] factors,
+      UnaryOperator<Tensor> compress,
+      UnaryOperator<Tensor> embedCodes,
+      Device device) {
     public Options {
       if (workers < 1 || prefetch < 1) {
-        throw new IllegalArgumentException("workers and prefetch must be >= 1, got " + workers + ", " + prefetch);
+        throw new IllegalArgumentException(
+            "workers and prefetch must be >= 1, got " + workers + ", " + prefetch);
       }
     }
 
@@ -112,11 +122,14 @@ public final class Loader implements AutoCloseable {
     this.o = o;
     this.state = sampler.state();
     AtomicInteger n = new AtomicInteger();
-    this.pool = Executors.newFixedThreadPool(o.workers(), r -> {
-      Thread t = new Thread(r, "jsora-loader-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            o.workers(),
+            r -> {
+              Thread t = new Thread(r, "jsora-loader-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     fill();
   }
 
@@ -125,7 +138,8 @@ public final class Loader implements AutoCloseable {
    * frames the loader will produce ({@code T, H, W} after decoding options and the factors' cut),
    * from the recorded {@code video_size} or, without it, from the video's header.
    */
-  public static long[][] shapeKeys(ArrowVideoDataset ds, DecodeOptions decode, int[] factors) throws IOException {
+  public static long[][] shapeKeys(ArrowVideoDataset ds, DecodeOptions decode, int[] factors)
+      throws IOException {
     long n = ds.size();
     long[][] keys = new long[Math.toIntExact(n)][];
     boolean cached = ds.hasLatents();
@@ -169,7 +183,9 @@ public final class Loader implements AutoCloseable {
   private static Path videoPath(ArrowVideoDataset ds, String file) throws IOException {
     Path dir = ds.info().videoDir();
     if (dir == null) {
-      throw new IOException(ds.directory() + ": rows name videos but no video directory is known (no jsora.json; pass one to ArrowVideoDataset.open)");
+      throw new IOException(
+          ds.directory()
+              + ": rows name videos but no video directory is known (no jsora.json; pass one to ArrowVideoDataset.open)");
     }
     return dir.resolve(file);
   }
@@ -228,7 +244,9 @@ public final class Loader implements AutoCloseable {
     return List.copyOf(dropped);
   }
 
-  /** The sampler position after the last batch {@link #next()} returned: save it to resume exactly. */
+  /**
+   * The sampler position after the last batch {@link #next()} returned: save it to resume exactly.
+   */
   public BucketSampler.State state() {
     return state;
   }
@@ -246,7 +264,10 @@ public final class Loader implements AutoCloseable {
         Tensor x;
         if (ds.hasLatents()) {
           Tensor l = ds.latent(r);
-          x = codes ? l.to(DType.I64.scalarType()) : l.to(DType.F32.scalarType()); // (C, T', H', W') or (T', H', W')
+          x =
+              codes
+                  ? l.to(DType.I64.scalarType())
+                  : l.to(DType.F32.scalarType()); // (C, T', H', W') or (T', H', W')
           l.close();
         } else {
           try (DecodedVideo v = VideoReader.decode(videoPath(ds, file), o.decode())) {
@@ -256,7 +277,10 @@ public final class Loader implements AutoCloseable {
               long t = f.size(0) / k[0] * k[0];
               long h = f.size(1) / k[1] * k[1];
               long w = f.size(2) / k[2] * k[2];
-              f = f.narrow(0, 0, t).narrow(1, (f.size(1) - h) / 2, h).narrow(2, (f.size(2) - w) / 2, w);
+              f =
+                  f.narrow(0, 0, t)
+                      .narrow(1, (f.size(1) - h) / 2, h)
+                      .narrow(2, (f.size(2) - w) / 2, w);
             }
             Tensor m = Frames.toModel(f.contiguous()); // (1, 3, T, H, W)
             x = m.squeeze(0); // (3, T, H, W)
@@ -275,7 +299,10 @@ public final class Loader implements AutoCloseable {
         return new Batch(keptRows, files, null, null, null, null, null, dropped);
       }
       checkSameShape(samples, files);
-      Tensor stacked = torch.stack(new TensorVector(samples.toArray(new Tensor[0])), 0).to(o.device(), samples.get(0).scalar_type()); // (B, ...)
+      Tensor stacked =
+          torch
+              .stack(new TensorVector(samples.toArray(new Tensor[0])), 0)
+              .to(o.device(), samples.get(0).scalar_type()); // (B, ...)
       Tensor latents = null;
       Tensor codeOut = null;
       Tensor video = null;
@@ -293,7 +320,8 @@ public final class Loader implements AutoCloseable {
         video = Scopes.keep(stacked); // (B, 3, T, H, W)
       }
       Text text = text(keptRows);
-      return new Batch(keptRows, files, latents, codeOut, video, text.states(), text.mask(), dropped);
+      return new Batch(
+          keptRows, files, latents, codeOut, video, text.states(), text.mask(), dropped);
     }
   }
 
@@ -312,24 +340,39 @@ public final class Loader implements AutoCloseable {
     for (int i = 1; i < samples.size(); i++) {
       long[] s = Shapes.of(samples.get(i));
       if (!java.util.Arrays.equals(first, s)) {
-        throw new IllegalStateException("batch mixes shapes: " + files.get(0) + " " + Shapes.format(first) + " and " + files.get(i) + " "
-            + Shapes.format(s) + " (the shape keys given to the sampler do not match the decoded videos)");
+        throw new IllegalStateException(
+            "batch mixes shapes: "
+                + files.get(0)
+                + " "
+                + Shapes.format(first)
+                + " and "
+                + files.get(i)
+                + " "
+                + Shapes.format(s)
+                + " (the shape keys given to the sampler do not match the decoded videos)");
       }
     }
   }
 
-  /** A batch's text: pooled {@code [B, D]} with a null mask, or {@code [B, L, D]} padded with zeros and mask {@code [B, L]}. */
+  /**
+   * A batch's text: pooled {@code [B, D]} with a null mask, or {@code [B, L, D]} padded with zeros
+   * and mask {@code [B, L]}.
+   */
   private record Text(Tensor states, Tensor mask) {}
 
   /** Text states of the rows, kept (the batch takes them over). */
   private Text text(long[] rows) {
     List<Tensor> states = new ArrayList<>();
     for (long r : rows) {
-      states.add(ds.textStates(r)); // (S, D) or (D), attached to the caller's scope? no: caller-owned
+      states.add(
+          ds.textStates(r)); // (S, D) or (D), attached to the caller's scope? no: caller-owned
     }
     try {
       if (Shapes.of(states.get(0)).length == 1) {
-        Tensor t = torch.stack(new TensorVector(states.toArray(new Tensor[0])), 0).to(o.device(), DType.F32.scalarType()); // (B, D)
+        Tensor t =
+            torch
+                .stack(new TensorVector(states.toArray(new Tensor[0])), 0)
+                .to(o.device(), DType.F32.scalarType()); // (B, D)
         return new Text(Scopes.keep(t), null);
       }
       long longest = 0;

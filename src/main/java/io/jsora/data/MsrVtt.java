@@ -26,15 +26,16 @@ import java.util.zip.ZipFile;
  * MSR-VTT: download the archive the reference used and collate it into per-split caption files.
  *
  * <p>Layout of the unpacked archive ({@code MSRVTT/}): {@code annotation/MSR_VTT.json} (COCO style,
- * {@code {"annotations": [{"image_id": "video123", "caption": "..."}]}}),
- * {@code structured-symlinks/{train,val,test}_list_full.txt} (one video id per line) and
- * {@code videos/all/video123.mp4}.
+ * {@code {"annotations": [{"image_id": "video123", "caption": "..."}]}}), {@code
+ * structured-symlinks/{train,val,test}_list_full.txt} (one video id per line) and {@code
+ * videos/all/video123.mp4}.
  */
 public final class MsrVtt {
   private MsrVtt() {}
 
   /** Where the reference downloaded MSR-VTT from. */
-  public static final URI URL = URI.create("https://www.robots.ox.ac.uk/~maxbain/frozen-in-time/data/MSRVTT.zip");
+  public static final URI URL =
+      URI.create("https://www.robots.ox.ac.uk/~maxbain/frozen-in-time/data/MSRVTT.zip");
 
   /** The splits, in the order a video listed in several is assigned. */
   public static final List<String> SPLITS = List.of("train", "val", "test");
@@ -58,7 +59,8 @@ public final class MsrVtt {
         ZipEntry entry = e.nextElement();
         Path out = root.resolve(entry.getName()).normalize();
         if (!out.startsWith(root)) {
-          throw new IOException(zip + ": entry " + entry.getName() + " would be written outside " + root);
+          throw new IOException(
+              zip + ": entry " + entry.getName() + " would be written outside " + root);
         }
         if (entry.isDirectory()) {
           Files.createDirectories(out);
@@ -78,7 +80,12 @@ public final class MsrVtt {
         written++;
       }
     } catch (java.util.zip.ZipException e) {
-      throw new IOException(zip + ": not a readable zip archive (" + e.getMessage() + "); delete it to download again", e);
+      throw new IOException(
+          zip
+              + ": not a readable zip archive ("
+              + e.getMessage()
+              + "); delete it to download again",
+          e);
     }
     return written;
   }
@@ -91,38 +98,56 @@ public final class MsrVtt {
    * @param missingVideos per split, ids listed with captions but without a video file
    * @param noSplit ids with captions that no split lists
    * @param noCaptions ids a split lists that have no caption
-   * @param inSeveralSplits ids listed by more than one split (kept in the first of train, val, test)
+   * @param inSeveralSplits ids listed by more than one split (kept in the first of train, val,
+   *     test)
    * @param links files hard-linked
    * @param copies files copied (hard links not possible)
    */
   public record Summary(
-      Map<String, Integer> videos, Map<String, Integer> captions, Map<String, List<String>> missingVideos,
-      List<String> noSplit, List<String> noCaptions, List<String> inSeveralSplits, int links, int copies) {}
+      Map<String, Integer> videos,
+      Map<String, Integer> captions,
+      Map<String, List<String>> missingVideos,
+      List<String> noSplit,
+      List<String> noCaptions,
+      List<String> inSeveralSplits,
+      int links,
+      int copies) {}
 
   /**
-   * Writes {@code out/{train,val,test}/annotations.json} ({@code [{"file": "video1.mp4", "captions":
-   * [...]}]}, every caption of a video grouped in one entry, videos in order of first caption) and
-   * {@code out/{split}/videos/} (hard links where the file system allows, else copies).
+   * Writes {@code out/{train,val,test}/annotations.json} ({@code [{"file": "video1.mp4",
+   * "captions": [...]}]}, every caption of a video grouped in one entry, videos in order of first
+   * caption) and {@code out/{split}/videos/} (hard links where the file system allows, else
+   * copies).
    *
    * @param forceCopy copy even where a hard link is possible
    */
-  public static Summary collate(Path in, Path out, boolean forceCopy, Progress progress) throws IOException {
+  public static Summary collate(Path in, Path out, boolean forceCopy, Progress progress)
+      throws IOException {
     Path annotationFile = in.resolve("annotation").resolve("MSR_VTT.json");
     if (!Files.isRegularFile(annotationFile)) {
-      throw new IOException(annotationFile + ": no such file (expected the unpacked MSR-VTT layout: annotation/MSR_VTT.json, "
-          + "structured-symlinks/*_list_full.txt, videos/all/)");
+      throw new IOException(
+          annotationFile
+              + ": no such file (expected the unpacked MSR-VTT layout: annotation/MSR_VTT.json, "
+              + "structured-symlinks/*_list_full.txt, videos/all/)");
     }
     ObjectMapper json = new ObjectMapper();
     JsonNode root;
     try {
       root = json.readTree(annotationFile.toFile());
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IOException(annotationFile + ": not valid JSON (" + e.getOriginalMessage() + " at line "
-          + e.getLocation().getLineNr() + ")", e);
+      throw new IOException(
+          annotationFile
+              + ": not valid JSON ("
+              + e.getOriginalMessage()
+              + " at line "
+              + e.getLocation().getLineNr()
+              + ")",
+          e);
     }
     JsonNode anns = root.get("annotations");
     if (anns == null || !anns.isArray()) {
-      throw new IOException(annotationFile + ": expected {\"annotations\": [{\"image_id\": ..., \"caption\": ...}]}");
+      throw new IOException(
+          annotationFile + ": expected {\"annotations\": [{\"image_id\": ..., \"caption\": ...}]}");
     }
     Map<String, List<String>> byVideo = new LinkedHashMap<>();
     int index = 0;
@@ -130,7 +155,8 @@ public final class MsrVtt {
       JsonNode id = a.get("image_id");
       JsonNode cap = a.get("caption");
       if (id == null || cap == null || !cap.isTextual()) {
-        throw new IOException(annotationFile + ": annotation " + index + " lacks image_id or a text caption: " + a);
+        throw new IOException(
+            annotationFile + ": annotation " + index + " lacks image_id or a text caption: " + a);
       }
       byVideo.computeIfAbsent(id.asText(), k -> new ArrayList<>()).add(cap.asText());
       index++;
@@ -217,7 +243,9 @@ public final class MsrVtt {
     }
     ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     for (String split : SPLITS) {
-      AtomicFiles.writeString(out.resolve(split).resolve("annotations.json"), pretty.writeValueAsString(entries.get(split)) + "\n");
+      AtomicFiles.writeString(
+          out.resolve(split).resolve("annotations.json"),
+          pretty.writeValueAsString(entries.get(split)) + "\n");
     }
     Set<String> noCaptions = new TreeSet<>();
     for (Set<String> ids : lists.values()) {
@@ -227,8 +255,18 @@ public final class MsrVtt {
         }
       }
     }
-    Summary s = new Summary(videoCounts, captionCounts, missing, noSplit, new ArrayList<>(noCaptions), several, links, copies);
-    AtomicFiles.writeString(out.resolve("collate-summary.json"), pretty.writeValueAsString(s) + "\n");
+    Summary s =
+        new Summary(
+            videoCounts,
+            captionCounts,
+            missing,
+            noSplit,
+            new ArrayList<>(noCaptions),
+            several,
+            links,
+            copies);
+    AtomicFiles.writeString(
+        out.resolve("collate-summary.json"), pretty.writeValueAsString(s) + "\n");
     return s;
   }
 }

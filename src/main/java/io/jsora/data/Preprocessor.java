@@ -43,30 +43,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a captions file and a video directory into a dataset in the Hugging Face {@code datasets}
- * {@code save_to_disk} layout: one row per (video, caption) pair with {@code video_file},
- * {@code text_latent_states}, optionally {@code video_latent_states}, and {@code video_size}.
+ * {@code save_to_disk} layout: one row per (video, caption) pair with {@code video_file}, {@code
+ * text_latent_states}, optionally {@code video_latent_states}, and {@code video_size}.
  *
  * <p>How it works:
  *
  * <ul>
- *   <li>Videos are split into {@code shards} contiguous ranges (shard {@code s} holds videos
- *       {@code [s·V/N, (s+1)·V/N)}), so the output does not depend on how many processes made it;
- *       process {@code rank} of {@code world} takes the shards with {@code s % world == rank}.
+ *   <li>Videos are split into {@code shards} contiguous ranges (shard {@code s} holds videos {@code
+ *       [s·V/N, (s+1)·V/N)}), so the output does not depend on how many processes made it; process
+ *       {@code rank} of {@code world} takes the shards with {@code s % world == rank}.
  *   <li>Each video is decoded once (in background threads, ahead of the encoder) to check it and
  *       measure it; its captions are encoded in batches; with a {@link LatentSpec} its latent is
  *       computed once and stored with each of its captions.
  *   <li>A bad video (missing, empty, not a video, truncated, corrupt, too long, too small for the
  *       compressor) is skipped and reported in {@code skipped.jsonl} with its reason; so are
  *       malformed caption lines, with their line numbers.
- *   <li>Crash safety: a shard is written to {@code data-…arrow.partial}, one record batch per chunk of
- *       videos; after each batch is on disk, a line recording the committed length is appended to
- *       the shard's journal in {@code .jsora-progress/} and forced to disk. A finished shard is
+ *   <li>Crash safety: a shard is written to {@code data-…arrow.partial}, one record batch per chunk
+ *       of videos; after each batch is on disk, a line recording the committed length is appended
+ *       to the shard's journal in {@code .jsora-progress/} and forced to disk. A finished shard is
  *       renamed into place. Killed at any moment and run again with {@code resume}, the writer cuts
  *       the partial file back to the last journalled length and continues with the next video, so
  *       every pair is written exactly once.
- *   <li>When every shard is in place, {@code dataset_info.json}, {@code state.json},
- *       {@code skipped.jsonl} and {@code jsora.json} (which text encoder and compressor made the
- *       dataset, counts) are written.
+ *   <li>When every shard is in place, {@code dataset_info.json}, {@code state.json}, {@code
+ *       skipped.jsonl} and {@code jsora.json} (which text encoder and compressor made the dataset,
+ *       counts) are written.
  * </ul>
  */
 public final class Preprocessor {
@@ -93,8 +93,15 @@ public final class Preprocessor {
    * @param seconds wall time of this run
    */
   public record Summary(
-      int videos, int videosProcessed, long pairsWritten, long rowsTotal, List<Skip> skipped, int shardsDone, int shards,
-      boolean complete, double seconds) {
+      int videos,
+      int videosProcessed,
+      long pairsWritten,
+      long rowsTotal,
+      List<Skip> skipped,
+      int shardsDone,
+      int shards,
+      boolean complete,
+      double seconds) {
     public double videosPerSecond() {
       return seconds > 0 ? videosProcessed / seconds : 0;
     }
@@ -133,7 +140,13 @@ public final class Preprocessor {
     prepareOutput(out, progressDir);
     int n = cfg.shards();
     if (n > Math.max(1, videos.size())) {
-      throw new IllegalArgumentException("--num-shards " + n + " is more than the " + videos.size() + " videos in " + cfg.captions());
+      throw new IllegalArgumentException(
+          "--num-shards "
+              + n
+              + " is more than the "
+              + videos.size()
+              + " videos in "
+              + cfg.captions());
     }
     List<Integer> mine = new ArrayList<>();
     for (int s = cfg.rank(); s < n; s += cfg.world()) {
@@ -163,13 +176,15 @@ public final class Preprocessor {
     if (done == n) {
       rows = finish(contents, columns, progressDir);
     } else {
-      log.info("{} of {} shards done; the last process to finish writes the dataset metadata", done, n);
+      log.info(
+          "{} of {} shards done; the last process to finish writes the dataset metadata", done, n);
     }
     if (rows == 0) {
       throw new IOException(noPairs(videos, progressDir));
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    return new Summary(videos.size(), processed[0], pairs[0], rows, skipped, done, n, done == n, seconds);
+    return new Summary(
+        videos.size(), processed[0], pairs[0], rows, skipped, done, n, done == n, seconds);
   }
 
   /** Most listed files probed when looking for the folder that holds them. */
@@ -184,7 +199,8 @@ public final class Preprocessor {
     checkVideos(CaptionsFile.read(cfg.captions()).entries(), cfg.captions(), cfg.videoDir());
   }
 
-  private static void checkVideos(List<CaptionsFile.Entry> videos, Path captions, Path dir) throws IOException {
+  private static void checkVideos(List<CaptionsFile.Entry> videos, Path captions, Path dir)
+      throws IOException {
     if (videos.isEmpty()) {
       return;
     }
@@ -194,13 +210,25 @@ public final class Preprocessor {
       }
     }
     String where = Files.isDirectory(dir) ? "" : " (the directory does not exist)";
-    throw new IOException("none of the " + videos.size() + " videos listed in " + captions + " is in " + dir + where + ": "
-        + videos.size() + " missing, e.g. " + dir.resolve(videos.get(0).file()) + suggestFolder(videos, dir));
+    throw new IOException(
+        "none of the "
+            + videos.size()
+            + " videos listed in "
+            + captions
+            + " is in "
+            + dir
+            + where
+            + ": "
+            + videos.size()
+            + " missing, e.g. "
+            + dir.resolve(videos.get(0).file())
+            + suggestFolder(videos, dir));
   }
 
   /**
    * "; DIR holds K of them: use it as the video directory" for the folder up to two levels below
-   * {@code dir} that holds the most listed files missing from {@code dir}, or "" when none holds any.
+   * {@code dir} that holds the most listed files missing from {@code dir}, or "" when none holds
+   * any.
    */
   static String suggestFolder(List<CaptionsFile.Entry> videos, Path dir) throws IOException {
     List<String> missing = new ArrayList<>();
@@ -214,7 +242,8 @@ public final class Preprocessor {
     }
     List<Path> folders;
     try (java.util.stream.Stream<Path> walk = Files.walk(dir, 2)) {
-      folders = walk.filter(f -> !f.equals(dir) && Files.isDirectory(f)).sorted().limit(500).toList();
+      folders =
+          walk.filter(f -> !f.equals(dir) && Files.isDirectory(f)).sorted().limit(500).toList();
     }
     Path best = null;
     int found = 0;
@@ -228,7 +257,15 @@ public final class Preprocessor {
         found = k;
       }
     }
-    return best == null ? "" : "; " + best + " holds " + found + " of the " + missing.size() + " missing files: use it as the video directory";
+    return best == null
+        ? ""
+        : "; "
+            + best
+            + " holds "
+            + found
+            + " of the "
+            + missing.size()
+            + " missing files: use it as the video directory";
   }
 
   /** Why a finished dataset has no row: the skips by reason, and where missing videos may be. */
@@ -243,9 +280,22 @@ public final class Preprocessor {
       return "no (video, caption) pair was written: " + cfg.captions() + " lists no video";
     }
     int missing = reasons.getOrDefault(BadVideoException.Reason.MISSING.code(), 0);
-    return "no (video, caption) pair was written: all " + videos.size() + " videos listed in " + cfg.captions() + " were skipped "
-        + reasons + " (see " + cfg.out().resolve("skipped.jsonl") + ")"
-        + (missing > 0 ? "; " + missing + " are missing from " + cfg.videoDir() + suggestFolder(videos, cfg.videoDir()) : "");
+    return "no (video, caption) pair was written: all "
+        + videos.size()
+        + " videos listed in "
+        + cfg.captions()
+        + " were skipped "
+        + reasons
+        + " (see "
+        + cfg.out().resolve("skipped.jsonl")
+        + ")"
+        + (missing > 0
+            ? "; "
+                + missing
+                + " are missing from "
+                + cfg.videoDir()
+                + suggestFolder(videos, cfg.videoDir())
+            : "");
   }
 
   private int start(int s, int videos) {
@@ -267,11 +317,15 @@ public final class Preprocessor {
     m.put("text_encoder", text.id());
     m.put("text_hidden_size", text.hiddenSize());
     m.put("compressor", latent == null ? null : latent.compressor());
-    m.put("latent", latent == null ? null : latent.kind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put(
+        "latent", latent == null ? null : latent.kind().name().toLowerCase(java.util.Locale.ROOT));
     return m;
   }
 
-  /** Where the built-in text encoder is kept inside a dataset (not counted as an earlier run's output). */
+  /**
+   * Where the built-in text encoder is kept inside a dataset (not counted as an earlier run's
+   * output).
+   */
   public static final String TEXT_ENCODER_DIR = "text_encoder";
 
   /**
@@ -279,15 +333,21 @@ public final class Preprocessor {
    * for; call it before writing anything into the output (e.g. a built-in text encoder).
    */
   public static void checkOutput(PreprocessConfig cfg) throws IOException {
-    if (cfg.world() == 1 && !cfg.resume() && !cfg.overwrite() && Files.isDirectory(cfg.out()) && hasEntries(cfg.out())) {
-      throw new IOException(cfg.out() + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
+    if (cfg.world() == 1
+        && !cfg.resume()
+        && !cfg.overwrite()
+        && Files.isDirectory(cfg.out())
+        && hasEntries(cfg.out())) {
+      throw new IOException(
+          cfg.out()
+              + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
   }
 
   /**
    * Checks {@code out} against this run. Alone, a non-empty output needs {@code resume} (same
-   * settings) or {@code overwrite}. Under a launcher ({@code world > 1}) the ranks start together on
-   * one directory, so a rank joins a run whose {@code run.json} has the same settings (waiting a
+   * settings) or {@code overwrite}. Under a launcher ({@code world > 1}) the ranks start together
+   * on one directory, so a rank joins a run whose {@code run.json} has the same settings (waiting a
    * moment for another rank to write it), which also resumes an interrupted multi-rank run.
    */
   private void prepareOutput(Path out, Path progressDir) throws IOException {
@@ -295,8 +355,13 @@ public final class Preprocessor {
     Path runFile = progressDir.resolve("run.json");
     boolean shared = cfg.world() > 1;
     if (shared && cfg.overwrite()) {
-      throw new IllegalArgumentException("--overwrite with WORLD_SIZE " + cfg.world() + ": the ranks would delete each other's work; "
-          + "delete " + out + " first");
+      throw new IllegalArgumentException(
+          "--overwrite with WORLD_SIZE "
+              + cfg.world()
+              + ": the ranks would delete each other's work; "
+              + "delete "
+              + out
+              + " first");
     }
     boolean exists = Files.isDirectory(out) && hasEntries(out, TEXT_ENCODER_DIR);
     if (exists && shared && !Files.isRegularFile(runFile)) {
@@ -306,22 +371,37 @@ public final class Preprocessor {
       deleteOurs(out);
     } else if (exists && (cfg.resume() || shared)) {
       if (!Files.isRegularFile(runFile)) {
-        throw new IOException(out + " holds no interrupted jsora run to " + (shared ? "join" : "resume") + " (no " + PROGRESS_DIR + "/run.json)");
+        throw new IOException(
+            out
+                + " holds no interrupted jsora run to "
+                + (shared ? "join" : "resume")
+                + " (no "
+                + PROGRESS_DIR
+                + "/run.json)");
       }
       JsonNode old = JSON.readTree(runFile.toFile());
       List<String> diffs = new ArrayList<>();
       JsonNode now = JSON.valueToTree(settings);
-      now.fieldNames().forEachRemaining(k -> {
-        if (!String.valueOf(now.get(k)).equals(String.valueOf(old.get(k)))) {
-          diffs.add(k + ": was " + old.get(k) + ", now " + now.get(k));
-        }
-      });
+      now.fieldNames()
+          .forEachRemaining(
+              k -> {
+                if (!String.valueOf(now.get(k)).equals(String.valueOf(old.get(k)))) {
+                  diffs.add(k + ": was " + old.get(k) + ", now " + now.get(k));
+                }
+              });
       if (!diffs.isEmpty()) {
-        throw new IOException("cannot " + (cfg.resume() ? "resume " : "join the run in ") + out + " with different settings ("
-            + String.join("; ", diffs) + "); use the same options, or delete it / --overwrite to start again");
+        throw new IOException(
+            "cannot "
+                + (cfg.resume() ? "resume " : "join the run in ")
+                + out
+                + " with different settings ("
+                + String.join("; ", diffs)
+                + "); use the same options, or delete it / --overwrite to start again");
       }
     } else if (exists) {
-      throw new IOException(out + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
+      throw new IOException(
+          out
+              + " is not empty; use --resume to continue an interrupted run or --overwrite to replace it");
     }
     Files.createDirectories(progressDir);
     if (!Files.isRegularFile(runFile)) {
@@ -356,7 +436,10 @@ public final class Preprocessor {
     try (DirectoryStream<Path> s = Files.newDirectoryStream(out)) {
       for (Path p : s) {
         String f = p.getFileName().toString();
-        if (f.startsWith("data-") || f.equals("dataset_info.json") || f.equals("state.json") || f.equals("skipped.jsonl")
+        if (f.startsWith("data-")
+            || f.equals("dataset_info.json")
+            || f.equals("state.json")
+            || f.equals("skipped.jsonl")
             || f.equals("jsora.json")) {
           Files.delete(p);
         }
@@ -373,13 +456,17 @@ public final class Preprocessor {
   }
 
   /** The last committed point of a shard's journal. */
-  private record Committed(int videos, long rows, long bytes, List<Skip> skipped, boolean done, long journalBytes) {}
+  private record Committed(
+      int videos, long rows, long bytes, List<Skip> skipped, boolean done, long journalBytes) {}
 
   private static Path journal(Path progressDir, int s) {
     return progressDir.resolve(String.format("shard-%05d.jsonl", s));
   }
 
-  /** Reads a journal; a torn last line (killed mid-write) is ignored and reported by {@code journalBytes}. */
+  /**
+   * Reads a journal; a torn last line (killed mid-write) is ignored and reported by {@code
+   * journalBytes}.
+   */
   private static Committed committed(Path progressDir, int s) throws IOException {
     Path j = journal(progressDir, s);
     int videos = 0;
@@ -411,7 +498,12 @@ public final class Preprocessor {
         bytes = e.get("bytes").asLong();
         done |= e.path("done").asBoolean(false);
         for (JsonNode k : e.path("skipped")) {
-          skipped.add(new Skip(k.get("file").asText(), k.get("line").asInt(), k.get("reason").asText(), k.get("detail").asText()));
+          skipped.add(
+              new Skip(
+                  k.get("file").asText(),
+                  k.get("line").asInt(),
+                  k.get("reason").asText(),
+                  k.get("detail").asText()));
         }
         good = startOfLine;
       }
@@ -419,7 +511,8 @@ public final class Preprocessor {
     return new Committed(videos, rows, bytes, skipped, done, good);
   }
 
-  private static void appendJournal(Path progressDir, int s, int videos, long rows, long bytes, List<Skip> skipped, boolean done)
+  private static void appendJournal(
+      Path progressDir, int s, int videos, long rows, long bytes, List<Skip> skipped, boolean done)
       throws IOException {
     List<Object> sk = new ArrayList<>();
     for (Skip k : skipped) {
@@ -439,8 +532,12 @@ public final class Preprocessor {
       e.put("done", true);
     }
     byte[] line = (PyJson.dumps(e) + "\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(journal(progressDir, s), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            journal(progressDir, s),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND)) {
       ByteBuffer b = ByteBuffer.wrap(line);
       while (b.hasRemaining()) {
         ch.write(b);
@@ -452,8 +549,16 @@ public final class Preprocessor {
   /** A decoded (or rejected) video. */
   private record Decoded(CaptionsFile.Entry entry, Tensor frames, int[] size, Skip skip) {}
 
-  private void shard(int s, List<CaptionsFile.Entry> videos, List<HfDataset.Column> columns, Path progressDir, List<Skip> skipped,
-      int[] processed, long[] pairs, Progress progress) throws IOException {
+  private void shard(
+      int s,
+      List<CaptionsFile.Entry> videos,
+      List<HfDataset.Column> columns,
+      Path progressDir,
+      List<Skip> skipped,
+      int[] processed,
+      long[] pairs,
+      Progress progress)
+      throws IOException {
     int n = cfg.shards();
     Path out = cfg.out();
     Path finalFile = out.resolve(HfDataset.shardName(s, n));
@@ -470,7 +575,12 @@ public final class Preprocessor {
       Files.deleteIfExists(journal(progressDir, s));
       c = new Committed(0, 0, -1, List.of(), false, 0);
     } else {
-      log.info("shard {}: resuming after {} of {} videos ({} rows committed)", s, c.videos(), to - from, c.rows());
+      log.info(
+          "shard {}: resuming after {} of {} videos ({} rows committed)",
+          s,
+          c.videos(),
+          to - from,
+          c.rows());
       // drop a torn last line, so the next entry starts on a line of its own
       try (FileChannel ch = FileChannel.open(journal(progressDir, s), StandardOpenOption.WRITE)) {
         ch.truncate(c.journalBytes());
@@ -482,14 +592,19 @@ public final class Preprocessor {
     long rows = c.rows();
     DecodeOptions opts = DecodeOptions.NATIVE.withMaxFrames(cfg.maxFrames());
     AtomicInteger threadNo = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(cfg.decodeWorkers(), r -> {
-      Thread t = new Thread(r, "jsora-decode-" + threadNo.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            cfg.decodeWorkers(),
+            r -> {
+              Thread t = new Thread(r, "jsora-decode-" + threadNo.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     ArrayDeque<Future<Decoded>> window = new ArrayDeque<>();
-    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
-    try (ArrowShardWriter writer = new ArrowShardWriter(partial, columns, continuing ? c.bytes() : -1)) {
+    java.util.concurrent.atomic.AtomicBoolean stopping =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (ArrowShardWriter writer =
+        new ArrowShardWriter(partial, columns, continuing ? c.bytes() : -1)) {
       int next = from + doneVideos;
       int at = from + doneVideos;
       while (at < to) {
@@ -547,8 +662,14 @@ public final class Preprocessor {
     }
   }
 
-  /** Waits for every decode still in the window (queued ones return at once) and frees what they made. */
-  private static void stop(ExecutorService pool, ArrayDeque<Future<Decoded>> window, java.util.concurrent.atomic.AtomicBoolean stopping) {
+  /**
+   * Waits for every decode still in the window (queued ones return at once) and frees what they
+   * made.
+   */
+  private static void stop(
+      ExecutorService pool,
+      ArrayDeque<Future<Decoded>> window,
+      java.util.concurrent.atomic.AtomicBoolean stopping) {
     stopping.set(true);
     for (Future<Decoded> f : window) {
       try {
@@ -584,19 +705,40 @@ public final class Preprocessor {
         int[] size = {(int) s[0], (int) s[1], (int) s[2]};
         long[] f = latent.fit(s[0], s[1], s[2]);
         if (f[0] == 0 || f[1] == 0 || f[2] == 0) {
-          return new Decoded(e, null, size, new Skip(e.file(), e.line(), "too-small",
-              file + ": " + s[0] + "x" + s[1] + "x" + s[2] + " (TxHxW) is smaller than the " + latent.compressor()
-                  + " compressor's factors " + java.util.Arrays.toString(latent.factors())));
+          return new Decoded(
+              e,
+              null,
+              size,
+              new Skip(
+                  e.file(),
+                  e.line(),
+                  "too-small",
+                  file
+                      + ": "
+                      + s[0]
+                      + "x"
+                      + s[1]
+                      + "x"
+                      + s[2]
+                      + " (TxHxW) is smaller than the "
+                      + latent.compressor()
+                      + " compressor's factors "
+                      + java.util.Arrays.toString(latent.factors())));
         }
         return new Decoded(e, v.frames().retainReference(), size, null);
       }
     } catch (BadVideoException b) {
-      return new Decoded(e, null, null, new Skip(e.file(), e.line(), b.reason().code(), b.getMessage()));
+      return new Decoded(
+          e, null, null, new Skip(e.file(), e.line(), b.reason().code(), b.getMessage()));
     }
   }
 
-  /** Encodes a chunk's captions (and latents) and writes its rows as one record batch; returns the rows. */
-  private long writeChunk(ArrowShardWriter writer, List<Decoded> chunk, List<Skip> chunkSkips) throws IOException {
+  /**
+   * Encodes a chunk's captions (and latents) and writes its rows as one record batch; returns the
+   * rows.
+   */
+  private long writeChunk(ArrowShardWriter writer, List<Decoded> chunk, List<Skip> chunkSkips)
+      throws IOException {
     List<Decoded> good = new ArrayList<>();
     List<String> captions = new ArrayList<>();
     for (Decoded d : chunk) {
@@ -653,7 +795,11 @@ public final class Preprocessor {
             row = e.pooled().get(i); // (D)
           } else {
             Tensor keep = e.mask().get(i).nonzero().squeeze(1); // (S) positions of real tokens
-            row = e.hidden().get(i).index_select(0, keep.to(e.hidden().device(), DType.I64.scalarType())); // (S, D)
+            row =
+                e.hidden()
+                    .get(i)
+                    .index_select(
+                        0, keep.to(e.hidden().device(), DType.I64.scalarType())); // (S, D)
           }
           Tensor cpu = Scopes.keep(row.cpu().to(DType.F32.scalarType()).contiguous());
           owned.add(cpu);
@@ -664,7 +810,10 @@ public final class Preprocessor {
     return out;
   }
 
-  /** The stored latent of one video: {@code [C, T', H', W']} in the spec's dtype, or indices {@code [T', H', W']}. */
+  /**
+   * The stored latent of one video: {@code [C, T', H', W']} in the spec's dtype, or indices {@code
+   * [T', H', W']}.
+   */
   private Tensor encodeLatent(Tensor frames, List<Tensor> owned) {
     try (PointerScope scope = new PointerScope();
         NoGradGuard ng = new NoGradGuard()) {
@@ -674,7 +823,11 @@ public final class Preprocessor {
       x.close();
       Tensor z;
       try (Tensor raw = latent.encode().apply(onDevice)) {
-        z = raw.squeeze(0).cpu().to(latent.kind().dtype().scalarType()).contiguous(); // (C, T', H', W') or (T', H', W')
+        z =
+            raw.squeeze(0)
+                .cpu()
+                .to(latent.kind().dtype().scalarType())
+                .contiguous(); // (C, T', H', W') or (T', H', W')
       }
       Tensor kept = Scopes.keep(z);
       owned.add(kept);
@@ -683,7 +836,9 @@ public final class Preprocessor {
   }
 
   /** Writes the metadata once every shard is in place; returns the row count. */
-  private long finish(CaptionsFile.Contents contents, List<HfDataset.Column> columns, Path progressDir) throws IOException {
+  private long finish(
+      CaptionsFile.Contents contents, List<HfDataset.Column> columns, Path progressDir)
+      throws IOException {
     int n = cfg.shards();
     Path out = cfg.out();
     long rows = 0;
@@ -708,10 +863,23 @@ public final class Preprocessor {
     }
     AtomicFiles.writeString(out.resolve("skipped.jsonl"), sk.toString());
     Map<String, Object> settings = runSettings();
-    String description = "jsora preprocess: " + rows + " (video, caption) pairs; text encoder " + text.id()
-        + (latent == null ? "" : "; video latents from " + latent.compressor() + " (" + latent.kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
-    AtomicFiles.writeString(out.resolve("dataset_info.json"), HfDataset.datasetInfo(columns, description));
-    String fingerprint = sha256Hex((PyJson.dumps(settings) + rows).getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    String description =
+        "jsora preprocess: "
+            + rows
+            + " (video, caption) pairs; text encoder "
+            + text.id()
+            + (latent == null
+                ? ""
+                : "; video latents from "
+                    + latent.compressor()
+                    + " ("
+                    + latent.kind().name().toLowerCase(java.util.Locale.ROOT)
+                    + ")");
+    AtomicFiles.writeString(
+        out.resolve("dataset_info.json"), HfDataset.datasetInfo(columns, description));
+    String fingerprint =
+        sha256Hex((PyJson.dumps(settings) + rows).getBytes(StandardCharsets.UTF_8))
+            .substring(0, 16);
     AtomicFiles.writeString(out.resolve("state.json"), HfDataset.state(n, fingerprint));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("created_by", "jsora preprocess");
@@ -725,7 +893,9 @@ public final class Preprocessor {
       l.put("dtype", latent.kind().hfDtype());
       l.put("factors", List.of(latent.factors()[0], latent.factors()[1], latent.factors()[2]));
       l.put("channels", latent.channels());
-      l.put("fit", "frames cut to a multiple of the time factor, height and width centre-cropped to multiples of theirs");
+      l.put(
+          "fit",
+          "frames cut to a multiple of the time factor, height and width centre-cropped to multiples of theirs");
       info.put("latent", l);
     } else {
       info.put("latent", null);

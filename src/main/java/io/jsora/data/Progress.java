@@ -25,22 +25,32 @@ public interface Progress extends AutoCloseable {
 
   /**
    * A console bar on {@code out} with rate and ETA, starting at {@code done} of {@code total}; when
-   * {@code drawBar} is false (no terminal to redraw a line on: logs, pipes), {@link #log} lines instead.
+   * {@code drawBar} is false (no terminal to redraw a line on: logs, pipes), {@link #log} lines
+   * instead.
    *
    * @param unit the unit name ("videos", "B"); byte counts use KiB/MiB scaling when {@code bytes}
-   * @param drawBar whether to draw a bar; the command line decides from the terminal and its settings
+   * @param drawBar whether to draw a bar; the command line decides from the terminal and its
+   *     settings
    */
-  static Progress console(String task, long total, long done, String unit, boolean bytes, PrintStream out, boolean drawBar) {
+  static Progress console(
+      String task,
+      long total,
+      long done,
+      String unit,
+      boolean bytes,
+      PrintStream out,
+      boolean drawBar) {
     if (!drawBar) {
       return log(task, total, done, unit, bytes); // a line every 30 s
     }
-    ProgressBarBuilder b = new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new ConsoleProgressBarConsumer(out))
-        .setUpdateIntervalMillis(500)
-        .showSpeed();
+    ProgressBarBuilder b =
+        new ProgressBarBuilder()
+            .setTaskName(task)
+            .setInitialMax(total)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setConsumer(new ConsoleProgressBarConsumer(out))
+            .setUpdateIntervalMillis(500)
+            .showSpeed();
     if (bytes) {
       b.setUnit("MiB", 1L << 20);
     } else {
@@ -110,8 +120,17 @@ public interface Progress extends AutoCloseable {
         String eta = max > 0 && rate > 0 ? String.format(", ETA %.0f s", (max - count) / rate) : "";
         double scale = bytes ? 1 << 20 : 1;
         String u = bytes ? "MiB" : unit;
-        log.info(String.format("%s: %.1f/%s %s%s, %.1f %s/s%s", task, count / scale, max > 0 ? String.format("%.1f", max / scale) : "?", u,
-            max > 0 ? String.format(" (%.0f%%)", 100.0 * count / max) : "", rate / scale, u, eta));
+        log.info(
+            String.format(
+                "%s: %.1f/%s %s%s, %.1f %s/s%s",
+                task,
+                count / scale,
+                max > 0 ? String.format("%.1f", max / scale) : "?",
+                u,
+                max > 0 ? String.format(" (%.0f%%)", 100.0 * count / max) : "",
+                rate / scale,
+                u,
+                eta));
       }
     };
   }

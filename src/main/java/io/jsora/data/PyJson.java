@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON text laid out byte for byte as Python's {@code json.dumps} writes it (separators {@code ", "}
- * and {@code ": "}, {@code ensure_ascii}), so files and schema metadata match what Hugging Face
+ * JSON text laid out byte for byte as Python's {@code json.dumps} writes it (separators {@code ",
+ * "} and {@code ": "}, {@code ensure_ascii}), so files and schema metadata match what Hugging Face
  * {@code datasets} writes. Maps keep their iteration order.
  */
 final class PyJson {

@@ -29,8 +29,8 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <ul>
  *   <li>{@code videos/00000.mp4 ...}: H.264, {@code size×size}, {@code frames} frames;
- *   <li>{@code captions.json}: {@code [{"file": "00000.mp4", "captions": ["a red circle moving left"]}, ...]},
- *       the reference's captions format (file names relative to {@code videos/});
+ *   <li>{@code captions.json}: {@code [{"file": "00000.mp4", "captions": ["a red circle moving
+ *       left"]}, ...]}, the reference's captions format (file names relative to {@code videos/});
  *   <li>{@code metadata.json}: the configuration, the colour table, the held-out combinations and,
  *       per clip, its colour, shape, direction, radius and start/end centre, so an evaluator can
  *       score generated videos.
@@ -44,7 +44,10 @@ import org.bytedeco.pytorch.global.torch;
 public final class Synth {
   private Synth() {}
 
-  /** Colours far apart in RGB (pairwise distance ≥ 200 of 255·√3), slightly inside the gamut so yuv420p keeps them. */
+  /**
+   * Colours far apart in RGB (pairwise distance ≥ 200 of 255·√3), slightly inside the gamut so
+   * yuv420p keeps them.
+   */
   public static final Map<String, int[]> COLOURS = colours();
 
   /** Shapes, all about the same area. */
@@ -54,7 +57,8 @@ public final class Synth {
   public static final List<String> DIRECTIONS = List.of("left", "right", "up", "down");
 
   /** Default palette: 6 colours. */
-  public static final List<String> DEFAULT_COLOURS = List.of("red", "green", "blue", "yellow", "magenta", "cyan");
+  public static final List<String> DEFAULT_COLOURS =
+      List.of("red", "green", "blue", "yellow", "magenta", "cyan");
 
   /** Default shapes: the three most distinct at 16 pixels. */
   public static final List<String> DEFAULT_SHAPES = List.of("circle", "square", "triangle");
@@ -76,10 +80,19 @@ public final class Synth {
     return java.util.Collections.unmodifiableMap(m);
   }
 
-  /** One generated clip. Coordinates are pixel units with (0, 0) the top-left corner of the frame. */
+  /**
+   * One generated clip. Coordinates are pixel units with (0, 0) the top-left corner of the frame.
+   */
   public record Clip(
-      String file, String caption, String colour, int[] rgb, String shape, String direction, double radius,
-      double[] start, double[] end) {}
+      String file,
+      String caption,
+      String colour,
+      int[] rgb,
+      String shape,
+      String direction,
+      double radius,
+      double[] start,
+      double[] end) {}
 
   /** A (colour, shape, direction) combination and its caption. */
   public record Combination(String colour, String shape, String direction) {
@@ -127,8 +140,10 @@ public final class Synth {
   public static List<Clip> plan(SynthConfig c) {
     List<Combination> combos = combinations(c, c.onlyHeldOut());
     if (combos.isEmpty()) {
-      throw new IllegalArgumentException(c.onlyHeldOut() ? "no held-out combination matches " + c.holdOut()
-          : "every combination is held out by " + c.holdOut());
+      throw new IllegalArgumentException(
+          c.onlyHeldOut()
+              ? "no held-out combination matches " + c.holdOut()
+              : "every combination is held out by " + c.holdOut());
     }
     // a seeded shuffle of the combinations, cycled: balanced counts, no fixed order
     List<Combination> order = new ArrayList<>(combos);
@@ -146,8 +161,17 @@ public final class Synth {
       SplittableRandom rnd = new SplittableRandom(Seeds.mix(c.seed(), i));
       double[][] path = path(c, k.direction(), rnd);
       String file = String.format("%0" + digits + "d.mp4", i);
-      clips.add(new Clip(file, k.caption(), k.colour(), COLOURS.get(k.colour()).clone(), k.shape(), k.direction(),
-          RADIUS * c.size(), path[0], path[1]));
+      clips.add(
+          new Clip(
+              file,
+              k.caption(),
+              k.colour(),
+              COLOURS.get(k.colour()).clone(),
+              k.shape(),
+              k.direction(),
+              RADIUS * c.size(),
+              path[0],
+              path[1]));
     }
     return clips;
   }
@@ -187,14 +211,16 @@ public final class Synth {
       }
     }
     // along0 is the distance from the starting edge of the range
-    double a = switch (direction) {
-      case "left", "up" -> hi - along0;
-      default -> lo + along0;
-    };
-    double b = switch (direction) {
-      case "left", "up" -> a - length;
-      default -> a + length;
-    };
+    double a =
+        switch (direction) {
+          case "left", "up" -> hi - along0;
+          default -> lo + along0;
+        };
+    double b =
+        switch (direction) {
+          case "left", "up" -> a - length;
+          default -> a + length;
+        };
     boolean horizontal = direction.equals("left") || direction.equals("right");
     double[] start = horizontal ? new double[] {a, across} : new double[] {across, a};
     double[] end = horizontal ? new double[] {b, across} : new double[] {across, b};
@@ -209,7 +235,8 @@ public final class Synth {
    * Renders a clip: {@code uint8 [frames, size, size, 3]}, caller owns. The centre moves linearly
    * from {@code start} to {@code end} ({x, y} in pixels) over the frames.
    */
-  public static Tensor render(String shape, int[] rgb, double radius, double[] start, double[] end, int frames, int size) {
+  public static Tensor render(
+      String shape, int[] rgb, double radius, double[] start, double[] end, int frames, int size) {
     Natives.load();
     try (PointerScope scope = new PointerScope()) {
       int n = size * SUPERSAMPLE;
@@ -221,40 +248,75 @@ public final class Synth {
         cy[t] = start[1] + u * (end[1] - start[1]);
       }
       // sample positions: centres of the supersampled sub-pixels, in pixel units
-      Tensor pos = torch.arange(new Scalar(n)).to(DType.F64.scalarType()).add(new Scalar(0.5)).div(new Scalar((double) SUPERSAMPLE)); // (n)
+      Tensor pos =
+          torch
+              .arange(new Scalar(n))
+              .to(DType.F64.scalarType())
+              .add(new Scalar(0.5))
+              .div(new Scalar((double) SUPERSAMPLE)); // (n)
       Tensor xs = pos.view(1, 1, n); // (1, 1, n)
       Tensor ys = pos.view(1, n, 1); // (1, n, 1)
       Tensor dx = xs.sub(io.jsora.tensor.Tensors.of(cx, frames, 1, 1)); // (T, 1, n)
       Tensor dy = ys.sub(io.jsora.tensor.Tensors.of(cy, frames, 1, 1)); // (T, n, 1)
-      Tensor inside = switch (shape) {
-        case "circle" -> dx.mul(dx).add(dy.mul(dy)).le(new Scalar(radius * radius)); // (T, n, n)
-        case "square" -> torch.maximum(dx.abs(), dy.abs()).le(new Scalar(radius * 0.89)); // equal area to the circle
-        case "diamond" -> dx.abs().add(dy.abs()).le(new Scalar(radius * 1.25));
-        case "triangle" -> {
-          // apex up at (0, -1.1r), base at y = +0.75r spanning ±1.15r
-          double top = -1.1 * radius;
-          double base = 0.75 * radius;
-          double half = 1.15 * radius;
-          Tensor below = dy.le(new Scalar(base)).expand(new long[] {frames, n, n});
-          Tensor within = dx.abs().mul(new Scalar((base - top) / half)).le(dy.sub(new Scalar(top))); // (T, n, n)
-          yield below.logical_and(within);
-        }
-        default -> throw new IllegalArgumentException("unknown shape '" + shape + "' (expected one of " + SHAPES + ")");
-      };
-      Tensor cover = torch.avg_pool2d(inside.to(DType.F32.scalarType()), new long[] {SUPERSAMPLE, SUPERSAMPLE},
-          new long[] {SUPERSAMPLE, SUPERSAMPLE}, new long[] {0, 0}, false, true, new LongOptional()); // (T, size, size)
-      Tensor colour = io.jsora.tensor.Tensors.of(new float[] {rgb[0], rgb[1], rgb[2]}, 1, 1, 1, 3); // (1, 1, 1, 3)
-      Tensor img = cover.unsqueeze(3).mul(colour).round().clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(255.0))); // (T, size, size, 3)
+      Tensor inside =
+          switch (shape) {
+            case "circle" ->
+                dx.mul(dx).add(dy.mul(dy)).le(new Scalar(radius * radius)); // (T, n, n)
+            case "square" ->
+                torch
+                    .maximum(dx.abs(), dy.abs())
+                    .le(new Scalar(radius * 0.89)); // equal area to the circle
+            case "diamond" -> dx.abs().add(dy.abs()).le(new Scalar(radius * 1.25));
+            case "triangle" -> {
+              // apex up at (0, -1.1r), base at y = +0.75r spanning ±1.15r
+              double top = -1.1 * radius;
+              double base = 0.75 * radius;
+              double half = 1.15 * radius;
+              Tensor below = dy.le(new Scalar(base)).expand(new long[] {frames, n, n});
+              Tensor within =
+                  dx.abs()
+                      .mul(new Scalar((base - top) / half))
+                      .le(dy.sub(new Scalar(top))); // (T, n, n)
+              yield below.logical_and(within);
+            }
+            default ->
+                throw new IllegalArgumentException(
+                    "unknown shape '" + shape + "' (expected one of " + SHAPES + ")");
+          };
+      Tensor cover =
+          torch.avg_pool2d(
+              inside.to(DType.F32.scalarType()),
+              new long[] {SUPERSAMPLE, SUPERSAMPLE},
+              new long[] {SUPERSAMPLE, SUPERSAMPLE},
+              new long[] {0, 0},
+              false,
+              true,
+              new LongOptional()); // (T, size, size)
+      Tensor colour =
+          io.jsora.tensor.Tensors.of(
+              new float[] {rgb[0], rgb[1], rgb[2]}, 1, 1, 1, 3); // (1, 1, 1, 3)
+      Tensor img =
+          cover
+              .unsqueeze(3)
+              .mul(colour)
+              .round()
+              .clamp(
+                  new ScalarOptional(new Scalar(0.0)),
+                  new ScalarOptional(new Scalar(255.0))); // (T, size, size, 3)
       return img.to(DType.U8.scalarType()).contiguous().retainReference();
     }
   }
 
   /** Renders the pixels of a planned clip; caller owns. */
   public static Tensor render(Clip clip, SynthConfig c) {
-    return render(clip.shape(), clip.rgb(), clip.radius(), clip.start(), clip.end(), c.frames(), c.size());
+    return render(
+        clip.shape(), clip.rgb(), clip.radius(), clip.start(), clip.end(), c.frames(), c.size());
   }
 
-  /** Generates the dataset into {@code out}; returns the clips. Existing files of the same names are replaced. */
+  /**
+   * Generates the dataset into {@code out}; returns the clips. Existing files of the same names are
+   * replaced.
+   */
   public static List<Clip> generate(SynthConfig c, Path out, Progress progress) throws IOException {
     List<Clip> clips = plan(c);
     Path videos = out.resolve("videos");
@@ -308,7 +370,9 @@ public final class Synth {
       heldOut.add(k.caption());
     }
     top.put("heldOutCaptions", heldOut);
-    top.put("coordinates", "pixels, x right and y down from the frame's top-left corner; start/end are the shape centre on the first/last frame");
+    top.put(
+        "coordinates",
+        "pixels, x right and y down from the frame's top-left corner; start/end are the shape centre on the first/last frame");
     top.put("clips", meta);
     AtomicFiles.writeString(out.resolve("captions.json"), json.writeValueAsString(captions) + "\n");
     AtomicFiles.writeString(out.resolve("metadata.json"), json.writeValueAsString(top) + "\n");

@@ -64,7 +64,8 @@ public record SynthConfig(
       throw new IllegalArgumentException("frames must be >= 1, got " + frames);
     }
     if (size < 8) {
-      throw new IllegalArgumentException("size must be >= 8 pixels (shapes need room to move), got " + size);
+      throw new IllegalArgumentException(
+          "size must be >= 8 pixels (shapes need room to move), got " + size);
     }
     if (!(fps > 0)) {
       throw new IllegalArgumentException("fps must be > 0, got " + fps);
@@ -75,17 +76,20 @@ public record SynthConfig(
     holdOut = List.copyOf(holdOut);
     for (String c : colours) {
       if (!Synth.COLOURS.containsKey(c)) {
-        throw new IllegalArgumentException("unknown colour '" + c + "' (expected one of " + Synth.COLOURS.keySet() + ")");
+        throw new IllegalArgumentException(
+            "unknown colour '" + c + "' (expected one of " + Synth.COLOURS.keySet() + ")");
       }
     }
     for (String s : shapes) {
       if (!Synth.SHAPES.contains(s)) {
-        throw new IllegalArgumentException("unknown shape '" + s + "' (expected one of " + Synth.SHAPES + ")");
+        throw new IllegalArgumentException(
+            "unknown shape '" + s + "' (expected one of " + Synth.SHAPES + ")");
       }
     }
     for (String d : directions) {
       if (!Synth.DIRECTIONS.contains(d)) {
-        throw new IllegalArgumentException("unknown direction '" + d + "' (expected one of " + Synth.DIRECTIONS + ")");
+        throw new IllegalArgumentException(
+            "unknown direction '" + d + "' (expected one of " + Synth.DIRECTIONS + ")");
       }
     }
     if (colours.isEmpty() || shapes.isEmpty() || directions.isEmpty()) {
@@ -93,33 +97,53 @@ public record SynthConfig(
     }
     for (String h : holdOut) {
       if (h.split(":", -1).length != 3) {
-        throw new IllegalArgumentException("hold-out pattern '" + h + "': expected colour:shape:direction, e.g. red:circle:* ");
+        throw new IllegalArgumentException(
+            "hold-out pattern '" + h + "': expected colour:shape:direction, e.g. red:circle:* ");
       }
     }
   }
 
-  /** The demo's defaults: 16×16 pixels, 8 frames at 8 fps, fixed starts, 6 colours × 3 shapes × 4 directions. */
+  /**
+   * The demo's defaults: 16×16 pixels, 8 frames at 8 fps, fixed starts, 6 colours × 3 shapes × 4
+   * directions.
+   */
   public static SynthConfig defaults(int count) {
-    return new SynthConfig(count, 8, 16, 8, 0, Start.FIXED, Synth.DEFAULT_COLOURS, Synth.DEFAULT_SHAPES, Synth.DIRECTIONS, List.of(), false);
+    return new SynthConfig(
+        count,
+        8,
+        16,
+        8,
+        0,
+        Start.FIXED,
+        Synth.DEFAULT_COLOURS,
+        Synth.DEFAULT_SHAPES,
+        Synth.DIRECTIONS,
+        List.of(),
+        false);
   }
 
   public SynthConfig withFrames(int f) {
-    return new SynthConfig(count, f, size, fps, seed, start, colours, shapes, directions, holdOut, onlyHeldOut);
+    return new SynthConfig(
+        count, f, size, fps, seed, start, colours, shapes, directions, holdOut, onlyHeldOut);
   }
 
   public SynthConfig withSize(int s) {
-    return new SynthConfig(count, frames, s, fps, seed, start, colours, shapes, directions, holdOut, onlyHeldOut);
+    return new SynthConfig(
+        count, frames, s, fps, seed, start, colours, shapes, directions, holdOut, onlyHeldOut);
   }
 
   public SynthConfig withSeed(long s) {
-    return new SynthConfig(count, frames, size, fps, s, start, colours, shapes, directions, holdOut, onlyHeldOut);
+    return new SynthConfig(
+        count, frames, size, fps, s, start, colours, shapes, directions, holdOut, onlyHeldOut);
   }
 
   public SynthConfig withStart(Start s) {
-    return new SynthConfig(count, frames, size, fps, seed, s, colours, shapes, directions, holdOut, onlyHeldOut);
+    return new SynthConfig(
+        count, frames, size, fps, seed, s, colours, shapes, directions, holdOut, onlyHeldOut);
   }
 
   public SynthConfig withHoldOut(List<String> h, boolean only) {
-    return new SynthConfig(count, frames, size, fps, seed, start, colours, shapes, directions, h, only);
+    return new SynthConfig(
+        count, frames, size, fps, seed, start, colours, shapes, directions, h, only);
   }
 }

@@ -16,17 +16,17 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Reads back what a moving-shapes video shows: the shape's dominant colour, its direction of
- * motion and (less reliably at 16 pixels) its shape class, so generated videos can be scored
- * against their prompts.
+ * Reads back what a moving-shapes video shows: the shape's dominant colour, its direction of motion
+ * and (less reliably at 16 pixels) its shape class, so generated videos can be scored against their
+ * prompts.
  *
  * <p>Method, on a black background as {@link Synth} draws: a pixel belongs to the shape when its
  * brightest channel exceeds {@link #FOREGROUND}. The colour is the palette entry nearest (in RGB)
  * to the mean foreground colour. The direction comes from the foreground centroid per frame: a
  * least-squares line through the centroids gives the displacement over the clip, and its larger
- * axis and sign name the direction; less than {@link #MIN_MOTION} pixels of travel is "still".
- * The shape class comes from how much of its bounding box the shape fills (square ≈ 1, circle ≈
- * π/4, triangle and diamond ≈ 1/2), averaged over frames.
+ * axis and sign name the direction; less than {@link #MIN_MOTION} pixels of travel is "still". The
+ * shape class comes from how much of its bounding box the shape fills (square ≈ 1, circle ≈ π/4,
+ * triangle and diamond ≈ 1/2), averaged over frames.
  */
 public final class SynthJudge {
   /** Brightness (0..1) above which a pixel counts as shape, not background. */
@@ -46,14 +46,18 @@ public final class SynthJudge {
    * @param travel pixels the centroid line travels over the clip
    * @param fill mean fraction of the bounding box the shape covers
    */
-  public record Reading(String colour, String direction, String shape, double travel, double fill) {}
+  public record Reading(
+      String colour, String direction, String shape, double travel, double fill) {}
 
   /** Attributes a caption asks for (null where the caption names none). */
   public record Expected(String colour, String shape, String direction) {}
 
   private static final Pattern WORD = Pattern.compile("[a-z]+");
 
-  /** Finds the palette colour, shape and direction words in a caption such as "a red circle moving left". */
+  /**
+   * Finds the palette colour, shape and direction words in a caption such as "a red circle moving
+   * left".
+   */
   public static Expected parse(String caption) {
     String colour = null;
     String shape = null;
@@ -80,14 +84,18 @@ public final class SynthJudge {
     Natives.load();
     long[] s = Shapes.of(frames);
     if (s.length != 4 || s[3] != 3) {
-      throw new IllegalArgumentException("frames: expected shape [T, H, W, 3], found " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "frames: expected shape [T, H, W, 3], found " + Shapes.format(s));
     }
     long t = s[0];
     long h = s[1];
     long w = s[2];
     try (PointerScope scope = new PointerScope()) {
       Tensor rgb = frames.to(DType.F32.scalarType()).div(new Scalar(255.0)); // (T, H, W, 3)
-      Tensor fg = rgb.amax(new long[] {3}, false).gt(new Scalar(FOREGROUND)).to(DType.F32.scalarType()); // (T, H, W)
+      Tensor fg =
+          rgb.amax(new long[] {3}, false)
+              .gt(new Scalar(FOREGROUND))
+              .to(DType.F32.scalarType()); // (T, H, W)
       double total = fg.sum().item_double();
       if (total < 1) {
         return new Reading("none", "still", "none", 0, 0);
@@ -98,8 +106,10 @@ public final class SynthJudge {
       String colour = nearest(mean, palette);
       // direction: centroid per frame, least-squares slope over the frames that show the shape
       Tensor mass = fg.sum(1, 2); // (T)
-      Tensor xs = torch.arange(new Scalar(w)).to(DType.F32.scalarType()).add(new Scalar(0.5)); // (W)
-      Tensor ys = torch.arange(new Scalar(h)).to(DType.F32.scalarType()).add(new Scalar(0.5)); // (H)
+      Tensor xs =
+          torch.arange(new Scalar(w)).to(DType.F32.scalarType()).add(new Scalar(0.5)); // (W)
+      Tensor ys =
+          torch.arange(new Scalar(h)).to(DType.F32.scalarType()).add(new Scalar(0.5)); // (H)
       Tensor cx = fg.sum(1).mul(xs).sum(1).div(mass.clamp_min(new Scalar(1e-6))); // (T)
       Tensor cy = fg.sum(2).mul(ys).sum(1).div(mass.clamp_min(new Scalar(1e-6))); // (T)
       float[] m = Tensors.toFloats(mass);
@@ -109,7 +119,12 @@ public final class SynthJudge {
       double dx = slope[0] * (t - 1);
       double dy = slope[1] * (t - 1);
       double travel = Math.hypot(dx, dy);
-      String direction = travel < MIN_MOTION ? "still" : Math.abs(dx) >= Math.abs(dy) ? (dx < 0 ? "left" : "right") : (dy < 0 ? "up" : "down");
+      String direction =
+          travel < MIN_MOTION
+              ? "still"
+              : Math.abs(dx) >= Math.abs(dy)
+                  ? (dx < 0 ? "left" : "right")
+                  : (dy < 0 ? "up" : "down");
       // shape: fill of the bounding box per frame
       double fill = fill(fg, m);
       String shape = fill > 0.9 ? "square" : fill > 0.64 ? "circle" : "triangle";

@@ -11,7 +11,8 @@ import java.util.Map;
  */
 public final class SynthScore {
   /** One judged video. */
-  public record Item(String file, String prompt, SynthJudge.Expected expected, SynthJudge.Reading reading) {
+  public record Item(
+      String file, String prompt, SynthJudge.Expected expected, SynthJudge.Reading reading) {
     boolean colourOk() {
       return expected.colour() != null && expected.colour().equals(reading.colour());
     }
@@ -43,7 +44,8 @@ public final class SynthScore {
   }
 
   public double directionAccuracy() {
-    return rate(items.stream().filter(i -> i.expected().direction() != null).toList(), Item::directionOk);
+    return rate(
+        items.stream().filter(i -> i.expected().direction() != null).toList(), Item::directionOk);
   }
 
   public double shapeAccuracy() {
@@ -52,7 +54,10 @@ public final class SynthScore {
 
   /** Colour and direction both right. */
   public double colourAndDirectionAccuracy() {
-    return rate(items.stream().filter(i -> i.expected().colour() != null && i.expected().direction() != null).toList(),
+    return rate(
+        items.stream()
+            .filter(i -> i.expected().colour() != null && i.expected().direction() != null)
+            .toList(),
         i -> i.colourOk() && i.directionOk());
   }
 

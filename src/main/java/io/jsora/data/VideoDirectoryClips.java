@@ -20,13 +20,14 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Clips read from the video files under a directory (searched recursively, sorted by path): each
- * decoded with FFmpeg, optionally resampled in time, resized so its shorter side is {@code size} and
- * centre-cropped to {@code size × size}. Decoded frames (uint8) are kept in memory up to a budget,
- * so training that revisits the same files decodes each once.
+ * decoded with FFmpeg, optionally resampled in time, resized so its shorter side is {@code size}
+ * and centre-cropped to {@code size × size}. Decoded frames (uint8) are kept in memory up to a
+ * budget, so training that revisits the same files decodes each once.
  */
 public final class VideoDirectoryClips implements VideoClips {
   /** File extensions taken for videos (lower case, without the dot). */
-  public static final Set<String> EXTENSIONS = Set.of("mp4", "avi", "mkv", "webm", "mov", "m4v", "gif", "mpg", "mpeg");
+  public static final Set<String> EXTENSIONS =
+      Set.of("mp4", "avi", "mkv", "webm", "mov", "m4v", "gif", "mpg", "mpeg");
 
   private final Path root;
   private final List<Path> files;
@@ -52,13 +53,21 @@ public final class VideoDirectoryClips implements VideoClips {
    * @param fps frame rate to resample to, or 0 to keep every frame
    * @param cacheLimitBytes decoded frames kept in memory at most
    */
-  public static VideoDirectoryClips open(Path dir, int size, double fps, long cacheLimitBytes) throws IOException {
+  public static VideoDirectoryClips open(Path dir, int size, double fps, long cacheLimitBytes)
+      throws IOException {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.walk(dir)) {
-      s.filter(Files::isRegularFile).filter(VideoDirectoryClips::isVideo).sorted().forEach(files::add);
+      s.filter(Files::isRegularFile)
+          .filter(VideoDirectoryClips::isVideo)
+          .sorted()
+          .forEach(files::add);
     }
     if (files.isEmpty()) {
-      throw new IllegalArgumentException(dir + ": no video files (looked for ." + String.join(", .", EXTENSIONS.stream().sorted().toList()) + ")");
+      throw new IllegalArgumentException(
+          dir
+              + ": no video files (looked for ."
+              + String.join(", .", EXTENSIONS.stream().sorted().toList())
+              + ")");
     }
     return new VideoDirectoryClips(dir, files, size, fps, cacheLimitBytes);
   }
@@ -79,7 +88,10 @@ public final class VideoDirectoryClips implements VideoClips {
     return root.relativize(files.get(index)).toString();
   }
 
-  /** Decodes (or takes from the cache) clip {@code index}; a bad file is a {@code BadVideoException}. */
+  /**
+   * Decodes (or takes from the cache) clip {@code index}; a bad file is a {@code
+   * BadVideoException}.
+   */
   @Override
   public synchronized Tensor clip(int index) throws IOException {
     Tensor bytes = cache[index];
@@ -88,7 +100,11 @@ public final class VideoDirectoryClips implements VideoClips {
       VideoInfo info = VideoReader.probe(f);
       // shorter side to `size`, aspect kept, then the centre square
       boolean wide = info.width() >= info.height();
-      DecodeOptions o = DecodeOptions.NATIVE.withFps(fps).withResize(wide ? 0 : size, wide ? size : 0).withCrop(size, size);
+      DecodeOptions o =
+          DecodeOptions.NATIVE
+              .withFps(fps)
+              .withResize(wide ? 0 : size, wide ? size : 0)
+              .withCrop(size, size);
       try (DecodedVideo v = VideoReader.decode(f, o)) {
         if (cacheBytes + v.frames().nbytes() > cacheLimit) {
           return Frames.toModel(v.frames());

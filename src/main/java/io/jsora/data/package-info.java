@@ -6,8 +6,8 @@
  *       io.jsora.data.MsrVtt} and {@link io.jsora.data.Download} (the MSR-VTT archive, resumable),
  *       {@link io.jsora.data.Synth} (captioned moving shapes as MP4) with {@link
  *       io.jsora.data.SynthJudge} and {@link io.jsora.data.SynthScore} to read generated ones back.
- *   <li>Datasets: {@link io.jsora.data.Preprocessor} turns captions and videos into the Hugging Face
- *       {@code save_to_disk} layout ({@link io.jsora.data.HfDataset}, written by {@link
+ *   <li>Datasets: {@link io.jsora.data.Preprocessor} turns captions and videos into the Hugging
+ *       Face {@code save_to_disk} layout ({@link io.jsora.data.HfDataset}, written by {@link
  *       io.jsora.data.ArrowShardWriter}, text states and optionally cached latents per {@link
  *       io.jsora.data.LatentSpec}); {@link io.jsora.data.ArrowVideoDataset} reads it memory-mapped.
  *   <li>Feeding training: {@link io.jsora.data.BucketSampler} (batches of one shape, seeded order),

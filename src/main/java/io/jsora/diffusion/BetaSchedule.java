@@ -6,8 +6,8 @@ import io.jsora.config.Choice;
 import java.util.List;
 
 /**
- * Noise schedules: the variance {@code β_t} added at each of the {@code T} forward steps, in
- * double precision.
+ * Noise schedules: the variance {@code β_t} added at each of the {@code T} forward steps, in double
+ * precision.
  */
 public enum BetaSchedule implements Choice {
   /**
@@ -27,7 +27,8 @@ public enum BetaSchedule implements Choice {
   /** {@code T} betas, each in (0, 1]. */
   public double[] betas(int numTimesteps) {
     if (numTimesteps < 1) {
-      throw new IllegalArgumentException("number of diffusion steps must be >= 1, got " + numTimesteps);
+      throw new IllegalArgumentException(
+          "number of diffusion steps must be >= 1, got " + numTimesteps);
     }
     return this == LINEAR ? linear(numTimesteps) : cosine(numTimesteps);
   }

@@ -17,16 +17,19 @@ public record DiffusionConfig(
     @JsonProperty("variance") VarianceType variance) {
   public DiffusionConfig {
     if (schedule == null || prediction == null || variance == null) {
-      throw new IllegalArgumentException("diffusion config: schedule, prediction and variance must be set");
+      throw new IllegalArgumentException(
+          "diffusion config: schedule, prediction and variance must be set");
     }
     if (numTimesteps < 2) {
-      throw new IllegalArgumentException("diffusion config: numTimesteps must be >= 2, got " + numTimesteps);
+      throw new IllegalArgumentException(
+          "diffusion config: numTimesteps must be >= 2, got " + numTimesteps);
     }
   }
 
   /** Upstream's process: linear betas, 1000 steps, epsilon prediction, learned-range variance. */
   public static DiffusionConfig defaults() {
-    return new DiffusionConfig(BetaSchedule.LINEAR, 1000, Prediction.EPS, VarianceType.LEARNED_RANGE);
+    return new DiffusionConfig(
+        BetaSchedule.LINEAR, 1000, Prediction.EPS, VarianceType.LEARNED_RANGE);
   }
 
   public DiffusionConfig withSchedule(BetaSchedule s) {
@@ -41,7 +44,10 @@ public record DiffusionConfig(
     return new DiffusionConfig(schedule, numTimesteps, prediction, v);
   }
 
-  /** Model output channels for {@code inChannels} input channels: doubled when the variance is learned. */
+  /**
+   * Model output channels for {@code inChannels} input channels: doubled when the variance is
+   * learned.
+   */
   public int outChannels(int inChannels) {
     return variance.learned() ? 2 * inChannels : inChannels;
   }

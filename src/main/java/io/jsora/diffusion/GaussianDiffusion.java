@@ -17,12 +17,12 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * A Gaussian diffusion process of {@code T} steps, possibly respaced from a longer one: the
- * forward process {@code q}, the model's reverse step {@code p} and the training loss.
+ * A Gaussian diffusion process of {@code T} steps, possibly respaced from a longer one: the forward
+ * process {@code q}, the model's reverse step {@code p} and the training loss.
  *
  * <p>Notation: {@code ᾱ_t = ∏_{s≤t} (1 − β_s)}, {@code x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·eps}. Timesteps
- * {@code t} given to the methods here are indices into THIS process ({@code 0..T−1}); the
- * {@link Denoiser} is called with {@link #modelTimesteps} of them, the step numbers of the original
+ * {@code t} given to the methods here are indices into THIS process ({@code 0..T−1}); the {@link
+ * Denoiser} is called with {@link #modelTimesteps} of them, the step numbers of the original
  * process, so a model trained on 1000 steps samples correctly on a 250-step respacing.
  *
  * <p>Schedules are computed in {@code double}, moved to the device once as float64 tables, and
@@ -84,7 +84,10 @@ public final class GaussianDiffusion implements AutoCloseable {
   private final Tensor tLargeLogVariance;
   private final Tensor tMap;
 
-  /** The full process of {@code config}, as training uses it; tables on {@code device} (not retained). */
+  /**
+   * The full process of {@code config}, as training uses it; tables on {@code device} (not
+   * retained).
+   */
   public static GaussianDiffusion full(DiffusionConfig config, Device device) {
     return create(config, "", device);
   }
@@ -93,7 +96,8 @@ public final class GaussianDiffusion implements AutoCloseable {
    * The process of {@code config} respaced to {@code steps} steps for {@code method}: evenly
    * strided for DDIM (IDDPM's {@code ddimN}), evenly spaced sections for DDPM (its {@code N}).
    */
-  public static GaussianDiffusion respaced(DiffusionConfig config, Sampler.Method method, int steps, Device device) {
+  public static GaussianDiffusion respaced(
+      DiffusionConfig config, Sampler.Method method, int steps, Device device) {
     return create(config, (method == Sampler.Method.DDIM ? "ddim" : "") + steps, device);
   }
 
@@ -116,7 +120,8 @@ public final class GaussianDiffusion implements AutoCloseable {
     return new GaussianDiffusion(config, spaced, kept, device);
   }
 
-  private GaussianDiffusion(DiffusionConfig config, double[] betas, int[] timestepMap, Device device) {
+  private GaussianDiffusion(
+      DiffusionConfig config, double[] betas, int[] timestepMap, Device device) {
     int n = betas.length;
     for (int i = 0; i < n; i++) {
       if (!(betas[i] > 0 && betas[i] <= 1)) {
@@ -262,7 +267,8 @@ public final class GaussianDiffusion implements AutoCloseable {
 
   private Tensor indices(Tensor t) {
     if (t.dim() != 1) {
-      throw new IllegalArgumentException("timesteps: expected shape [B], found " + Arrays.toString(Shapes.of(t)));
+      throw new IllegalArgumentException(
+          "timesteps: expected shape [B], found " + Arrays.toString(Shapes.of(t)));
     }
     return t.to(device, ScalarType.Long);
   }
@@ -270,13 +276,17 @@ public final class GaussianDiffusion implements AutoCloseable {
   /** A batch of one timestep of this process: int64 {@code [batch]} on the device. */
   public Tensor timesteps(int index, long batch) {
     if (index < 0 || index >= numTimesteps()) {
-      throw new IllegalArgumentException("timestep " + index + " is outside [0, " + numTimesteps() + ")");
+      throw new IllegalArgumentException(
+          "timestep " + index + " is outside [0, " + numTimesteps() + ")");
     }
-    return torch.full(new long[] {batch}, new Scalar((long) index), new TensorOptions(ScalarType.Long))
+    return torch
+        .full(new long[] {batch}, new Scalar((long) index), new TensorOptions(ScalarType.Long))
         .to(device, ScalarType.Long);
   }
 
-  /** Maps timesteps of this process to the original process's step numbers (what the model sees). */
+  /**
+   * Maps timesteps of this process to the original process's step numbers (what the model sees).
+   */
   public Tensor modelTimesteps(Tensor t) {
     Tensor idx = indices(t);
     return identityMap ? idx : tMap.index_select(0, idx);
@@ -286,7 +296,14 @@ public final class GaussianDiffusion implements AutoCloseable {
     long[] sa = Shapes.of(a);
     long[] sb = Shapes.of(b);
     if (!Arrays.equals(sa, sb)) {
-      throw new IllegalArgumentException(bn + ": expected the shape of " + an + " " + Arrays.toString(sa) + ", found " + Arrays.toString(sb));
+      throw new IllegalArgumentException(
+          bn
+              + ": expected the shape of "
+              + an
+              + " "
+              + Arrays.toString(sa)
+              + ", found "
+              + Arrays.toString(sb));
     }
   }
 
@@ -294,7 +311,13 @@ public final class GaussianDiffusion implements AutoCloseable {
     long b = Shapes.of(x)[0];
     long[] ts = Shapes.of(t);
     if (ts.length != 1 || ts[0] != b) {
-      throw new IllegalArgumentException("timesteps: expected shape [" + b + "] for a batch of " + b + ", found " + Arrays.toString(ts));
+      throw new IllegalArgumentException(
+          "timesteps: expected shape ["
+              + b
+              + "] for a batch of "
+              + b
+              + ", found "
+              + Arrays.toString(ts));
     }
   }
 
@@ -312,7 +335,8 @@ public final class GaussianDiffusion implements AutoCloseable {
     int r = (int) x0.dim();
     Tensor mean = extract(tSqrtAlphasCumprod, t, r).mul(x0);
     // 1 − ᾱ from the double table: in float32 it would lose 4 digits near t = 0
-    return new Gaussian(mean, extract(tOneMinusAlphasCumprod, t, r), extract(tLogOneMinusAlphasCumprod, t, r));
+    return new Gaussian(
+        mean, extract(tOneMinusAlphasCumprod, t, r), extract(tLogOneMinusAlphasCumprod, t, r));
   }
 
   /** Samples {@code x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·noise}. */
@@ -320,7 +344,9 @@ public final class GaussianDiffusion implements AutoCloseable {
     checkBatch(x0, t);
     checkSameShape(x0, "x0", noise, "noise");
     int r = (int) x0.dim();
-    return extract(tSqrtAlphasCumprod, t, r).mul(x0).add(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(noise));
+    return extract(tSqrtAlphasCumprod, t, r)
+        .mul(x0)
+        .add(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(noise));
   }
 
   /**
@@ -332,8 +358,10 @@ public final class GaussianDiffusion implements AutoCloseable {
     checkBatch(xt, t);
     checkSameShape(xt, "x_t", x0, "x0");
     int r = (int) xt.dim();
-    Tensor mean = extract(tPosteriorMeanCoef1, t, r).mul(x0).add(extract(tPosteriorMeanCoef2, t, r).mul(xt));
-    return new Gaussian(mean, extract(tPosteriorVariance, t, r), extract(tPosteriorLogVarianceClipped, t, r));
+    Tensor mean =
+        extract(tPosteriorMeanCoef1, t, r).mul(x0).add(extract(tPosteriorMeanCoef2, t, r).mul(xt));
+    return new Gaussian(
+        mean, extract(tPosteriorVariance, t, r), extract(tPosteriorLogVarianceClipped, t, r));
   }
 
   // ---------------------------------------------------------------- prediction conversions
@@ -343,9 +371,13 @@ public final class GaussianDiffusion implements AutoCloseable {
     int r = (int) xt.dim();
     switch (config.prediction()) {
       case EPS:
-        return extract(tSqrtRecipAlphasCumprod, t, r).mul(xt).sub(extract(tSqrtRecipm1AlphasCumprod, t, r).mul(prediction));
+        return extract(tSqrtRecipAlphasCumprod, t, r)
+            .mul(xt)
+            .sub(extract(tSqrtRecipm1AlphasCumprod, t, r).mul(prediction));
       case V:
-        return extract(tSqrtAlphasCumprod, t, r).mul(xt).sub(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(prediction));
+        return extract(tSqrtAlphasCumprod, t, r)
+            .mul(xt)
+            .sub(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(prediction));
       default:
         return prediction;
     }
@@ -354,13 +386,18 @@ public final class GaussianDiffusion implements AutoCloseable {
   /** {@code eps = (x_t/√ᾱ_t − x0) / √(1/ᾱ_t − 1)}. */
   public Tensor predictEps(Tensor xt, Tensor t, Tensor x0) {
     int r = (int) xt.dim();
-    return extract(tSqrtRecipAlphasCumprod, t, r).mul(xt).sub(x0).div(extract(tSqrtRecipm1AlphasCumprod, t, r));
+    return extract(tSqrtRecipAlphasCumprod, t, r)
+        .mul(xt)
+        .sub(x0)
+        .div(extract(tSqrtRecipm1AlphasCumprod, t, r));
   }
 
   /** The velocity {@code v = √ᾱ_t·eps − √(1−ᾱ_t)·x0}. */
   public Tensor velocity(Tensor x0, Tensor t, Tensor eps) {
     int r = (int) x0.dim();
-    return extract(tSqrtAlphasCumprod, t, r).mul(eps).sub(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(x0));
+    return extract(tSqrtAlphasCumprod, t, r)
+        .mul(eps)
+        .sub(extract(tSqrtOneMinusAlphasCumprod, t, r).mul(x0));
   }
 
   /** What the model's prediction channels are trained towards: noise, velocity or x0. */
@@ -384,13 +421,14 @@ public final class GaussianDiffusion implements AutoCloseable {
   }
 
   /**
-   * {@code p(x_{t−1} | x_t)} from a model output: {@code x0} from the prediction channels
-   * (clamped to [-1, 1] if {@code clipDenoised}), the mean as the posterior mean given that
-   * {@code x0}, and the variance learned or fixed.
+   * {@code p(x_{t−1} | x_t)} from a model output: {@code x0} from the prediction channels (clamped
+   * to [-1, 1] if {@code clipDenoised}), the mean as the posterior mean given that {@code x0}, and
+   * the variance learned or fixed.
    *
    * @param output {@code [B, C, ...]}, or {@code [B, 2C, ...]} for a learned variance
    */
-  public PMeanVariance pMeanVarianceFromOutput(Tensor output, Tensor xt, Tensor t, boolean clipDenoised) {
+  public PMeanVariance pMeanVarianceFromOutput(
+      Tensor output, Tensor xt, Tensor t, boolean clipDenoised) {
     long[] xs = Shapes.of(xt);
     long c = xs[1];
     long[] want = xs.clone();
@@ -398,8 +436,13 @@ public final class GaussianDiffusion implements AutoCloseable {
     long[] got = Shapes.of(output);
     if (!Arrays.equals(want, got)) {
       throw new IllegalArgumentException(
-          "model output: expected shape " + Arrays.toString(want) + " for input " + Arrays.toString(xs)
-              + (config.variance().learned() ? " (learned variance doubles the channels)" : "") + ", found " + Arrays.toString(got));
+          "model output: expected shape "
+              + Arrays.toString(want)
+              + " for input "
+              + Arrays.toString(xs)
+              + (config.variance().learned() ? " (learned variance doubles the channels)" : "")
+              + ", found "
+              + Arrays.toString(got));
     }
     Tensor out = atLeastFloat(output);
     int r = xs.length;
@@ -407,16 +450,17 @@ public final class GaussianDiffusion implements AutoCloseable {
     Tensor variance;
     Tensor logVariance;
     switch (config.variance()) {
-      case LEARNED_RANGE: {
-        prediction = out.narrow(1, 0, c);
-        Tensor values = out.narrow(1, c, c);
-        Tensor minLog = extract(tPosteriorLogVarianceClipped, t, r);
-        Tensor maxLog = extract(tLogBetas, t, r);
-        Tensor frac = values.add(s(1.0)).div(s(2.0));
-        logVariance = frac.mul(maxLog).add(frac.neg().add(s(1.0)).mul(minLog));
-        variance = logVariance.exp();
-        break;
-      }
+      case LEARNED_RANGE:
+        {
+          prediction = out.narrow(1, 0, c);
+          Tensor values = out.narrow(1, c, c);
+          Tensor minLog = extract(tPosteriorLogVarianceClipped, t, r);
+          Tensor maxLog = extract(tLogBetas, t, r);
+          Tensor frac = values.add(s(1.0)).div(s(2.0));
+          logVariance = frac.mul(maxLog).add(frac.neg().add(s(1.0)).mul(minLog));
+          variance = logVariance.exp();
+          break;
+        }
       case FIXED_LARGE:
         prediction = out;
         variance = extract(tLargeVariance, t, r).expand(xs);
@@ -440,7 +484,8 @@ public final class GaussianDiffusion implements AutoCloseable {
 
   /**
    * The variational-bound term for each sample, in bits per dimension: {@code KL(q(x_{t−1}|x_t,x0)
-   * ‖ p(x_{t−1}|x_t))} for t &gt; 0, and the discretised decoder NLL {@code −log p(x0|x_1)} at t = 0.
+   * ‖ p(x_{t−1}|x_t))} for t &gt; 0, and the discretised decoder NLL {@code −log p(x0|x_1)} at t =
+   * 0.
    *
    * @param output model output as in {@link #pMeanVarianceFromOutput}
    * @param mask null, or 1 for real and 0 for padded elements (see {@link GaussianMath#meanFlat})
@@ -449,17 +494,23 @@ public final class GaussianDiffusion implements AutoCloseable {
   public Tensor vbTermsBpd(Tensor output, Tensor x0, Tensor xt, Tensor t, Tensor mask) {
     Gaussian q = qPosterior(x0, xt, t);
     PMeanVariance p = pMeanVarianceFromOutput(output, xt, t, false);
-    Tensor kl = GaussianMath.meanFlat(GaussianMath.normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance()), mask)
-        .div(s(GaussianMath.LN2));
+    Tensor kl =
+        GaussianMath.meanFlat(
+                GaussianMath.normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance()), mask)
+            .div(s(GaussianMath.LN2));
     Tensor atZero = indices(t).eq(s(0.0)); // (B)
     if (!atZero.any().item_bool()) {
       // the decoder term would be discarded for every sample: skip it and the ~25 full-size
       // tensors autograd would keep for it (most of this loss's memory)
       return kl;
     }
-    Tensor nll = GaussianMath.meanFlat(
-            GaussianMath.discretizedGaussianLogLikelihood(x0, p.mean(), p.logVariance().mul(s(0.5))).neg(), mask)
-        .div(s(GaussianMath.LN2));
+    Tensor nll =
+        GaussianMath.meanFlat(
+                GaussianMath.discretizedGaussianLogLikelihood(
+                        x0, p.mean(), p.logVariance().mul(s(0.5)))
+                    .neg(),
+                mask)
+            .div(s(GaussianMath.LN2));
     return torch.where(atZero, nll, kl);
   }
 
@@ -484,27 +535,34 @@ public final class GaussianDiffusion implements AutoCloseable {
     want[1] = config.variance().learned() ? 2 * c : c;
     if (!Arrays.equals(want, Shapes.of(output))) {
       throw new IllegalArgumentException(
-          "model output: expected shape " + Arrays.toString(want) + " for input " + Arrays.toString(xs) + ", found "
+          "model output: expected shape "
+              + Arrays.toString(want)
+              + " for input "
+              + Arrays.toString(xs)
+              + ", found "
               + Arrays.toString(Shapes.of(output)));
     }
     // the loss in a scope of its own: its many full-size temporaries are freed as soon as it is
     // computed, not when the training step ends (autograd keeps the few it needs)
-    Tensor[] l = Scopes.local(() -> {
-      Tensor out = atLeastFloat(output);
-      Tensor prediction = out;
-      Tensor vb = null;
-      if (config.variance().learned()) {
-        prediction = out.narrow(1, 0, c);
-        Tensor frozen;
-        try (TensorVector parts = new TensorVector(prediction.detach(), out.narrow(1, c, c))) {
-          frozen = torch.cat(parts, 1);
-        }
-        vb = vbTermsBpd(frozen, x0, xt, t, mask);
-      }
-      Tensor err = target(x0, t, noise).sub(prediction);
-      Tensor mse = GaussianMath.meanFlat(err.mul(err), mask);
-      return new Tensor[] {vb == null ? mse : mse.add(vb), mse, vb};
-    });
+    Tensor[] l =
+        Scopes.local(
+            () -> {
+              Tensor out = atLeastFloat(output);
+              Tensor prediction = out;
+              Tensor vb = null;
+              if (config.variance().learned()) {
+                prediction = out.narrow(1, 0, c);
+                Tensor frozen;
+                try (TensorVector parts =
+                    new TensorVector(prediction.detach(), out.narrow(1, c, c))) {
+                  frozen = torch.cat(parts, 1);
+                }
+                vb = vbTermsBpd(frozen, x0, xt, t, mask);
+              }
+              Tensor err = target(x0, t, noise).sub(prediction);
+              Tensor mse = GaussianMath.meanFlat(err.mul(err), mask);
+              return new Tensor[] {vb == null ? mse : mse.add(vb), mse, vb};
+            });
     return new Losses(l[0], l[1], l[2]);
   }
 
@@ -527,12 +585,13 @@ public final class GaussianDiffusion implements AutoCloseable {
 
   /**
    * One DDIM step (Song et al., eq. 12): {@code x_{t−1} = √ᾱ_{t−1}·x0 + √(1−ᾱ_{t−1}−σ²)·eps +
-   * σ·noise} with {@code σ = η·√((1−ᾱ_{t−1})/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_{t−1})}; eps is re-derived from
-   * the {@code x0} estimate whatever the model predicts. {@code η = 0} is deterministic.
+   * σ·noise} with {@code σ = η·√((1−ᾱ_{t−1})/(1−ᾱ_t))·√(1−ᾱ_t/ᾱ_{t−1})}; eps is re-derived from the
+   * {@code x0} estimate whatever the model predicts. {@code η = 0} is deterministic.
    *
    * @param noise standard normal like {@code xt}; ignored (may be null) when {@code eta == 0}
    */
-  public Step ddimSample(Denoiser model, Tensor xt, Tensor t, Tensor noise, double eta, boolean clipDenoised) {
+  public Step ddimSample(
+      Denoiser model, Tensor xt, Tensor t, Tensor noise, double eta, boolean clipDenoised) {
     if (eta < 0) {
       throw new IllegalArgumentException("DDIM eta must be >= 0, got " + eta);
     }
@@ -549,8 +608,14 @@ public final class GaussianDiffusion implements AutoCloseable {
       if (noise == null) {
         throw new IllegalArgumentException("DDIM with eta " + eta + " needs noise");
       }
-      Tensor sigma = oneMinusPrev.div(ab.neg().add(s(1.0))).sqrt().mul(ab.div(abPrev).neg().add(s(1.0)).sqrt()).mul(s(eta));
-      Tensor meanPred = p.predX0().mul(abPrev.sqrt()).add(oneMinusPrev.sub(sigma.mul(sigma)).sqrt().mul(eps));
+      Tensor sigma =
+          oneMinusPrev
+              .div(ab.neg().add(s(1.0)))
+              .sqrt()
+              .mul(ab.div(abPrev).neg().add(s(1.0)).sqrt())
+              .mul(s(eta));
+      Tensor meanPred =
+          p.predX0().mul(abPrev.sqrt()).add(oneMinusPrev.sub(sigma.mul(sigma)).sqrt().mul(eps));
       sample = meanPred.add(nonzero(t, r).mul(sigma).mul(noise));
     }
     return new Step(sample, p.predX0());
@@ -565,10 +630,25 @@ public final class GaussianDiffusion implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Tensor t : new Tensor[] {tAlphasCumprod, tAlphasCumprodPrev, tOneMinusAlphasCumprod, tLogOneMinusAlphasCumprod,
-        tSqrtAlphasCumprod, tSqrtOneMinusAlphasCumprod,
-        tSqrtRecipAlphasCumprod, tSqrtRecipm1AlphasCumprod, tPosteriorVariance, tPosteriorLogVarianceClipped,
-        tPosteriorMeanCoef1, tPosteriorMeanCoef2, tLogBetas, tLargeVariance, tLargeLogVariance, tMap}) {
+    for (Tensor t :
+        new Tensor[] {
+          tAlphasCumprod,
+          tAlphasCumprodPrev,
+          tOneMinusAlphasCumprod,
+          tLogOneMinusAlphasCumprod,
+          tSqrtAlphasCumprod,
+          tSqrtOneMinusAlphasCumprod,
+          tSqrtRecipAlphasCumprod,
+          tSqrtRecipm1AlphasCumprod,
+          tPosteriorVariance,
+          tPosteriorLogVarianceClipped,
+          tPosteriorMeanCoef1,
+          tPosteriorMeanCoef2,
+          tLogBetas,
+          tLargeVariance,
+          tLargeLogVariance,
+          tMap
+        }) {
       if (!t.isNull()) {
         t.close();
       }
@@ -579,8 +659,14 @@ public final class GaussianDiffusion implements AutoCloseable {
   /** For messages: {@code "1000-step linear eps learned-range, respaced to 250"}. */
   @Override
   public String toString() {
-    String base = config.numTimesteps() + "-step " + config.schedule().id() + " " + config.prediction().id() + " "
-        + config.variance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    String base =
+        config.numTimesteps()
+            + "-step "
+            + config.schedule().id()
+            + " "
+            + config.prediction().id()
+            + " "
+            + config.variance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     return identityMap ? base : base + ", respaced to " + numTimesteps();
   }
 }

@@ -24,14 +24,17 @@ public final class GaussianMath {
    */
   public static Tensor normalKl(Tensor mean1, Tensor logVar1, Tensor mean2, Tensor logVar2) {
     Tensor d = mean1.sub(mean2);
-    return logVar2.sub(s(1.0))
+    return logVar2
+        .sub(s(1.0))
         .sub(logVar1)
         .add(logVar1.sub(logVar2).exp())
         .add(d.mul(d).mul(logVar2.neg().exp()))
         .mul(s(0.5));
   }
 
-  /** The tanh approximation of the standard normal CDF: {@code ½(1 + tanh(√(2/π)(x + 0.044715x³)))}. */
+  /**
+   * The tanh approximation of the standard normal CDF: {@code ½(1 + tanh(√(2/π)(x + 0.044715x³)))}.
+   */
   public static Tensor approxStandardNormalCdf(Tensor x) {
     Tensor inner = x.add(x.pow(s(3.0)).mul(s(0.044715))).mul(s(Math.sqrt(2.0 / Math.PI)));
     return inner.tanh().add(s(1.0)).mul(s(0.5));
@@ -55,8 +58,8 @@ public final class GaussianMath {
   }
 
   /**
-   * The mean of {@code v [B, ...]} over every dimension but the first, counting only elements
-   * where {@code mask} is non-zero.
+   * The mean of {@code v [B, ...]} over every dimension but the first, counting only elements where
+   * {@code mask} is non-zero.
    *
    * @param mask null (every element counts) or a tensor with v's rank whose sizes equal v's or are
    *     1 (broadcast), e.g. {@code [B, 1, T, 1, 1]} for clips padded in time; 1 marks real
@@ -91,8 +94,12 @@ public final class GaussianMath {
     }
     if (!ok) {
       throw new IllegalArgumentException(
-          "loss mask: expected shape " + Arrays.toString(shape) + " or one with 1 in broadcast dimensions (same rank, batch "
-              + shape[0] + "), found " + Arrays.toString(ms));
+          "loss mask: expected shape "
+              + Arrays.toString(shape)
+              + " or one with 1 in broadcast dimensions (same rank, batch "
+              + shape[0]
+              + "), found "
+              + Arrays.toString(ms));
     }
   }
 

@@ -9,10 +9,10 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Classifier-free guidance (Ho &amp; Salimans): the model runs ONCE on a doubled batch, the first
- * half with the real conditioning and the second with the null conditioning (zeros as the null
- * text in jsora), and the prediction channels are pushed away from the unconditional ones:
- * {@code guided = uncond + scale·(cond − uncond)}. Variance channels are taken from the
- * conditional half, as DiT's {@code forward_with_cfg} does.
+ * half with the real conditioning and the second with the null conditioning (zeros as the null text
+ * in jsora), and the prediction channels are pushed away from the unconditional ones: {@code guided
+ * = uncond + scale·(cond − uncond)}. Variance channels are taken from the conditional half, as
+ * DiT's {@code forward_with_cfg} does.
  *
  * <p>The guidance is applied to the first {@code C} channels whatever they predict: eps, v and x0
  * are affine in each other for a fixed {@code x_t} with weights summing to one, so guiding any of
@@ -45,13 +45,17 @@ public final class Guidance {
 
   /**
    * Combines a doubled model output {@code [2B, C_out, ...]} (conditional half first) into {@code
-   * [B, C_out, ...]}: the first {@code channels} channels guided, the rest from the conditional half.
+   * [B, C_out, ...]}: the first {@code channels} channels guided, the rest from the conditional
+   * half.
    */
   public static Tensor combine(Tensor output, double scale, int channels) {
     long[] s = Shapes.of(output);
     if (s.length < 2 || s[0] % 2 != 0 || s[1] < channels) {
       throw new IllegalArgumentException(
-          "guided model output: expected [2B, >= " + channels + ", ...] (conditional rows then unconditional), found " + Arrays.toString(s));
+          "guided model output: expected [2B, >= "
+              + channels
+              + ", ...] (conditional rows then unconditional), found "
+              + Arrays.toString(s));
     }
     long b = s[0] / 2;
     Tensor cond = output.narrow(0, 0, b);

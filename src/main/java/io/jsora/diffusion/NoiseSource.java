@@ -52,10 +52,17 @@ public interface NoiseSource {
     return (shape, call) -> {
       if (shape[0] != indices.length) {
         throw new IllegalArgumentException(
-            "noise: batch of " + shape[0] + " but " + indices.length + " sample indices were given");
+            "noise: batch of "
+                + shape[0]
+                + " but "
+                + indices.length
+                + " sample indices were given");
       }
       long[] one = Arrays.copyOfRange(shape, 1, shape.length);
-      return PerSampleRandom.normal(one, device, b -> Seeds.mix(seed, PerSampleRandom.SAMPLING_STREAM, call, indices[(int) b]),
+      return PerSampleRandom.normal(
+          one,
+          device,
+          b -> Seeds.mix(seed, PerSampleRandom.SAMPLING_STREAM, call, indices[(int) b]),
           indices.length);
     };
   }

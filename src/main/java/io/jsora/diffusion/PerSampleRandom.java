@@ -22,7 +22,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * exactly what an uninterrupted one would, without saving any generator state.
  *
  * <p>{@code step} is the optimizer step (or micro-step, as the trainer chooses, but consistently);
- * {@code globalSampleIndex} numbers the samples of that step across all ranks, {@code 0..B_global−1}.
+ * {@code globalSampleIndex} numbers the samples of that step across all ranks, {@code
+ * 0..B_global−1}.
  *
  * <p>Timesteps and uniforms use Java's {@link SplittableRandom}; noise uses a libtorch CPU
  * generator per sample (then moved to the device), so CPU and GPU runs train on identical noise.
@@ -33,6 +34,7 @@ public final class PerSampleRandom {
 
   public static final long NOISE_STREAM = 2;
   public static final long DROPOUT_STREAM = 3;
+
   /** Used by {@link NoiseSource#perSample} for sampling (call index in place of the step). */
   public static final long SAMPLING_STREAM = 4;
 
@@ -60,14 +62,19 @@ public final class PerSampleRandom {
     return out;
   }
 
-  /** Uniform timesteps in {@code [0, numTimesteps)}, int64 {@code [B]} on {@code device}; caller's scope. */
+  /**
+   * Uniform timesteps in {@code [0, numTimesteps)}, int64 {@code [B]} on {@code device}; caller's
+   * scope.
+   */
   public Tensor timesteps(long step, long[] sampleIndices, int numTimesteps, Device device) {
     if (numTimesteps < 1) {
       throw new IllegalArgumentException("numTimesteps must be >= 1, got " + numTimesteps);
     }
     long[] t = new long[sampleIndices.length];
     for (int b = 0; b < t.length; b++) {
-      t[b] = new SplittableRandom(streamSeed(TIMESTEP_STREAM, step, sampleIndices[b])).nextInt(numTimesteps);
+      t[b] =
+          new SplittableRandom(streamSeed(TIMESTEP_STREAM, step, sampleIndices[b]))
+              .nextInt(numTimesteps);
     }
     try (Tensor cpu = io.jsora.tensor.Tensors.of(t, t.length)) {
       return cpu.to(device, ScalarType.Long);
@@ -79,10 +86,17 @@ public final class PerSampleRandom {
    * drawn from its own stream; caller's scope.
    */
   public Tensor noise(long step, long[] sampleIndices, long[] sampleShape, Device device) {
-    return normal(sampleShape, device, b -> streamSeed(NOISE_STREAM, step, sampleIndices[(int) b]), sampleIndices.length);
+    return normal(
+        sampleShape,
+        device,
+        b -> streamSeed(NOISE_STREAM, step, sampleIndices[(int) b]),
+        sampleIndices.length);
   }
 
-  /** A uniform double in [0, 1) for sample {@code sampleIndex} on another stream (e.g. {@link #DROPOUT_STREAM}). */
+  /**
+   * A uniform double in [0, 1) for sample {@code sampleIndex} on another stream (e.g. {@link
+   * #DROPOUT_STREAM}).
+   */
   public double uniform(long stream, long step, long sampleIndex) {
     return new SplittableRandom(streamSeed(stream, step, sampleIndex)).nextDouble();
   }

@@ -5,15 +5,14 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import io.jsora.config.Choice;
 import java.util.List;
 
-
 /**
  * What the model's first {@code C} output channels predict. With {@code a = sqrt(alphaBar_t)} and
  * {@code s = sqrt(1 - alphaBar_t)}, so that {@code x_t = a·x0 + s·eps}:
  *
  * <ul>
  *   <li>{@link #EPS}: the noise {@code eps} (DDPM, IDDPM, DiT, Open-Sora);
- *   <li>{@link #V}: the velocity {@code v = a·eps − s·x0} (Salimans &amp; Ho 2022); then {@code
- *       x0 = a·x_t − s·v} and {@code eps = s·x_t + a·v};
+ *   <li>{@link #V}: the velocity {@code v = a·eps − s·x0} (Salimans &amp; Ho 2022); then {@code x0
+ *       = a·x_t − s·v} and {@code eps = s·x_t + a·v};
  *   <li>{@link #X0}: the clean sample {@code x0}.
  * </ul>
  *
@@ -45,7 +44,10 @@ public enum Prediction implements Choice {
     return aliases;
   }
 
-  /** Parses {@code eps}, {@code v} or {@code x0} (also {@code epsilon}, {@code v_prediction}, {@code xstart}). */
+  /**
+   * Parses {@code eps}, {@code v} or {@code x0} (also {@code epsilon}, {@code v_prediction}, {@code
+   * xstart}).
+   */
   @JsonCreator
   public static Prediction parse(String name) {
     return Choice.parse(Prediction.class, name);

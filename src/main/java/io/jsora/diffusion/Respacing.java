@@ -21,7 +21,8 @@ public final class Respacing {
   /** The kept steps in increasing order, each in {@code [0, numTimesteps)}. */
   public static int[] timesteps(int numTimesteps, String spec) {
     if (numTimesteps < 1) {
-      throw new IllegalArgumentException("number of diffusion steps must be >= 1, got " + numTimesteps);
+      throw new IllegalArgumentException(
+          "number of diffusion steps must be >= 1, got " + numTimesteps);
     }
     String s = spec == null ? "" : spec.trim();
     if (s.isEmpty()) {
@@ -38,7 +39,13 @@ public final class Respacing {
         return range(0, numTimesteps, 1);
       }
       throw new IllegalArgumentException(
-          "timestep respacing '" + spec + "': no integer stride gives exactly " + desired + " of " + numTimesteps + " steps");
+          "timestep respacing '"
+              + spec
+              + "': no integer stride gives exactly "
+              + desired
+              + " of "
+              + numTimesteps
+              + " steps");
     }
     String[] parts = s.split(",");
     int[] counts = new int[parts.length];
@@ -57,7 +64,13 @@ public final class Respacing {
       int size = sizePer + (i < extra ? 1 : 0);
       if (size < counts[i]) {
         throw new IllegalArgumentException(
-            "timestep respacing '" + spec + "': cannot take " + counts[i] + " steps from a section of " + size + " steps");
+            "timestep respacing '"
+                + spec
+                + "': cannot take "
+                + counts[i]
+                + " steps from a section of "
+                + size
+                + " steps");
       }
       double stride = counts[i] <= 1 ? 1 : (double) (size - 1) / (counts[i] - 1);
       double cur = 0;
@@ -84,7 +97,10 @@ public final class Respacing {
       return n;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          "timestep respacing '" + spec + "': expected a positive step count, found '" + text.trim()
+          "timestep respacing '"
+              + spec
+              + "': expected a positive step count, found '"
+              + text.trim()
               + "' (examples: 250, 10,15,20, ddim25)");
     }
   }

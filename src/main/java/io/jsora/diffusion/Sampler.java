@@ -2,7 +2,6 @@ package io.jsora.diffusion;
 
 import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
-import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -106,9 +105,10 @@ public final class Sampler {
           NoGradGuard g = new NoGradGuard()) {
         Tensor t = diffusion.timesteps(i, shape[0]);
         Tensor n = stochastic() ? noise.draw(shape, k + 1) : null;
-        GaussianDiffusion.Step step = method == Method.DDPM
-            ? diffusion.pSample(model, x, t, n, clipDenoised)
-            : diffusion.ddimSample(model, x, t, n, eta, clipDenoised);
+        GaussianDiffusion.Step step =
+            method == Method.DDPM
+                ? diffusion.pSample(model, x, t, n, clipDenoised)
+                : diffusion.ddimSample(model, x, t, n, eta, clipDenoised);
         next = Scopes.keep(step.sample());
       }
       if (x != xT) {
@@ -122,7 +122,8 @@ public final class Sampler {
 
   @Override
   public String toString() {
-    return method == Method.DDPM ? "DDPM, " + diffusion.numTimesteps() + " steps"
+    return method == Method.DDPM
+        ? "DDPM, " + diffusion.numTimesteps() + " steps"
         : "DDIM (eta " + eta + "), " + diffusion.numTimesteps() + " steps";
   }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import io.jsora.config.Choice;
 import java.util.List;
 
-
 /** The variance of the reverse step {@code p(x_{t-1} | x_t)}. */
 public enum VarianceType implements Choice {
   /**
@@ -44,7 +43,10 @@ public enum VarianceType implements Choice {
     return aliases;
   }
 
-  /** Parses {@code learned-range}, {@code fixed-small} or {@code fixed-large} ({@code _} for {@code -} too). */
+  /**
+   * Parses {@code learned-range}, {@code fixed-small} or {@code fixed-large} ({@code _} for {@code
+   * -} too).
+   */
   @JsonCreator
   public static VarianceType parse(String name) {
     return Choice.parse(VarianceType.class, name);

@@ -17,6 +17,7 @@
  * timestep and noise from {@code (seed, step, global sample index)} so results do not depend on the
  * batch layout or on how samples are spread over data-parallel ranks.
  *
- * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.config}. Never on {@code io.jsora.model}.
+ * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.config}. Never on {@code
+ * io.jsora.model}.
  */
 package io.jsora.diffusion;

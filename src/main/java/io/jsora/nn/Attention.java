@@ -9,8 +9,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Multi-head attention, self or cross, with the reference state-dict names {@code to_q},
- * {@code to_k}, {@code to_v} and {@code to_out.0}.
+ * Multi-head attention, self or cross, with the reference state-dict names {@code to_q}, {@code
+ * to_k}, {@code to_v} and {@code to_out.0}.
  *
  * <p>The pass is split into steps so that sequence parallelism can wrap each one (all-to-all
  * between {@link #projectQ}/{@link #projectK}/{@link #projectV} and {@link #splitHeads}, and
@@ -41,7 +41,8 @@ public class Attention extends Layer {
    */
   public Attention(long queryDim, long contextDim, int heads) {
     if (queryDim % heads != 0) {
-      throw new IllegalArgumentException("attention width " + queryDim + " not divisible by heads " + heads);
+      throw new IllegalArgumentException(
+          "attention width " + queryDim + " not divisible by heads " + heads);
     }
     this.heads = heads;
     this.headDim = queryDim / heads;
@@ -108,7 +109,8 @@ public class Attention extends Layer {
    */
   public static Tensor core(Tensor q, Tensor k, Tensor v, Tensor keyMask) {
     TensorOptional mask = keyMask == null ? new TensorOptional() : new TensorOptional(keyMask);
-    return torch.scaled_dot_product_attention(q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, n, Sq, hd)
+    return torch.scaled_dot_product_attention(
+        q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, n, Sq, hd)
   }
 
   /** {@code [B, S, inner]} → {@code [B, S, D]}. */

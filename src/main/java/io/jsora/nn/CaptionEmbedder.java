@@ -2,7 +2,6 @@ package io.jsora.nn;
 
 import io.jsora.tensor.Shapes;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -12,8 +11,8 @@ import org.bytedeco.pytorch.global.torch;
  * drop that replaces a sample's whole text by zeros (the null text).
  *
  * <p>The drop never draws random numbers: callers pass which samples to drop, so training stays
- * reproducible from per-sample seeded streams, and sampling passes zeros for the unconditional
- * half the same way.
+ * reproducible from per-sample seeded streams, and sampling passes zeros for the unconditional half
+ * the same way.
  */
 public final class CaptionEmbedder extends Layer {
   private final LinearImpl proj;
@@ -46,7 +45,10 @@ public final class CaptionEmbedder extends Layer {
     long[] view = new long[ts.length];
     java.util.Arrays.fill(view, 1);
     view[0] = ts[0];
-    Tensor mask = drop.to(torch.ScalarType.Bool).to(text.device(), torch.ScalarType.Bool).view(view); // (B, 1, ...)
+    Tensor mask =
+        drop.to(torch.ScalarType.Bool)
+            .to(text.device(), torch.ScalarType.Bool)
+            .view(view); // (B, 1, ...)
     return text.masked_fill(mask, new Scalar(0.0)); // (B, ...)
   }
 

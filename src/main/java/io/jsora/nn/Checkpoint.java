@@ -17,44 +17,43 @@ import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Activation checkpointing for libtorch from Java: a segment's activations are not kept during
- * the forward pass but recomputed during the backward pass, inside an ordinary
- * {@code loss.backward()}.
+ * Activation checkpointing for libtorch from Java: a segment's activations are not kept during the
+ * forward pass but recomputed during the backward pass, inside an ordinary {@code loss.backward()}.
  *
- * <p>libtorch has no {@code torch::utils::checkpoint} and Java cannot subclass an autograd
- * {@code Function}, so the segment is spliced into the graph with tensor hooks:
+ * <p>libtorch has no {@code torch::utils::checkpoint} and Java cannot subclass an autograd {@code
+ * Function}, so the segment is spliced into the graph with tensor hooks:
  *
  * <ol>
  *   <li>forward: {@code y = fn(inputs)} runs under no-grad in a local scope (nothing saved, every
  *       temporary freed); the output is {@code out = y + 0·Σ alias_i.sum()} where {@code alias_i}
  *       is a view of each input that requires grad. That zero term saves no tensors but gives
  *       {@code out} a graph edge to every input;
- *   <li>a hook on {@code out} receives {@code dL/dy} once it is complete, recomputes
- *       {@code fn} with grad enabled on detached copies of the inputs and runs a nested backward
- *       with {@code dL/dy}: parameter gradients accumulate into their {@code .grad} as usual, and
- *       the inputs' gradients are stored;
+ *   <li>a hook on {@code out} receives {@code dL/dy} once it is complete, recomputes {@code fn}
+ *       with grad enabled on detached copies of the inputs and runs a nested backward with {@code
+ *       dL/dy}: parameter gradients accumulate into their {@code .grad} as usual, and the inputs'
+ *       gradients are stored;
  *   <li>a hook on each {@code alias_i} replaces the zero gradient arriving through the zero term
- *       with the stored input gradient, which autograd then carries upstream (so parameters
- *       reached through an input, such as a conditioning vector shared by every block, get their
- *       full gradient).
+ *       with the stored input gradient, which autograd then carries upstream (so parameters reached
+ *       through an input, such as a conditioning vector shared by every block, get their full
+ *       gradient).
  * </ol>
  *
- * The only tensors kept between forward and backward are the inputs themselves. The zero term
- * sums in float64, so it is exactly zero for any finite input. Gradients equal the plain path's
- * up to the order of floating-point accumulation.
+ * The only tensors kept between forward and backward are the inputs themselves. The zero term sums
+ * in float64, so it is exactly zero for any finite input. Gradients equal the plain path's up to
+ * the order of floating-point accumulation.
  *
  * <p>Limits: use {@code backward()}, not {@code autograd::grad} (parameter gradients accumulate
- * into {@code .grad}, as with PyTorch's reentrant checkpoint); {@code fn} must be deterministic
- * (no dropout or random draws) and return one new tensor. Call it inside the step's
- * {@link PointerScope}: the hooks and saved inputs live in that scope until it closes, so the
- * backward pass must run before it closes.
+ * into {@code .grad}, as with PyTorch's reentrant checkpoint); {@code fn} must be deterministic (no
+ * dropout or random draws) and return one new tensor. Call it inside the step's {@link
+ * PointerScope}: the hooks and saved inputs live in that scope until it closes, so the backward
+ * pass must run before it closes.
  */
 public final class Checkpoint {
   private Checkpoint() {}
 
   /**
-   * Returns {@code fn(inputs)}, recomputing it during backward when grad mode is on; with grad
-   * mode off it just runs {@code fn} in a local scope. {@code inputs} may contain nulls (passed
+   * Returns {@code fn(inputs)}, recomputing it during backward when grad mode is on; with grad mode
+   * off it just runs {@code fn} in a local scope. {@code inputs} may contain nulls (passed
    * through). The result belongs to the enclosing scope.
    */
   public static Tensor apply(Function<Tensor[], Tensor> fn, Tensor... inputs) {
@@ -88,7 +87,10 @@ public final class Checkpoint {
       }
       if (zero == null) {
         // no input needs grad, but parameters inside fn may: a dummy leaf carries the edge
-        zero = torch.zeros(new long[] {}, new TensorOptions(torch.ScalarType.Double)).requires_grad_(true);
+        zero =
+            torch
+                .zeros(new long[] {}, new TensorOptions(torch.ScalarType.Double))
+                .requires_grad_(true);
       }
       out = y.add(zero.mul(new Scalar(0.0)));
       seg.outHook = keep(new OutputHook(seg));
@@ -131,7 +133,10 @@ public final class Checkpoint {
       this.grads = new Tensor[n];
     }
 
-    /** The scope that receives tensors handed back to autograd: the backward caller's, else the forward's. */
+    /**
+     * The scope that receives tensors handed back to autograd: the backward caller's, else the
+     * forward's.
+     */
     PointerScope sink() {
       PointerScope s = PointerScope.getInnerScope();
       return s != null ? s : owner;
@@ -152,7 +157,8 @@ public final class Checkpoint {
         y.backward(gy, new BoolOptional(), false, new TensorArrayRefOptional());
         for (int i = 0; i < saved.length; i++) {
           if (needsGrad[i]) {
-            Tensor g = in[i].grad(); // a view of the leaf's grad slot, dies with the leaf: copy the handle
+            Tensor g =
+                in[i].grad(); // a view of the leaf's grad slot, dies with the leaf: copy the handle
             grads[i] = (g.defined() ? new Tensor(g) : torch.zeros_like(in[i])).retainReference();
           }
         }
@@ -196,7 +202,8 @@ public final class Checkpoint {
     public TensorBase call(TensorBase grad) {
       Tensor g = seg.grads[index];
       if (g == null) {
-        throw new IllegalStateException("checkpoint: input " + index + " got its gradient before the segment output");
+        throw new IllegalStateException(
+            "checkpoint: input " + index + " got its gradient before the segment output");
       }
       seg.grads[index] = null;
       return g;

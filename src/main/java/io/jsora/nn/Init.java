@@ -26,7 +26,8 @@ public final class Init {
   public static void normalWeight(LinearImpl linear, double std) {
     try (NoGradGuard g = new NoGradGuard();
         Tensor w = linear.weight();
-        org.bytedeco.pytorch.GeneratorOptional global = new org.bytedeco.pytorch.GeneratorOptional()) {
+        org.bytedeco.pytorch.GeneratorOptional global =
+            new org.bytedeco.pytorch.GeneratorOptional()) {
       w.normal_(0.0, std, global).close();
     }
   }

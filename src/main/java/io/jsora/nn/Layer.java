@@ -58,7 +58,9 @@ public abstract class Layer extends Module {
     return own(module);
   }
 
-  /** Registers {@code module} under {@code parent} (a plain container child) and keeps its handle. */
+  /**
+   * Registers {@code module} under {@code parent} (a plain container child) and keeps its handle.
+   */
   protected final <M extends Module> M child(Module parent, String name, M module) {
     parent.register_module(name, module);
     return own(module);
@@ -75,7 +77,9 @@ public abstract class Layer extends Module {
     return child(name, new ModuleListImpl());
   }
 
-  /** A new float32 trainable parameter of {@code shape} on {@link #device}, zero until initialised. */
+  /**
+   * A new float32 trainable parameter of {@code shape} on {@link #device}, zero until initialised.
+   */
   protected final Tensor parameter(String name, long... shape) {
     try (TensorOptions o = floatOptions(device);
         Tensor t = torch.zeros(shape, o)) {
@@ -110,7 +114,10 @@ public abstract class Layer extends Module {
     }
   }
 
-  /** PyTorch's default initialisation of a weight or bias, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), in place. */
+  /**
+   * PyTorch's default initialisation of a weight or bias, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), in
+   * place.
+   */
   protected static void defaultInit(Tensor t, long fanIn) {
     double b = 1.0 / Math.sqrt(fanIn);
     try (NoGradGuard g = new NoGradGuard();

@@ -18,17 +18,17 @@ public final class LocalScope {
   private LocalScope() {}
 
   /**
-   * Runs {@code body} in a fresh scope. The returned tensor belongs to the scope that encloses
-   * this call (or, with none, to the caller, who must close it). {@code body} must return a tensor
-   * it created, not one of its inputs.
+   * Runs {@code body} in a fresh scope. The returned tensor belongs to the scope that encloses this
+   * call (or, with none, to the caller, who must close it). {@code body} must return a tensor it
+   * created, not one of its inputs.
    */
   public static Tensor run(Supplier<Tensor> body) {
     return io.jsora.tensor.Scopes.local(() -> new Tensor[] {body.get()})[0];
   }
 
   /**
-   * Gives {@code p}, which carries one extra reference (from {@code retainReference}), to
-   * {@code scope}: the scope then holds that reference. With a null scope the caller keeps it.
+   * Gives {@code p}, which carries one extra reference (from {@code retainReference}), to {@code
+   * scope}: the scope then holds that reference. With a null scope the caller keeps it.
    */
   static <P extends Pointer> P handTo(PointerScope scope, P p) {
     if (scope != null) {

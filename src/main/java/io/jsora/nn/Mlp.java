@@ -1,11 +1,12 @@
 package io.jsora.nn;
 
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-/** Transformer MLP: {@code fc1} (Linear), tanh-approximated GELU, {@code fc2} (Linear). No dropout. */
+/**
+ * Transformer MLP: {@code fc1} (Linear), tanh-approximated GELU, {@code fc2} (Linear). No dropout.
+ */
 public final class Mlp extends Layer {
   private final LinearImpl fc1;
   private final LinearImpl fc2;
@@ -20,7 +21,11 @@ public final class Mlp extends Layer {
    * @return {@code [B, S, D]}
    */
   public Tensor forward(Tensor x) {
-    Tensor h = Trace.apply("gelu", a -> torch.gelu(a, "tanh"), Trace.apply("linear", fc1::forward, x)); // (B, S, hidden)
+    Tensor h =
+        Trace.apply(
+            "gelu",
+            a -> torch.gelu(a, "tanh"),
+            Trace.apply("linear", fc1::forward, x)); // (B, S, hidden)
     return Trace.apply("linear", fc2::forward, h); // (B, S, D)
   }
 

@@ -1,7 +1,6 @@
 package io.jsora.nn;
 
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -33,7 +32,8 @@ public final class Modulation extends Layer {
    * @return {@code chunks} tensors {@code [B, D]}, in the order the caller defines
    */
   public Tensor[] forward(Tensor c) {
-    Tensor all = Trace.apply("linear", linear::forward, Trace.apply("silu", torch::silu, c)); // (B, n*D)
+    Tensor all =
+        Trace.apply("linear", linear::forward, Trace.apply("silu", torch::silu, c)); // (B, n*D)
     TensorVector parts = all.chunk(chunks, 1); // n x (B, D)
     Tensor[] out = new Tensor[chunks];
     for (int i = 0; i < chunks; i++) {
@@ -42,14 +42,27 @@ public final class Modulation extends Layer {
     return out;
   }
 
-  /** {@code x·(1 + scale) + shift}, per sample: x {@code [B, S, D]}, shift and scale {@code [B, D]}. */
+  /**
+   * {@code x·(1 + scale) + shift}, per sample: x {@code [B, S, D]}, shift and scale {@code [B, D]}.
+   */
   public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-    return Trace.of("modulate", () -> x.mul(scale.unsqueeze(1).add(new Scalar(1.0))).add(shift.unsqueeze(1))); // (B, S, D)
+    return Trace.of(
+        "modulate",
+        () -> x.mul(scale.unsqueeze(1).add(new Scalar(1.0))).add(shift.unsqueeze(1))); // (B, S, D)
   }
 
   /** LayerNorm over the last dimension without affine parameters, eps 1e-6. */
   public static Tensor norm(Tensor x, long dim) {
-    return Trace.of("layer_norm", () -> torch.layer_norm(x, new long[] {dim}, new TensorOptional(), new TensorOptional(), EPS, true)); // (B, S, D)
+    return Trace.of(
+        "layer_norm",
+        () ->
+            torch.layer_norm(
+                x,
+                new long[] {dim},
+                new TensorOptional(),
+                new TensorOptional(),
+                EPS,
+                true)); // (B, S, D)
   }
 
   public LinearImpl linear() {

@@ -4,7 +4,6 @@ import io.jsora.tensor.Shapes;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -15,8 +14,8 @@ import org.bytedeco.pytorch.global.torch;
  * row, then patch column) is embedded by one linear map.
  *
  * <p>The map is stored as a Conv2d weight {@code proj.weight [D, C, p, p]} plus {@code proj.bias}
- * (as the reference checkpoints do) and initialised as PyTorch initialises a Conv2d, but applied
- * as a matrix product on the flattened patches.
+ * (as the reference checkpoints do) and initialised as PyTorch initialises a Conv2d, but applied as
+ * a matrix product on the flattened patches.
  */
 public final class PatchEmbed extends Layer {
   private final Conv2dImpl proj;
@@ -81,11 +80,17 @@ public final class PatchEmbed extends Layer {
 
   static void checkDivisible(long[] s, int p) {
     if (s.length != 5) {
-      throw new IllegalArgumentException("video latent: expected [B, C, T, H, W], found " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "video latent: expected [B, C, T, H, W], found " + Shapes.format(s));
     }
     if (s[3] % p != 0 || s[4] % p != 0) {
       throw new IllegalArgumentException(
-          "video latent: height " + s[3] + " and width " + s[4] + " must be multiples of the patch size " + p);
+          "video latent: height "
+              + s[3]
+              + " and width "
+              + s[4]
+              + " must be multiples of the patch size "
+              + p);
     }
   }
 

@@ -8,8 +8,8 @@ import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
 
 /**
- * Named spans of a forward pass and marks in its backward pass, reported to a {@link Recorder}
- * when one is started on the calling thread (the profiler of {@code jsora bench --profile}).
+ * Named spans of a forward pass and marks in its backward pass, reported to a {@link Recorder} when
+ * one is started on the calling thread (the profiler of {@code jsora bench --profile}).
  *
  * <pre>
  *   Tensor y = Trace.of("mlp", () -> mlp.forward(h)); // a span: time, calls, bytes of y
@@ -19,8 +19,8 @@ import org.bytedeco.pytorch.TensorTensorHook;
  * <p>With no recorder, {@link #of} only runs its body and {@link #mark} returns its argument: one
  * volatile read per call. Spans nest: a span opened inside another is its child. A mark is a view
  * of its tensor with a gradient hook, added to the graph only while recording; it tells the
- * recorder that the gradient of everything consumed after the mark is done, so the time between
- * two marks is the backward of what lies between them.
+ * recorder that the gradient of everything consumed after the mark is done, so the time between two
+ * marks is the backward of what lies between them.
  */
 public final class Trace {
   private Trace() {}
@@ -51,7 +51,8 @@ public final class Trace {
   /** Starts {@code r} on the calling thread; only one recorder at a time. */
   public static synchronized void start(Recorder r) {
     if (recorder != null) {
-      throw new IllegalStateException("a trace recorder is already running on thread " + owner.getName());
+      throw new IllegalStateException(
+          "a trace recorder is already running on thread " + owner.getName());
     }
     owner = Thread.currentThread();
     recorder = r;
@@ -118,21 +119,22 @@ public final class Trace {
   }
 
   /**
-   * {@code t}, or while recording with grad enabled a view of it whose gradient hook reports
-   * mark {@code name} to the recorder.
+   * {@code t}, or while recording with grad enabled a view of it whose gradient hook reports mark
+   * {@code name} to the recorder.
    */
   public static Tensor mark(String name, Tensor t) {
     Recorder r = active();
     if (r == null || t == null || !GradMode.is_enabled() || !t.requires_grad()) {
       return t;
     }
-    TensorTensorHook hook = new TensorTensorHook() {
-      @Override
-      public TensorBase call(TensorBase grad) {
-        r.backward(name);
-        return grad;
-      }
-    };
+    TensorTensorHook hook =
+        new TensorTensorHook() {
+          @Override
+          public TensorBase call(TensorBase grad) {
+            r.backward(name);
+            return grad;
+          }
+        };
     r.keep(hook);
     Tensor v = t.view_as(t);
     v.register_hook(hook);

@@ -2,8 +2,8 @@
  * Layers shared by jsora's models, written on libtorch's functional ops with PyTorch state-dict
  * names: patch embedding, timestep and caption embedders, attention (projections, SDPA core and
  * output projection as separate steps), MLP, adaLN modulation, sin-cos position tables, and
- * activation checkpointing, and the named spans and backward marks a profiler records
- * ({@link io.jsora.nn.Trace}).
+ * activation checkpointing, and the named spans and backward marks a profiler records ({@link
+ * io.jsora.nn.Trace}).
  *
  * <p>{@link io.jsora.nn.Layer} is the base of every model module: it registers children under their
  * state-dict names, owns their handles and counts parameters.

@@ -3,12 +3,11 @@ package io.jsora.parallel;
 import java.util.Map;
 
 /**
- * Where this process sits in a distributed job, read from the environment an outside launcher
- * set: {@code jsora launch} and torchrun ({@code RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE
- * MASTER_ADDR MASTER_PORT}), Kubernetes training operators (the same names, one process per pod),
- * SLURM ({@code SLURM_PROCID SLURM_NTASKS SLURM_LOCALID}) and Open MPI ({@code
- * OMPI_COMM_WORLD_RANK ...}), in that order of precedence. No variables at all means a single
- * process.
+ * Where this process sits in a distributed job, read from the environment an outside launcher set:
+ * {@code jsora launch} and torchrun ({@code RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR
+ * MASTER_PORT}), Kubernetes training operators (the same names, one process per pod), SLURM ({@code
+ * SLURM_PROCID SLURM_NTASKS SLURM_LOCALID}) and Open MPI ({@code OMPI_COMM_WORLD_RANK ...}), in
+ * that order of precedence. No variables at all means a single process.
  *
  * @param rank global rank, 0 ≤ rank < worldSize
  * @param worldSize number of processes in the job
@@ -22,7 +21,13 @@ import java.util.Map;
  *     PyTorch; the first of a comma-separated list), or null to choose from {@code masterAddr}
  */
 public record DistEnv(
-    int rank, int worldSize, int localRank, int localWorldSize, String masterAddr, int masterPort, String source,
+    int rank,
+    int worldSize,
+    int localRank,
+    int localWorldSize,
+    String masterAddr,
+    int masterPort,
+    String source,
     String glooInterface) {
 
   /** torchrun's default rendezvous port, used when a launcher sets no {@code MASTER_PORT}. */
@@ -33,11 +38,16 @@ public record DistEnv(
       throw new IllegalArgumentException("world size must be >= 1, found " + worldSize);
     }
     if (rank < 0 || rank >= worldSize) {
-      throw new IllegalArgumentException("rank " + rank + " is outside the world of size " + worldSize);
+      throw new IllegalArgumentException(
+          "rank " + rank + " is outside the world of size " + worldSize);
     }
     if (localWorldSize < 1 || localRank < 0 || localRank >= localWorldSize) {
       throw new IllegalArgumentException(
-          "local rank " + localRank + " is outside the " + localWorldSize + " processes of this node");
+          "local rank "
+              + localRank
+              + " is outside the "
+              + localWorldSize
+              + " processes of this node");
     }
     if (masterPort < 1 || masterPort > 65535) {
       throw new IllegalArgumentException("MASTER_PORT must be 1..65535, found " + masterPort);
@@ -45,7 +55,14 @@ public record DistEnv(
   }
 
   /** A job position without a Gloo interface setting. */
-  public DistEnv(int rank, int worldSize, int localRank, int localWorldSize, String masterAddr, int masterPort, String source) {
+  public DistEnv(
+      int rank,
+      int worldSize,
+      int localRank,
+      int localWorldSize,
+      String masterAddr,
+      int masterPort,
+      String source) {
     this(rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, source, null);
   }
 
@@ -71,8 +88,15 @@ public record DistEnv(
     if (ifname == null || ifname.isBlank()) {
       return launch;
     }
-    return new DistEnv(launch.rank, launch.worldSize, launch.localRank, launch.localWorldSize, launch.masterAddr, launch.masterPort,
-        launch.source, ifname.split(",")[0].trim());
+    return new DistEnv(
+        launch.rank,
+        launch.worldSize,
+        launch.localRank,
+        launch.localWorldSize,
+        launch.masterAddr,
+        launch.masterPort,
+        launch.source,
+        ifname.split(",")[0].trim());
   }
 
   private static DistEnv parseLaunch(Map<String, String> env) {
@@ -81,7 +105,11 @@ public record DistEnv(
       int rank = intVar(env, "RANK", -1);
       if (world < 0 || rank < 0) {
         throw new IllegalArgumentException(
-            "RANK and WORLD_SIZE must be set together (found RANK=" + env.get("RANK") + ", WORLD_SIZE=" + env.get("WORLD_SIZE") + ")");
+            "RANK and WORLD_SIZE must be set together (found RANK="
+                + env.get("RANK")
+                + ", WORLD_SIZE="
+                + env.get("WORLD_SIZE")
+                + ")");
       }
       int localRank = intVar(env, "LOCAL_RANK", world == 1 ? 0 : -1);
       int localWorld = intVar(env, "LOCAL_WORLD_SIZE", -1);
@@ -93,21 +121,42 @@ public record DistEnv(
       if (localWorld < 0) {
         localWorld = localRank + 1;
       }
-      return new DistEnv(rank, world, localRank, localWorld, addr(env, world, localWorld, "torchrun"), port(env), "torchrun");
+      return new DistEnv(
+          rank,
+          world,
+          localRank,
+          localWorld,
+          addr(env, world, localWorld, "torchrun"),
+          port(env),
+          "torchrun");
     }
     if (env.containsKey("SLURM_PROCID") && env.containsKey("SLURM_NTASKS")) {
       int rank = intVar(env, "SLURM_PROCID", 0);
       int world = intVar(env, "SLURM_NTASKS", 1);
       int localRank = intVar(env, "SLURM_LOCALID", 0);
       int localWorld = slurmTasksOnNode(env, localRank);
-      return new DistEnv(rank, world, localRank, localWorld, addr(env, world, localWorld, "slurm"), port(env), "slurm");
+      return new DistEnv(
+          rank,
+          world,
+          localRank,
+          localWorld,
+          addr(env, world, localWorld, "slurm"),
+          port(env),
+          "slurm");
     }
     if (env.containsKey("OMPI_COMM_WORLD_RANK") && env.containsKey("OMPI_COMM_WORLD_SIZE")) {
       int rank = intVar(env, "OMPI_COMM_WORLD_RANK", 0);
       int world = intVar(env, "OMPI_COMM_WORLD_SIZE", 1);
       int localRank = intVar(env, "OMPI_COMM_WORLD_LOCAL_RANK", 0);
       int localWorld = intVar(env, "OMPI_COMM_WORLD_LOCAL_SIZE", localRank + 1);
-      return new DistEnv(rank, world, localRank, localWorld, addr(env, world, localWorld, "mpi"), port(env), "mpi");
+      return new DistEnv(
+          rank,
+          world,
+          localRank,
+          localWorld,
+          addr(env, world, localWorld, "mpi"),
+          port(env),
+          "mpi");
     }
     return single();
   }
@@ -128,12 +177,18 @@ public record DistEnv(
     if (a != null && !a.isBlank()) {
       return a.trim();
     }
-    boolean oneNode = world == localWorld || "1".equals(env.get("SLURM_JOB_NUM_NODES")) || "1".equals(env.get("SLURM_NNODES"));
+    boolean oneNode =
+        world == localWorld
+            || "1".equals(env.get("SLURM_JOB_NUM_NODES"))
+            || "1".equals(env.get("SLURM_NNODES"));
     if (oneNode) {
       return "127.0.0.1";
     }
     throw new IllegalArgumentException(
-        "MASTER_ADDR is not set: with " + world + " processes from " + launcher
+        "MASTER_ADDR is not set: with "
+            + world
+            + " processes from "
+            + launcher
             + " on several nodes, rank 0's host must be given, e.g. under SLURM: "
             + "export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)");
   }
@@ -153,7 +208,8 @@ public record DistEnv(
     if (t != null && !t.isBlank()) {
       int seen = 0;
       for (String part : t.split(",")) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(?:\\(x(\\d+)\\))?").matcher(part.trim());
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("(\\d+)(?:\\(x(\\d+)\\))?").matcher(part.trim());
         if (!m.matches()) {
           break;
         }

@@ -7,8 +7,8 @@ package io.jsora.parallel;
  * ends with libtorch's own first line in brackets.
  *
  * <p>After this exception the process groups are unusable: the job cannot continue, only stop.
- * Unless the process exits by itself within the collective timeout, the context's watchdog ends
- * it with exit status {@link #EXIT_STATUS}.
+ * Unless the process exits by itself within the collective timeout, the context's watchdog ends it
+ * with exit status {@link #EXIT_STATUS}.
  */
 public final class DistributedException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -4,20 +4,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where each parameter's elements sit when parameters are flattened into communication buckets,
- * and which part of each bucket a shard owns.
+ * Where each parameter's elements sit when parameters are flattened into communication buckets, and
+ * which part of each bucket a shard owns.
  *
- * <p>Parameters are laid out in order; a bucket is closed when adding the next parameter would
- * pass the size limit or change the dtype (a parameter larger than the limit gets a bucket of its
- * own). Each bucket is padded to a multiple of the shard count; shard {@code i} owns elements
- * {@code [i·n/k, (i+1)·n/k)} of every bucket, so one reduce-scatter per bucket hands every rank
- * exactly its part. A rank's shard is the concatenation of its parts of all buckets.
+ * <p>Parameters are laid out in order; a bucket is closed when adding the next parameter would pass
+ * the size limit or change the dtype (a parameter larger than the limit gets a bucket of its own).
+ * Each bucket is padded to a multiple of the shard count; shard {@code i} owns elements {@code
+ * [i·n/k, (i+1)·n/k)} of every bucket, so one reduce-scatter per bucket hands every rank exactly
+ * its part. A rank's shard is the concatenation of its parts of all buckets.
  */
 final class FlatLayout {
   /** A parameter's place in its bucket. */
   record Slot(int param, long offset, long numel) {}
 
-  /** A bucket: its slots, unpadded and padded sizes, and where this shard's part starts in the shard. */
+  /**
+   * A bucket: its slots, unpadded and padded sizes, and where this shard's part starts in the
+   * shard.
+   */
   record Bucket(List<Slot> slots, long numel, long padded, long shardOffset) {
     long part(int shards) {
       return padded / shards;
@@ -75,7 +78,8 @@ final class FlatLayout {
         long from = Math.max(lo, s.offset());
         long to = Math.min(hi, s.offset() + s.numel());
         if (from < to) {
-          segs.add(new Segment(s.param(), b.shardOffset() + (from - lo), from - s.offset(), to - from));
+          segs.add(
+              new Segment(s.param(), b.shardOffset() + (from - lo), from - s.offset(), to - from));
         }
       }
     }

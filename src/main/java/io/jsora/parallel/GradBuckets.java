@@ -13,14 +13,14 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The parameters of a model as communication buckets: own handles to the parameters, their
- * gradient scales, the flat layout, and the moves between {@code .grad} tensors and flat buffers.
- * Shared by {@link GradientSync} and {@link ZeroAdamW}.
+ * The parameters of a model as communication buckets: own handles to the parameters, their gradient
+ * scales, the flat layout, and the moves between {@code .grad} tensors and flat buffers. Shared by
+ * {@link GradientSync} and {@link ZeroAdamW}.
  *
  * <p>Gradient scale: the reduction runs over the whole world (DP × SP ranks) as a sum. A partial
  * gradient (a parameter used on this rank's sequence slice only) is scaled by 1/dpSize, so the sum
- * over the SP group completes it and the sum over DP averages it; a complete gradient (identical
- * on every SP rank) by 1/(dpSize · spSize).
+ * over the SP group completes it and the sum over DP averages it; a complete gradient (identical on
+ * every SP rank) by 1/(dpSize · spSize).
  */
 final class GradBuckets implements AutoCloseable {
   /** Default bucket size in bytes, as PyTorch DDP's bucket_cap_mb. */
@@ -32,7 +32,12 @@ final class GradBuckets implements AutoCloseable {
   final FlatLayout layout;
   final Group world;
 
-  GradBuckets(ParallelContext ctx, Map<String, Tensor> named, Predicate<String> complete, long bucketBytes, boolean shard) {
+  GradBuckets(
+      ParallelContext ctx,
+      Map<String, Tensor> named,
+      Predicate<String> complete,
+      long bucketBytes,
+      boolean shard) {
     if (named.isEmpty()) {
       throw new IllegalArgumentException("no parameters given");
     }
@@ -70,8 +75,8 @@ final class GradBuckets implements AutoCloseable {
   }
 
   /**
-   * Which parameters have a gradient on at least one rank (one small all-reduce): a parameter
-   * with none anywhere is skipped, consistently on every rank.
+   * Which parameters have a gradient on at least one rank (one small all-reduce): a parameter with
+   * none anywhere is skipped, consistently on every rank.
    */
   boolean[] active() {
     int n = params.size();
@@ -82,7 +87,8 @@ final class GradBuckets implements AutoCloseable {
     if (world.size() > 1) {
       try (PointerScope s = new PointerScope()) {
         Tensor t = Tensors.of(has, n);
-        Tensor onDevice = params.get(0).is_cuda() ? t.to(params.get(0).device(), t.scalar_type()) : t;
+        Tensor onDevice =
+            params.get(0).is_cuda() ? t.to(params.get(0).device(), t.scalar_type()) : t;
         world.allReduceSum(onDevice);
         has = Tensors.toFloats(onDevice);
       }
@@ -135,7 +141,10 @@ final class GradBuckets implements AutoCloseable {
     }
   }
 
-  /** Writes a reduced bucket back into the gradients of its active parameters (creating missing ones). */
+  /**
+   * Writes a reduced bucket back into the gradients of its active parameters (creating missing
+   * ones).
+   */
   void unflattenGrads(FlatLayout.Bucket b, Tensor flat, boolean[] active) {
     try (NoGradGuard ng = new NoGradGuard()) {
       for (FlatLayout.Slot s : b.slots()) {

@@ -24,11 +24,11 @@ import org.bytedeco.pytorch.global.torch;
  * }</pre>
  *
  * Gradients are flattened into buckets of about 25 MB (one dtype each), scaled, summed over the
- * world group and written back. A parameter that has no gradient on any rank is skipped (its
- * {@code .grad} stays undefined, so optimizers skip it as in a single process); one that has a
- * gradient on some ranks only counts as zero elsewhere and gets the average everywhere. With
- * sequence parallelism, {@code complete} names the parameters whose gradients are already
- * complete on each SP rank (see {@link SequenceParallel}); at SP size 1 it does not matter.
+ * world group and written back. A parameter that has no gradient on any rank is skipped (its {@code
+ * .grad} stays undefined, so optimizers skip it as in a single process); one that has a gradient on
+ * some ranks only counts as zero elsewhere and gets the average everywhere. With sequence
+ * parallelism, {@code complete} names the parameters whose gradients are already complete on each
+ * SP rank (see {@link SequenceParallel}); at SP size 1 it does not matter.
  */
 public final class GradientSync implements AutoCloseable {
   private final GradBuckets buckets;
@@ -43,7 +43,11 @@ public final class GradientSync implements AutoCloseable {
    * @param complete names of parameters used outside the sequence-split region
    * @param bucketBytes bucket size limit in bytes
    */
-  public GradientSync(ParallelContext ctx, Map<String, Tensor> params, Predicate<String> complete, long bucketBytes) {
+  public GradientSync(
+      ParallelContext ctx,
+      Map<String, Tensor> params,
+      Predicate<String> complete,
+      long bucketBytes) {
     this.buckets = new GradBuckets(ctx, params, complete, bucketBytes, false);
   }
 
@@ -85,7 +89,8 @@ public final class GradientSync implements AutoCloseable {
       long bytes = 0;
       for (Tensor t : tensors) {
         long nb = t.nbytes();
-        if (!batch.isEmpty() && (bytes + nb > GradBuckets.DEFAULT_BUCKET_BYTES || !sameKind(batch.get(0), t))) {
+        if (!batch.isEmpty()
+            && (bytes + nb > GradBuckets.DEFAULT_BUCKET_BYTES || !sameKind(batch.get(0), t))) {
           broadcastBatch(world, batch);
           batch.clear();
           bytes = 0;

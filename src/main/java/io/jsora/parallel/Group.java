@@ -16,19 +16,19 @@ import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A process group: an ordered set of ranks that run collectives together, on Gloo (CPU tensors)
- * or NCCL (CUDA tensors). The job's groups come from {@link ParallelContext}: {@code world}, and
- * the mesh's {@code dp} and {@code sp} groups.
+ * A process group: an ordered set of ranks that run collectives together, on Gloo (CPU tensors) or
+ * NCCL (CUDA tensors). The job's groups come from {@link ParallelContext}: {@code world}, and the
+ * mesh's {@code dp} and {@code sp} groups.
  *
- * <p>Every collective here is synchronous (it returns when this rank's part is done), is watched
- * by the context's peer monitor, and fails with a {@link DistributedException} naming the rank at
+ * <p>Every collective here is synchronous (it returns when this rank's part is done), is watched by
+ * the context's peer monitor, and fails with a {@link DistributedException} naming the rank at
  * fault instead of hanging. A group of one rank needs no backend: its collectives return their
  * input's value without communicating.
  *
  * <p>Collectives must be called in the same order on every rank of the group, with tensors of the
- * same shape and dtype. Outputs are new tensors the caller owns (the enclosing {@code
- * PointerScope} releases them); inputs are never modified except by the in-place operations
- * {@link #allReduceSum} and {@link #broadcast}.
+ * same shape and dtype. Outputs are new tensors the caller owns (the enclosing {@code PointerScope}
+ * releases them); inputs are never modified except by the in-place operations {@link #allReduceSum}
+ * and {@link #broadcast}.
  */
 public final class Group {
   private final String name;
@@ -46,7 +46,8 @@ public final class Group {
     this.monitor = monitor;
     this.cuda = cuda;
     if (ranks.length > 1 && backend == null) {
-      throw new IllegalArgumentException("group " + name + " of " + ranks.length + " ranks needs a backend");
+      throw new IllegalArgumentException(
+          "group " + name + " of " + ranks.length + " ranks needs a backend");
     }
   }
 
@@ -86,14 +87,16 @@ public final class Group {
       return;
     }
     requireContiguous(t, "allReduceSum");
-    run("all_reduce", () -> {
-      try (TensorVector v = new TensorVector(t);
-          ReduceOp op = new ReduceOp(ReduceOp.RedOpType.SUM);
-          AllreduceOptions o = new AllreduceOptions()) {
-        o.reduceOp(op);
-        return backend.allreduce(v, o);
-      }
-    });
+    run(
+        "all_reduce",
+        () -> {
+          try (TensorVector v = new TensorVector(t);
+              ReduceOp op = new ReduceOp(ReduceOp.RedOpType.SUM);
+              AllreduceOptions o = new AllreduceOptions()) {
+            o.reduceOp(op);
+            return backend.allreduce(v, o);
+          }
+        });
   }
 
   /** Copies {@code t} from group rank {@code root} to every member, in place. */
@@ -105,13 +108,15 @@ public final class Group {
       return;
     }
     requireContiguous(t, "broadcast");
-    run("broadcast", () -> {
-      try (TensorVector v = new TensorVector(t);
-          BroadcastOptions o = new BroadcastOptions()) {
-        o.rootRank(root);
-        return backend.broadcast(v, o);
-      }
-    });
+    run(
+        "broadcast",
+        () -> {
+          try (TensorVector v = new TensorVector(t);
+              BroadcastOptions o = new BroadcastOptions()) {
+            o.rootRank(root);
+            return backend.broadcast(v, o);
+          }
+        });
   }
 
   /**
@@ -129,11 +134,13 @@ public final class Group {
     int p = size();
     Tensor in = local.contiguous();
     Tensor flat = in.new_empty(p * in.numel());
-    run("all_gather", () -> {
-      try (Tensor inFlat = in.view(-1)) {
-        return backend._allgather_base(flat, inFlat);
-      }
-    });
+    run(
+        "all_gather",
+        () -> {
+          try (Tensor inFlat = in.view(-1)) {
+            return backend._allgather_base(flat, inFlat);
+          }
+        });
     long[] stacked = prepend(p, shape);
     long[] out = shape.clone();
     out[d] *= p;
@@ -160,15 +167,17 @@ public final class Group {
     long[] local = shape.clone();
     local[d] /= p;
     Tensor out = full.new_empty(local);
-    run("reduce_scatter", () -> {
-      try (Tensor inFlat = in.view(-1);
-          Tensor outFlat = out.view(-1);
-          ReduceOp op = new ReduceOp(ReduceOp.RedOpType.SUM);
-          ReduceScatterOptions o = new ReduceScatterOptions()) {
-        o.reduceOp(op);
-        return backend._reduce_scatter_base(outFlat, inFlat, o);
-      }
-    });
+    run(
+        "reduce_scatter",
+        () -> {
+          try (Tensor inFlat = in.view(-1);
+              Tensor outFlat = out.view(-1);
+              ReduceOp op = new ReduceOp(ReduceOp.RedOpType.SUM);
+              ReduceScatterOptions o = new ReduceScatterOptions()) {
+            o.reduceOp(op);
+            return backend._reduce_scatter_base(outFlat, inFlat, o);
+          }
+        });
     return out;
   }
 
@@ -186,25 +195,32 @@ public final class Group {
     int p = size();
     requireDivisible(shape, s, p, "allToAll");
     if (s == g) {
-      throw new IllegalArgumentException("allToAll: scatter and gather dims must differ, both " + s);
+      throw new IllegalArgumentException(
+          "allToAll: scatter and gather dims must differ, both " + s);
     }
     if (p == 1) {
       return x.clone();
     }
-    Tensor in = x.reshape(splitAxis(shape, s, p)).movedim(s, 0).contiguous(); // (P, ..., n_s/P, ...)
+    Tensor in =
+        x.reshape(splitAxis(shape, s, p)).movedim(s, 0).contiguous(); // (P, ..., n_s/P, ...)
     Tensor recv = in.new_empty(Shapes.of(in)); // contiguous: c10d writes linearly
-    run("all_to_all", () -> {
-      try (LongVector none = new LongVector(); LongVector none2 = new LongVector()) {
-        return backend.alltoall_base(recv, in, none, none2);
-      }
-    });
+    run(
+        "all_to_all",
+        () -> {
+          try (LongVector none = new LongVector();
+              LongVector none2 = new LongVector()) {
+            return backend.alltoall_base(recv, in, none, none2);
+          }
+        });
     long[] out = shape.clone();
     out[s] /= p;
     out[g] *= p;
     return recv.movedim(0, g).reshape(out); // chunk i (from rank i) lands at slot i of gatherDim
   }
 
-  /** Waits until every member has reached this call (a one-element all-reduce, so it is watched). */
+  /**
+   * Waits until every member has reached this call (a one-element all-reduce, so it is watched).
+   */
   public void barrier() {
     if (size() == 1) {
       return;
@@ -237,22 +253,33 @@ public final class Group {
 
   private static void requireContiguous(Tensor t, String op) {
     if (!t.is_contiguous()) {
-      throw new IllegalArgumentException(op + ": the tensor must be contiguous (it is updated in place)");
+      throw new IllegalArgumentException(
+          op + ": the tensor must be contiguous (it is updated in place)");
     }
   }
 
   private void requireDivisible(long[] shape, int d, int p, String op) {
     if (shape[d] % p != 0) {
       throw new IllegalArgumentException(
-          op + " on group " + this + ": dimension " + d + " of shape " + Arrays.toString(shape)
-              + " has size " + shape[d] + ", not divisible by the group size " + p);
+          op
+              + " on group "
+              + this
+              + ": dimension "
+              + d
+              + " of shape "
+              + Arrays.toString(shape)
+              + " has size "
+              + shape[d]
+              + ", not divisible by the group size "
+              + p);
     }
   }
 
   private static int axis(int dim, int rank) {
     int d = dim < 0 ? dim + rank : dim;
     if (d < 0 || d >= rank) {
-      throw new IllegalArgumentException("dimension " + dim + " out of range for a " + rank + "-d tensor");
+      throw new IllegalArgumentException(
+          "dimension " + dim + " out of range for a " + rank + "-d tensor");
     }
     return d;
   }

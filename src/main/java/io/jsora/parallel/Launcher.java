@@ -18,15 +18,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the worker processes of one node, as torchrun does: the same Java binary, JVM options and
- * class path as this process, one worker per local rank, each with torchrun's environment
- * ({@code RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR MASTER_PORT}, plus {@code
- * GROUP_RANK}, and {@code JSORA_THREADS} = cores / workers unless set).
+ * class path as this process, one worker per local rank, each with torchrun's environment ({@code
+ * RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE MASTER_ADDR MASTER_PORT}, plus {@code GROUP_RANK},
+ * and {@code JSORA_THREADS} = cores / workers unless set).
  *
  * <ul>
  *   <li>Every line a worker prints is copied to this process's stdout or stderr, prefixed {@code
  *       [rank N] }.
- *   <li>When a worker exits with a non-zero status, the others get SIGTERM, then SIGKILL after
- *       the grace period; the launcher returns the first failure's status.
+ *   <li>When a worker exits with a non-zero status, the others get SIGTERM, then SIGKILL after the
+ *       grace period; the launcher returns the first failure's status.
  *   <li>SIGINT and SIGTERM sent to the launcher are forwarded to the workers (SIGKILL after the
  *       grace period) and the launcher returns 128 + the signal number.
  * </ul>
@@ -45,20 +45,36 @@ public final class Launcher {
    * @param grace how long workers may take to stop after SIGTERM
    * @param env extra environment for the workers
    */
-  public record Spec(int nprocPerNode, int nnodes, int nodeRank, String masterAddr, int masterPort, String mainClass,
-      List<String> args, Duration grace, Map<String, String> env) {
+  public record Spec(
+      int nprocPerNode,
+      int nnodes,
+      int nodeRank,
+      String masterAddr,
+      int masterPort,
+      String mainClass,
+      List<String> args,
+      Duration grace,
+      Map<String, String> env) {
     public Spec {
       if (nprocPerNode < 1) {
         throw new IllegalArgumentException("--nproc-per-node must be >= 1, found " + nprocPerNode);
       }
       if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) {
-        throw new IllegalArgumentException("--node-rank " + nodeRank + " must be within 0.." + (nnodes - 1) + " for --nnodes " + nnodes);
+        throw new IllegalArgumentException(
+            "--node-rank "
+                + nodeRank
+                + " must be within 0.."
+                + (nnodes - 1)
+                + " for --nnodes "
+                + nnodes);
       }
       if (masterPort == 0 && nnodes > 1) {
-        throw new IllegalArgumentException("--master-port is required with --nnodes > 1 (every node must use the same port)");
+        throw new IllegalArgumentException(
+            "--master-port is required with --nnodes > 1 (every node must use the same port)");
       }
       if (masterPort < 0 || masterPort > 65535) {
-        throw new IllegalArgumentException("--master-port must be within 1..65535, found " + masterPort);
+        throw new IllegalArgumentException(
+            "--master-port must be within 1..65535, found " + masterPort);
       }
       args = List.copyOf(args);
       env = Map.copyOf(env);
@@ -86,12 +102,19 @@ public final class Launcher {
   public int run() throws IOException, InterruptedException {
     int port = spec.masterPort() > 0 ? spec.masterPort() : freePort();
     int world = spec.nprocPerNode() * spec.nnodes();
-    List<String> command = shareNativeLimit(javaCommand(spec.mainClass(), spec.args()), spec.nprocPerNode());
+    List<String> command =
+        shareNativeLimit(javaCommand(spec.mainClass(), spec.args()), spec.nprocPerNode());
     List<Thread> pumps = new ArrayList<>();
     Signals.Handle handle = Signals.install(this::onSignal);
     for (String sig : handle.ignored()) {
-      message("SIG" + sig + " is ignored by this process (it was started so, e.g. as a background job) and the JVM cannot catch an "
-          + "ignored signal: SIG" + sig + " will not reach the workers; stop them with SIG" + (sig.equals("INT") ? "TERM" : "INT"));
+      message(
+          "SIG"
+              + sig
+              + " is ignored by this process (it was started so, e.g. as a background job) and the JVM cannot catch an "
+              + "ignored signal: SIG"
+              + sig
+              + " will not reach the workers; stop them with SIG"
+              + (sig.equals("INT") ? "TERM" : "INT"));
     }
     try {
       for (int local = 0; local < spec.nprocPerNode(); local++) {
@@ -99,9 +122,14 @@ public final class Launcher {
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> env = pb.environment();
         env.putAll(spec.env());
-        env.putAll(new DistEnv(rank, world, local, spec.nprocPerNode(), spec.masterAddr(), port, "launch").toEnvironment());
+        env.putAll(
+            new DistEnv(rank, world, local, spec.nprocPerNode(), spec.masterAddr(), port, "launch")
+                .toEnvironment());
         env.put("GROUP_RANK", Integer.toString(spec.nodeRank()));
-        env.putIfAbsent("JSORA_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / spec.nprocPerNode())));
+        env.putIfAbsent(
+            "JSORA_THREADS",
+            Integer.toString(
+                Math.max(1, Runtime.getRuntime().availableProcessors() / spec.nprocPerNode())));
         Process p = pb.start();
         p.getOutputStream().close();
         workers.add(p);
@@ -124,15 +152,19 @@ public final class Launcher {
   }
 
   /**
-   * The command that starts a JVM like this one (same binary, JVM options except a debugger
-   * agent, class path) running {@code mainClass args}.
+   * The command that starts a JVM like this one (same binary, JVM options except a debugger agent,
+   * class path) running {@code mainClass args}.
    */
   public static List<String> javaCommand(String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.add(
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) { // a debugger port cannot be shared
+      if (!a.startsWith("-agentlib:jdwp")
+          && !a.startsWith("-Xrunjdwp")) { // a debugger port cannot be shared
         cmd.add(a);
       }
     }
@@ -154,13 +186,14 @@ public final class Launcher {
       String a = out.get(i);
       if (a.startsWith(key) && workers > 1) {
         String v = a.substring(key.length()).trim().toLowerCase(java.util.Locale.ROOT);
-        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
-          case 'k' -> 1L << 10;
-          case 'm' -> 1L << 20;
-          case 'g' -> 1L << 30;
-          case 't' -> 1L << 40;
-          default -> 1;
-        };
+        long unit =
+            switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+              case 'k' -> 1L << 10;
+              case 'm' -> 1L << 20;
+              case 'g' -> 1L << 30;
+              case 't' -> 1L << 40;
+              default -> 1;
+            };
         try {
           long bytes = Long.parseLong(unit == 1 ? v : v.substring(0, v.length() - 1)) * unit;
           out.set(i, key + bytes / workers);
@@ -199,8 +232,16 @@ public final class Launcher {
         if (code != 0 && firstFailed < 0 && signal == 0) {
           firstFailed = i;
           firstStatus = code;
-          message("rank " + (firstRank + i) + " exited with status " + describe(code)
-              + (workers.size() > 1 ? "; stopping the other workers (SIGTERM, SIGKILL after " + spec.grace().toSeconds() + " s)" : ""));
+          message(
+              "rank "
+                  + (firstRank + i)
+                  + " exited with status "
+                  + describe(code)
+                  + (workers.size() > 1
+                      ? "; stopping the other workers (SIGTERM, SIGKILL after "
+                          + spec.grace().toSeconds()
+                          + " s)"
+                      : ""));
           terminateAll("TERM");
           stopDeadline = System.nanoTime() + spec.grace().toNanos();
         }
@@ -218,7 +259,12 @@ public final class Launcher {
       if (System.nanoTime() > stopDeadline) {
         for (int i = 0; i < workers.size(); i++) {
           if (workers.get(i).isAlive()) {
-            message("rank " + (firstRank + i) + " did not stop within " + spec.grace().toSeconds() + " s; sending SIGKILL");
+            message(
+                "rank "
+                    + (firstRank + i)
+                    + " did not stop within "
+                    + spec.grace().toSeconds()
+                    + " s; sending SIGKILL");
             workers.get(i).toHandle().destroyForcibly();
           }
         }
@@ -230,10 +276,18 @@ public final class Launcher {
       return 128 + signal;
     }
     if (firstFailed >= 0) {
-      StringBuilder b = new StringBuilder("failed: rank " + (firstRank + firstFailed) + " first, with status " + describe(firstStatus));
+      StringBuilder b =
+          new StringBuilder(
+              "failed: rank "
+                  + (firstRank + firstFailed)
+                  + " first, with status "
+                  + describe(firstStatus));
       for (int i = 0; i < workers.size(); i++) {
         if (i != firstFailed) {
-          b.append("; rank ").append(firstRank + i).append(' ').append(describe(workers.get(i).exitValue()));
+          b.append("; rank ")
+              .append(firstRank + i)
+              .append(' ')
+              .append(describe(workers.get(i).exitValue()));
         }
       }
       message(b.toString());
@@ -282,30 +336,35 @@ public final class Launcher {
   }
 
   private static Thread pump(InputStream in, PrintWriter to, String prefix) {
-    Thread t = new Thread(() -> {
-      BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-      int errors = 0;
-      while (true) {
-        String line;
-        try {
-          line = r.readLine();
-        } catch (IOException e) {
-          // when a process exits, the JDK closes the pipe under a blocked reader and keeps the
-          // bytes still buffered in the stream object: read on to get them
-          if (++errors > 3) {
-            break;
-          }
-          continue;
-        }
-        if (line == null) {
-          break;
-        }
-        synchronized (to) {
-          to.println(prefix + line);
-          to.flush();
-        }
-      }
-    }, "jsora-launch-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+              int errors = 0;
+              while (true) {
+                String line;
+                try {
+                  line = r.readLine();
+                } catch (IOException e) {
+                  // when a process exits, the JDK closes the pipe under a blocked reader and keeps
+                  // the
+                  // bytes still buffered in the stream object: read on to get them
+                  if (++errors > 3) {
+                    break;
+                  }
+                  continue;
+                }
+                if (line == null) {
+                  break;
+                }
+                synchronized (to) {
+                  to.println(prefix + line);
+                  to.flush();
+                }
+              }
+            },
+            "jsora-launch-pump");
     t.setDaemon(true);
     t.start();
     return t;

@@ -6,9 +6,9 @@ import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
 
 /**
- * Creates NCCL process groups. Kept in its own class so that the JVM loads {@link
- * ProcessGroupNCCL} (whose static initialiser needs the CUDA natives) only when a job asks for
- * NCCL: the class exists in the CPU build's jar too, and loading it there throws.
+ * Creates NCCL process groups. Kept in its own class so that the JVM loads {@link ProcessGroupNCCL}
+ * (whose static initialiser needs the CUDA natives) only when a job asks for NCCL: the class exists
+ * in the CPU build's jar too, and loading it there throws.
  */
 final class NcclBackends {
   private NcclBackends() {}

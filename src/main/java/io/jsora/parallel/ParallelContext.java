@@ -31,19 +31,19 @@ import org.slf4j.LoggerFactory;
  * <h2>Creation</h2>
  *
  * {@link #create} rendezvouses through a {@code TCPStore} that rank 0 serves at {@code
- * MASTER_ADDR:MASTER_PORT}, then builds one process group per group this rank belongs to, each
- * over its own {@code PrefixStore} ({@code world}, {@code dp/<spRank>}, {@code sp/<dpRank>}):
- * Gloo for CPU tensors, NCCL for CUDA. A group whose members equal the world's reuses the world's
- * backend. World size 1 creates no store and no group: every collective is a no-op.
+ * MASTER_ADDR:MASTER_PORT}, then builds one process group per group this rank belongs to, each over
+ * its own {@code PrefixStore} ({@code world}, {@code dp/<spRank>}, {@code sp/<dpRank>}): Gloo for
+ * CPU tensors, NCCL for CUDA. A group whose members equal the world's reuses the world's backend.
+ * World size 1 creates no store and no group: every collective is a no-op.
  *
  * <h2>Failures</h2>
  *
  * A {@link PeerMonitor} exchanges heartbeats through the store. A rank that dies, fails or hangs
- * makes every other rank's next (or current) collective throw a {@link DistributedException}
- * naming it, within the collective timeout; a process that does not stop by itself within another
- * timeout is ended by the watchdog with exit status {@value DistributedException#EXIT_STATUS}. Call
- * {@link #abort} from the error path so peers learn why, and {@link #close} at the end of a
- * successful run (it waits for every rank, so rank 0's store outlives its users).
+ * makes every other rank's next (or current) collective throw a {@link DistributedException} naming
+ * it, within the collective timeout; a process that does not stop by itself within another timeout
+ * is ended by the watchdog with exit status {@value DistributedException#EXIT_STATUS}. Call {@link
+ * #abort} from the error path so peers learn why, and {@link #close} at the end of a successful run
+ * (it waits for every rank, so rank 0's store outlives its users).
  */
 public final class ParallelContext implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ParallelContext.class);
@@ -60,8 +60,17 @@ public final class ParallelContext implements AutoCloseable {
   private final boolean cuda;
   private boolean closed;
 
-  private ParallelContext(DistEnv env, ParallelOptions options, Group world, Group dp, Group sp, TCPStore store,
-      PeerMonitor monitor, List<Backend> backends, List<Store> prefixStores, boolean cuda) {
+  private ParallelContext(
+      DistEnv env,
+      ParallelOptions options,
+      Group world,
+      Group dp,
+      Group sp,
+      TCPStore store,
+      PeerMonitor monitor,
+      List<Backend> backends,
+      List<Store> prefixStores,
+      boolean cuda) {
     this.env = env;
     this.options = options;
     this.world = world;
@@ -76,8 +85,17 @@ public final class ParallelContext implements AutoCloseable {
 
   /** A one-process job: rank 0 of 1, no store, no groups, every collective a no-op. */
   public static ParallelContext single() {
-    return new ParallelContext(DistEnv.single(), ParallelOptions.defaults(), Group.solo("world", 0),
-        Group.solo("dp", 0), Group.solo("sp", 0), null, null, List.of(), List.of(), false);
+    return new ParallelContext(
+        DistEnv.single(),
+        ParallelOptions.defaults(),
+        Group.solo("world", 0),
+        Group.solo("dp", 0),
+        Group.solo("sp", 0),
+        null,
+        null,
+        List.of(),
+        List.of(),
+        false);
   }
 
   /**
@@ -95,13 +113,15 @@ public final class ParallelContext implements AutoCloseable {
     if (w % p != 0) {
       throw new IllegalArgumentException("world size " + w + " is not divisible by --sp-size " + p);
     }
-    boolean nccl = switch (options.backend()) {
-      case AUTO -> cuda;
-      case NCCL -> true;
-      case GLOO -> false;
-    };
+    boolean nccl =
+        switch (options.backend()) {
+          case AUTO -> cuda;
+          case NCCL -> true;
+          case GLOO -> false;
+        };
     if (nccl && !cuda) {
-      throw new IllegalArgumentException("the NCCL backend needs CUDA tensors; use --device cuda or the Gloo backend");
+      throw new IllegalArgumentException(
+          "the NCCL backend needs CUDA tensors; use --device cuda or the Gloo backend");
     }
     if (env.isSingle()) {
       return single();
@@ -126,7 +146,18 @@ public final class ParallelContext implements AutoCloseable {
       int dpSize = w / p;
       GlooDeviceVector devices = nccl ? null : glooDevices(env);
       int[] all = range(0, w, 1);
-      Backend worldBackend = backend(store, "world", rank, w, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores);
+      Backend worldBackend =
+          backend(
+              store,
+              "world",
+              rank,
+              w,
+              timeoutMs,
+              rendezvousMs,
+              nccl,
+              devices,
+              backends,
+              prefixStores);
       Group world = new Group("world", all, rank, worldBackend, monitor, cuda);
       Group dp;
       Group sp;
@@ -139,18 +170,61 @@ public final class ParallelContext implements AutoCloseable {
       } else {
         int[] dpRanks = range(spRank, w, p);
         int[] spRanks = range(dpRank * p, dpRank * p + p, 1);
-        dp = new Group("dp", dpRanks, dpRank,
-            backend(store, "dp/" + spRank, dpRank, dpSize, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores), monitor, cuda);
-        sp = new Group("sp", spRanks, spRank,
-            backend(store, "sp/" + dpRank, spRank, p, timeoutMs, rendezvousMs, nccl, devices, backends, prefixStores), monitor, cuda);
+        dp =
+            new Group(
+                "dp",
+                dpRanks,
+                dpRank,
+                backend(
+                    store,
+                    "dp/" + spRank,
+                    dpRank,
+                    dpSize,
+                    timeoutMs,
+                    rendezvousMs,
+                    nccl,
+                    devices,
+                    backends,
+                    prefixStores),
+                monitor,
+                cuda);
+        sp =
+            new Group(
+                "sp",
+                spRanks,
+                spRank,
+                backend(
+                    store,
+                    "sp/" + dpRank,
+                    spRank,
+                    p,
+                    timeoutMs,
+                    rendezvousMs,
+                    nccl,
+                    devices,
+                    backends,
+                    prefixStores),
+                monitor,
+                cuda);
       }
       if (devices != null) {
         devices.close();
       }
       stage = "the first barrier";
       world.barrier();
-      log.debug("rank {}/{}: dp {}/{} {}, sp {}/{} {}, backend {}", rank, w, dpRank, dpSize, dp, spRank, p, sp, nccl ? "nccl" : "gloo");
-      return new ParallelContext(env, options, world, dp, sp, store, monitor, backends, prefixStores, cuda);
+      log.debug(
+          "rank {}/{}: dp {}/{} {}, sp {}/{} {}, backend {}",
+          rank,
+          w,
+          dpRank,
+          dpSize,
+          dp,
+          spRank,
+          p,
+          sp,
+          nccl ? "nccl" : "gloo");
+      return new ParallelContext(
+          env, options, world, dp, sp, store, monitor, backends, prefixStores, cuda);
     } catch (RuntimeException e) {
       if (monitor != null) {
         monitor.close();
@@ -159,10 +233,25 @@ public final class ParallelContext implements AutoCloseable {
         throw d;
       }
       throw new DistributedException(
-          "rank " + rank + " of " + w + ": rendezvous at " + env.masterAddr() + ":" + env.masterPort() + " failed while "
-              + stage + " (timeout " + rendezvousMs / 1000.0 + " s): " + PeerMonitor.firstLine(e)
-              + (rank == 0 && stage.startsWith("connecting") ? " (is the port already in use?)" : ""),
-          -1, e);
+          "rank "
+              + rank
+              + " of "
+              + w
+              + ": rendezvous at "
+              + env.masterAddr()
+              + ":"
+              + env.masterPort()
+              + " failed while "
+              + stage
+              + " (timeout "
+              + rendezvousMs / 1000.0
+              + " s): "
+              + PeerMonitor.firstLine(e)
+              + (rank == 0 && stage.startsWith("connecting")
+                  ? " (is the port already in use?)"
+                  : ""),
+          -1,
+          e);
     }
   }
 
@@ -319,8 +408,17 @@ public final class ParallelContext implements AutoCloseable {
     }
   }
 
-  private static Backend backend(Store store, String prefix, int rank, int size, long timeoutMs, long rendezvousMs, boolean nccl,
-      GlooDeviceVector devices, List<Backend> backends, List<Store> prefixStores) {
+  private static Backend backend(
+      Store store,
+      String prefix,
+      int rank,
+      int size,
+      long timeoutMs,
+      long rendezvousMs,
+      boolean nccl,
+      GlooDeviceVector devices,
+      List<Backend> backends,
+      List<Store> prefixStores) {
     // each group gets its own store connection: a Store made from Java passed to C++ becomes owned
     // by the first intrusive pointer made from it (a second one aborts the process, and the store
     // dies with its first holder), while clone() returns a properly shared one
@@ -333,7 +431,9 @@ public final class ParallelContext implements AutoCloseable {
       try {
         b = NcclBackends.create(ps, rank, size, timeoutMs);
       } catch (LinkageError e) {
-        throw new IllegalStateException("NCCL is not available: this is the CPU build of libtorch (build with ./mvnw -Pcuda package)", e);
+        throw new IllegalStateException(
+            "NCCL is not available: this is the CPU build of libtorch (build with ./mvnw -Pcuda package)",
+            e);
       }
     } else {
       // connecting the group's full mesh may wait for slow starters: the rendezvous timeout
@@ -381,14 +481,17 @@ public final class ParallelContext implements AutoCloseable {
 
   /** Ends the process from a watchdog thread; halts if shutdown hooks do not finish in 10 s. */
   private static void exitProcess(int status) {
-    Thread halt = new Thread(() -> {
-      try {
-        TimeUnit.SECONDS.sleep(10);
-      } catch (InterruptedException ignored) {
-        // halt anyway
-      }
-      Runtime.getRuntime().halt(status);
-    }, "jsora-halt");
+    Thread halt =
+        new Thread(
+            () -> {
+              try {
+                TimeUnit.SECONDS.sleep(10);
+              } catch (InterruptedException ignored) {
+                // halt anyway
+              }
+              Runtime.getRuntime().halt(status);
+            },
+            "jsora-halt");
     halt.setDaemon(true);
     halt.start();
     Thread exit = new Thread(() -> System.exit(status), "jsora-exit");

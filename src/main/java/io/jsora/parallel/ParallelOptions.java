@@ -13,7 +13,8 @@ import java.time.Duration;
  *     take seconds, and a queue may start nodes minutes apart)
  * @param backend which collective library to use
  */
-public record ParallelOptions(int spSize, Duration timeout, Duration rendezvousTimeout, Backend backend) {
+public record ParallelOptions(
+    int spSize, Duration timeout, Duration rendezvousTimeout, Backend backend) {
   /** Collective library. */
   public enum Backend {
     /** NCCL when the device is CUDA, Gloo otherwise. */
@@ -35,7 +36,8 @@ public record ParallelOptions(int spSize, Duration timeout, Duration rendezvousT
       throw new IllegalArgumentException("--dist-timeout must be positive, found " + timeout);
     }
     if (rendezvousTimeout.isNegative() || rendezvousTimeout.isZero()) {
-      throw new IllegalArgumentException("rendezvous timeout must be positive, found " + rendezvousTimeout);
+      throw new IllegalArgumentException(
+          "rendezvous timeout must be positive, found " + rendezvousTimeout);
     }
   }
 

@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
  * Watches the other ranks of a job so that no rank waits forever on a dead or stuck peer, and so
  * that every failure names the rank at fault.
  *
- * <p>Each rank publishes a heartbeat in the rendezvous store every {@code interval} (a tenth of
- * the collective timeout, at most one second) from a daemon thread, through its own store
- * connection: a counter, its state ({@code run}, {@code done}, {@code exit}, {@code fail}), how
- * many collectives it has entered on each group, and a note. The same thread reads every peer's
- * heartbeat and acts as watchdog:
+ * <p>Each rank publishes a heartbeat in the rendezvous store every {@code interval} (a tenth of the
+ * collective timeout, at most one second) from a daemon thread, through its own store connection: a
+ * counter, its state ({@code run}, {@code done}, {@code exit}, {@code fail}), how many collectives
+ * it has entered on each group, and a note. The same thread reads every peer's heartbeat and acts
+ * as watchdog:
  *
  * <ul>
  *   <li>a peer that reported {@code exit} (its JVM shut down before closing the context) or {@code
@@ -98,7 +98,10 @@ final class PeerMonitor implements AutoCloseable {
    * @param note what the rank last said about itself (why it failed, where it was last seen)
    */
   record Heartbeat(long beat, String state, Map<String, Long> entered, String note) {
-    /** Reads a published heartbeat; a missing one (null) reads as a running rank that entered nothing. */
+    /**
+     * Reads a published heartbeat; a missing one (null) reads as a running rank that entered
+     * nothing.
+     */
     static Heartbeat parse(String v) {
       String[] p = v == null ? new String[0] : v.split("\\|", 4);
       Map<String, Long> entered = new LinkedHashMap<>();
@@ -110,7 +113,10 @@ final class PeerMonitor implements AutoCloseable {
           }
         }
       }
-      return new Heartbeat(p.length > 0 && !p[0].isEmpty() ? Long.parseLong(p[0]) : 0, p.length > 1 ? p[1] : "run", entered,
+      return new Heartbeat(
+          p.length > 0 && !p[0].isEmpty() ? Long.parseLong(p[0]) : 0,
+          p.length > 1 ? p[1] : "run",
+          entered,
           p.length > 3 ? p[3] : "");
     }
 
@@ -155,7 +161,8 @@ final class PeerMonitor implements AutoCloseable {
   /** Publishes this rank's identity and first heartbeat, reads every peer's, starts the thread. */
   void start(long rendezvousMs) {
     synchronized (storeLock) {
-      store.set(hbKey(rank), encode()); // before the info key: peers read heartbeats once infos exist
+      store.set(
+          hbKey(rank), encode()); // before the info key: peers read heartbeats once infos exist
       store.set(PREFIX + "info/" + rank, new Identity(host, pid).encode());
       String[] keys = new String[world];
       for (int r = 0; r < world; r++) {
@@ -174,12 +181,15 @@ final class PeerMonitor implements AutoCloseable {
     thread = new Thread(this::loop, "jsora-peer-monitor");
     thread.setDaemon(true);
     thread.start();
-    shutdownHook = new Thread(() -> {
-      if (!stopped && "run".equals(state)) {
-        InFlight f = inFlight;
-        publish("exit", f == null ? "" : "while in " + f.op + " on group " + f.group);
-      }
-    }, "jsora-peer-monitor-exit");
+    shutdownHook =
+        new Thread(
+            () -> {
+              if (!stopped && "run".equals(state)) {
+                InFlight f = inFlight;
+                publish("exit", f == null ? "" : "while in " + f.op + " on group " + f.group);
+              }
+            },
+            "jsora-peer-monitor-exit");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
@@ -188,7 +198,9 @@ final class PeerMonitor implements AutoCloseable {
     Fault f = fault;
     if (f != null) {
       throw new DistributedException(
-          "rank " + rank + ": cannot run " + op + " on group " + group + ": " + f.message, f.rank, null);
+          "rank " + rank + ": cannot run " + op + " on group " + group + ": " + f.message,
+          f.rank,
+          null);
     }
     long seq = seqs.merge(group, 1L, Long::sum);
     inFlight = new InFlight(group, op, seq, System.nanoTime());
@@ -204,11 +216,24 @@ final class PeerMonitor implements AutoCloseable {
    * Explains a failed collective: finds the rank at fault, publishes this rank's failure for the
    * others, and returns the exception to throw.
    */
-  DistributedException failure(String group, int[] groupRanks, String op, long seq, RuntimeException cause) {
+  DistributedException failure(
+      String group, int[] groupRanks, String op, long seq, RuntimeException cause) {
     inFlight = null;
     Fault f = findFault(group, groupRanks, seq);
-    String msg = "rank " + rank + ": " + op + " #" + seq + " on group " + group + " failed: " + f.message
-        + " [libtorch: " + firstLine(cause) + "]";
+    String msg =
+        "rank "
+            + rank
+            + ": "
+            + op
+            + " #"
+            + seq
+            + " on group "
+            + group
+            + " failed: "
+            + f.message
+            + " [libtorch: "
+            + firstLine(cause)
+            + "]";
     publish("fail", op + " on group " + group + " failed because " + f.message);
     if (fault == null) {
       fault = new Fault(f.rank, f.message, System.nanoTime());
@@ -224,8 +249,8 @@ final class PeerMonitor implements AutoCloseable {
   }
 
   /**
-   * Rank 0 serves the store: if it exited right after publishing its failure, the peers would
-   * only see the store vanish. It waits three heartbeat intervals so they can read why.
+   * Rank 0 serves the store: if it exited right after publishing its failure, the peers would only
+   * see the store vanish. It waits three heartbeat intervals so they can read why.
    */
   private void lingerIfStoreHost() {
     if (rank == 0) {
@@ -275,7 +300,9 @@ final class PeerMonitor implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private Fault findFault(String group, int[] groupRanks, long seq) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, 3 * intervalMs + 500));
+    long deadline =
+        System.nanoTime()
+            + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, 3 * intervalMs + 500));
     while (true) {
       tick(); // read the peers' latest states now rather than at the next heartbeat
       Fault f = fault;
@@ -284,7 +311,10 @@ final class PeerMonitor implements AutoCloseable {
       }
       for (int r : groupRanks) {
         if (r != rank && host.equals(peer[r].host()) && !alive(peer[r].pid())) {
-          return new Fault(r, "rank " + r + " died (its process " + peer[r].pid() + " on this host is gone)", System.nanoTime());
+          return new Fault(
+              r,
+              "rank " + r + " died (its process " + peer[r].pid() + " on this host is gone)",
+              System.nanoTime());
         }
       }
       if (System.nanoTime() > deadline) {
@@ -304,15 +334,30 @@ final class PeerMonitor implements AutoCloseable {
       long theirs = v.entered(group);
       if (r != rank && theirs < seq) {
         culprit = culprit < 0 ? r : culprit;
-        behind.append(behind.length() == 0 ? "" : "; ").append("rank ").append(r)
-            .append(" has not entered it (it is at #").append(theirs).append(" on this group")
-            .append(v.note().isEmpty() ? "" : ", " + v.note()).append(')');
+        behind
+            .append(behind.length() == 0 ? "" : "; ")
+            .append("rank ")
+            .append(r)
+            .append(" has not entered it (it is at #")
+            .append(theirs)
+            .append(" on this group")
+            .append(v.note().isEmpty() ? "" : ", " + v.note())
+            .append(')');
       }
     }
     if (culprit >= 0) {
-      return new Fault(culprit, behind + ": it is stuck or slower than the collective timeout (" + timeoutMs / 1000.0 + " s)", System.nanoTime());
+      return new Fault(
+          culprit,
+          behind
+              + ": it is stuck or slower than the collective timeout ("
+              + timeoutMs / 1000.0
+              + " s)",
+          System.nanoTime());
     }
-    return new Fault(-1, "no single rank of group " + group + " " + Arrays.toString(groupRanks) + " could be blamed", System.nanoTime());
+    return new Fault(
+        -1,
+        "no single rank of group " + group + " " + Arrays.toString(groupRanks) + " could be blamed",
+        System.nanoTime());
   }
 
   private void loop() {
@@ -346,21 +391,37 @@ final class PeerMonitor implements AutoCloseable {
           }
           Heartbeat p = Heartbeat.parse(v);
           switch (p.state()) {
-            case "exit" -> recordFault(r, "rank " + r + " exited before the job finished" + (p.note().isEmpty() ? "" : " (" + p.note() + ")"));
+            case "exit" ->
+                recordFault(
+                    r,
+                    "rank "
+                        + r
+                        + " exited before the job finished"
+                        + (p.note().isEmpty() ? "" : " (" + p.note() + ")"));
             case "fail" -> recordFault(r, "rank " + r + " failed: " + p.note());
             case "run" -> {
               long quiet = TimeUnit.NANOSECONDS.toMillis(now - peerChanged[r]);
               if (quiet > timeoutMs) {
-                recordFault(r, "rank " + r + " has sent no heartbeat for " + quiet / 1000 + " s (process or machine hung)");
+                recordFault(
+                    r,
+                    "rank "
+                        + r
+                        + " has sent no heartbeat for "
+                        + quiet / 1000
+                        + " s (process or machine hung)");
               }
             }
-            default -> { }
+            default -> {}
           }
         }
       } catch (RuntimeException e) {
         storeLost = true; // stop polling: every further call would fail (and libtorch logs each)
         if (!stopped && rank != 0) {
-          recordFault(0, "rank 0 is unreachable: the rendezvous store it serves stopped answering (" + firstLine(e) + ")");
+          recordFault(
+              0,
+              "rank 0 is unreachable: the rendezvous store it serves stopped answering ("
+                  + firstLine(e)
+                  + ")");
         } else if (!stopped) {
           log.warn("rank 0: heartbeat store error: {}", firstLine(e));
         }
@@ -377,9 +438,22 @@ final class PeerMonitor implements AutoCloseable {
     long margin = Math.max(2000, timeoutMs / 4);
     if (f != null && TimeUnit.NANOSECONDS.toMillis(now - f.startNanos) > timeoutMs + margin) {
       Fault fl = fault;
-      exit("rank " + rank + ": " + f.op + " #" + f.seq + " on group " + f.group + " is still waiting "
-          + TimeUnit.NANOSECONDS.toSeconds(now - f.startNanos) + " s after it began (timeout " + timeoutMs / 1000.0 + " s)"
-          + (fl == null ? "" : ": " + fl.message) + "; stopping this process");
+      exit(
+          "rank "
+              + rank
+              + ": "
+              + f.op
+              + " #"
+              + f.seq
+              + " on group "
+              + f.group
+              + " is still waiting "
+              + TimeUnit.NANOSECONDS.toSeconds(now - f.startNanos)
+              + " s after it began (timeout "
+              + timeoutMs / 1000.0
+              + " s)"
+              + (fl == null ? "" : ": " + fl.message)
+              + "; stopping this process");
       return;
     }
     Fault fl = fault;
@@ -426,7 +500,10 @@ final class PeerMonitor implements AutoCloseable {
   /** This rank's next heartbeat, encoded for the store. */
   private String encode() {
     InFlight f = inFlight;
-    String said = note.isEmpty() && f != null && "run".equals(state) ? "last seen in " + f.op + " on group " + f.group : note;
+    String said =
+        note.isEmpty() && f != null && "run".equals(state)
+            ? "last seen in " + f.op + " on group " + f.group
+            : note;
     return new Heartbeat(++beat, state, new TreeMap<>(seqs), said).encode();
   }
 

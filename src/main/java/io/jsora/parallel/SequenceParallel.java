@@ -1,7 +1,7 @@
 package io.jsora.parallel;
 
-import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Scopes;
+import io.jsora.tensor.Shapes;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -21,8 +21,8 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <h2>Gradient convention</h2>
  *
- * Every rank runs the same program on its slice. Each operation's backward is the exact adjoint
- * of its forward, so activation gradients equal the single-process ones restricted to this rank's
+ * Every rank runs the same program on its slice. Each operation's backward is the exact adjoint of
+ * its forward, so activation gradients equal the single-process ones restricted to this rank's
  * tokens:
  *
  * <table>
@@ -36,33 +36,35 @@ import org.bytedeco.pytorch.global.torch;
  * </table>
  *
  * A model's parameters then end up with two kinds of gradient on an SP rank: <b>partial</b> for
- * parameters used between {@link #split} and {@link #gather} (they saw only this rank's tokens;
- * the true gradient is the sum over the SP group), and <b>complete</b> for parameters used before
- * the split or after the gather (identical on every SP rank). Replicated tensors that enter the
- * split region (timestep and caption conditioning) must pass through {@link #replicated} once,
- * and the returned tensor must be used only inside the region; the original stays in use outside.
- * {@link GradientSync} and {@link ZeroAdamW} take a predicate naming the complete parameters and
- * scale each kind so one world-wide sum gives the average over data-parallel replicas.
+ * parameters used between {@link #split} and {@link #gather} (they saw only this rank's tokens; the
+ * true gradient is the sum over the SP group), and <b>complete</b> for parameters used before the
+ * split or after the gather (identical on every SP rank). Replicated tensors that enter the split
+ * region (timestep and caption conditioning) must pass through {@link #replicated} once, and the
+ * returned tensor must be used only inside the region; the original stays in use outside. {@link
+ * GradientSync} and {@link ZeroAdamW} take a predicate naming the complete parameters and scale
+ * each kind so one world-wide sum gives the average over data-parallel replicas.
  *
  * <h2>Memory and lifetime</h2>
  *
  * Operations with a custom backward register a tensor hook (libtorch's custom autograd functions
  * cannot be subclassed from Java). The hook is a native callback owned by the enclosing {@link
- * PointerScope}: forward and backward must run inside the same scope, which these methods check.
- * A model that runs parts of its forward pass in shorter-lived local scopes (a DiT runs each block
- * in its own, so only what autograd saves outlives the block) names the step's scope as the hooks'
- * owner with {@link #withHookOwner}. The output of an operation must take part in the loss on
- * every rank of the group: each backward is a collective.
+ * PointerScope}: forward and backward must run inside the same scope, which these methods check. A
+ * model that runs parts of its forward pass in shorter-lived local scopes (a DiT runs each block in
+ * its own, so only what autograd saves outlives the block) names the step's scope as the hooks'
+ * owner with {@link #withHookOwner}. The output of an operation must take part in the loss on every
+ * rank of the group: each backward is a collective.
  */
 public final class SequenceParallel {
   private final Group group;
   private final SpMode mode;
   private final ConcurrentLinkedQueue<Tensor> deferred = new ConcurrentLinkedQueue<>();
+
   /** Where this thread's hooks go instead of the innermost scope (see {@link #withHookOwner}). */
   private static final ThreadLocal<PointerScope> HOOK_OWNER = new ThreadLocal<>();
+
   /** The last peer failure a backward collective raised inside native autograd. */
-  private static final java.util.concurrent.atomic.AtomicReference<DistributedException> HOOK_FAILURE =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private static final java.util.concurrent.atomic.AtomicReference<DistributedException>
+      HOOK_FAILURE = new java.util.concurrent.atomic.AtomicReference<>();
 
   /**
    * @param group the SP group ({@link ParallelContext#sp()})
@@ -115,9 +117,17 @@ public final class SequenceParallel {
     if (length % p != 0) {
       long padded = (length + p - 1) / p * p;
       throw new IllegalArgumentException(
-          what + ": sequence length " + length + " is not divisible by the sequence-parallel size " + p
-              + "; pad it to " + padded + " tokens (and mask the " + (padded - length)
-              + " padding tokens out of attention and the loss), or choose a resolution or frame count whose token count is a multiple of " + p);
+          what
+              + ": sequence length "
+              + length
+              + " is not divisible by the sequence-parallel size "
+              + p
+              + "; pad it to "
+              + padded
+              + " tokens (and mask the "
+              + (padded - length)
+              + " padding tokens out of attention and the loss), or choose a resolution or frame count whose token count is a multiple of "
+              + p);
     }
   }
 
@@ -134,8 +144,12 @@ public final class SequenceParallel {
   public static void checkHeads(long heads, int p) {
     if (heads % p != 0) {
       throw new IllegalArgumentException(
-          "attention has " + heads + " heads, not divisible by the sequence-parallel size " + p
-              + "; use an --sp-size that divides " + heads);
+          "attention has "
+              + heads
+              + " heads, not divisible by the sequence-parallel size "
+              + p
+              + "; use an --sp-size that divides "
+              + heads);
     }
   }
 
@@ -189,10 +203,10 @@ public final class SequenceParallel {
   }
 
   /**
-   * Concatenates every rank's slice along {@code dim} for a computation that each rank applies
-   * to the whole sequence but with its own share of the weights (FastSeq's head-sliced
-   * projection): every rank's result depends on every token, so backward sums the gradient over
-   * the group and keeps this rank's slice (a reduce-scatter).
+   * Concatenates every rank's slice along {@code dim} for a computation that each rank applies to
+   * the whole sequence but with its own share of the weights (FastSeq's head-sliced projection):
+   * every rank's result depends on every token, so backward sums the gradient over the group and
+   * keeps this rank's slice (a reduce-scatter).
    *
    * @param x this rank's slice (B, S/P, C)
    * @return the whole sequence (B, S, C)
@@ -216,12 +230,14 @@ public final class SequenceParallel {
     long start = rank() * n;
     // y's gradient: every rank's contribution for every token; sum them, keep this rank's slice,
     // and put it where cat's backward will take it from
-    hook(y, g -> {
-      Tensor mine = group.reduceScatterSum(g, d);
-      Tensor out = g.new_zeros(Shapes.of(g));
-      out.narrow(d, start, n).copy_(mine);
-      return out;
-    });
+    hook(
+        y,
+        g -> {
+          Tensor mine = group.reduceScatterSum(g, d);
+          Tensor out = g.new_zeros(Shapes.of(g));
+          out.narrow(d, start, n).copy_(mine);
+          return out;
+        });
     return y;
   }
 
@@ -254,8 +270,8 @@ public final class SequenceParallel {
   /**
    * Identity forward; backward sums the gradient over the group. For a tensor that is the same on
    * every rank (conditioning) and is consumed by per-token computations inside the split region:
-   * each rank's gradient then covers only its tokens, and the sum is the complete gradient. Use
-   * the returned tensor only inside the region.
+   * each rank's gradient then covers only its tokens, and the sum is the complete gradient. Use the
+   * returned tensor only inside the region.
    */
   public Tensor replicated(Tensor x) {
     if (!enabled() || !tracksGrad(x)) {
@@ -263,19 +279,21 @@ public final class SequenceParallel {
     }
     requireScope("replicated");
     Tensor u = x.view_as(x);
-    hook(u, g -> {
-      Tensor sum = g.contiguous().clone();
-      group.allReduceSum(sum);
-      return sum;
-    });
+    hook(
+        u,
+        g -> {
+          Tensor sum = g.contiguous().clone();
+          group.allReduceSum(sum);
+          return sum;
+        });
     return u;
   }
 
   /**
    * Runs {@code body} with the backward hooks it registers owned by {@code owner} (which must be
-   * open, and enclose the backward pass) instead of the innermost scope at each call. For a
-   * forward pass whose pieces run in local scopes that close before backward. Nested calls restore
-   * the previous owner; a null owner means the innermost scope again.
+   * open, and enclose the backward pass) instead of the innermost scope at each call. For a forward
+   * pass whose pieces run in local scopes that close before backward. Nested calls restore the
+   * previous owner; a null owner means the innermost scope again.
    */
   public static <T> T withHookOwner(PointerScope owner, Supplier<T> body) {
     PointerScope previous = HOOK_OWNER.get();
@@ -299,7 +317,10 @@ public final class SequenceParallel {
    */
   public static RuntimeException unwrapFailure(RuntimeException e) {
     DistributedException d = HOOK_FAILURE.get();
-    if (d != null && e != d && !(e instanceof DistributedException) && String.valueOf(e.getMessage()).contains(d.getMessage())) {
+    if (d != null
+        && e != d
+        && !(e instanceof DistributedException)
+        && String.valueOf(e.getMessage()).contains(d.getMessage())) {
       return d;
     }
     return e;
@@ -326,29 +347,31 @@ public final class SequenceParallel {
    * released at the next hook or operation of this object.
    */
   private void hook(Tensor t, UnaryOperator<Tensor> backward) {
-    TensorTensorHook h = new TensorTensorHook() {
-      @Override
-      public TensorBase call(TensorBase grad) {
-        try {
-          releaseDeferred();
-          if (PointerScope.getInnerScope() != null) {
-            return backward.apply(new Tensor(grad));
+    TensorTensorHook h =
+        new TensorTensorHook() {
+          @Override
+          public TensorBase call(TensorBase grad) {
+            try {
+              releaseDeferred();
+              if (PointerScope.getInnerScope() != null) {
+                return backward.apply(new Tensor(grad));
+              }
+              try (PointerScope s = new PointerScope()) {
+                Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
+                deferred.add(result);
+                return result;
+              }
+            } catch (DistributedException e) {
+              HOOK_FAILURE.set(e); // it reaches backward()'s caller as a plain RuntimeException
+              throw e;
+            }
           }
-          try (PointerScope s = new PointerScope()) {
-            Tensor result = Scopes.keep(backward.apply(new Tensor(grad)));
-            deferred.add(result);
-            return result;
-          }
-        } catch (DistributedException e) {
-          HOOK_FAILURE.set(e); // it reaches backward()'s caller as a plain RuntimeException
-          throw e;
-        }
-      }
-    };
+        };
     t.register_hook(h); // h is owned by the enclosing PointerScope, which outlives backward()
     PointerScope owner = HOOK_OWNER.get();
     if (owner != null && owner != PointerScope.getInnerScope()) {
-      owner.attach(h); // one more reference, released when the owner closes: h outlives the local scope
+      owner.attach(
+          h); // one more reference, released when the owner closes: h outlives the local scope
     }
   }
 
@@ -367,7 +390,8 @@ public final class SequenceParallel {
     releaseDeferred();
     if (PointerScope.getInnerScope() == null) {
       throw new IllegalStateException(
-          op + ": sequence-parallel ops with autograd must run inside a PointerScope that also encloses backward()"
+          op
+              + ": sequence-parallel ops with autograd must run inside a PointerScope that also encloses backward()"
               + " (their backward is a native callback owned by that scope)");
     }
   }
@@ -375,7 +399,8 @@ public final class SequenceParallel {
   private static int axis(int dim, int rank) {
     int d = dim < 0 ? dim + rank : dim;
     if (d < 0 || d >= rank) {
-      throw new IllegalArgumentException("dimension " + dim + " out of range for a " + rank + "-d tensor");
+      throw new IllegalArgumentException(
+          "dimension " + dim + " out of range for a " + rank + "-d tensor");
     }
     return d;
   }

@@ -12,15 +12,15 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Splits the sample indices {@code 0 .. size-1} among data-parallel replicas, epoch by epoch, as
  * PyTorch's {@code DistributedSampler} does (same indices for the same seed, epoch, rank and
- * replica count): a permutation drawn with a generator seeded {@code seed + epoch} (or the
- * identity without shuffling), padded by repeating its start to a multiple of the replica count
- * (or truncated with {@code dropLast}), then every {@code replicas}-th index from {@code rank}.
+ * replica count): a permutation drawn with a generator seeded {@code seed + epoch} (or the identity
+ * without shuffling), padded by repeating its start to a multiple of the replica count (or
+ * truncated with {@code dropLast}), then every {@code replicas}-th index from {@code rank}.
  *
  * <p>It also keeps a cursor, so training can resume mid-epoch: {@link #next} hands out this
  * replica's indices in order and rolls into the next epoch; {@link #position} and {@link #seek}
  * save and restore the cursor. A position is only meaningful with the same replica count and
- * dataset size. Indices only: the dataset decides what an index means (bucketed batching can
- * build on the permutation too).
+ * dataset size. Indices only: the dataset decides what an index means (bucketed batching can build
+ * on the permutation too).
  */
 public final class ShardedSampler {
   private final long size;
@@ -43,15 +43,22 @@ public final class ShardedSampler {
    * @param rank this replica ({@link ParallelContext#dpRank()})
    * @param replicas number of replicas ({@link ParallelContext#dpSize()})
    */
-  public ShardedSampler(long size, int rank, int replicas, long seed, boolean shuffle, boolean dropLast) {
+  public ShardedSampler(
+      long size, int rank, int replicas, long seed, boolean shuffle, boolean dropLast) {
     if (replicas < 1 || rank < 0 || rank >= replicas) {
-      throw new IllegalArgumentException("sampler rank " + rank + " outside " + replicas + " replicas");
+      throw new IllegalArgumentException(
+          "sampler rank " + rank + " outside " + replicas + " replicas");
     }
     if (size < 1) {
       throw new IllegalArgumentException("cannot sample from an empty dataset");
     }
     if (dropLast && size < replicas) {
-      throw new IllegalArgumentException("dataset of " + size + " samples is smaller than " + replicas + " replicas with dropLast");
+      throw new IllegalArgumentException(
+          "dataset of "
+              + size
+              + " samples is smaller than "
+              + replicas
+              + " replicas with dropLast");
     }
     this.size = size;
     this.rank = rank;
@@ -113,7 +120,11 @@ public final class ShardedSampler {
   public void seek(Position p) {
     if (p.epoch() < 0 || p.offset() < 0 || p.offset() > perReplica) {
       throw new IllegalArgumentException(
-          "sampler position " + p + " is invalid: offset must be within 0.." + perReplica + " (is the dataset size or replica count different?)");
+          "sampler position "
+              + p
+              + " is invalid: offset must be within 0.."
+              + perReplica
+              + " (is the dataset size or replica count different?)");
     }
     epoch = p.epoch();
     offset = p.offset();
@@ -131,7 +142,8 @@ public final class ShardedSampler {
     Natives.load();
     try (PointerScope s = new PointerScope()) {
       Generator g = torch.createCPUGenerator(seed + epoch);
-      Tensor perm = torch.randperm(size, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Long));
+      Tensor perm =
+          torch.randperm(size, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Long));
       return Tensors.toLongs(perm);
     }
   }

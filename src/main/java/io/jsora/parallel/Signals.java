@@ -42,16 +42,19 @@ final class Signals {
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
       Method handle = signal.getMethod("handle", signal, handlerType);
       Method number = signal.getMethod("getNumber");
-      InvocationHandler ih = (proxy, m, a) -> switch (m.getName()) {
-        case "handle" -> {
-          onSignal.accept((Integer) number.invoke(a[0]));
-          yield null;
-        }
-        case "hashCode" -> System.identityHashCode(proxy);
-        case "equals" -> proxy == a[0];
-        default -> "jsora-launch-signal-handler";
-      };
-      Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerType}, ih);
+      InvocationHandler ih =
+          (proxy, m, a) ->
+              switch (m.getName()) {
+                case "handle" -> {
+                  onSignal.accept((Integer) number.invoke(a[0]));
+                  yield null;
+                }
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == a[0];
+                default -> "jsora-launch-signal-handler";
+              };
+      Object handler =
+          Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerType}, ih);
       Object sigIgn = handlerType.getField("SIG_IGN").get(null);
       for (String name : new String[] {"INT", "TERM"}) {
         try {
@@ -60,13 +63,14 @@ final class Signals {
           if (old == sigIgn) { // the JVM left the signal ignored instead of installing the handler
             ignored.add(name);
           }
-          undo.add(() -> {
-            try {
-              handle.invoke(null, s, old);
-            } catch (ReflectiveOperationException e) {
-              // leave ours installed; it only records the signal
-            }
-          });
+          undo.add(
+              () -> {
+                try {
+                  handle.invoke(null, s, old);
+                } catch (ReflectiveOperationException e) {
+                  // leave ours installed; it only records the signal
+                }
+              });
         } catch (ReflectiveOperationException | IllegalArgumentException e) {
           // this signal is reserved by the JVM here: the default applies
         }
@@ -89,9 +93,9 @@ final class Signals {
   }
 
   /**
-   * Sends SIG{@code name} (INT, TERM) to {@code p}; SIGTERM when {@code kill} is unavailable.
-   * Never {@code Process.destroy()}: it also closes the pipes, losing what the process prints
-   * while it shuts down.
+   * Sends SIG{@code name} (INT, TERM) to {@code p}; SIGTERM when {@code kill} is unavailable. Never
+   * {@code Process.destroy()}: it also closes the pipes, losing what the process prints while it
+   * shuts down.
    */
   static void send(Process p, String name) {
     if (name.equals("TERM")) {
@@ -99,7 +103,10 @@ final class Signals {
       return;
     }
     try {
-      Process k = new ProcessBuilder("kill", "-s", name, Long.toString(p.pid())).redirectErrorStream(true).start();
+      Process k =
+          new ProcessBuilder("kill", "-s", name, Long.toString(p.pid()))
+              .redirectErrorStream(true)
+              .start();
       if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
         p.toHandle().destroy();
       }

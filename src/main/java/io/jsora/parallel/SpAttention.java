@@ -30,9 +30,9 @@ import org.bytedeco.pytorch.global.torch;
  *       projection.
  * </ul>
  *
- * Both give the outputs of single-process attention on this rank's tokens, and exact gradients
- * (see {@link SequenceParallel}); weight gradients are partial (summed over the SP group by the
- * gradient sync).
+ * Both give the outputs of single-process attention on this rank's tokens, and exact gradients (see
+ * {@link SequenceParallel}); weight gradients are partial (summed over the SP group by the gradient
+ * sync).
  */
 public final class SpAttention {
   private SpAttention() {}
@@ -74,16 +74,24 @@ public final class SpAttention {
    * @return (B, S/P, C)
    * @throws IllegalArgumentException when H or S is not divisible by P
    */
-  public static Tensor forward(SequenceParallel sp, Tensor x, int numHeads, QkvProjection qkv, AttentionCore core, OutProjection out) {
+  public static Tensor forward(
+      SequenceParallel sp,
+      Tensor x,
+      int numHeads,
+      QkvProjection qkv,
+      AttentionCore core,
+      OutProjection out) {
     long[] shape = Shapes.of(x);
     if (shape.length != 3) {
-      throw new IllegalArgumentException("SpAttention: expected tokens (B, N, C), found " + Shapes.format(shape));
+      throw new IllegalArgumentException(
+          "SpAttention: expected tokens (B, N, C), found " + Shapes.format(shape));
     }
     long b = shape[0];
     long n = shape[1];
     long c = shape[2];
     if (c % numHeads != 0) {
-      throw new IllegalArgumentException("SpAttention: hidden size " + c + " not divisible by " + numHeads + " heads");
+      throw new IllegalArgumentException(
+          "SpAttention: hidden size " + c + " not divisible by " + numHeads + " heads");
     }
     int p = sp.size();
     if (p == 1) {
@@ -104,7 +112,11 @@ public final class SpAttention {
         }
         Tensor heads = sp.allToAll(stacked, 3, 1); // (B, S, 3, H/P, Dh)
         try (TensorVector u = heads.unbind(2)) {
-          o = core.attend(new Tensor(u.get(0)), new Tensor(u.get(1)), new Tensor(u.get(2))); // (B, S, H/P, Dh)
+          o =
+              core.attend(
+                  new Tensor(u.get(0)),
+                  new Tensor(u.get(1)),
+                  new Tensor(u.get(2))); // (B, S, H/P, Dh)
         }
       }
       case FASTSEQ -> {
@@ -129,24 +141,34 @@ public final class SpAttention {
   public static QkvProjection fusedQkv(Tensor weight, Tensor bias, int numHeads) {
     long[] w = Shapes.of(weight);
     if (w.length != 2 || w[0] != 3 * w[1]) {
-      throw new IllegalArgumentException("fusedQkv: expected weight (3C, C), found " + Shapes.format(w));
+      throw new IllegalArgumentException(
+          "fusedQkv: expected weight (3C, C), found " + Shapes.format(w));
     }
     long c = w[1];
     long dh = c / numHeads;
     return (x, h0, hn) -> {
       long[] s = Shapes.of(x);
       if (h0 == 0 && hn == numHeads) {
-        Tensor y = bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias)); // (B, N, 3C)
+        Tensor y =
+            bias == null
+                ? torch.linear(x, weight)
+                : torch.linear(x, weight, new TensorOptional(bias)); // (B, N, 3C)
         try (TensorVector u = y.reshape(s[0], s[1], 3, numHeads, dh).unbind(2)) {
           // get(i) refers into the vector: copy the handles before the vector is freed
-          return new Qkv(new Tensor(u.get(0)), new Tensor(u.get(1)), new Tensor(u.get(2))); // (B, N, H, Dh) each
+          return new Qkv(
+              new Tensor(u.get(0)),
+              new Tensor(u.get(1)),
+              new Tensor(u.get(2))); // (B, N, H, Dh) each
         }
       }
       Tensor[] out = new Tensor[3];
       for (int i = 0; i < 3; i++) {
         long row = i * c + h0 * dh;
         Tensor wi = weight.narrow(0, row, hn * dh); // (hn·Dh, C)
-        Tensor y = bias == null ? torch.linear(x, wi) : torch.linear(x, wi, new TensorOptional(bias.narrow(0, row, hn * dh)));
+        Tensor y =
+            bias == null
+                ? torch.linear(x, wi)
+                : torch.linear(x, wi, new TensorOptional(bias.narrow(0, row, hn * dh)));
         out[i] = y.reshape(s[0], s[1], hn, dh); // (B, N, hn, Dh)
       }
       return new Qkv(out[0], out[1], out[2]);
@@ -158,7 +180,8 @@ public final class SpAttention {
    *
    * @param biases q, k, v biases (each (C)) or nulls
    */
-  public static QkvProjection separateQkv(Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, int numHeads) {
+  public static QkvProjection separateQkv(
+      Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, int numHeads) {
     Tensor[] ws = {wq, wk, wv};
     Tensor[] bs = {bq, bk, bv};
     return (x, h0, hn) -> {
@@ -168,8 +191,14 @@ public final class SpAttention {
         long c = Shapes.of(ws[i])[0];
         long dh = c / numHeads;
         Tensor wi = h0 == 0 && hn == numHeads ? ws[i] : ws[i].narrow(0, h0 * dh, hn * dh);
-        Tensor bi = bs[i] == null ? null : h0 == 0 && hn == numHeads ? bs[i] : bs[i].narrow(0, h0 * dh, hn * dh);
-        Tensor y = bi == null ? torch.linear(x, wi) : torch.linear(x, wi, new TensorOptional(bi)); // (B, N, hn·Dh)
+        Tensor bi =
+            bs[i] == null
+                ? null
+                : h0 == 0 && hn == numHeads ? bs[i] : bs[i].narrow(0, h0 * dh, hn * dh);
+        Tensor y =
+            bi == null
+                ? torch.linear(x, wi)
+                : torch.linear(x, wi, new TensorOptional(bi)); // (B, N, hn·Dh)
         out[i] = y.reshape(s[0], s[1], hn, dh); // (B, N, hn, Dh)
       }
       return new Qkv(out[0], out[1], out[2]);
@@ -179,9 +208,16 @@ public final class SpAttention {
   /** Scaled dot-product attention without mask, scale 1/√Dh. */
   public static AttentionCore sdpa() {
     return (q, k, v) -> {
-      Tensor o = torch.scaled_dot_product_attention(
-          q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), // (B, h, N, Dh)
-          new TensorOptional(), 0.0, false, new DoubleOptional(), false);
+      Tensor o =
+          torch.scaled_dot_product_attention(
+              q.transpose(1, 2),
+              k.transpose(1, 2),
+              v.transpose(1, 2), // (B, h, N, Dh)
+              new TensorOptional(),
+              0.0,
+              false,
+              new DoubleOptional(),
+              false);
       return o.transpose(1, 2); // (B, N, h, Dh)
     };
   }

@@ -6,8 +6,8 @@ import io.jsora.config.Choice;
 import java.util.List;
 
 /**
- * How attention runs when the sequence is split over the ranks of a sequence-parallel group.
- * Both need the head count divisible by the group size.
+ * How attention runs when the sequence is split over the ranks of a sequence-parallel group. Both
+ * need the head count divisible by the group size.
  */
 public enum SpMode implements Choice {
   /**

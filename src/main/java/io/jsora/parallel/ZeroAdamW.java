@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.global.torch;
  * AdamW over data-parallel replicas, with the ZeRO stage-2 option: each rank keeps the optimizer
  * state (fp32 master weights, first and second moments) of its own shard of the flattened
  * parameters only, receives only its shard of the averaged gradients, updates it, and all-gathers
- * the updated shards back into the full parameters. Stage 0 keeps the whole state on every rank
- * and all-reduces the gradients: the same arithmetic, so a run can switch stages on resume.
+ * the updated shards back into the full parameters. Stage 0 keeps the whole state on every rank and
+ * all-reduces the gradients: the same arithmetic, so a run can switch stages on resume.
  *
  * <pre>{@code
  * ZeroAdamW opt = new ZeroAdamW(ctx, params, AdamWConfig.of(1e-4).withWeightDecay(0), 2, complete);
@@ -35,10 +35,10 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <h2>Arithmetic</h2>
  *
- * The update is libtorch's {@code torch::optim::AdamW} step, op for op, on flat tensors: {@code
- * p *= 1 - lr·wd} (parameters with ≥ 2 dimensions; through a per-element factor), {@code m = β1·m +
- * (1-β1)·g}, {@code v = β2·v + (1-β2)·g²}, {@code p -= lr/(1-β1^t) · m / (√v/√(1-β2^t) + ε)}.
- * A parameter with no gradient on any rank is skipped for the step (its state and its step count
+ * The update is libtorch's {@code torch::optim::AdamW} step, op for op, on flat tensors: {@code p
+ * *= 1 - lr·wd} (parameters with ≥ 2 dimensions; through a per-element factor), {@code m = β1·m +
+ * (1-β1)·g}, {@code v = β2·v + (1-β2)·g²}, {@code p -= lr/(1-β1^t) · m / (√v/√(1-β2^t) + ε)}. A
+ * parameter with no gradient on any rank is skipped for the step (its state and its step count
  * stay), as in PyTorch; the per-parameter step counts then differ, and the update runs per
  * parameter segment instead of over the whole shard.
  *
@@ -47,12 +47,12 @@ import org.bytedeco.pytorch.global.torch;
  * Gradients are flattened into buckets of about 25 MB, scaled (see {@link GradBuckets}), and
  * reduce-scattered (Gloo and NCCL both implement {@code _reduce_scatter_base}) over the world
  * group; with sequence parallelism the world is DP × SP ranks, so the state is sharded over all of
- * them. The parameters' own {@code .grad} tensors are full-size until {@link #zeroGrad} (no
- * release during backward yet). Each rank holds, for its 1/world of the parameters, fp32 master
- * weights, both moments and the reduced gradient (16 bytes per parameter) and a 1-byte decay mask:
- * 17/world bytes per parameter beside the full-size gradients, against libtorch AdamW's 8 (its
- * moments; it updates the parameters themselves). So ZeRO-2 saves memory from about 3 ranks on;
- * at 2 it costs 0.5 byte per parameter more (measured in the README's Performance section).
+ * them. The parameters' own {@code .grad} tensors are full-size until {@link #zeroGrad} (no release
+ * during backward yet). Each rank holds, for its 1/world of the parameters, fp32 master weights,
+ * both moments and the reduced gradient (16 bytes per parameter) and a 1-byte decay mask: 17/world
+ * bytes per parameter beside the full-size gradients, against libtorch AdamW's 8 (its moments; it
+ * updates the parameters themselves). So ZeRO-2 saves memory from about 3 ranks on; at 2 it costs
+ * 0.5 byte per parameter more (measured in the README's Performance section).
  */
 public final class ZeroAdamW implements AutoCloseable {
   private final GradBuckets buckets;
@@ -77,12 +77,22 @@ public final class ZeroAdamW implements AutoCloseable {
    * @param complete names of parameters whose gradients are complete on each SP rank (see {@link
    *     SequenceParallel}); irrelevant at SP size 1
    */
-  public ZeroAdamW(ParallelContext ctx, Map<String, Tensor> params, AdamWConfig config, int stage, Predicate<String> complete) {
+  public ZeroAdamW(
+      ParallelContext ctx,
+      Map<String, Tensor> params,
+      AdamWConfig config,
+      int stage,
+      Predicate<String> complete) {
     this(ctx, params, config, stage, complete, GradBuckets.DEFAULT_BUCKET_BYTES);
   }
 
   /** As above, with an explicit bucket size in bytes. */
-  public ZeroAdamW(ParallelContext ctx, Map<String, Tensor> params, AdamWConfig config, int stage, Predicate<String> complete,
+  public ZeroAdamW(
+      ParallelContext ctx,
+      Map<String, Tensor> params,
+      AdamWConfig config,
+      int stage,
+      Predicate<String> complete,
       long bucketBytes) {
     if (stage != 0 && stage != 2) {
       throw new IllegalArgumentException("--zero must be 0 or 2, found " + stage);
@@ -101,11 +111,16 @@ public final class ZeroAdamW implements AutoCloseable {
     try (PointerScope s = new PointerScope();
         NoGradGuard ng = new NoGradGuard()) {
       Tensor first = buckets.params.get(0);
-      Tensor m = first.new_zeros(layout.shardNumel).to(DType.F32.scalarType()); // fp32 master weights
-      Tensor mask = first.new_zeros(layout.shardNumel).to(DType.BOOL.scalarType()); // true: weight decay applies
+      Tensor m =
+          first.new_zeros(layout.shardNumel).to(DType.F32.scalarType()); // fp32 master weights
+      Tensor mask =
+          first
+              .new_zeros(layout.shardNumel)
+              .to(DType.BOOL.scalarType()); // true: weight decay applies
       for (FlatLayout.Segment seg : layout.segments) {
         Tensor p = buckets.params.get(seg.param());
-        m.narrow(0, seg.shardOffset(), seg.numel()).copy_(p.reshape(-1).narrow(0, seg.paramOffset(), seg.numel()));
+        m.narrow(0, seg.shardOffset(), seg.numel())
+            .copy_(p.reshape(-1).narrow(0, seg.paramOffset(), seg.numel()));
         if (decays[seg.param()]) {
           mask.narrow(0, seg.shardOffset(), seg.numel()).fill_(new Scalar(1.0));
         }
@@ -124,7 +139,8 @@ public final class ZeroAdamW implements AutoCloseable {
 
   /** Sets the learning rate for the next steps (a schedule calls it every step). */
   public void setLr(double lr) {
-    config = new AdamWConfig(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay());
+    config =
+        new AdamWConfig(lr, config.beta1(), config.beta2(), config.eps(), config.weightDecay());
   }
 
   public int stage() {
@@ -178,7 +194,8 @@ public final class ZeroAdamW implements AutoCloseable {
         if (!GradBuckets.anyActive(b, active)) {
           continue;
         }
-        try (PointerScope perBucket = new PointerScope()) { // one bucket's flat buffers alive at a time
+        try (PointerScope perBucket =
+            new PointerScope()) { // one bucket's flat buffers alive at a time
           Tensor flat = buckets.flatten(b, active);
           Tensor part;
           if (stage == 2) {
@@ -207,11 +224,11 @@ public final class ZeroAdamW implements AutoCloseable {
   }
 
   /**
-   * One optimizer step: reduces the gradients (unless {@link #reduceGradients} already did),
-   * clips them to global norm {@code maxNorm} when it is positive (as {@code clip_grad_norm_}:
-   * scale by {@code maxNorm / (norm + 1e-6)} when below 1), updates this rank's shard, and
-   * all-gathers the result into the parameters. When the norm is not finite the update is
-   * skipped on every rank (the norm is the same everywhere) and NaN or infinity is returned.
+   * One optimizer step: reduces the gradients (unless {@link #reduceGradients} already did), clips
+   * them to global norm {@code maxNorm} when it is positive (as {@code clip_grad_norm_}: scale by
+   * {@code maxNorm / (norm + 1e-6)} when below 1), updates this rank's shard, and all-gathers the
+   * result into the parameters. When the norm is not finite the update is skipped on every rank
+   * (the norm is the same everywhere) and NaN or infinity is returned.
    *
    * @return the global gradient norm before clipping
    */
@@ -252,10 +269,10 @@ public final class ZeroAdamW implements AutoCloseable {
   }
 
   /**
-   * The whole optimizer state, gathered from every shard: for each parameter {@code name},
-   * {@code name.exp_avg} and {@code name.exp_avg_sq} (fp32, the parameter's shape) and {@code
-   * name.step} (int64, one element), in parameter order. A collective: every rank must call it;
-   * every rank receives the same map and owns its tensors (the enclosing scope, or close them).
+   * The whole optimizer state, gathered from every shard: for each parameter {@code name}, {@code
+   * name.exp_avg} and {@code name.exp_avg_sq} (fp32, the parameter's shape) and {@code name.step}
+   * (int64, one element), in parameter order. A collective: every rank must call it; every rank
+   * receives the same map and owns its tensors (the enclosing scope, or close them).
    */
   public Map<String, Tensor> fullOptimizerState() {
     Map<String, Tensor> out = new LinkedHashMap<>();
@@ -273,8 +290,8 @@ public final class ZeroAdamW implements AutoCloseable {
   }
 
   /**
-   * Restores the state {@link #fullOptimizerState} produced (possibly with another world size or stage):
-   * each rank keeps its shard. The parameters themselves must already hold the checkpoint's
+   * Restores the state {@link #fullOptimizerState} produced (possibly with another world size or
+   * stage): each rank keeps its shard. The parameters themselves must already hold the checkpoint's
    * weights; their values become the new master weights.
    *
    * @throws IllegalArgumentException naming a missing entry or a shape mismatch
@@ -289,13 +306,20 @@ public final class ZeroAdamW implements AutoCloseable {
           throw new IllegalArgumentException("optimizer state: missing " + name + k);
         }
         if (!Arrays.equals(Shapes.of(t), shape)) {
-          throw new IllegalArgumentException("optimizer state: " + name + k + " has shape " + Arrays.toString(Shapes.of(t))
-              + ", the parameter has " + Arrays.toString(shape));
+          throw new IllegalArgumentException(
+              "optimizer state: "
+                  + name
+                  + k
+                  + " has shape "
+                  + Arrays.toString(Shapes.of(t))
+                  + ", the parameter has "
+                  + Arrays.toString(shape));
         }
       }
       Tensor st = state.get(name + ".step");
       if (st == null || st.numel() != 1) {
-        throw new IllegalArgumentException("optimizer state: missing or malformed " + name + ".step");
+        throw new IllegalArgumentException(
+            "optimizer state: missing or malformed " + name + ".step");
       }
     }
     try (PointerScope s = new PointerScope();
@@ -333,7 +357,8 @@ public final class ZeroAdamW implements AutoCloseable {
     double b1 = config.beta1();
     double b2 = config.beta2();
     if (wd != 0) {
-      // the per-element factor lives only during the step (the step's scope frees it), not beside the state
+      // the per-element factor lives only during the step (the step's scope frees it), not beside
+      // the state
       Tensor factor = torch.ones_like(master);
       factor.masked_fill_(decayMask, new Scalar(1 - lr * wd));
       master.mul_(factor);
@@ -354,12 +379,20 @@ public final class ZeroAdamW implements AutoCloseable {
       if (wd != 0 && decays[i]) {
         p.mul_(new Scalar(1 - lr * wd));
       }
-      adam(p, expAvg.narrow(0, seg.shardOffset(), seg.numel()), expAvgSq.narrow(0, seg.shardOffset(), seg.numel()),
-          gradShard.narrow(0, seg.shardOffset(), seg.numel()), steps[i] + 1, lr, config.beta1(), config.beta2());
+      adam(
+          p,
+          expAvg.narrow(0, seg.shardOffset(), seg.numel()),
+          expAvgSq.narrow(0, seg.shardOffset(), seg.numel()),
+          gradShard.narrow(0, seg.shardOffset(), seg.numel()),
+          steps[i] + 1,
+          lr,
+          config.beta1(),
+          config.beta2());
     }
   }
 
-  private void adam(Tensor p, Tensor m, Tensor v, Tensor g, long t, double lr, double b1, double b2) {
+  private void adam(
+      Tensor p, Tensor m, Tensor v, Tensor g, long t, double lr, double b1, double b2) {
     double bc1 = 1 - Math.pow(b1, t);
     double bc2 = 1 - Math.pow(b2, t);
     m.mul_(new Scalar(b1)).add_(g, new Scalar(1 - b1));
@@ -374,7 +407,8 @@ public final class ZeroAdamW implements AutoCloseable {
       if (!GradBuckets.anyActive(b, active)) {
         continue;
       }
-      try (PointerScope perBucket = new PointerScope()) { // one bucket's gathered buffer alive at a time
+      try (PointerScope perBucket =
+          new PointerScope()) { // one bucket's gathered buffer alive at a time
         long part = b.part(buckets.layout.shards);
         Tensor mine = master.narrow(0, b.shardOffset(), part);
         Tensor full = stage == 2 ? world.allGather(mine.contiguous(), 0) : mine;

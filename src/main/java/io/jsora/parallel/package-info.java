@@ -1,7 +1,7 @@
 /**
  * Distributed training on libtorch's c10d: process groups (Gloo on CPU, NCCL on CUDA), the data-
- * and sequence-parallel mesh, gradient averaging, ZeRO-2, sequence-parallel attention, the
- * worker launcher, and failure detection.
+ * and sequence-parallel mesh, gradient averaging, ZeRO-2, sequence-parallel attention, the worker
+ * launcher, and failure detection.
  *
  * <ul>
  *   <li>{@link io.jsora.parallel.DistEnv}: rank, world and Gloo's interface from the environment

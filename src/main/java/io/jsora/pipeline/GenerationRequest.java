@@ -13,18 +13,28 @@ import java.util.List;
  * @param numSteps denoising steps (the process is respaced to this many)
  * @param sampler DDPM (ancestral, the reference's) or DDIM
  * @param eta DDIM's noise scale (0 = deterministic); ignored by DDPM
- * @param guidanceScale classifier-free guidance scale; 0 disables guidance (one model call per step)
+ * @param guidanceScale classifier-free guidance scale; 0 disables guidance (one model call per
+ *     step)
  * @param seed seeds each prompt's noise: prompt i always gets the same noise for a seed
  */
-public record GenerationRequest(List<String> prompts, int frames, int height, int width, int numSteps, Sampler.Method sampler, double eta,
-    double guidanceScale, long seed) {
+public record GenerationRequest(
+    List<String> prompts,
+    int frames,
+    int height,
+    int width,
+    int numSteps,
+    Sampler.Method sampler,
+    double eta,
+    double guidanceScale,
+    long seed) {
   public GenerationRequest {
     prompts = List.copyOf(prompts);
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompt given");
     }
     if (frames < 1 || height < 1 || width < 1) {
-      throw new IllegalArgumentException("frames, height and width must be >= 1, got " + frames + ", " + height + ", " + width);
+      throw new IllegalArgumentException(
+          "frames, height and width must be >= 1, got " + frames + ", " + height + ", " + width);
     }
     if (numSteps < 1) {
       throw new IllegalArgumentException("sampling steps must be >= 1, got " + numSteps);

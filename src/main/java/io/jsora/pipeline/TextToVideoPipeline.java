@@ -45,8 +45,15 @@ public final class TextToVideoPipeline implements AutoCloseable {
   private final TextEncoder textEncoder;
   private final Device device;
 
-  private TextToVideoPipeline(Path checkpoint, RunConfig config, DiTConfig modelConfig, DiffusionConfig diffusionConfig, DiT model,
-      VideoCompressor compressor, TextEncoder textEncoder, Device device) {
+  private TextToVideoPipeline(
+      Path checkpoint,
+      RunConfig config,
+      DiTConfig modelConfig,
+      DiffusionConfig diffusionConfig,
+      DiT model,
+      VideoCompressor compressor,
+      TextEncoder textEncoder,
+      Device device) {
     this.checkpoint = checkpoint;
     this.config = config;
     this.modelConfig = modelConfig;
@@ -72,7 +79,8 @@ public final class TextToVideoPipeline implements AutoCloseable {
     }
   }
 
-  private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device) throws IOException {
+  private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device)
+      throws IOException {
     Path dir = CheckpointLayout.resolve(ckpt);
     RunConfig cfg = CheckpointLayout.readConfig(dir);
     String source = dir.resolve(CheckpointLayout.CONFIG).toString();
@@ -89,15 +97,29 @@ public final class TextToVideoPipeline implements AutoCloseable {
       model.eval();
       CheckpointLayout.loadWeights(dir, model, ema);
       String compDir = cfg.compressor().dir();
-      comp = Compressors.load(cfg.compressor().kind(), compDir == null ? null : Path.of(compDir), device);
+      comp =
+          Compressors.load(
+              cfg.compressor().kind(), compDir == null ? null : Path.of(compDir), device);
       if (comp.latentChannels() != mc.inChannels()) {
-        throw new IllegalArgumentException(source + ": compressor " + comp.name() + " gives " + comp.latentChannels()
-            + " channels but the model takes " + mc.inChannels());
+        throw new IllegalArgumentException(
+            source
+                + ": compressor "
+                + comp.name()
+                + " gives "
+                + comp.latentChannels()
+                + " channels but the model takes "
+                + mc.inChannels());
       }
       enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device);
       if (enc.hiddenSize() != mc.textEmbedDim()) {
-        throw new IllegalArgumentException(source + ": text encoder " + enc.id() + " is " + enc.hiddenSize()
-            + " wide but the model takes " + mc.textEmbedDim());
+        throw new IllegalArgumentException(
+            source
+                + ": text encoder "
+                + enc.id()
+                + " is "
+                + enc.hiddenSize()
+                + " wide but the model takes "
+                + mc.textEmbedDim());
       }
       return new TextToVideoPipeline(dir, cfg, mc, dc, model, comp, enc, device);
     } catch (IOException | RuntimeException e) {
@@ -114,7 +136,10 @@ public final class TextToVideoPipeline implements AutoCloseable {
     }
   }
 
-  /** A recorded text-encoder spec, with a checkpoint-relative built-in encoder resolved against the checkpoint. */
+  /**
+   * A recorded text-encoder spec, with a checkpoint-relative built-in encoder resolved against the
+   * checkpoint.
+   */
   private static String textEncoderSpec(String spec, Path dir, String source) {
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException(source + ": no \"text_encoder\" recorded");
@@ -159,12 +184,20 @@ public final class TextToVideoPipeline implements AutoCloseable {
    */
   public Tensor generate(GenerationRequest req, SamplingProgress progress) {
     // 1. Validate the size against the compressor and the patch size
-    long[] latent = compressor.latentShape(req.frames(), req.height(), req.width()); // (C, T', H', W')
+    long[] latent =
+        compressor.latentShape(req.frames(), req.height(), req.width()); // (C, T', H', W')
     int p = modelConfig.patchSize();
     if (latent[2] % p != 0 || latent[3] % p != 0) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "--height %d --width %d give a %dx%d latent, not a multiple of the patch size %d: use multiples of %d pixels",
-          req.height(), req.width(), latent[2], latent[3], p, p * compressor.factors()[1]));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "--height %d --width %d give a %dx%d latent, not a multiple of the patch size %d: use multiples of %d pixels",
+              req.height(),
+              req.width(),
+              latent[2],
+              latent[3],
+              p,
+              p * compressor.factors()[1]));
     }
     int b = req.prompts().size();
     Arch arch = modelConfig.modelArch();
@@ -173,20 +206,32 @@ public final class TextToVideoPipeline implements AutoCloseable {
         // 2. Encode the prompts, in the form the architecture takes
         TextEmbeddings emb = textEncoder.encode(req.prompts())) {
       boolean pooledOnly = config.textInput() == TextInput.POOLED;
-      TextConditioning text = pooledOnly
-          ? TextConditioning.forArch(arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
-          : TextConditioning.forArch(arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
+      TextConditioning text =
+          pooledOnly
+              ? TextConditioning.forArch(
+                  arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
+              : TextConditioning.forArch(
+                  arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
       // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
       Denoiser denoiser;
       if (req.guidanceScale() > 0) {
-        Tensor textBoth = torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
-        Tensor maskBoth = text.mask() == null ? null : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
-        denoiser = Guidance.classifierFree((x, t) -> model.forward(x, t, textBoth, maskBoth), req.guidanceScale(), modelConfig.inChannels());
+        Tensor textBoth =
+            torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
+        Tensor maskBoth =
+            text.mask() == null
+                ? null
+                : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
+        denoiser =
+            Guidance.classifierFree(
+                (x, t) -> model.forward(x, t, textBoth, maskBoth),
+                req.guidanceScale(),
+                modelConfig.inChannels());
       } else {
         denoiser = (x, t) -> model.forward(x, t, text.text(), text.mask());
       }
       // 4. Sample the latent
-      try (GaussianDiffusion sd = GaussianDiffusion.respaced(diffusionConfig, req.sampler(), req.numSteps(), device)) {
+      try (GaussianDiffusion sd =
+          GaussianDiffusion.respaced(diffusionConfig, req.sampler(), req.numSteps(), device)) {
         Sampler sampler = new Sampler(sd, req.sampler(), req.eta(), false);
         long[] indices = new long[b];
         for (int i = 0; i < b; i++) {
@@ -194,7 +239,9 @@ public final class TextToVideoPipeline implements AutoCloseable {
         }
         long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
         Tensor z;
-        try (Tensor sampled = sampler.sample(denoiser, shape, NoiseSource.perSample(req.seed(), indices, device), progress)) {
+        try (Tensor sampled =
+            sampler.sample(
+                denoiser, shape, NoiseSource.perSample(req.seed(), indices, device), progress)) {
           // 5. Decode to pixels in [-0.5, 0.5], then to bytes (clamped)
           z = compressor.decode(sampled); // (B, 3, T, H, W)
         }

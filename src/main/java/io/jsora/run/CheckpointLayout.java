@@ -47,7 +47,10 @@ public final class CheckpointLayout {
     return String.format("step-%07d", step);
   }
 
-  /** Complete checkpoints under {@code root} (directories {@code step-N} holding a state.json), oldest first. */
+  /**
+   * Complete checkpoints under {@code root} (directories {@code step-N} holding a state.json),
+   * oldest first.
+   */
   public static List<Path> list(Path root) throws IOException {
     List<Path> out = new ArrayList<>();
     if (!Files.isDirectory(root)) {
@@ -77,7 +80,8 @@ public final class CheckpointLayout {
   public static long stepOf(Path dir) {
     Matcher m = STEP_DIR.matcher(dir.getFileName().toString());
     if (!m.matches()) {
-      throw new IllegalArgumentException(dir + ": not a checkpoint directory (expected a name like step-0000123)");
+      throw new IllegalArgumentException(
+          dir + ": not a checkpoint directory (expected a name like step-0000123)");
     }
     return Long.parseLong(m.group(1));
   }
@@ -108,8 +112,15 @@ public final class CheckpointLayout {
     if (!Files.isDirectory(path)) {
       throw new NoSuchFileException(path.toString(), null, "no such checkpoint directory");
     }
-    return latest(path).orElseThrow(() -> new NoSuchFileException(path.toString(), null,
-        "neither a checkpoint (no " + STATE + ") nor a directory holding step-N checkpoints"));
+    return latest(path)
+        .orElseThrow(
+            () ->
+                new NoSuchFileException(
+                    path.toString(),
+                    null,
+                    "neither a checkpoint (no "
+                        + STATE
+                        + ") nor a directory holding step-N checkpoints"));
   }
 
   /** The {@code config.json} of a checkpoint as a tree (for tools that show it). */
@@ -135,7 +146,8 @@ public final class CheckpointLayout {
   /** Loads a checkpoint's model weights (or its EMA weights) into {@code model}, strictly. */
   public static void loadWeights(Path dir, Module model, boolean ema) throws IOException {
     Path file = dir.resolve(ema ? EMA : MODEL);
-    try (SafetensorsFile f = SafetensorsFile.open(file); StateDict sd = f.readAll()) {
+    try (SafetensorsFile f = SafetensorsFile.open(file);
+        StateDict sd = f.readAll()) {
       StrictLoader.load(model, sd, file.toString());
     }
   }

@@ -9,7 +9,8 @@ import io.jsora.model.vae.CompressorKind;
  * @param kind which compressor ({@code name} in {@code config.json})
  * @param dir its model directory or Hugging Face id; null for the kind's default
  */
-public record CompressorRef(@JsonProperty("name") CompressorKind kind, @JsonProperty("dir") String dir) {
+public record CompressorRef(
+    @JsonProperty("name") CompressorKind kind, @JsonProperty("dir") String dir) {
   public CompressorRef {
     kind = kind == null ? CompressorKind.RAW : kind;
   }

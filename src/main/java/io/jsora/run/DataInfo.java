@@ -4,8 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * The training videos' size and rate, recorded for sampling's defaults; each may be unknown
- * (null).
+ * The training videos' size and rate, recorded for sampling's defaults; each may be unknown (null).
  *
  * @param frames frames per clip
  * @param height pixels

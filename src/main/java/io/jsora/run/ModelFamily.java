@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * The model families a run can hold; a checkpoint records its family as {@code model_family}
- * (absent in checkpoints written before families existed, which are all {@link #DIT}). A new
- * family is a constant here and a {@link ModelSpec} record for its config.
+ * (absent in checkpoints written before families existed, which are all {@link #DIT}). A new family
+ * is a constant here and a {@link ModelSpec} record for its config.
  */
 public enum ModelFamily implements Choice {
   /** The March-2024 DiT ({@link io.jsora.model.dit.DiTConfig}). */

@@ -27,7 +27,8 @@ public record ResumeSpec(Kind kind, String dir) {
       throw new IllegalArgumentException("resume kind must be set");
     }
     if ((kind == Kind.DIR) != (dir != null && !dir.isBlank())) {
-      throw new IllegalArgumentException("resume: a directory goes with DIR and only with DIR, got " + kind + " " + dir);
+      throw new IllegalArgumentException(
+          "resume: a directory goes with DIR and only with DIR, got " + kind + " " + dir);
     }
   }
 

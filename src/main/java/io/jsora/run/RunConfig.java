@@ -51,7 +51,16 @@ public record RunConfig(
     DataInfo data,
     TrainConfig train) {
   private static final List<String> KEYS =
-      List.of("model_family", "model", "process", "diffusion", "compressor", "text_encoder", "text_input", "data", "train");
+      List.of(
+          "model_family",
+          "model",
+          "process",
+          "diffusion",
+          "compressor",
+          "text_encoder",
+          "text_input",
+          "data",
+          "train");
 
   public RunConfig {
     if (model == null || process == null) {
@@ -75,7 +84,8 @@ public record RunConfig(
     if (process instanceof ProcessSpec.Iddpm p) {
       return p.config();
     }
-    throw new IllegalStateException("the run's diffusion process is " + process.process() + ", not IDDPM");
+    throw new IllegalStateException(
+        "the run's diffusion process is " + process.process() + ", not IDDPM");
   }
 
   /** The {@code config.json} tree. */
@@ -96,8 +106,8 @@ public record RunConfig(
   }
 
   /**
-   * Binds a {@code config.json} tree, of this format or of the format written before model
-   * families and processes were named.
+   * Binds a {@code config.json} tree, of this format or of the format written before model families
+   * and processes were named.
    *
    * @param source the file, for messages
    * @throws SettingsException naming the source and the key at fault
@@ -109,29 +119,51 @@ public record RunConfig(
     for (Iterator<String> it = tree.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!KEYS.contains(k)) {
-        throw new SettingsException(source, k, "unknown key '" + k + "' (known: " + String.join(", ", KEYS) + ")", null);
+        throw new SettingsException(
+            source, k, "unknown key '" + k + "' (known: " + String.join(", ", KEYS) + ")", null);
       }
     }
-    ModelFamily family = tree.hasNonNull("model_family")
-        ? Settings.bind(tree.get("model_family"), ModelFamily.class, source, "model_family") : ModelFamily.DIT;
+    ModelFamily family =
+        tree.hasNonNull("model_family")
+            ? Settings.bind(tree.get("model_family"), ModelFamily.class, source, "model_family")
+            : ModelFamily.DIT;
     JsonNode m = tree.path("model");
     if (!m.isObject()) {
-      throw new SettingsException(source, "model", "no \"model\" object; not a jsora run checkpoint", null);
+      throw new SettingsException(
+          source, "model", "no \"model\" object; not a jsora run checkpoint", null);
     }
-    ModelSpec model = switch (family) {
-      case DIT -> new ModelSpec.Dit(DiTConfig.fromJson(m.toString(), source + " (model)"));
-    };
-    DiffusionProcess process = tree.hasNonNull("process")
-        ? Settings.bind(tree.get("process"), DiffusionProcess.class, source, "process") : DiffusionProcess.IDDPM;
+    ModelSpec model =
+        switch (family) {
+          case DIT -> new ModelSpec.Dit(DiTConfig.fromJson(m.toString(), source + " (model)"));
+        };
+    DiffusionProcess process =
+        tree.hasNonNull("process")
+            ? Settings.bind(tree.get("process"), DiffusionProcess.class, source, "process")
+            : DiffusionProcess.IDDPM;
     JsonNode d = tree.path("diffusion");
-    ProcessSpec spec = switch (process) {
-      case IDDPM -> new ProcessSpec.Iddpm(d.isObject() ? Settings.bind(d, DiffusionConfig.class, source, "diffusion") : DiffusionConfig.defaults());
-    };
-    CompressorRef compressor = tree.has("compressor") ? Settings.bind(tree.get("compressor"), CompressorRef.class, source, "compressor") : null;
+    ProcessSpec spec =
+        switch (process) {
+          case IDDPM ->
+              new ProcessSpec.Iddpm(
+                  d.isObject()
+                      ? Settings.bind(d, DiffusionConfig.class, source, "diffusion")
+                      : DiffusionConfig.defaults());
+        };
+    CompressorRef compressor =
+        tree.has("compressor")
+            ? Settings.bind(tree.get("compressor"), CompressorRef.class, source, "compressor")
+            : null;
     String textEncoder = tree.hasNonNull("text_encoder") ? tree.get("text_encoder").asText() : null;
-    TextInput textInput = tree.hasNonNull("text_input") ? Settings.bind(tree.get("text_input"), TextInput.class, source, "text_input") : null;
-    DataInfo data = tree.has("data") ? Settings.bind(tree.get("data"), DataInfo.class, source, "data") : null;
-    TrainConfig train = tree.hasNonNull("train") ? Settings.bind(tree.get("train"), TrainConfig.class, source, "train") : null;
+    TextInput textInput =
+        tree.hasNonNull("text_input")
+            ? Settings.bind(tree.get("text_input"), TextInput.class, source, "text_input")
+            : null;
+    DataInfo data =
+        tree.has("data") ? Settings.bind(tree.get("data"), DataInfo.class, source, "data") : null;
+    TrainConfig train =
+        tree.hasNonNull("train")
+            ? Settings.bind(tree.get("train"), TrainConfig.class, source, "train")
+            : null;
     return new RunConfig(model, spec, compressor, textEncoder, textInput, data, train);
   }
 }

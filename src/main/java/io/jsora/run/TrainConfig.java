@@ -5,8 +5,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.jsora.config.SettingException;
 import io.jsora.config.Choice;
+import io.jsora.config.SettingException;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
 import io.jsora.model.dit.Arch;
@@ -23,14 +23,17 @@ import java.util.List;
  * flags override the file. Defaults ({@link #defaults()}) are the reference's where it had one;
  * checkpoints record the settings under {@code train} in {@link RunConfig}.
  *
- * @param model DiT preset ({@code DiT-S/8}, {@code DiT-T/4}...), ignored when {@code modelConfig} is set
- * @param arch how text conditions the model: adaln, cross-attn, token-concat, self-cross; null
- *     = the model config file's, or cross-attn for a preset (see {@link #effectiveArch})
- * @param modelConfig a DiT config JSON instead of a preset (channels and text width still follow the data)
+ * @param model DiT preset ({@code DiT-S/8}, {@code DiT-T/4}...), ignored when {@code modelConfig}
+ *     is set
+ * @param arch how text conditions the model: adaln, cross-attn, token-concat, self-cross; null =
+ *     the model config file's, or cross-attn for a preset (see {@link #effectiveArch})
+ * @param modelConfig a DiT config JSON instead of a preset (channels and text width still follow
+ *     the data)
  * @param compressor raw, vqvae or vae: what the model diffuses in (must match cached latents)
  * @param compressorDir the compressor's weights (directory or Hugging Face id), null for defaults
  * @param dataset preprocessed dataset directories (jsora preprocess output)
- * @param videoDir where the videos are, when the dataset does not cache latents (default: recorded in the dataset)
+ * @param videoDir where the videos are, when the dataset does not cache latents (default: recorded
+ *     in the dataset)
  * @param epochs passes over the data (used when maxSteps is 0)
  * @param maxSteps optimizer steps to run; 0 = epochs × steps per epoch
  * @param batchSize samples per micro-batch per data-parallel replica (a step takes batchSize ×
@@ -46,12 +49,14 @@ import java.util.List;
  * @param noiseSchedule linear (reference) or cosine
  * @param prediction eps (reference), v or x0
  * @param learnSigma learned-range variance (reference) or fixed small variance
- * @param textDropout probability of training a sample on the null (zero) text, for classifier-free guidance
+ * @param textDropout probability of training a sample on the null (zero) text, for classifier-free
+ *     guidance
  * @param gradCheckpoint recompute block activations in backward
  * @param saveInterval optimizer steps between checkpoints; 0 = only at the end
  * @param keepLast checkpoints kept (0 = all)
  * @param checkpointDir where checkpoints (step-NNNNNNN directories), metrics.jsonl and loss.png go
- * @param resume {@code auto} (the latest checkpoint in checkpointDir, if any), {@code none}, or a checkpoint directory
+ * @param resume {@code auto} (the latest checkpoint in checkpointDir, if any), {@code none}, or a
+ *     checkpoint directory
  * @param seed seed of initialisation, data order and all per-sample randomness
  * @param device cpu, cuda, cuda:N or auto
  * @param logInterval optimizer steps between log lines when no progress bar is shown
@@ -63,8 +68,8 @@ import java.util.List;
  * @param spMode sequence-parallel attention: {@code ulysses} or {@code fastseq}
  * @param zero ZeRO stage: 0 (optimizer state on every rank) or 2 (optimizer state and reduced
  *     gradients sharded over the ranks)
- * @param distTimeout seconds a collective may wait for the other ranks before the run stops with
- *     an error naming the rank at fault
+ * @param distTimeout seconds a collective may wait for the other ranks before the run stops with an
+ *     error naming the rank at fault
  * @param precision auto (bf16 autocast on CUDA, fp32 on the CPU), fp32 or bf16
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -159,7 +164,9 @@ public record TrainConfig(
     device = device == null ? DeviceSpec.AUTO : device;
     spMode = spMode == null ? SpMode.ULYSSES : spMode;
     if (model != null && !DiTPresets.isPreset(model)) {
-      throw new SettingException("model", "'" + model + "' is not a preset; known: " + String.join(", ", DiTPresets.names()));
+      throw new SettingException(
+          "model",
+          "'" + model + "' is not a preset; known: " + String.join(", ", DiTPresets.names()));
     }
     check(epochs >= 1, "epochs", epochs, ">= 1");
     check(maxSteps >= 0, "max_steps", maxSteps, ">= 0");
@@ -206,11 +213,50 @@ public record TrainConfig(
     return model != null ? model : "DiT-S/8";
   }
 
-  /** The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA 0.9999, batch 4; resume auto. */
+  /**
+   * The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA
+   * 0.9999, batch 4; resume auto.
+   */
   public static TrainConfig defaults() {
-    return new TrainConfig("DiT-S/8", null, null, CompressorKind.RAW, null, List.of(), null, 10, 0, 4, 1, 1e-4, 0, 0,
-        LrScheduleKind.COSINE, 0, 0.9999, 0, BetaSchedule.LINEAR, Prediction.EPS, true, 0.1, false, 20, 3, "checkpoints",
-        ResumeSpec.AUTO, 0, DeviceSpec.AUTO, 10, 2, 20, false, 1, SpMode.ULYSSES, 0, DEFAULT_DIST_TIMEOUT, Precision.AUTO);
+    return new TrainConfig(
+        "DiT-S/8",
+        null,
+        null,
+        CompressorKind.RAW,
+        null,
+        List.of(),
+        null,
+        10,
+        0,
+        4,
+        1,
+        1e-4,
+        0,
+        0,
+        LrScheduleKind.COSINE,
+        0,
+        0.9999,
+        0,
+        BetaSchedule.LINEAR,
+        Prediction.EPS,
+        true,
+        0.1,
+        false,
+        20,
+        3,
+        "checkpoints",
+        ResumeSpec.AUTO,
+        0,
+        DeviceSpec.AUTO,
+        10,
+        2,
+        20,
+        false,
+        1,
+        SpMode.ULYSSES,
+        0,
+        DEFAULT_DIST_TIMEOUT,
+        Precision.AUTO);
   }
 
   /** A builder starting from these settings. */
@@ -494,7 +540,45 @@ public record TrainConfig(
     }
 
     public TrainConfig build() {
-      return new TrainConfig(model, arch, modelConfig, compressor, compressorDir, dataset, videoDir, epochs, maxSteps, batchSize, accumulationSteps, lr, weightDecay, warmupSteps, lrSchedule, minLr, emaDecay, gradClip, noiseSchedule, prediction, learnSigma, textDropout, gradCheckpoint, saveInterval, keepLast, checkpointDir, resume, seed, device, logInterval, workers, nanTolerance, textToC, spSize, spMode, zero, distTimeout, precision);
+      return new TrainConfig(
+          model,
+          arch,
+          modelConfig,
+          compressor,
+          compressorDir,
+          dataset,
+          videoDir,
+          epochs,
+          maxSteps,
+          batchSize,
+          accumulationSteps,
+          lr,
+          weightDecay,
+          warmupSteps,
+          lrSchedule,
+          minLr,
+          emaDecay,
+          gradClip,
+          noiseSchedule,
+          prediction,
+          learnSigma,
+          textDropout,
+          gradCheckpoint,
+          saveInterval,
+          keepLast,
+          checkpointDir,
+          resume,
+          seed,
+          device,
+          logInterval,
+          workers,
+          nanTolerance,
+          textToC,
+          spSize,
+          spMode,
+          zero,
+          distTimeout,
+          precision);
     }
   }
 }

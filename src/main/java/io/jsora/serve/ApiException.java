@@ -44,11 +44,13 @@ public final class ApiException extends RuntimeException {
   public record ErrorBody(@com.fasterxml.jackson.annotation.JsonProperty("error") Detail error) {
     /**
      * @param message what is wrong, naming the field, the value and the limit where there is one
-     * @param type {@code invalid_request_error}, {@code authentication_error}, {@code rate_limit_error}, {@code server_error}
+     * @param type {@code invalid_request_error}, {@code authentication_error}, {@code
+     *     rate_limit_error}, {@code server_error}
      * @param param the request field at fault, or null
      * @param code a short machine-readable reason
      */
-    public record Detail(@com.fasterxml.jackson.annotation.JsonProperty("message") String message,
+    public record Detail(
+        @com.fasterxml.jackson.annotation.JsonProperty("message") String message,
         @com.fasterxml.jackson.annotation.JsonProperty("type") String type,
         @com.fasterxml.jackson.annotation.JsonProperty("param") String param,
         @com.fasterxml.jackson.annotation.JsonProperty("code") String code) {}

@@ -1,11 +1,12 @@
 package io.jsora.serve;
 
-import io.jsora.diffusion.Sampler;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.jsora.diffusion.Sampler;
 
 /**
  * The body of {@code POST /v1/videos}, as sent; every field may be absent (defaults come from the
- * checkpoint) and unknown fields are refused. {@link Limits#validate} turns it into {@link JobParams}.
+ * checkpoint) and unknown fields are refused. {@link Limits#validate} turns it into {@link
+ * JobParams}.
  *
  * @param model accepted for OpenAI clients; the server has one model
  * @param prompt what to show

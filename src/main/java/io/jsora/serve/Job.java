@@ -34,7 +34,8 @@ public record Job(
       throw new IllegalArgumentException("job: id, status and params must be set");
     }
     if (progress < 0 || progress > 100) {
-      throw new IllegalArgumentException("job " + id + ": progress must be in 0..100, got " + progress);
+      throw new IllegalArgumentException(
+          "job " + id + ": progress must be in 0..100, got " + progress);
     }
   }
 
@@ -44,7 +45,8 @@ public record Job(
    * @param code {@code generation_failed}, {@code cancelled}
    * @param message the cause, one line
    */
-  public record JobError(@JsonProperty("code") String code, @JsonProperty("message") String message) {}
+  public record JobError(
+      @JsonProperty("code") String code, @JsonProperty("message") String message) {}
 
   public Job queued() {
     return new Job(id, seq, VideoStatus.QUEUED, 0, createdAt, null, null, model, params, null);
@@ -59,6 +61,16 @@ public record Job(
   }
 
   public Job ended(VideoStatus s, long now, JobError e) {
-    return new Job(id, seq, s, s == VideoStatus.COMPLETED ? 100 : progress, createdAt, startedAt, now, model, params, e);
+    return new Job(
+        id,
+        seq,
+        s,
+        s == VideoStatus.COMPLETED ? 100 : progress,
+        createdAt,
+        startedAt,
+        now,
+        model,
+        params,
+        e);
   }
 }

@@ -1,8 +1,8 @@
 package io.jsora.serve;
 
-import io.jsora.diffusion.Sampler;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.jsora.diffusion.Sampler;
 import java.util.Locale;
 
 /**
@@ -33,10 +33,22 @@ public record JobParams(
     if (prompt == null || prompt.isBlank() || sampler == null) {
       throw new IllegalArgumentException("job params: prompt and sampler must be set");
     }
-    if (numFrames < 1 || width < 1 || height < 1 || numSteps < 1 || !(fps > 0) || !(cfgScale >= 0)) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "job params: frames %d, size %dx%d, steps %d must be >= 1, fps %s > 0, cfg_scale %s >= 0", numFrames, width, height, numSteps, fps,
-          cfgScale));
+    if (numFrames < 1
+        || width < 1
+        || height < 1
+        || numSteps < 1
+        || !(fps > 0)
+        || !(cfgScale >= 0)) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "job params: frames %d, size %dx%d, steps %d must be >= 1, fps %s > 0, cfg_scale %s >= 0",
+              numFrames,
+              width,
+              height,
+              numSteps,
+              fps,
+              cfgScale));
     }
   }
 

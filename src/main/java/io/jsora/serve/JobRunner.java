@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The queue and its workers. Each worker takes the oldest queued job, runs it in its own
- * {@link PointerScope} and writes the MP4, thumbnail, sprite sheet and GIF before marking it
- * completed. A job that throws ends {@code failed} and the worker goes on. Cancelling and shutting
- * down work through the progress callback: the next denoising step throws, unwinding the job.
+ * The queue and its workers. Each worker takes the oldest queued job, runs it in its own {@link
+ * PointerScope} and writes the MP4, thumbnail, sprite sheet and GIF before marking it completed. A
+ * job that throws ends {@code failed} and the worker goes on. Cancelling and shutting down work
+ * through the progress callback: the next denoising step throws, unwinding the job.
  */
 public final class JobRunner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
@@ -63,10 +63,20 @@ public final class JobRunner implements AutoCloseable {
    */
   public synchronized Job submit(JobParams params) throws IOException {
     if (!accepting) {
-      throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down; submit again after it restarts");
+      throw new ApiException(
+          503,
+          "server_error",
+          null,
+          "shutting_down",
+          "the server is shutting down; submit again after it restarts");
     }
     if (queue.size() >= maxQueue) {
-      throw new ApiException(429, "rate_limit_error", null, "queue_full", "the queue is full (" + maxQueue + " jobs waiting); retry later");
+      throw new ApiException(
+          429,
+          "rate_limit_error",
+          null,
+          "queue_full",
+          "the queue is full (" + maxQueue + " jobs waiting); retry later");
     }
     Job j = store.create(params, generator.model().id(), System.currentTimeMillis());
     queue.add(j.id());
@@ -83,7 +93,10 @@ public final class JobRunner implements AutoCloseable {
     return running.size();
   }
 
-  /** Seconds a client should wait before submitting again: the queue's length in jobs, at one per second at least. */
+  /**
+   * Seconds a client should wait before submitting again: the queue's length in jobs, at one per
+   * second at least.
+   */
   public int retryAfterSeconds() {
     return Math.max(1, queue.size() / Math.max(1, workers.size()));
   }
@@ -96,7 +109,12 @@ public final class JobRunner implements AutoCloseable {
   public boolean cancel(UUID id) throws IOException {
     cancelled.add(id);
     if (queue.remove(id)) {
-      store.update(id, j -> j.status() == VideoStatus.QUEUED ? j.ended(VideoStatus.CANCELLED, System.currentTimeMillis(), null) : j);
+      store.update(
+          id,
+          j ->
+              j.status() == VideoStatus.QUEUED
+                  ? j.ended(VideoStatus.CANCELLED, System.currentTimeMillis(), null)
+                  : j);
       cancelled.remove(id);
       return true;
     }
@@ -130,7 +148,12 @@ public final class JobRunner implements AutoCloseable {
     Job job;
     running.add(id);
     try {
-      Job started = store.update(id, j -> j.status() == VideoStatus.QUEUED ? j.started(System.currentTimeMillis()) : j).orElse(null);
+      Job started =
+          store
+              .update(
+                  id,
+                  j -> j.status() == VideoStatus.QUEUED ? j.started(System.currentTimeMillis()) : j)
+              .orElse(null);
       if (started == null || started.status() != VideoStatus.IN_PROGRESS) {
         return; // deleted or cancelled while queued
       }
@@ -143,12 +166,15 @@ public final class JobRunner implements AutoCloseable {
     VideoStatus end;
     Job.JobError error = null;
     try (PointerScope scope = new PointerScope()) {
-      Tensor clip = generator.generate(job.params(), (done, total, t) -> {
-        if (cancelled.contains(id) || requeueRunning) {
-          throw new Stop();
-        }
-        store.step(id, done, total);
-      }); // (T, H, W, 3)
+      Tensor clip =
+          generator.generate(
+              job.params(),
+              (done, total, t) -> {
+                if (cancelled.contains(id) || requeueRunning) {
+                  throw new Stop();
+                }
+                store.step(id, done, total);
+              }); // (T, H, W, 3)
       writeFiles(id, clip, job.params());
       end = VideoStatus.COMPLETED;
     } catch (Stop s) {
@@ -180,7 +206,9 @@ public final class JobRunner implements AutoCloseable {
       java.nio.file.Path f = store.file(id, v);
       switch (v) {
         case THUMBNAIL -> io.jsora.video.ContactSheet.writeFrame(f, clip.select(0, 0));
-        case SPRITESHEET -> io.jsora.video.ContactSheet.write(f, clip.unsqueeze(0), List.of(p.prompt()), Math.min(p.numFrames(), 8));
+        case SPRITESHEET ->
+            io.jsora.video.ContactSheet.write(
+                f, clip.unsqueeze(0), List.of(p.prompt()), Math.min(p.numFrames(), 8));
         case GIF -> VideoWriter.writeGif(f, clip, p.fps());
         default -> throw new IllegalStateException("variant " + v);
       }
@@ -211,7 +239,10 @@ public final class JobRunner implements AutoCloseable {
     long deadline = System.nanoTime() + grace.toNanos();
     join(deadline);
     if (workers.stream().anyMatch(Thread::isAlive)) {
-      LOG.info("{} job(s) still running after the {} s grace period: re-queued", running.size(), grace.toSeconds());
+      LOG.info(
+          "{} job(s) still running after the {} s grace period: re-queued",
+          running.size(),
+          grace.toSeconds());
       requeueRunning = true;
       join(System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
     }

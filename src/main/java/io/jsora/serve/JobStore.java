@@ -33,8 +33,10 @@ public final class JobStore {
   public static final String JOB_FILE = "job.json";
 
   private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path root;
   private final ConcurrentHashMap<UUID, Entry> jobs = new ConcurrentHashMap<>();
@@ -92,8 +94,13 @@ public final class JobStore {
         if (!j.status().terminal()) {
           j = j.queued(); // interrupted: runs again from the start
           s.write(j);
-        } else if (j.status() == VideoStatus.COMPLETED && !Files.isRegularFile(d.resolve(Variant.VIDEO.file()))) {
-          j = j.ended(VideoStatus.FAILED, j.completedAt(), new Job.JobError("files_missing", Variant.VIDEO.file() + " is missing"));
+        } else if (j.status() == VideoStatus.COMPLETED
+            && !Files.isRegularFile(d.resolve(Variant.VIDEO.file()))) {
+          j =
+              j.ended(
+                  VideoStatus.FAILED,
+                  j.completedAt(),
+                  new Job.JobError("files_missing", Variant.VIDEO.file() + " is missing"));
           s.write(j);
         }
         Entry e = new Entry(j);
@@ -109,13 +116,27 @@ public final class JobStore {
 
   /** Queued jobs, oldest first: what a worker should run after a restart. */
   public List<Job> pending() {
-    return jobs.values().stream().map(e -> e.job).filter(j -> j.status() == VideoStatus.QUEUED).sorted(Comparator.comparingLong(Job::seq))
+    return jobs.values().stream()
+        .map(e -> e.job)
+        .filter(j -> j.status() == VideoStatus.QUEUED)
+        .sorted(Comparator.comparingLong(Job::seq))
         .toList();
   }
 
   /** Records a new queued job. */
   public Job create(JobParams params, String model, long now) throws IOException {
-    Job j = new Job(Ids.next(), seq.incrementAndGet(), VideoStatus.QUEUED, 0, now, null, null, model, params, null);
+    Job j =
+        new Job(
+            Ids.next(),
+            seq.incrementAndGet(),
+            VideoStatus.QUEUED,
+            0,
+            now,
+            null,
+            null,
+            model,
+            params,
+            null);
     write(j);
     jobs.put(j.id(), new Entry(j));
     return j;
@@ -151,7 +172,8 @@ public final class JobStore {
         return Optional.of(prev);
       }
       if (!next.id().equals(id)) {
-        throw new IllegalArgumentException("job " + id + ": an update may not change the id (to " + next.id() + ")");
+        throw new IllegalArgumentException(
+            "job " + id + ": an update may not change the id (to " + next.id() + ")");
       }
       if (jobs.get(id) != e) {
         return Optional.empty(); // deleted meanwhile
@@ -184,7 +206,9 @@ public final class JobStore {
   /** Completes when the job reaches a terminal status (or is deleted: then with its last state). */
   public CompletableFuture<Job> done(UUID id) {
     Entry e = jobs.get(id);
-    return e == null ? CompletableFuture.failedFuture(ApiException.notFound("no video " + id)) : e.done;
+    return e == null
+        ? CompletableFuture.failedFuture(ApiException.notFound("no video " + id))
+        : e.done;
   }
 
   /**

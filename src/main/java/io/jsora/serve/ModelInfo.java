@@ -35,8 +35,15 @@ public record ModelInfo(
     @JsonProperty("default_fps") double defaultFps) {
   public ModelInfo {
     if (widthMultiple < 1 || heightMultiple < 1 || frameMultiple < 1 || diffusionSteps < 1) {
-      throw new IllegalArgumentException("model info: multiples and diffusion steps must be >= 1, got " + widthMultiple + ", "
-          + heightMultiple + ", " + frameMultiple + ", " + diffusionSteps);
+      throw new IllegalArgumentException(
+          "model info: multiples and diffusion steps must be >= 1, got "
+              + widthMultiple
+              + ", "
+              + heightMultiple
+              + ", "
+              + frameMultiple
+              + ", "
+              + diffusionSteps);
     }
   }
 }

@@ -15,9 +15,9 @@ import java.util.concurrent.BlockingQueue;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The one place the service meets the pipeline: loads the checkpoint (one copy per worker, since
- * a pipeline's compressor is not thread-safe) and turns validated {@link JobParams} into a
- * {@link GenerationRequest}.
+ * The one place the service meets the pipeline: loads the checkpoint (one copy per worker, since a
+ * pipeline's compressor is not thread-safe) and turns validated {@link JobParams} into a {@link
+ * GenerationRequest}.
  */
 public final class PipelineGenerator implements VideoGenerator {
   private final List<TextToVideoPipeline> all;
@@ -31,7 +31,8 @@ public final class PipelineGenerator implements VideoGenerator {
   }
 
   /** Loads {@code copies} pipelines from the checkpoint. */
-  public static PipelineGenerator load(Path checkpoint, boolean ema, String device, int copies) throws IOException {
+  public static PipelineGenerator load(Path checkpoint, boolean ema, String device, int copies)
+      throws IOException {
     List<TextToVideoPipeline> pipes = new ArrayList<>();
     try {
       for (int i = 0; i < copies; i++) {
@@ -51,10 +52,26 @@ public final class PipelineGenerator implements VideoGenerator {
     if (text.startsWith(TextEncoders.BUILTIN_PREFIX)) {
       text = TextEncoders.BUILTIN; // its path is the server's business
     }
-    return new ModelInfo(p.checkpoint().getFileName().toString(), mc.modelArch().id(),
-        "depth " + mc.depth() + ", hidden " + mc.hiddenSize() + ", heads " + mc.numHeads() + ", patch " + mc.patchSize(),
-        p.compressor().name(), text, f[2] * mc.patchSize(), f[1] * mc.patchSize(), f[0], p.diffusionConfig().numTimesteps(),
-        orDefault(p.data().width(), 64), orDefault(p.data().height(), 64), orDefault(p.data().frames(), 16),
+    return new ModelInfo(
+        p.checkpoint().getFileName().toString(),
+        mc.modelArch().id(),
+        "depth "
+            + mc.depth()
+            + ", hidden "
+            + mc.hiddenSize()
+            + ", heads "
+            + mc.numHeads()
+            + ", patch "
+            + mc.patchSize(),
+        p.compressor().name(),
+        text,
+        f[2] * mc.patchSize(),
+        f[1] * mc.patchSize(),
+        f[0],
+        p.diffusionConfig().numTimesteps(),
+        orDefault(p.data().width(), 64),
+        orDefault(p.data().height(), 64),
+        orDefault(p.data().frames(), 16),
         p.data().fps() == null ? 8 : p.data().fps());
   }
 
@@ -69,8 +86,17 @@ public final class PipelineGenerator implements VideoGenerator {
 
   @Override
   public Tensor generate(JobParams j, SamplingProgress progress) {
-    GenerationRequest req = new GenerationRequest(List.of(j.prompt()), j.numFrames(), j.height(), j.width(), j.numSteps(), j.sampler(), 0,
-        j.cfgScale(), j.seed());
+    GenerationRequest req =
+        new GenerationRequest(
+            List.of(j.prompt()),
+            j.numFrames(),
+            j.height(),
+            j.width(),
+            j.numSteps(),
+            j.sampler(),
+            0,
+            j.cfgScale(),
+            j.seed());
     TextToVideoPipeline pipe;
     try {
       pipe = idle.take();

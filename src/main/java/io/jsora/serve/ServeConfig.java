@@ -27,9 +27,24 @@ import java.util.Optional;
  * @param maxSteps the most denoising steps (also bounded by the checkpoint's diffusion steps)
  * @param defaultSteps steps when a request gives none
  */
-public record ServeConfig(Path checkpoint, boolean ema, String device, String host, int port, Path outputs, int maxQueue,
-    int maxConcurrent, Optional<String> token, Optional<String> corsOrigin, long maxBodyBytes, Duration grace, int maxPromptChars,
-    int maxFrames, int maxSide, int maxSteps, int defaultSteps) {
+public record ServeConfig(
+    Path checkpoint,
+    boolean ema,
+    String device,
+    String host,
+    int port,
+    Path outputs,
+    int maxQueue,
+    int maxConcurrent,
+    Optional<String> token,
+    Optional<String> corsOrigin,
+    long maxBodyBytes,
+    Duration grace,
+    int maxPromptChars,
+    int maxFrames,
+    int maxSide,
+    int maxSteps,
+    int defaultSteps) {
   /** A token shorter than this is refused: it would be guessable. */
   public static final int MIN_TOKEN_CHARS = 16;
 
@@ -39,39 +54,141 @@ public record ServeConfig(Path checkpoint, boolean ema, String device, String ho
     check(maxConcurrent >= 1, "--max-concurrent must be >= 1, got " + maxConcurrent);
     check(maxBodyBytes >= 1024, "the body limit must be >= 1024 bytes, got " + maxBodyBytes);
     check(!grace.isNegative(), "--grace must be >= 0 s, got " + grace);
-    check(maxPromptChars >= 1 && maxFrames >= 1 && maxSide >= 1 && maxSteps >= 1,
-        "prompt, frame, size and step limits must be >= 1, got " + maxPromptChars + ", " + maxFrames + ", " + maxSide + ", " + maxSteps);
-    check(defaultSteps >= 1 && defaultSteps <= maxSteps, "--default-steps must be in 1.." + maxSteps + ", got " + defaultSteps);
-    token.ifPresent(t -> check(t.length() >= MIN_TOKEN_CHARS && t.strip().equals(t),
-        "the token must be at least " + MIN_TOKEN_CHARS + " characters without surrounding blanks, got " + t.length()));
-    corsOrigin.ifPresent(o -> check(o.matches("https?://[A-Za-z0-9.-]+(:[0-9]+)?"), "--cors must be an origin like http://host:port, got " + o));
-    check(token.isPresent() || loopback(host), "--host " + host + " is not a loopback address: binding to it needs --token-file");
+    check(
+        maxPromptChars >= 1 && maxFrames >= 1 && maxSide >= 1 && maxSteps >= 1,
+        "prompt, frame, size and step limits must be >= 1, got "
+            + maxPromptChars
+            + ", "
+            + maxFrames
+            + ", "
+            + maxSide
+            + ", "
+            + maxSteps);
+    check(
+        defaultSteps >= 1 && defaultSteps <= maxSteps,
+        "--default-steps must be in 1.." + maxSteps + ", got " + defaultSteps);
+    token.ifPresent(
+        t ->
+            check(
+                t.length() >= MIN_TOKEN_CHARS && t.strip().equals(t),
+                "the token must be at least "
+                    + MIN_TOKEN_CHARS
+                    + " characters without surrounding blanks, got "
+                    + t.length()));
+    corsOrigin.ifPresent(
+        o ->
+            check(
+                o.matches("https?://[A-Za-z0-9.-]+(:[0-9]+)?"),
+                "--cors must be an origin like http://host:port, got " + o));
+    check(
+        token.isPresent() || loopback(host),
+        "--host " + host + " is not a loopback address: binding to it needs --token-file");
   }
 
   /** Defaults for everything but the checkpoint, the outputs and the port. */
   public static ServeConfig defaults(Path checkpoint, Path outputs, int port) {
-    return new ServeConfig(checkpoint, false, "auto", "127.0.0.1", port, outputs, 16, 1, Optional.empty(), Optional.empty(), 64 * 1024,
-        Duration.ofSeconds(30), 2000, 256, 1024, 1000, 50);
+    return new ServeConfig(
+        checkpoint,
+        false,
+        "auto",
+        "127.0.0.1",
+        port,
+        outputs,
+        16,
+        1,
+        Optional.empty(),
+        Optional.empty(),
+        64 * 1024,
+        Duration.ofSeconds(30),
+        2000,
+        256,
+        1024,
+        1000,
+        50);
   }
 
   public ServeConfig withToken(String t) {
-    return new ServeConfig(checkpoint, ema, device, host, port, outputs, maxQueue, maxConcurrent, Optional.of(t), corsOrigin, maxBodyBytes,
-        grace, maxPromptChars, maxFrames, maxSide, maxSteps, defaultSteps);
+    return new ServeConfig(
+        checkpoint,
+        ema,
+        device,
+        host,
+        port,
+        outputs,
+        maxQueue,
+        maxConcurrent,
+        Optional.of(t),
+        corsOrigin,
+        maxBodyBytes,
+        grace,
+        maxPromptChars,
+        maxFrames,
+        maxSide,
+        maxSteps,
+        defaultSteps);
   }
 
   public ServeConfig withMaxQueue(int q) {
-    return new ServeConfig(checkpoint, ema, device, host, port, outputs, q, maxConcurrent, token, corsOrigin, maxBodyBytes, grace,
-        maxPromptChars, maxFrames, maxSide, maxSteps, defaultSteps);
+    return new ServeConfig(
+        checkpoint,
+        ema,
+        device,
+        host,
+        port,
+        outputs,
+        q,
+        maxConcurrent,
+        token,
+        corsOrigin,
+        maxBodyBytes,
+        grace,
+        maxPromptChars,
+        maxFrames,
+        maxSide,
+        maxSteps,
+        defaultSteps);
   }
 
   public ServeConfig withDevice(String d) {
-    return new ServeConfig(checkpoint, ema, d, host, port, outputs, maxQueue, maxConcurrent, token, corsOrigin, maxBodyBytes, grace,
-        maxPromptChars, maxFrames, maxSide, maxSteps, defaultSteps);
+    return new ServeConfig(
+        checkpoint,
+        ema,
+        d,
+        host,
+        port,
+        outputs,
+        maxQueue,
+        maxConcurrent,
+        token,
+        corsOrigin,
+        maxBodyBytes,
+        grace,
+        maxPromptChars,
+        maxFrames,
+        maxSide,
+        maxSteps,
+        defaultSteps);
   }
 
   public ServeConfig withOutputs(Path o) {
-    return new ServeConfig(checkpoint, ema, device, host, port, o, maxQueue, maxConcurrent, token, corsOrigin, maxBodyBytes, grace,
-        maxPromptChars, maxFrames, maxSide, maxSteps, defaultSteps);
+    return new ServeConfig(
+        checkpoint,
+        ema,
+        device,
+        host,
+        port,
+        o,
+        maxQueue,
+        maxConcurrent,
+        token,
+        corsOrigin,
+        maxBodyBytes,
+        grace,
+        maxPromptChars,
+        maxFrames,
+        maxSide,
+        maxSteps,
+        defaultSteps);
   }
 
   /** Whether {@code host} names a loopback address (resolved; an unknown name is not loopback). */
@@ -97,7 +214,22 @@ public record ServeConfig(Path checkpoint, boolean ema, String device, String ho
   /** Never prints the token. */
   @Override
   public String toString() {
-    return "ServeConfig[checkpoint=" + checkpoint + ", host=" + host + ", port=" + port + ", outputs=" + outputs + ", maxQueue=" + maxQueue
-        + ", maxConcurrent=" + maxConcurrent + ", token=" + (token.isPresent() ? "set" : "none") + ", cors=" + corsOrigin.orElse("none") + "]";
+    return "ServeConfig[checkpoint="
+        + checkpoint
+        + ", host="
+        + host
+        + ", port="
+        + port
+        + ", outputs="
+        + outputs
+        + ", maxQueue="
+        + maxQueue
+        + ", maxConcurrent="
+        + maxConcurrent
+        + ", token="
+        + (token.isPresent() ? "set" : "none")
+        + ", cors="
+        + corsOrigin.orElse("none")
+        + "]";
   }
 }

@@ -3,7 +3,9 @@ package io.jsora.serve;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The files a completed job has, chosen by {@code ?variant=}; names are fixed, never the client's. */
+/**
+ * The files a completed job has, chosen by {@code ?variant=}; names are fixed, never the client's.
+ */
 public enum Variant {
   /** The H.264 MP4 (the default). */
   VIDEO("video", "video.mp4", "video/mp4"),
@@ -51,7 +53,11 @@ public enum Variant {
         return v;
       }
     }
-    throw ApiException.invalid("variant", "variant: '" + name + "' is not one of "
-        + Arrays.stream(values()).map(Variant::id).toList());
+    throw ApiException.invalid(
+        "variant",
+        "variant: '"
+            + name
+            + "' is not one of "
+            + Arrays.stream(values()).map(Variant::id).toList());
   }
 }

@@ -28,9 +28,28 @@ public record VideoObject(
   public static VideoObject of(Job j) {
     JobParams p = j.params();
     Double queue = j.startedAt() == null ? null : (j.startedAt() - j.createdAt()) / 1000.0;
-    Double run = j.startedAt() == null || j.completedAt() == null ? null : (j.completedAt() - j.startedAt()) / 1000.0;
-    return new VideoObject(j.id().toString(), "video", j.model(), j.status(), j.progress(), j.createdAt() / 1000, seconds(j.startedAt()),
-        seconds(j.completedAt()), p.prompt(), p.size(), trim(p.seconds()), p.fps(), p.seed(), p, queue, run, j.error());
+    Double run =
+        j.startedAt() == null || j.completedAt() == null
+            ? null
+            : (j.completedAt() - j.startedAt()) / 1000.0;
+    return new VideoObject(
+        j.id().toString(),
+        "video",
+        j.model(),
+        j.status(),
+        j.progress(),
+        j.createdAt() / 1000,
+        seconds(j.startedAt()),
+        seconds(j.completedAt()),
+        p.prompt(),
+        p.size(),
+        trim(p.seconds()),
+        p.fps(),
+        p.seed(),
+        p,
+        queue,
+        run,
+        j.error());
   }
 
   private static Long seconds(Long ms) {

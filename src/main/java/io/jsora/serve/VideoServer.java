@@ -46,20 +46,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP service: OpenAI's {@code /v1/videos} routes, {@code /v1/models}, {@code /health},
- * {@code /openapi.json} and the page at {@code /}. Every route is registered through {@link
- * #route}, which also lists it in {@link #routes()}, so the OpenAPI document can be checked
- * against what is served.
+ * The HTTP service: OpenAI's {@code /v1/videos} routes, {@code /v1/models}, {@code /health}, {@code
+ * /openapi.json} and the page at {@code /}. Every route is registered through {@link #route}, which
+ * also lists it in {@link #routes()}, so the OpenAPI document can be checked against what is
+ * served.
  */
 public final class VideoServer implements AutoCloseable {
   /** The longest {@code Prefer: wait=N} honoured. */
   public static final int MAX_WAIT_SECONDS = 300;
+
   /** The page's files inside the jar. */
   static final String WEB = "/io/jsora/serve/web";
+
   static final String OPENAPI = "/io/jsora/serve/openapi.json";
 
   private static final Logger LOG = LoggerFactory.getLogger(VideoServer.class);
-  private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait=([0-9]{1,9})(?:$|[,;\\s])");
+  private static final Pattern WAIT =
+      Pattern.compile("(?:^|[,;\\s])wait=([0-9]{1,9})(?:$|[,;\\s])");
   private static final int DEFAULT_PAGE = 20;
   private static final int MAX_PAGE = 100;
 
@@ -86,42 +89,79 @@ public final class VideoServer implements AutoCloseable {
     this.json = mapper();
     this.tokenDigest = config.token().map(VideoServer::sha256).orElse(null);
     this.runner = new JobRunner(store, generator, config.maxQueue(), config.maxConcurrent());
-    this.app = Javalin.create(c -> {
-      c.showJavalinBanner = false;
-      c.startupWatcherEnabled = false;
-      c.http.maxRequestSize = config.maxBodyBytes();
-      // Jetty reuses header values seen earlier on a connection, matched ignoring case by default:
-      // a token differing only in case would then replace the one sent
-      c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheCaseSensitive(true));
-      c.jsonMapper(new JavalinJackson(json, false));
-      c.staticFiles.add(sf -> {
-        sf.hostedPath = "/";
-        sf.directory = WEB;
-        sf.location = Location.CLASSPATH;
-      });
-      config.corsOrigin().ifPresent(origin -> c.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
-        rule.allowHost(origin);
-        rule.exposeHeader("Retry-After");
-        rule.exposeHeader("Preference-Applied");
-      })));
-    });
+    this.app =
+        Javalin.create(
+            c -> {
+              c.showJavalinBanner = false;
+              c.startupWatcherEnabled = false;
+              c.http.maxRequestSize = config.maxBodyBytes();
+              // Jetty reuses header values seen earlier on a connection, matched ignoring case by
+              // default:
+              // a token differing only in case would then replace the one sent
+              c.jetty.modifyHttpConfiguration(h -> h.setHeaderCacheCaseSensitive(true));
+              c.jsonMapper(new JavalinJackson(json, false));
+              c.staticFiles.add(
+                  sf -> {
+                    sf.hostedPath = "/";
+                    sf.directory = WEB;
+                    sf.location = Location.CLASSPATH;
+                  });
+              config
+                  .corsOrigin()
+                  .ifPresent(
+                      origin ->
+                          c.bundledPlugins.enableCors(
+                              cors ->
+                                  cors.addRule(
+                                      rule -> {
+                                        rule.allowHost(origin);
+                                        rule.exposeHeader("Retry-After");
+                                        rule.exposeHeader("Preference-Applied");
+                                      })));
+            });
     app.before(this::authorise);
     app.after(ctx -> ctx.header("X-Content-Type-Options", "nosniff"));
     app.exception(ApiException.class, (e, ctx) -> ctx.status(e.status()).json(e.body()));
-    app.exception(HttpResponseException.class, (e, ctx) -> {
-      ApiException a = new ApiException(e.getStatus(), e.getStatus() == 404 ? "invalid_request_error" : "invalid_request_error", null,
-          e.getStatus() == 404 ? "no_route" : "http_" + e.getStatus(), e.getMessage());
-      ctx.status(e.getStatus()).json(a.body());
-    });
-    app.exception(Exception.class, (e, ctx) -> {
-      LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
-      ctx.status(500).json(new ApiException(500, "server_error", null, "internal", "internal error: " + JobRunner.describe(e)).body());
-    });
-    app.error(404, ctx -> {
-      if (ctx.result() == null || ctx.result().isEmpty()) {
-        ctx.json(new ApiException(404, "invalid_request_error", null, "no_route", "no route " + ctx.method() + " " + ctx.path()).body());
-      }
-    });
+    app.exception(
+        HttpResponseException.class,
+        (e, ctx) -> {
+          ApiException a =
+              new ApiException(
+                  e.getStatus(),
+                  e.getStatus() == 404 ? "invalid_request_error" : "invalid_request_error",
+                  null,
+                  e.getStatus() == 404 ? "no_route" : "http_" + e.getStatus(),
+                  e.getMessage());
+          ctx.status(e.getStatus()).json(a.body());
+        });
+    app.exception(
+        Exception.class,
+        (e, ctx) -> {
+          LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+          ctx.status(500)
+              .json(
+                  new ApiException(
+                          500,
+                          "server_error",
+                          null,
+                          "internal",
+                          "internal error: " + JobRunner.describe(e))
+                      .body());
+        });
+    app.error(
+        404,
+        ctx -> {
+          if (ctx.result() == null || ctx.result().isEmpty()) {
+            ctx.json(
+                new ApiException(
+                        404,
+                        "invalid_request_error",
+                        null,
+                        "no_route",
+                        "no route " + ctx.method() + " " + ctx.path())
+                    .body());
+          }
+        });
     route(HandlerType.GET, "/health", this::health);
     route(HandlerType.GET, "/openapi.json", this::openapi);
     route(HandlerType.GET, "/v1/models", this::models);
@@ -180,12 +220,20 @@ public final class VideoServer implements AutoCloseable {
       return;
     }
     String h = ctx.header("Authorization");
-    String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : null;
-    // both sides hashed to 32 bytes, compared in constant time: neither the length nor a prefix leaks
+    String given =
+        h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : null;
+    // both sides hashed to 32 bytes, compared in constant time: neither the length nor a prefix
+    // leaks
     if (given == null || !MessageDigest.isEqual(sha256(given), tokenDigest)) {
       ctx.header("WWW-Authenticate", "Bearer");
-      throw new ApiException(401, "authentication_error", null, given == null ? "missing_token" : "invalid_token",
-          given == null ? "this server needs Authorization: Bearer TOKEN" : "the bearer token is not this server's");
+      throw new ApiException(
+          401,
+          "authentication_error",
+          null,
+          given == null ? "missing_token" : "invalid_token",
+          given == null
+              ? "this server needs Authorization: Bearer TOKEN"
+              : "the bearer token is not this server's");
     }
   }
 
@@ -252,12 +300,15 @@ public final class VideoServer implements AutoCloseable {
       ctx.header("Preference-Applied", "wait=" + wait);
       job = awaitDone(job.id(), wait);
     }
-    ctx.status(job.status().terminal() ? 200 : 202).header("Location", "/v1/videos/" + job.id()).json(VideoObject.of(job));
+    ctx.status(job.status().terminal() ? 200 : 202)
+        .header("Location", "/v1/videos/" + job.id())
+        .json(VideoObject.of(job));
   }
 
   private CreateVideoRequest bind(String body) {
     if (body == null || body.isBlank()) {
-      throw ApiException.invalid(null, "the body must be a JSON object, e.g. {\"prompt\": \"a red circle moving left\"}");
+      throw ApiException.invalid(
+          null, "the body must be a JSON object, e.g. {\"prompt\": \"a red circle moving left\"}");
     }
     try {
       CreateVideoRequest r = json.readValue(body, CreateVideoRequest.class);
@@ -266,15 +317,35 @@ public final class VideoServer implements AutoCloseable {
       }
       return r;
     } catch (UnrecognizedPropertyException e) {
-      throw ApiException.invalid(e.getPropertyName(), "unknown field '" + e.getPropertyName() + "'; known: "
-          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
+      throw ApiException.invalid(
+          e.getPropertyName(),
+          "unknown field '"
+              + e.getPropertyName()
+              + "'; known: "
+              + e.getKnownPropertyIds().stream()
+                  .map(Object::toString)
+                  .sorted()
+                  .collect(Collectors.joining(", ")));
     } catch (InvalidFormatException e) {
       String field = field(e);
       if (e.getTargetType() != null && e.getTargetType().isEnum()) {
-        throw ApiException.invalid(field, field + ": '" + e.getValue() + "' is not one of "
-            + Arrays.stream(e.getTargetType().getEnumConstants()).map(Object::toString).toList());
+        throw ApiException.invalid(
+            field,
+            field
+                + ": '"
+                + e.getValue()
+                + "' is not one of "
+                + Arrays.stream(e.getTargetType().getEnumConstants())
+                    .map(Object::toString)
+                    .toList());
       }
-      throw ApiException.invalid(field, field + ": '" + e.getValue() + "' is not a " + e.getTargetType().getSimpleName().toLowerCase());
+      throw ApiException.invalid(
+          field,
+          field
+              + ": '"
+              + e.getValue()
+              + "' is not a "
+              + e.getTargetType().getSimpleName().toLowerCase());
     } catch (JsonMappingException e) {
       String field = field(e);
       String why = e.getOriginalMessage().lines().findFirst().orElse("");
@@ -286,13 +357,17 @@ public final class VideoServer implements AutoCloseable {
       }
       throw ApiException.invalid(field, (field == null ? "body" : field) + ": " + why);
     } catch (JsonProcessingException e) {
-      throw ApiException.invalid(null, "the body is not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+      throw ApiException.invalid(
+          null,
+          "the body is not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
     }
   }
 
   private static String field(JsonMappingException e) {
-    String f = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-        .collect(Collectors.joining("."));
+    String f =
+        e.getPath().stream()
+            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+            .collect(Collectors.joining("."));
     return f.isEmpty() ? null : f;
   }
 
@@ -329,14 +404,18 @@ public final class VideoServer implements AutoCloseable {
         limit = -1;
       }
       if (limit < 1 || limit > MAX_PAGE) {
-        throw ApiException.invalid("limit", "limit: '" + l + "', must be an integer in 1.." + MAX_PAGE);
+        throw ApiException.invalid(
+            "limit", "limit: '" + l + "', must be an integer in 1.." + MAX_PAGE);
       }
     }
     List<Job> all = store.newestFirst();
     int from = 0;
     String after = ctx.queryParam("after");
     if (after != null) {
-      UUID a = Ids.parse(after).orElseThrow(() -> ApiException.invalid("after", "after: '" + after + "' is not a video id"));
+      UUID a =
+          Ids.parse(after)
+              .orElseThrow(
+                  () -> ApiException.invalid("after", "after: '" + after + "' is not a video id"));
       from = -1;
       for (int i = 0; i < all.size(); i++) {
         if (all.get(i).id().equals(a)) {
@@ -348,7 +427,10 @@ public final class VideoServer implements AutoCloseable {
         throw ApiException.invalid("after", "after: no video " + after);
       }
     }
-    List<VideoObject> page = all.subList(Math.min(from, all.size()), Math.min(from + limit, all.size())).stream().map(VideoObject::of).toList();
+    List<VideoObject> page =
+        all.subList(Math.min(from, all.size()), Math.min(from + limit, all.size())).stream()
+            .map(VideoObject::of)
+            .toList();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("object", "list");
     body.put("data", page);
@@ -360,7 +442,12 @@ public final class VideoServer implements AutoCloseable {
 
   private Job job(Context ctx) {
     String raw = ctx.pathParam("id");
-    UUID id = Ids.parse(raw).orElseThrow(() -> ApiException.notFound("no video '" + raw + "' (ids are UUIDs this server made)"));
+    UUID id =
+        Ids.parse(raw)
+            .orElseThrow(
+                () ->
+                    ApiException.notFound(
+                        "no video '" + raw + "' (ids are UUIDs this server made)"));
     return store.get(id).orElseThrow(() -> ApiException.notFound("no video " + id));
   }
 
@@ -368,7 +455,8 @@ public final class VideoServer implements AutoCloseable {
     Job j = job(ctx);
     Variant v = Variant.parse(ctx.queryParam("variant"));
     if (j.status() != VideoStatus.COMPLETED) {
-      throw ApiException.conflict("video " + j.id() + " is " + j.status() + "; its content exists once it is completed");
+      throw ApiException.conflict(
+          "video " + j.id() + " is " + j.status() + "; its content exists once it is completed");
     }
     Path f = store.file(j.id(), v);
     if (!Files.isRegularFile(f)) {
@@ -381,7 +469,11 @@ public final class VideoServer implements AutoCloseable {
   private void cancel(Context ctx) throws IOException {
     Job j = job(ctx);
     if (!runner.cancel(j.id())) {
-      throw ApiException.conflict("video " + j.id() + " is already " + store.get(j.id()).map(Job::status).orElse(j.status()));
+      throw ApiException.conflict(
+          "video "
+              + j.id()
+              + " is already "
+              + store.get(j.id()).map(Job::status).orElse(j.status()));
     }
     ctx.json(VideoObject.of(awaitDone(j.id(), 30)));
   }
@@ -395,7 +487,10 @@ public final class VideoServer implements AutoCloseable {
     ctx.json(Map.of("id", j.id().toString(), "object", "video.deleted", "deleted", true));
   }
 
-  /** Server-sent events: {@code video} (the object, on each status change) and {@code progress} (step k of n). */
+  /**
+   * Server-sent events: {@code video} (the object, on each status change) and {@code progress}
+   * (step k of n).
+   */
   private void events(Context ctx) throws Exception {
     Job j = job(ctx); // 404 before the stream starts
     new SseHandler(client -> stream(j.id(), client)).handle(ctx);
@@ -416,7 +511,10 @@ public final class VideoServer implements AutoCloseable {
           client.sendComment("waiting");
           ended = store.get(id).isEmpty();
         } else if (e instanceof JobStore.Event.Step s) {
-          client.sendEvent("progress", json.writeValueAsString(Map.of("step", s.step(), "total", s.total(), "progress", s.progress())));
+          client.sendEvent(
+              "progress",
+              json.writeValueAsString(
+                  Map.of("step", s.step(), "total", s.total(), "progress", s.progress())));
         } else if (e instanceof JobStore.Event.Status s) {
           client.sendEvent("video", json.writeValueAsString(s.video()));
           ended = s.video().status().terminal();
@@ -431,7 +529,8 @@ public final class VideoServer implements AutoCloseable {
 
   /**
    * Graceful stop: refuses new jobs, lets running ones finish within the grace period (or re-queues
-   * them), ends the event streams and closes the port. The generator stays open (its owner closes it).
+   * them), ends the event streams and closes the port. The generator stays open (its owner closes
+   * it).
    */
   @Override
   public void close() {
@@ -440,19 +539,28 @@ public final class VideoServer implements AutoCloseable {
     app.stop();
   }
 
-  /** Jackson as the API binds: unknown fields, floats for integers and nulls for numbers refused. */
+  /**
+   * Jackson as the API binds: unknown fields, floats for integers and nulls for numbers refused.
+   */
   static ObjectMapper mapper() {
-    JsonMapper m = JsonMapper.builder()
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-        .build();
-    // OpenAI sends seconds as a string ("4"): a numeric string is accepted for floating-point fields only
-    m.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.TryConvert);
-    for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
-      m.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail); // "prompt": 7 is a mistake, not "7"
+    JsonMapper m =
+        JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+    // OpenAI sends seconds as a string ("4"): a numeric string is accepted for floating-point
+    // fields only
+    m.coercionConfigFor(LogicalType.Float)
+        .setCoercion(CoercionInputShape.String, CoercionAction.TryConvert);
+    for (CoercionInputShape shape :
+        new CoercionInputShape[] {
+          CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean
+        }) {
+      m.coercionConfigFor(LogicalType.Textual)
+          .setCoercion(shape, CoercionAction.Fail); // "prompt": 7 is a mistake, not "7"
     }
     return m;
   }

@@ -84,29 +84,48 @@ public enum DType {
   public static DType parse(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     switch (n) {
-      case "f64": case "fp64": case "float64": case "double":
+      case "f64":
+      case "fp64":
+      case "float64":
+      case "double":
         return F64;
-      case "f32": case "fp32": case "float32": case "float":
+      case "f32":
+      case "fp32":
+      case "float32":
+      case "float":
         return F32;
-      case "f16": case "fp16": case "float16": case "half":
+      case "f16":
+      case "fp16":
+      case "float16":
+      case "half":
         return F16;
-      case "bf16": case "bfloat16":
+      case "bf16":
+      case "bfloat16":
         return BF16;
-      case "i64": case "int64": case "long":
+      case "i64":
+      case "int64":
+      case "long":
         return I64;
-      case "i32": case "int32": case "int":
+      case "i32":
+      case "int32":
+      case "int":
         return I32;
-      case "i16": case "int16":
+      case "i16":
+      case "int16":
         return I16;
-      case "i8": case "int8":
+      case "i8":
+      case "int8":
         return I8;
-      case "u8": case "uint8":
+      case "u8":
+      case "uint8":
         return U8;
       case "bool":
         return BOOL;
       default:
         throw new IllegalArgumentException(
-            "unknown dtype '" + name + "' (expected one of f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool)");
+            "unknown dtype '"
+                + name
+                + "' (expected one of f64, f32, f16, bf16, i64, i32, i16, i8, u8, bool)");
     }
   }
 }

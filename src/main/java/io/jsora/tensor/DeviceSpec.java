@@ -28,7 +28,8 @@ public record DeviceSpec(Kind kind, int index) {
       throw new IllegalArgumentException("device kind must be set");
     }
     if (kind != Kind.CUDA && index != -1) {
-      throw new IllegalArgumentException("only cuda takes a device number, got " + kind + ":" + index);
+      throw new IllegalArgumentException(
+          "only cuda takes a device number, got " + kind + ":" + index);
     }
     if (index < -1) {
       throw new IllegalArgumentException("a CUDA device number must be >= 0, got " + index);
@@ -62,7 +63,8 @@ public record DeviceSpec(Kind kind, int index) {
             // reported below
           }
         }
-        throw new IllegalArgumentException("'" + spec + "' is not a device: expected auto, cpu, cuda or cuda:N (N a GPU number)");
+        throw new IllegalArgumentException(
+            "'" + spec + "' is not a device: expected auto, cpu, cuda or cuda:N (N a GPU number)");
     }
   }
 

@@ -60,13 +60,20 @@ public final class Devices {
         break;
     }
     if (!cudaAvailable()) {
-      throw new IllegalArgumentException("device " + spec + ": no CUDA device is available (this build is "
-          + (isGpuBuild() ? "the GPU build, but no GPU was found" : "the CPU build; build with ./mvnw -Pcuda package") + ")");
+      throw new IllegalArgumentException(
+          "device "
+              + spec
+              + ": no CUDA device is available (this build is "
+              + (isGpuBuild()
+                  ? "the GPU build, but no GPU was found"
+                  : "the CPU build; build with ./mvnw -Pcuda package")
+              + ")");
     }
     int index = Math.max(0, spec.index());
     int count = cudaDeviceCount();
     if (index >= count) {
-      throw new IllegalArgumentException("device " + spec + ": only " + count + " CUDA device(s) present");
+      throw new IllegalArgumentException(
+          "device " + spec + ": only " + count + " CUDA device(s) present");
     }
     return new Device(DeviceType.CUDA, (byte) index);
   }

@@ -14,17 +14,18 @@ import org.slf4j.LoggerFactory;
  * <p>Two things happen before the first tensor op:
  *
  * <ul>
- *   <li>The native libraries are extracted to JavaCPP's cache as a whole before any is loaded. On
- *       a machine with an empty cache, letting JavaCPP extract and load library by library made
- *       the JVM crash inside {@code dlopen} (libtorch.so was loaded before libtorch_cpu.so existed
- *       on disk); extracting the directory first avoids it.
+ *   <li>The native libraries are extracted to JavaCPP's cache as a whole before any is loaded. On a
+ *       machine with an empty cache, letting JavaCPP extract and load library by library made the
+ *       JVM crash inside {@code dlopen} (libtorch.so was loaded before libtorch_cpu.so existed on
+ *       disk); extracting the directory first avoids it.
  *   <li>Thread counts: {@code JSORA_THREADS} (or {@code -Djsora.threads}) sets torch's intra-op
  *       pool, default all cores; {@code OPENBLAS_NUM_THREADS} (or {@code -Djsora.blasThreads}) sets
  *       OpenBLAS's own pool, default the same count: one matrix product runs in OpenBLAS alone, so
  *       one OpenBLAS thread caps every linear layer at one core. Measured with {@code jsora bench
- *       train} on 2 cores (README, Performance): 2 OpenBLAS threads made DiT-S/8 steps 1.6× and
- *       the demo's small steps 1.07× faster than 1, provided OpenMP idles passively ({@code
- *       OMP_WAIT_POLICY=PASSIVE}, which the launcher sets; spinning made the small steps 6× slower).
+ *       train} on 2 cores (README, Performance): 2 OpenBLAS threads made DiT-S/8 steps 1.6× and the
+ *       demo's small steps 1.07× faster than 1, provided OpenMP idles passively ({@code
+ *       OMP_WAIT_POLICY=PASSIVE}, which the launcher sets; spinning made the small steps 6×
+ *       slower).
  * </ul>
  */
 public final class Natives {
@@ -44,7 +45,9 @@ public final class Natives {
       }
       String platform = Loader.getPlatform();
       for (String dir :
-          new String[] {"/org/bytedeco/pytorch/" + platform + "/", "/org/bytedeco/pytorch/" + platform + "-gpu/"}) {
+          new String[] {
+            "/org/bytedeco/pytorch/" + platform + "/", "/org/bytedeco/pytorch/" + platform + "-gpu/"
+          }) {
         if (torch.class.getResource(dir) != null) {
           cache(torch.class, dir);
         }
@@ -96,18 +99,21 @@ public final class Natives {
     try {
       Loader.cacheResources(owner, dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot extract native libraries " + dir + " to the JavaCPP cache", e);
+      throw new UncheckedIOException(
+          "cannot extract native libraries " + dir + " to the JavaCPP cache", e);
     }
   }
 
   private static void applyThreads() {
-    int threads = intSetting("jsora.threads", "JSORA_THREADS", Runtime.getRuntime().availableProcessors());
+    int threads =
+        intSetting("jsora.threads", "JSORA_THREADS", Runtime.getRuntime().availableProcessors());
     torch.set_num_threads(threads);
     int blas = intSetting("jsora.blasThreads", "OPENBLAS_NUM_THREADS", threads);
     openblas_nolapack.blas_set_num_threads(blas);
     String wait = System.getenv("OMP_WAIT_POLICY");
     if (threads > 1 && !"PASSIVE".equalsIgnoreCase(wait)) {
-      log.debug("OMP_WAIT_POLICY={} (PASSIVE is much faster on small machines; ./jsora sets it)", wait);
+      log.debug(
+          "OMP_WAIT_POLICY={} (PASSIVE is much faster on small machines; ./jsora sets it)", wait);
     }
   }
 

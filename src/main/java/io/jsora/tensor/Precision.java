@@ -7,7 +7,9 @@ import java.util.List;
 
 /** The arithmetic of matrix products in training and sampling (see {@link Autocast}). */
 public enum Precision implements Choice {
-  /** bf16 autocast on CUDA, fp32 on the CPU (bf16 is slower than fp32 on CPUs without native bf16). */
+  /**
+   * bf16 autocast on CUDA, fp32 on the CPU (bf16 is slower than fp32 on CPUs without native bf16).
+   */
   AUTO("auto"),
   /** Everything in fp32. */
   FP32("fp32", "f32", "float32"),

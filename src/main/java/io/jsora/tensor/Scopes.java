@@ -40,7 +40,8 @@ public final class Scopes {
   public static Tensor[] local(java.util.function.Supplier<Tensor[]> body) {
     org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
     Tensor[] result;
-    java.util.Set<Tensor> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.Set<Tensor> distinct =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     try (org.bytedeco.javacpp.PointerScope inner = new org.bytedeco.javacpp.PointerScope()) {
       result = body.get();
       for (Tensor t : result) {

@@ -30,7 +30,8 @@ public final class Shapes {
       ok = expected[i] < 0 || expected[i] == actual[i];
     }
     if (!ok) {
-      throw new IllegalArgumentException(name + ": expected shape " + format(expected) + ", found " + Arrays.toString(actual));
+      throw new IllegalArgumentException(
+          name + ": expected shape " + format(expected) + ", found " + Arrays.toString(actual));
     }
   }
 

@@ -12,15 +12,18 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Copies between Java arrays and tensors, one native memcpy each way. For configuration, test
- * data and I/O, never for per-element work on a hot path.
+ * Copies between Java arrays and tensors, one native memcpy each way. For configuration, test data
+ * and I/O, never for per-element work on a hot path.
  */
 public final class Tensors {
   private Tensors() {}
 
-  /** Options for new tensors of {@code dtype} on {@code device}; caller owns (scopes release it). */
+  /**
+   * Options for new tensors of {@code dtype} on {@code device}; caller owns (scopes release it).
+   */
   public static TensorOptions options(DType dtype, org.bytedeco.pytorch.Device device) {
-    return new TensorOptions(dtype.scalarType()).device(new org.bytedeco.pytorch.DeviceOptional(device));
+    return new TensorOptions(dtype.scalarType())
+        .device(new org.bytedeco.pytorch.DeviceOptional(device));
   }
 
   /** A new float32 CPU tensor holding a copy of {@code data}; caller owns it. */
@@ -106,7 +109,13 @@ public final class Tensors {
     long n = Shapes.numel(shape);
     if (n != length) {
       throw new IllegalArgumentException(
-          "shape " + Shapes.format(shape) + " holds " + n + " elements but " + length + " were given");
+          "shape "
+              + Shapes.format(shape)
+              + " holds "
+              + n
+              + " elements but "
+              + length
+              + " were given");
     }
   }
 }

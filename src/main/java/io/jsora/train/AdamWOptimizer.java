@@ -1,7 +1,7 @@
 package io.jsora.train;
 
-import io.jsora.parallel.AdamWConfig;
 import io.jsora.checkpoint.StateDict;
+import io.jsora.parallel.AdamWConfig;
 import io.jsora.tensor.Scopes;
 import io.jsora.tensor.Shapes;
 import java.io.IOException;
@@ -31,8 +31,8 @@ import org.bytedeco.pytorch.Tuple;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * libtorch's AdamW over a module's trainable parameters, with the parameter names kept so its
- * state can be saved as {@code <name>.exp_avg}, {@code <name>.exp_avg_sq} and {@code <name>.step}.
+ * libtorch's AdamW over a module's trainable parameters, with the parameter names kept so its state
+ * can be saved as {@code <name>.exp_avg}, {@code <name>.exp_avg_sq} and {@code <name>.step}.
  *
  * <p><b>Groups.</b> With weight decay 0 (the default) there is one group. Otherwise group 0 holds
  * the parameters of 2 or more dimensions, decayed, and group 1 the rest (biases, norm scales), not
@@ -51,7 +51,8 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
   private final List<List<String>> groupNames;
   private final List<List<Tensor>> groupParams;
 
-  private AdamWOptimizer(AdamW optimizer, AdamWConfig config, List<List<String>> names, List<List<Tensor>> params) {
+  private AdamWOptimizer(
+      AdamW optimizer, AdamWConfig config, List<List<String>> names, List<List<Tensor>> params) {
     this.optimizer = optimizer;
     this.config = config;
     this.groupNames = names;
@@ -92,7 +93,8 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
       params.add(List.copyOf(plain));
     }
     if (params.isEmpty()) {
-      throw new IllegalArgumentException("AdamW: the module has no parameter that requires gradients");
+      throw new IllegalArgumentException(
+          "AdamW: the module has no parameter that requires gradients");
     }
     AdamW opt;
     try (AdamWOptions o = new AdamWOptions(config.lr());
@@ -112,7 +114,8 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
       }
       groupOptions(opt, 1).weight_decay().put(0.0);
     }
-    return new AdamWOptimizer(opt, config, Collections.unmodifiableList(names), Collections.unmodifiableList(params));
+    return new AdamWOptimizer(
+        opt, config, Collections.unmodifiableList(names), Collections.unmodifiableList(params));
   }
 
   /** The options of group {@code g}, a view into the optimizer (not owned). */
@@ -137,7 +140,9 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
 
   /** The names of the parameters that receive weight decay (empty when the decay is 0). */
   public List<String> decayedNames() {
-    return config.weightDecay() > 0 && groupParams.get(0).get(0).dim() >= 2 ? groupNames.get(0) : List.of();
+    return config.weightDecay() > 0 && groupParams.get(0).get(0).dim() >= 2
+        ? groupNames.get(0)
+        : List.of();
   }
 
   /** Every optimized parameter in group order: handles owned by this object. */
@@ -222,7 +227,9 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
           String name = groupNames.get(g).get(i);
           IValue step = new IValue();
           ps.read("step", step);
-          out.put(name + ".step", Scopes.keep(io.jsora.tensor.Tensors.of(new long[] {step.toInt()}, 1)));
+          out.put(
+              name + ".step",
+              Scopes.keep(io.jsora.tensor.Tensors.of(new long[] {step.toInt()}, 1)));
           out.put(name + ".exp_avg", Scopes.keep(readTensor(ps, "exp_avg")));
           out.put(name + ".exp_avg_sq", Scopes.keep(readTensor(ps, "exp_avg_sq")));
         }
@@ -244,9 +251,10 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
   }
 
   /**
-   * Restores the state written by {@link #stateDict} into a freshly created optimizer (as libtorch's
-   * {@code load}, it sets the state of the parameters listed and leaves the others as they are).
-   * Every parameter must have all three entries or none (never stepped), with matching shapes.
+   * Restores the state written by {@link #stateDict} into a freshly created optimizer (as
+   * libtorch's {@code load}, it sets the state of the parameters listed and leaves the others as
+   * they are). Every parameter must have all three entries or none (never stepped), with matching
+   * shapes.
    *
    * @param source names the state in error messages (usually the file)
    * @param scratch a directory for the temporary archive
@@ -262,13 +270,15 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
       root.write("pytorch_version", new IValue("1.5.0"));
       OutputArchive states = new OutputArchive(root.compilation_unit());
       OutputArchive groups = new OutputArchive(root.compilation_unit());
-      groups.write("param_groups/size", io.jsora.tensor.Tensors.of(new long[] {groupParams.size()}, 1));
+      groups.write(
+          "param_groups/size", io.jsora.tensor.Tensors.of(new long[] {groupParams.size()}, 1));
       for (int g = 0; g < groupParams.size(); g++) {
         OutputArchive group = new OutputArchive(root.compilation_unit());
         List<Tensor> params = groupParams.get(g);
         group.write("params/size", io.jsora.tensor.Tensors.of(new long[] {params.size()}, 1));
         for (int i = 0; i < params.size(); i++) {
-          // libtorch parses these keys as numbers (they were tensor addresses): any distinct numbers do
+          // libtorch parses these keys as numbers (they were tensor addresses): any distinct
+          // numbers do
           String key = Long.toString(1_000_000L * (g + 1) + i);
           group.write("params/" + i, new IValue(key));
           String name = groupNames.get(g).get(i);
@@ -278,14 +288,19 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
           Tensor p = params.get(i);
           OutputArchive ps = new OutputArchive(root.compilation_unit());
           ps.write("step", new IValue(state.get(name + ".step").item_long()));
-          ps.write("exp_avg", new IValue(state.get(name + ".exp_avg").to(p.scalar_type()).contiguous()));
-          ps.write("exp_avg_sq", new IValue(state.get(name + ".exp_avg_sq").to(p.scalar_type()).contiguous()));
+          ps.write(
+              "exp_avg", new IValue(state.get(name + ".exp_avg").to(p.scalar_type()).contiguous()));
+          ps.write(
+              "exp_avg_sq",
+              new IValue(state.get(name + ".exp_avg_sq").to(p.scalar_type()).contiguous()));
           states.write(key, ps);
         }
         AdamWOptions o = groupOptions(optimizer, g);
         OutputArchive options = new OutputArchive(root.compilation_unit());
         options.write("lr", new IValue(o.get_lr()));
-        options.write("betas", new IValue(Tuple.create(new IValue(o.betas().get(1)), new IValue(o.betas().get(0)))));
+        options.write(
+            "betas",
+            new IValue(Tuple.create(new IValue(o.betas().get(1)), new IValue(o.betas().get(0)))));
         options.write("eps", new IValue(o.eps().get()));
         options.write("weight_decay", new IValue(o.weight_decay().get()));
         options.write("amsgrad", new IValue(o.amsgrad().get()));
@@ -319,17 +334,26 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
           }
         }
         if (present != 0 && present != 3) {
-          problems.add(name + ": needs step, exp_avg and exp_avg_sq together, found " + present + " of 3");
+          problems.add(
+              name + ": needs step, exp_avg and exp_avg_sq together, found " + present + " of 3");
         }
         for (String suffix : new String[] {".exp_avg", ".exp_avg_sq"}) {
           Tensor t = state.get(name + suffix);
           if (t != null && !Arrays.equals(shape, Shapes.of(t))) {
-            problems.add(name + suffix + ": parameter " + Arrays.toString(shape) + ", state " + Arrays.toString(Shapes.of(t)));
+            problems.add(
+                name
+                    + suffix
+                    + ": parameter "
+                    + Arrays.toString(shape)
+                    + ", state "
+                    + Arrays.toString(Shapes.of(t)));
           }
         }
         Tensor step = state.get(name + ".step");
-        if (step != null && (step.numel() != 1 || step.scalar_type().value != ScalarType.Long.value)) {
-          problems.add(name + ".step: expected one int64, found " + Arrays.toString(Shapes.of(step)));
+        if (step != null
+            && (step.numel() != 1 || step.scalar_type().value != ScalarType.Long.value)) {
+          problems.add(
+              name + ".step: expected one int64, found " + Arrays.toString(Shapes.of(step)));
         }
       }
     }
@@ -339,7 +363,10 @@ public final class AdamWOptimizer implements AutoCloseable, OptimizerCheckpoint 
       }
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(source + ": optimizer state does not match the model's parameters: " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          source
+              + ": optimizer state does not match the model's parameters: "
+              + String.join("; ", problems));
     }
   }
 

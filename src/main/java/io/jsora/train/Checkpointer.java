@@ -24,12 +24,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.Module;
 import org.slf4j.Logger;
@@ -76,7 +72,8 @@ public final class Checkpointer {
    */
   public Checkpointer(Path root, int keepLast) {
     if (keepLast < 0) {
-      throw new IllegalArgumentException("keep-last must be >= 0 (0 keeps every checkpoint), got " + keepLast);
+      throw new IllegalArgumentException(
+          "keep-last must be >= 0 (0 keeps every checkpoint), got " + keepLast);
     }
     this.root = root;
     this.keepLast = keepLast;
@@ -98,16 +95,24 @@ public final class Checkpointer {
    * @param config serialisable by Jackson (a record, a map or a {@link JsonNode})
    * @return the checkpoint directory
    */
-  public Path save(Module model, Ema ema, OptimizerCheckpoint optimizer, TrainState state, Object config) throws IOException {
+  public Path save(
+      Module model, Ema ema, OptimizerCheckpoint optimizer, TrainState state, Object config)
+      throws IOException {
     return save(model, ema, optimizer, state, config, Map.of());
   }
 
   /**
-   * Saves like {@link #save(Module, Ema, OptimizerCheckpoint, TrainState, Object)}, also copying each
-   * attachment (a file or a directory tree, e.g. the text encoder the run conditions on) into the
-   * checkpoint under its name, so the checkpoint is complete on its own.
+   * Saves like {@link #save(Module, Ema, OptimizerCheckpoint, TrainState, Object)}, also copying
+   * each attachment (a file or a directory tree, e.g. the text encoder the run conditions on) into
+   * the checkpoint under its name, so the checkpoint is complete on its own.
    */
-  public Path save(Module model, Ema ema, OptimizerCheckpoint optimizer, TrainState state, Object config, Map<String, Path> attachments)
+  public Path save(
+      Module model,
+      Ema ema,
+      OptimizerCheckpoint optimizer,
+      TrainState state,
+      Object config,
+      Map<String, Path> attachments)
       throws IOException {
     Files.createDirectories(root);
     removeLeftovers();
@@ -121,10 +126,14 @@ public final class Checkpointer {
       }
       hook.afterWrite(MODEL);
       if (ema != null) {
-        try (StateDict sd = ema.stateDict(); StateDict all = StateDict.of(model)) {
+        try (StateDict sd = ema.stateDict();
+            StateDict all = StateDict.of(model)) {
           for (String n : all.names()) {
             if (!sd.contains(n)) {
-              sd.put(n, new org.bytedeco.pytorch.Tensor(all.get(n))); // buffers, so the file loads like the model
+              sd.put(
+                  n,
+                  new org.bytedeco.pytorch.Tensor(
+                      all.get(n))); // buffers, so the file loads like the model
             }
           }
           SafetensorsWriter.write(tmp.resolve(EMA), sd, meta);
@@ -140,7 +149,8 @@ public final class Checkpointer {
       for (Map.Entry<String, Path> a : attachments.entrySet()) {
         copyTree(a.getValue(), tmp.resolve(a.getKey()));
       }
-      AtomicFiles.writeString(tmp.resolve(CONFIG), JSON.writeValueAsString(config == null ? Map.of() : config));
+      AtomicFiles.writeString(
+          tmp.resolve(CONFIG), JSON.writeValueAsString(config == null ? Map.of() : config));
       hook.afterWrite(CONFIG);
       AtomicFiles.writeString(tmp.resolve(STATE), JSON.writeValueAsString(state));
       hook.afterWrite(STATE);
@@ -200,7 +210,8 @@ public final class Checkpointer {
     try {
       return JSON.readValue(dir.resolve(STATE).toFile(), TrainState.class);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw new IOException(dir.resolve(STATE) + ": not a valid train state: " + e.getOriginalMessage(), e);
+      throw new IOException(
+          dir.resolve(STATE) + ": not a valid train state: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -211,18 +222,23 @@ public final class Checkpointer {
    * @param optimizer null to skip the optimizer state (fine-tuning from weights)
    * @return the saved run state (step, schedule, data position, ...)
    */
-  public static TrainState restore(Path dir, Module model, Ema ema, OptimizerCheckpoint optimizer) throws IOException {
-    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(MODEL)); StateDict sd = f.readAll()) {
+  public static TrainState restore(Path dir, Module model, Ema ema, OptimizerCheckpoint optimizer)
+      throws IOException {
+    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(MODEL));
+        StateDict sd = f.readAll()) {
       StrictLoader.load(model, sd, dir.resolve(MODEL).toString());
     }
     if (ema != null) {
-      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(EMA)); StateDict sd = f.readAll()) {
+      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(EMA));
+          StateDict sd = f.readAll()) {
         ema.load(sd, dir.resolve(EMA).toString());
       }
     }
     if (optimizer != null) {
-      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(OPTIMIZER)); StateDict sd = f.readAll()) {
-        optimizer.loadStateDict(sd, dir.resolve(OPTIMIZER).toString(), dir.getParent() == null ? dir : dir.getParent());
+      try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(OPTIMIZER));
+          StateDict sd = f.readAll()) {
+        optimizer.loadStateDict(
+            sd, dir.resolve(OPTIMIZER).toString(), dir.getParent() == null ? dir : dir.getParent());
       }
     }
     return readState(dir);

@@ -124,7 +124,8 @@ public final class Ema implements AutoCloseable {
       for (String n : names) {
         Tensor p = current.get(n);
         if (p == null) {
-          throw new IllegalArgumentException("EMA parameter '" + n + "' is not a parameter of the target module");
+          throw new IllegalArgumentException(
+              "EMA parameter '" + n + "' is not a parameter of the target module");
         }
         saved.put(n, Scopes.keep(p.detach().clone()));
       }
@@ -143,14 +144,18 @@ public final class Ema implements AutoCloseable {
       for (String n : from.names()) {
         Tensor dst = current.get(n);
         if (dst == null) {
-          throw new IllegalArgumentException(what + ": '" + n + "' is not a parameter of the target module");
+          throw new IllegalArgumentException(
+              what + ": '" + n + "' is not a parameter of the target module");
         }
         dst.copy_(from.get(n));
       }
     }
   }
 
-  /** The averaged weights as new handles on the fp32 shadow tensors (no copy); caller closes the state dict. */
+  /**
+   * The averaged weights as new handles on the fp32 shadow tensors (no copy); caller closes the
+   * state dict.
+   */
   public StateDict stateDict() {
     StateDict sd = new StateDict();
     for (int i = 0; i < names.size(); i++) {
@@ -172,11 +177,17 @@ public final class Ema implements AutoCloseable {
       if (w == null) {
         problems.add("missing " + names.get(i));
       } else if (!Arrays.equals(Shapes.of(w), Shapes.of(shadow.get(i)))) {
-        problems.add(names.get(i) + ": model " + Arrays.toString(Shapes.of(shadow.get(i))) + ", EMA " + Arrays.toString(Shapes.of(w)));
+        problems.add(
+            names.get(i)
+                + ": model "
+                + Arrays.toString(Shapes.of(shadow.get(i)))
+                + ", EMA "
+                + Arrays.toString(Shapes.of(w)));
       }
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(source + ": EMA weights do not match the model: " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          source + ": EMA weights do not match the model: " + String.join("; ", problems));
     }
     try (PointerScope s = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {

@@ -31,9 +31,11 @@ public final class LossPlot {
    *
    * @param smoothing the EMA factor of the smoothed curve, e.g. 0.98; 0 draws no smoothed curve
    */
-  public static void write(Path png, long[] steps, double[] loss, String title, double smoothing) throws IOException {
+  public static void write(Path png, long[] steps, double[] loss, String title, double smoothing)
+      throws IOException {
     if (steps.length != loss.length) {
-      throw new IllegalArgumentException("loss plot: " + steps.length + " steps but " + loss.length + " loss values");
+      throw new IllegalArgumentException(
+          "loss plot: " + steps.length + " steps but " + loss.length + " loss values");
     }
     List<Double> xs = new ArrayList<>();
     List<Double> ys = new ArrayList<>();
@@ -45,7 +47,14 @@ public final class LossPlot {
         positive &= loss[i] > 0;
       }
     }
-    XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("step").yAxisTitle("loss").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(800)
+            .height(500)
+            .title(title)
+            .xAxisTitle("step")
+            .yAxisTitle("loss")
+            .build();
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.getStyler().setLegendVisible(smoothing > 0);
     chart.getStyler().setYAxisLogarithmic(positive && !ys.isEmpty());
@@ -72,12 +81,14 @@ public final class LossPlot {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
     byte[] data = bytes.toByteArray();
-    AtomicFiles.write(png, ch -> {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-    });
+    AtomicFiles.write(
+        png,
+        ch -> {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
+          while (b.hasRemaining()) {
+            ch.write(b);
+          }
+        });
   }
 
   /** Plots the {@code "loss"} of every record in a {@link MetricsLog} file. */

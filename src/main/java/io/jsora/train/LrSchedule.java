@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The learning rate as a pure function of the optimizer step, so a resumed run needs only the
- * step to continue the schedule exactly. {@code step} counts optimizer updates already taken
- * (0 for the first update).
+ * The learning rate as a pure function of the optimizer step, so a resumed run needs only the step
+ * to continue the schedule exactly. {@code step} counts optimizer updates already taken (0 for the
+ * first update).
  *
  * <p>Warm-up is linear: {@code peak·(step + 1)/warmup} for {@code step < warmup}, so the first
  * update already moves.
@@ -50,15 +50,21 @@ public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.Cosin
    * totalSteps}, and {@code minLr} after: {@code min + ½(peak − min)(1 + cos(π·p))}, {@code p =
    * (step − warmup)/(total − warmup)}. Upstream used it without warm-up and with min 0.
    */
-  record Cosine(double peak, long warmupSteps, long totalSteps, double minLr) implements LrSchedule {
+  record Cosine(double peak, long warmupSteps, long totalSteps, double minLr)
+      implements LrSchedule {
     public Cosine {
       check(peak, warmupSteps);
       if (totalSteps <= warmupSteps) {
         throw new IllegalArgumentException(
-            "cosine schedule: total steps (" + totalSteps + ") must exceed the warm-up steps (" + warmupSteps + ")");
+            "cosine schedule: total steps ("
+                + totalSteps
+                + ") must exceed the warm-up steps ("
+                + warmupSteps
+                + ")");
       }
       if (!(minLr >= 0 && minLr <= peak)) {
-        throw new IllegalArgumentException("cosine schedule: min lr " + minLr + " must be in [0, peak " + peak + "]");
+        throw new IllegalArgumentException(
+            "cosine schedule: min lr " + minLr + " must be in [0, peak " + peak + "]");
       }
     }
 
@@ -95,7 +101,8 @@ public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.Cosin
       case "constant":
         return new Constant(peak, warmupSteps);
       default:
-        throw new IllegalArgumentException("unknown lr schedule '" + kind + "' (expected cosine or constant)");
+        throw new IllegalArgumentException(
+            "unknown lr schedule '" + kind + "' (expected cosine or constant)");
     }
   }
 
@@ -111,9 +118,11 @@ public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.Cosin
       return new Constant(lr, warmup);
     }
     if ("cosine".equals(kind)) {
-      return new Cosine(lr, warmup, number(m, "total_steps").longValue(), number(m, "min_lr").doubleValue());
+      return new Cosine(
+          lr, warmup, number(m, "total_steps").longValue(), number(m, "min_lr").doubleValue());
     }
-    throw new IllegalArgumentException("lr schedule: unknown kind '" + kind + "' (expected cosine or constant)");
+    throw new IllegalArgumentException(
+        "lr schedule: unknown kind '" + kind + "' (expected cosine or constant)");
   }
 
   private static Number number(Map<String, ?> m, String key) {

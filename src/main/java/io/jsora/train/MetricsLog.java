@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * {@code metrics.jsonl}: one JSON object per line, each with at least {@code "step"}, flushed as it
- * is written so a crash loses at most the line being written. Opening it for a resumed run drops the
- * lines after the resumed step, so the file reads as one uninterrupted run.
+ * is written so a crash loses at most the line being written. Opening it for a resumed run drops
+ * the lines after the resumed step, so the file reads as one uninterrupted run.
  */
 public final class MetricsLog implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,7 +55,9 @@ public final class MetricsLog implements AutoCloseable {
         AtomicFiles.writeString(file, kept.toString());
       }
     }
-    BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    BufferedWriter w =
+        Files.newBufferedWriter(
+            file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     return new MetricsLog(file, w);
   }
 

@@ -1,8 +1,8 @@
 package io.jsora.train;
 
 /**
- * Skips optimizer steps whose loss or gradient norm is NaN or infinite, counts them, and stops
- * the run after {@code maxConsecutive} bad steps in a row (a diverged run, not a fluke).
+ * Skips optimizer steps whose loss or gradient norm is NaN or infinite, counts them, and stops the
+ * run after {@code maxConsecutive} bad steps in a row (a diverged run, not a fluke).
  *
  * <p>The trainer asks {@link #admit} after backward and clipping; on {@code false} it clears the
  * gradients and does not step the optimizer, the EMA or anything else, but still advances its step
@@ -21,10 +21,13 @@ public final class NanGuard {
   private int consecutive;
   private long firstBadStep = -1;
 
-  /** @param maxConsecutive bad steps in a row that stop the run (at least 1) */
+  /**
+   * @param maxConsecutive bad steps in a row that stop the run (at least 1)
+   */
   public NanGuard(int maxConsecutive) {
     if (maxConsecutive < 1) {
-      throw new IllegalArgumentException("NaN guard: the number of bad steps in a row must be >= 1, got " + maxConsecutive);
+      throw new IllegalArgumentException(
+          "NaN guard: the number of bad steps in a row must be >= 1, got " + maxConsecutive);
     }
     this.maxConsecutive = maxConsecutive;
   }
@@ -55,9 +58,19 @@ public final class NanGuard {
     consecutive++;
     if (consecutive >= maxConsecutive) {
       throw new DivergedException(
-          "training diverged: loss or gradient norm was NaN/inf for " + consecutive + " steps in a row (steps "
-              + (firstBadStep >= 0 ? firstBadStep : step) + ".." + step + "; last loss " + loss + ", gradient norm " + gradNorm
-              + "; " + skipped + " steps skipped in total). Lower the learning rate, enable gradient clipping or"
+          "training diverged: loss or gradient norm was NaN/inf for "
+              + consecutive
+              + " steps in a row (steps "
+              + (firstBadStep >= 0 ? firstBadStep : step)
+              + ".."
+              + step
+              + "; last loss "
+              + loss
+              + ", gradient norm "
+              + gradNorm
+              + "; "
+              + skipped
+              + " steps skipped in total). Lower the learning rate, enable gradient clipping or"
               + " use fp32, then resume from the last checkpoint.");
     }
     return false;

@@ -30,9 +30,9 @@ public interface OptimizerCheckpoint {
   void loadStateDict(StateDict state, String source, Path scratch) throws IOException;
 
   /**
-   * A state already gathered, for the rank that saves it: {@link #stateDict} returns new handles
-   * to {@code gathered}'s tensors (the save closes those); the caller keeps owning {@code
-   * gathered}. It cannot load.
+   * A state already gathered, for the rank that saves it: {@link #stateDict} returns new handles to
+   * {@code gathered}'s tensors (the save closes those); the caller keeps owning {@code gathered}.
+   * It cannot load.
    */
   static OptimizerCheckpoint of(StateDict gathered) {
     return new OptimizerCheckpoint() {

@@ -22,15 +22,19 @@ final class ResumePolicy {
    * @param saved the checkpoint's position; null for a fresh run (epoch 0)
    * @param main whether this rank reports
    */
-  static void placeSampler(SamplerPosition saved, long globalBatch, BucketSampler sampler, boolean main) {
+  static void placeSampler(
+      SamplerPosition saved, long globalBatch, BucketSampler sampler, boolean main) {
     if (saved == null) {
       sampler.setEpoch(0);
     } else if (saved.globalBatch() != globalBatch) {
       sampler.setEpoch(saved.epoch());
       if (main) {
-        log.warn("resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
-            + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
-            saved.globalBatch(), globalBatch, saved.epoch());
+        log.warn(
+            "resume: the checkpoint was written with {} rows per step, this run takes {} (batch size x accumulation x "
+                + "data-parallel replicas); weights, optimizer and schedule continue, the data restarts at the beginning of epoch {}",
+            saved.globalBatch(),
+            globalBatch,
+            saved.epoch());
       }
     } else {
       sampler.restore(saved.state());

@@ -19,8 +19,13 @@ public record SamplerPosition(
     @JsonProperty("global_batch") long globalBatch) {
   public SamplerPosition {
     if (epoch < 0 || position < 0 || globalBatch < 1) {
-      throw new IllegalArgumentException("sampler position: epoch and position must be >= 0 and global_batch >= 1, got "
-          + epoch + ", " + position + ", " + globalBatch);
+      throw new IllegalArgumentException(
+          "sampler position: epoch and position must be >= 0 and global_batch >= 1, got "
+              + epoch
+              + ", "
+              + position
+              + ", "
+              + globalBatch);
     }
   }
 

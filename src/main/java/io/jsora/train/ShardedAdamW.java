@@ -1,7 +1,7 @@
 package io.jsora.train;
 
-import io.jsora.parallel.AdamWConfig;
 import io.jsora.checkpoint.StateDict;
+import io.jsora.parallel.AdamWConfig;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.parallel.ZeroAdamW;
 import io.jsora.tensor.Scopes;
@@ -36,7 +36,8 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
    * @param complete names of parameters whose gradient is complete on every sequence-parallel rank
    *     (see {@code DiT.hasCompleteGradient}); irrelevant without sequence parallelism
    */
-  public ShardedAdamW(ParallelContext ctx, Module module, AdamWConfig config, Predicate<String> complete) {
+  public ShardedAdamW(
+      ParallelContext ctx, Module module, AdamWConfig config, Predicate<String> complete) {
     Map<String, Tensor> params = new LinkedHashMap<>();
     try (PointerScope s = new PointerScope()) {
       StringTensorDict dict = module.named_parameters(true);
@@ -50,7 +51,8 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
       }
     }
     if (params.isEmpty()) {
-      throw new IllegalArgumentException("AdamW: the module has no parameter that requires gradients");
+      throw new IllegalArgumentException(
+          "AdamW: the module has no parameter that requires gradients");
     }
     try {
       zero = new ZeroAdamW(ctx, params, config, 2, complete);
@@ -80,7 +82,10 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
     return zero.reduceGradients();
   }
 
-  /** Clips to {@code maxNorm} (when > 0) and updates, from the gradients {@link #reduceGradients} reduced. */
+  /**
+   * Clips to {@code maxNorm} (when > 0) and updates, from the gradients {@link #reduceGradients}
+   * reduced.
+   */
   public void step(double maxNorm) {
     zero.step(maxNorm);
   }
@@ -119,7 +124,8 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
       int dot = n.lastIndexOf('.');
       String param = dot < 0 ? n : n.substring(0, dot);
       String suffix = dot < 0 ? "" : n.substring(dot);
-      if (!shapes.containsKey(param) || !List.of(".exp_avg", ".exp_avg_sq", ".step").contains(suffix)) {
+      if (!shapes.containsKey(param)
+          || !List.of(".exp_avg", ".exp_avg_sq", ".step").contains(suffix)) {
         problems.add("unexpected entry " + state.describe(n));
       }
     }
@@ -130,21 +136,32 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
         present += state.contains(name + k) ? 1 : 0;
       }
       if (present != 0 && present != 3) {
-        problems.add(name + ": needs step, exp_avg and exp_avg_sq together, found " + present + " of 3");
+        problems.add(
+            name + ": needs step, exp_avg and exp_avg_sq together, found " + present + " of 3");
       }
       for (String k : new String[] {".exp_avg", ".exp_avg_sq"}) {
         Tensor t = state.get(name + k);
         if (t != null && !Arrays.equals(e.getValue(), Shapes.of(t))) {
-          problems.add(name + k + ": parameter " + Arrays.toString(e.getValue()) + ", state " + Arrays.toString(Shapes.of(t)));
+          problems.add(
+              name
+                  + k
+                  + ": parameter "
+                  + Arrays.toString(e.getValue())
+                  + ", state "
+                  + Arrays.toString(Shapes.of(t)));
         }
       }
       Tensor step = state.get(name + ".step");
       if (step != null && step.numel() != 1) {
-        problems.add(name + ".step: expected one number, found " + Arrays.toString(Shapes.of(step)));
+        problems.add(
+            name + ".step: expected one number, found " + Arrays.toString(Shapes.of(step)));
       }
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(source + ": optimizer state does not match the model's parameters: " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          source
+              + ": optimizer state does not match the model's parameters: "
+              + String.join("; ", problems));
     }
     try (PointerScope s = new PointerScope()) {
       Map<String, Tensor> full = new LinkedHashMap<>();
@@ -152,8 +169,10 @@ public final class ShardedAdamW implements AutoCloseable, OptimizerCheckpoint {
         String name = e.getKey();
         if (state.contains(name + ".step")) {
           full.put(name + ".exp_avg", state.get(name + ".exp_avg").to(torch.ScalarType.Float));
-          full.put(name + ".exp_avg_sq", state.get(name + ".exp_avg_sq").to(torch.ScalarType.Float));
-          full.put(name + ".step", Tensors.of(new long[] {state.get(name + ".step").item_long()}, 1));
+          full.put(
+              name + ".exp_avg_sq", state.get(name + ".exp_avg_sq").to(torch.ScalarType.Float));
+          full.put(
+              name + ".step", Tensors.of(new long[] {state.get(name + ".step").item_long()}, 1));
         } else {
           full.put(name + ".exp_avg", torch.zeros(e.getValue()));
           full.put(name + ".exp_avg_sq", torch.zeros(e.getValue()));

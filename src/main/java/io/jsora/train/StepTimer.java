@@ -3,9 +3,9 @@ package io.jsora.train;
 /**
  * A listener for how long each phase of a training step took, for benchmarks ({@code
  * trainer.listen((StepTimer) (step, micro, phase, nanos) -> ...)}). Called on the training thread;
- * keep it cheap. On CUDA the trainer synchronises the device before reading the clock while a
- * timer listens (so the phases add up to device time, at the price of the overlap they would
- * otherwise have); without one nothing is measured or synchronised.
+ * keep it cheap. On CUDA the trainer synchronises the device before reading the clock while a timer
+ * listens (so the phases add up to device time, at the price of the overlap they would otherwise
+ * have); without one nothing is measured or synchronised.
  */
 @FunctionalInterface
 public interface StepTimer extends TrainListener {
@@ -15,11 +15,19 @@ public interface StepTimer extends TrainListener {
     DATA,
     /** Randomness, model forward and loss (with sequence parallelism, its forward collectives). */
     FORWARD,
-    /** Backward (with sequence parallelism, its backward collectives), and reading the loss values. */
+    /**
+     * Backward (with sequence parallelism, its backward collectives), and reading the loss values.
+     */
     BACKWARD,
-    /** Gradient averaging over the ranks (all-reduce, or ZeRO-2's reduce-scatter) and the metrics all-reduce. */
+    /**
+     * Gradient averaging over the ranks (all-reduce, or ZeRO-2's reduce-scatter) and the metrics
+     * all-reduce.
+     */
     COMMUNICATION,
-    /** Learning rate, gradient norm and clipping, NaN guard, optimizer update (ZeRO-2: with its all-gather), EMA. */
+    /**
+     * Learning rate, gradient norm and clipping, NaN guard, optimizer update (ZeRO-2: with its
+     * all-gather), EMA.
+     */
     OPTIMIZER,
     /** Writing a checkpoint (ZeRO-2: gathering the optimizer state first); only steps that save. */
     CHECKPOINT

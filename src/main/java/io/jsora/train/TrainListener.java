@@ -34,8 +34,17 @@ public interface TrainListener {
    * @param nanos wall time of the step
    * @param extra other scalars to log (e.g. mse and vb separately)
    */
-  record StepMetrics(long step, long epoch, double loss, double lr, double gradNorm, boolean skipped, long samples, long tokens,
-      long nanos, Map<String, Double> extra) {
+  record StepMetrics(
+      long step,
+      long epoch,
+      double loss,
+      double lr,
+      double gradNorm,
+      boolean skipped,
+      long samples,
+      long tokens,
+      long nanos,
+      Map<String, Double> extra) {
     public StepMetrics {
       extra = extra == null ? Map.of() : Map.copyOf(extra);
     }
@@ -52,8 +61,8 @@ public interface TrainListener {
   default void onTrainEnd(StepMetrics last) throws IOException {}
 
   /**
-   * Whether this listener wants {@link #onPhase}: phases are timed only when some listener does
-   * (on CUDA that costs a device synchronisation per phase).
+   * Whether this listener wants {@link #onPhase}: phases are timed only when some listener does (on
+   * CUDA that costs a device synchronisation per phase).
    */
   default boolean timesPhases() {
     return false;

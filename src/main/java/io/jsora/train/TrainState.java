@@ -32,7 +32,13 @@ public record TrainState(
     @JsonProperty("extra") Map<String, Object> extra) {
   public TrainState {
     if (step < 0 || epoch < 0 || samplesSeen < 0) {
-      throw new IllegalArgumentException("train state: step, epoch and samples seen must be >= 0, got " + step + ", " + epoch + ", " + samplesSeen);
+      throw new IllegalArgumentException(
+          "train state: step, epoch and samples seen must be >= 0, got "
+              + step
+              + ", "
+              + epoch
+              + ", "
+              + samplesSeen);
     }
     scheduler = scheduler == null ? Map.of() : Map.copyOf(scheduler);
     rng = rng == null ? Map.of() : Map.copyOf(rng);
@@ -45,23 +51,37 @@ public record TrainState(
   }
 
   public TrainState withStep(long s, long e, long samples) {
-    return new TrainState(s, e, samples, seed, scheduler, data, rng, nanSkipped, nanConsecutive, extra);
+    return new TrainState(
+        s, e, samples, seed, scheduler, data, rng, nanSkipped, nanConsecutive, extra);
   }
 
   public TrainState withData(SamplerPosition d) {
-    return new TrainState(step, epoch, samplesSeen, seed, scheduler, d, rng, nanSkipped, nanConsecutive, extra);
+    return new TrainState(
+        step, epoch, samplesSeen, seed, scheduler, d, rng, nanSkipped, nanConsecutive, extra);
   }
 
   public TrainState withNan(NanGuard guard) {
-    return new TrainState(step, epoch, samplesSeen, seed, scheduler, data, rng, guard.skipped(), guard.consecutive(), extra);
+    return new TrainState(
+        step,
+        epoch,
+        samplesSeen,
+        seed,
+        scheduler,
+        data,
+        rng,
+        guard.skipped(),
+        guard.consecutive(),
+        extra);
   }
 
   public TrainState withRng(Map<String, String> r) {
-    return new TrainState(step, epoch, samplesSeen, seed, scheduler, data, r, nanSkipped, nanConsecutive, extra);
+    return new TrainState(
+        step, epoch, samplesSeen, seed, scheduler, data, r, nanSkipped, nanConsecutive, extra);
   }
 
   public TrainState withExtra(Map<String, Object> x) {
-    return new TrainState(step, epoch, samplesSeen, seed, scheduler, data, rng, nanSkipped, nanConsecutive, x);
+    return new TrainState(
+        step, epoch, samplesSeen, seed, scheduler, data, rng, nanSkipped, nanConsecutive, x);
   }
 
   /** The schedule recorded here. */

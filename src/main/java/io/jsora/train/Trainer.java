@@ -1,7 +1,32 @@
 package io.jsora.train;
 
-import io.jsora.parallel.AdamWConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsora.checkpoint.StateDict;
+import io.jsora.data.ArrowVideoDataset;
+import io.jsora.data.Batch;
+import io.jsora.data.BucketSampler;
+import io.jsora.data.LatentSpec;
+import io.jsora.data.Loader;
+import io.jsora.diffusion.DiffusionConfig;
+import io.jsora.diffusion.GaussianDiffusion;
+import io.jsora.diffusion.PerSampleRandom;
+import io.jsora.diffusion.VarianceType;
+import io.jsora.model.dit.Arch;
+import io.jsora.model.dit.DiT;
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.dit.TextConditioning;
 import io.jsora.model.vae.CompressorKind;
+import io.jsora.model.vae.Compressors;
+import io.jsora.model.vae.VideoCompressor;
+import io.jsora.model.vae.VqVaeCompressor;
+import io.jsora.parallel.AdamWConfig;
+import io.jsora.parallel.DistEnv;
+import io.jsora.parallel.DistributedException;
+import io.jsora.parallel.GradientSync;
+import io.jsora.parallel.ParallelContext;
+import io.jsora.parallel.ParallelOptions;
+import io.jsora.parallel.SequenceParallel;
 import io.jsora.run.CheckpointLayout;
 import io.jsora.run.CompressorRef;
 import io.jsora.run.DataInfo;
@@ -10,36 +35,8 @@ import io.jsora.run.ProcessSpec;
 import io.jsora.run.RunConfig;
 import io.jsora.run.TextInput;
 import io.jsora.run.TrainConfig;
-import io.jsora.tensor.DeviceSpec;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.jsora.checkpoint.StateDict;
-import io.jsora.data.ArrowVideoDataset;
-import io.jsora.data.Batch;
-import io.jsora.data.BucketSampler;
-import io.jsora.data.Loader;
-import io.jsora.data.LatentSpec;
-import io.jsora.diffusion.BetaSchedule;
-import io.jsora.diffusion.DiffusionConfig;
-import io.jsora.diffusion.GaussianDiffusion;
-import io.jsora.diffusion.PerSampleRandom;
-import io.jsora.diffusion.Prediction;
-import io.jsora.diffusion.VarianceType;
-import io.jsora.model.dit.Arch;
-import io.jsora.model.dit.DiT;
-import io.jsora.model.dit.DiTConfig;
-import io.jsora.model.dit.DiTPresets;
-import io.jsora.model.dit.TextConditioning;
-import io.jsora.model.vae.Compressors;
-import io.jsora.model.vae.VideoCompressor;
-import io.jsora.model.vae.VqVaeCompressor;
 import io.jsora.tensor.Autocast;
-import io.jsora.parallel.DistEnv;
-import io.jsora.parallel.DistributedException;
-import io.jsora.parallel.GradientSync;
-import io.jsora.parallel.ParallelContext;
-import io.jsora.parallel.ParallelOptions;
-import io.jsora.parallel.SequenceParallel;
-import io.jsora.parallel.SpMode;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
@@ -64,15 +61,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a DiT on a preprocessed dataset: the loop that ties data, model, diffusion, optimizer,
- * EMA and checkpoints together.
+ * Trains a DiT on a preprocessed dataset: the loop that ties data, model, diffusion, optimizer, EMA
+ * and checkpoints together.
  *
  * <p>One optimizer step: for each of {@code accumulation_steps} micro-batches, draw each sample's
  * timestep, noise and text dropout from its own stream keyed by (seed, micro-step, sample index),
  * so results do not depend on how samples are spread over batches or processes; compute the
- * diffusion loss and back-propagate {@code loss / accumulation}. Then set the learning rate for
- * the step, measure (and optionally clip) the gradient norm, let the NaN guard veto the update,
- * step AdamW and the EMA. Every micro-step runs in its own {@code PointerScope}.
+ * diffusion loss and back-propagate {@code loss / accumulation}. Then set the learning rate for the
+ * step, measure (and optionally clip) the gradient norm, let the NaN guard veto the update, step
+ * AdamW and the EMA. Every micro-step runs in its own {@code PointerScope}.
  *
  * <p>Resume restores weights, EMA, optimizer state, step, schedule and the data sampler's position,
  * so N steps + resume + N steps equals 2N steps exactly.
@@ -84,13 +81,13 @@ import org.slf4j.LoggerFactory;
  * exactly as without them. With world size W and {@code sp_size} P there are W/P data-parallel
  * replicas: replica r takes slices {@code m·(W/P) + r} of each step's global batch (so sample i of
  * micro-batch m has index {@code m·b·(W/P) + r·b + i} for its randomness, and a step sees the same
- * rows and noise however it is split), the P ranks of a replica split each sample's tokens
- * ({@link DiT#setSequenceParallel}). Parameters are broadcast from rank 0 at the start; gradients
- * are averaged with a bucketed all-reduce ({@link GradientSync}) before libtorch's AdamW, or, with
+ * rows and noise however it is split), the P ranks of a replica split each sample's tokens ({@link
+ * DiT#setSequenceParallel}). Parameters are broadcast from rank 0 at the start; gradients are
+ * averaged with a bucketed all-reduce ({@link GradientSync}) before libtorch's AdamW, or, with
  * {@code zero: 2}, reduce-scattered into {@link ShardedAdamW}'s shards. Loss and metrics are
  * averaged over the replicas, so the NaN guard decides alike on every rank. Only rank 0 writes
- * checkpoints (with the full optimizer state, gathered under ZeRO-2), {@code metrics.jsonl},
- * {@code loss.png}, and logs at info level; every rank resumes from the same checkpoint.
+ * checkpoints (with the full optimizer state, gathered under ZeRO-2), {@code metrics.jsonl}, {@code
+ * loss.png}, and logs at info level; every rank resumes from the same checkpoint.
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -106,7 +103,13 @@ public final class Trainer implements AutoCloseable {
    * @param nanSkipped steps skipped by the NaN guard over the whole run
    * @param seconds wall time of this call
    */
-  public record Result(long steps, long trained, double lastLoss, Path lastCheckpoint, long nanSkipped, double seconds) {
+  public record Result(
+      long steps,
+      long trained,
+      double lastLoss,
+      Path lastCheckpoint,
+      long nanSkipped,
+      double seconds) {
     /** Whether the run had already reached its last step before this call. */
     public boolean alreadyComplete() {
       return trained == 0 && lastCheckpoint != null;
@@ -148,10 +151,10 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Builds everything a run needs in the job {@code env} describes ({@code jsora launch},
-   * torchrun, SLURM: the command line reads it from the environment; one process when no launcher
-   * set any variable). The trainer owns the job it joins: {@link #close} ends it (or tells the
-   * other ranks this one failed).
+   * Builds everything a run needs in the job {@code env} describes ({@code jsora launch}, torchrun,
+   * SLURM: the command line reads it from the environment; one process when no launcher set any
+   * variable). The trainer owns the job it joins: {@link #close} ends it (or tells the other ranks
+   * this one failed).
    */
   public Trainer(TrainConfig cfg, DistEnv env) throws IOException {
     this(cfg, env, null);
@@ -171,7 +174,9 @@ public final class Trainer implements AutoCloseable {
     this.env = env;
     this.givenContext = context;
     if (cfg.dataset().size() != 1) {
-      throw new IllegalArgumentException("--dataset: give exactly one preprocessed dataset directory, got " + cfg.dataset().size());
+      throw new IllegalArgumentException(
+          "--dataset: give exactly one preprocessed dataset directory, got "
+              + cfg.dataset().size());
     }
     try {
       build();
@@ -184,14 +189,20 @@ public final class Trainer implements AutoCloseable {
 
   /** The process-group settings {@code cfg} describes. */
   public static ParallelOptions parallelOptions(TrainConfig cfg) {
-    return ParallelOptions.defaults().withSpSize(cfg.spSize()).withTimeout(Duration.ofMillis(Math.round(cfg.distTimeout() * 1000)));
+    return ParallelOptions.defaults()
+        .withSpSize(cfg.spSize())
+        .withTimeout(Duration.ofMillis(Math.round(cfg.distTimeout() * 1000)));
   }
 
   private void build() throws IOException {
     device = processDevice(cfg.device(), env);
     if (givenContext != null) {
       if (givenContext.spSize() != cfg.spSize()) {
-        throw new IllegalArgumentException("sp_size " + cfg.spSize() + " differs from the job's sequence-parallel size " + givenContext.spSize());
+        throw new IllegalArgumentException(
+            "sp_size "
+                + cfg.spSize()
+                + " differs from the job's sequence-parallel size "
+                + givenContext.spSize());
       }
       ctx = givenContext;
     } else {
@@ -199,17 +210,32 @@ public final class Trainer implements AutoCloseable {
     }
     Seeds.manualSeed(cfg.seed());
     Path dsDir = Path.of(cfg.dataset().get(0));
-    dataset = ArrowVideoDataset.open(dsDir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
+    dataset =
+        ArrowVideoDataset.open(dsDir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
     ArrowVideoDataset.Info info = dataset.info();
     if (dataset.size() == 0) {
       throw new IllegalArgumentException(dsDir + ": the dataset has no rows");
     }
     CompressorKind compressorKind = cfg.compressor();
-    if (dataset.hasLatents() && info.compressor() != null && !info.compressor().equals(compressorKind.id())) {
-      throw new IllegalArgumentException("compressor " + compressorKind + ": the dataset " + dsDir + " caches latents made by '"
-          + info.compressor() + "'; train with compressor " + info.compressor() + " or preprocess again");
+    if (dataset.hasLatents()
+        && info.compressor() != null
+        && !info.compressor().equals(compressorKind.id())) {
+      throw new IllegalArgumentException(
+          "compressor "
+              + compressorKind
+              + ": the dataset "
+              + dsDir
+              + " caches latents made by '"
+              + info.compressor()
+              + "'; train with compressor "
+              + info.compressor()
+              + " or preprocess again");
     }
-    compressor = Compressors.load(compressorKind, cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()), device);
+    compressor =
+        Compressors.load(
+            compressorKind,
+            cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()),
+            device);
     textEncoderId = info.textEncoder();
     if (textEncoderId != null && textEncoderId.startsWith("builtin:")) {
       attachments.put("text_encoder", Path.of(textEncoderId.substring("builtin:".length())));
@@ -219,15 +245,20 @@ public final class Trainer implements AutoCloseable {
       long[] s = Shapes.of(first);
       textDim = s[s.length - 1];
     }
-    modelConfig = modelConfigOf(cfg)
-        .withInChannels(compressor.latentChannels())
-        .withTextEmbedDim((int) textDim)
-        .withLearnSigma(cfg.learnSigma())
-        .withTextDropoutProb(cfg.textDropout())
-        .withGradCheckpoint(cfg.gradCheckpoint())
-        .withTextToC(cfg.textToC());
-    diffusionConfig = new DiffusionConfig(cfg.noiseSchedule(), 1000, cfg.prediction(),
-        cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
+    modelConfig =
+        modelConfigOf(cfg)
+            .withInChannels(compressor.latentChannels())
+            .withTextEmbedDim((int) textDim)
+            .withLearnSigma(cfg.learnSigma())
+            .withTextDropoutProb(cfg.textDropout())
+            .withGradCheckpoint(cfg.gradCheckpoint())
+            .withTextToC(cfg.textToC());
+    diffusionConfig =
+        new DiffusionConfig(
+            cfg.noiseSchedule(),
+            1000,
+            cfg.prediction(),
+            cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
     model = new DiT(modelConfig);
     try (PointerScope s = new PointerScope()) {
       model.to(device, false);
@@ -264,8 +295,8 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * The model a run trains before the data's shapes are applied: the model config file's
-   * (keeping its architecture unless {@code arch} is set) or the preset's with the architecture.
+   * The model a run trains before the data's shapes are applied: the model config file's (keeping
+   * its architecture unless {@code arch} is set) or the preset's with the architecture.
    */
   public static DiTConfig modelConfigOf(TrainConfig cfg) throws IOException {
     if (cfg.modelConfig() != null) {
@@ -282,7 +313,8 @@ public final class Trainer implements AutoCloseable {
   public static Device processDevice(DeviceSpec spec, DistEnv env) {
     Device d = Devices.resolve(deviceSpec(spec, env));
     if (d.is_cuda() && !env.isSingle()) {
-      org.bytedeco.pytorch.global.torch_cuda.set_device((byte) Math.max(0, d.index())); // NCCL uses the current device
+      org.bytedeco.pytorch.global.torch_cuda.set_device(
+          (byte) Math.max(0, d.index())); // NCCL uses the current device
     }
     return d;
   }
@@ -295,8 +327,15 @@ public final class Trainer implements AutoCloseable {
     if (!env.isSingle() && spec.unpinnedGpu() && Devices.cudaAvailable()) {
       int n = Devices.cudaDeviceCount();
       if (env.localRank() >= n) {
-        throw new IllegalArgumentException("local rank " + env.localRank() + " has no GPU of its own: this node has " + n
-            + " CUDA device(s) for " + env.localWorldSize() + " processes; use --nproc-per-node " + n);
+        throw new IllegalArgumentException(
+            "local rank "
+                + env.localRank()
+                + " has no GPU of its own: this node has "
+                + n
+                + " CUDA device(s) for "
+                + env.localWorldSize()
+                + " processes; use --nproc-per-node "
+                + n);
       }
       return DeviceSpec.cuda(env.localRank());
     }
@@ -371,12 +410,18 @@ public final class Trainer implements AutoCloseable {
     return new DataInfo(frames, height, width, fps);
   }
 
-  /** The configuration a checkpoint carries: everything sampling needs to rebuild the run's models. */
+  /**
+   * The configuration a checkpoint carries: everything sampling needs to rebuild the run's models.
+   */
   public RunConfig runConfig() {
-    return new RunConfig(new ModelSpec.Dit(modelConfig), new ProcessSpec.Iddpm(diffusionConfig),
+    return new RunConfig(
+        new ModelSpec.Dit(modelConfig),
+        new ProcessSpec.Iddpm(diffusionConfig),
         new CompressorRef(cfg.compressor(), cfg.compressorDir()),
         attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId,
-        dataset.info().pooled() ? TextInput.POOLED : TextInput.STATES, dataInfo, cfg);
+        dataset.info().pooled() ? TextInput.POOLED : TextInput.STATES,
+        dataInfo,
+        cfg);
   }
 
   /** Trains to {@code max_steps} (or the epochs), saving checkpoints on the way and at the end. */
@@ -384,7 +429,8 @@ public final class Trainer implements AutoCloseable {
     try {
       return train();
     } catch (RuntimeException e) {
-      RuntimeException u = SequenceParallel.unwrapFailure(e); // a peer's failure seen inside backward
+      RuntimeException u =
+          SequenceParallel.unwrapFailure(e); // a peer's failure seen inside backward
       failure = u;
       throw u;
     } catch (IOException | Error e) {
@@ -400,34 +446,56 @@ public final class Trainer implements AutoCloseable {
     int dpSize = ctx.dpSize();
     int[] factors = compressor.factors();
     long[][] keys = Loader.shapeKeys(dataset, io.jsora.video.DecodeOptions.NATIVE, factors);
-    BucketSampler sampler = BucketSampler.forSteps(keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), dpRank, dpSize);
+    BucketSampler sampler =
+        BucketSampler.forSteps(
+            keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), dpRank, dpSize);
     int batchesPerEpoch = sampler.batchesPerEpoch();
     if (batchesPerEpoch == 0) {
-      throw new IllegalArgumentException("the dataset has fewer rows of one shape than one step takes ("
-          + cfg.batchSize() * cfg.accumulationSteps() * dpSize + " = --batch-size x --accumulation-steps"
-          + (dpSize > 1 ? " x " + dpSize + " data-parallel replicas" : "") + "); lower them");
+      throw new IllegalArgumentException(
+          "the dataset has fewer rows of one shape than one step takes ("
+              + cfg.batchSize() * cfg.accumulationSteps() * dpSize
+              + " = --batch-size x --accumulation-steps"
+              + (dpSize > 1 ? " x " + dpSize + " data-parallel replicas" : "")
+              + "); lower them");
     }
     long stepsPerEpoch = batchesPerEpoch / cfg.accumulationSteps();
     long maxSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : cfg.epochs() * stepsPerEpoch;
-    LrSchedule schedule = cfg.lrSchedule() == TrainConfig.LrScheduleKind.CONSTANT
-        ? new LrSchedule.Constant(cfg.lr(), cfg.warmupSteps())
-        : new LrSchedule.Cosine(cfg.lr(), cfg.warmupSteps(), Math.max(maxSteps, cfg.warmupSteps() + 1), cfg.minLr());
+    LrSchedule schedule =
+        cfg.lrSchedule() == TrainConfig.LrScheduleKind.CONSTANT
+            ? new LrSchedule.Constant(cfg.lr(), cfg.warmupSteps())
+            : new LrSchedule.Cosine(
+                cfg.lr(),
+                cfg.warmupSteps(),
+                Math.max(maxSteps, cfg.warmupSteps() + 1),
+                cfg.minLr());
     TrainState state = TrainState.fresh(cfg.seed(), schedule);
     NanGuard guard = new NanGuard(cfg.nanTolerance());
     Optional<Path> resumeFrom = agreeOnResume(CheckpointLayout.resolveResume(cfg.resume(), runDir));
     if (resumeFrom.isPresent()) {
       checkCompatible(resumeFrom.get());
-      state = Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
+      state =
+          Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
-      ResumePolicy.placeSampler(state.data(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize, sampler, main);
+      ResumePolicy.placeSampler(
+          state.data(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize, sampler, main);
       if (main) {
         log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
       }
       if (state.step() >= maxSteps) {
         if (main) {
-          log.info("the run is already complete: {} is at step {} of {}; nothing to train", resumeFrom.get(), state.step(), maxSteps);
+          log.info(
+              "the run is already complete: {} is at step {} of {}; nothing to train",
+              resumeFrom.get(),
+              state.step(),
+              maxSteps);
         }
-        return new Result(state.step(), 0, Double.NaN, resumeFrom.get(), state.nanSkipped(), (System.nanoTime() - started) / 1e9);
+        return new Result(
+            state.step(),
+            0,
+            Double.NaN,
+            resumeFrom.get(),
+            state.nanSkipped(),
+            (System.nanoTime() - started) / 1e9);
       }
     } else {
       ResumePolicy.placeSampler(null, 0, sampler, main);
@@ -446,8 +514,17 @@ public final class Trainer implements AutoCloseable {
     TrainListener events = TrainListener.all(all);
     events.onTrainBegin(new TrainListener.TrainInfo(state.step(), maxSteps, runDir));
     if (main) {
-      log.info("training {} ({} parameters) on {} rows, {} steps of {} x {} samples{}, {} on {}", describe(), model.parameterCount(),
-          dataset.size(), maxSteps, cfg.batchSize(), cfg.accumulationSteps(), layout(), diffusionConfig, Devices.name(device));
+      log.info(
+          "training {} ({} parameters) on {} rows, {} steps of {} x {} samples{}, {} on {}",
+          describe(),
+          model.parameterCount(),
+          dataset.size(),
+          maxSteps,
+          cfg.batchSize(),
+          cfg.accumulationSteps(),
+          layout(),
+          diffusionConfig,
+          Devices.name(device));
     }
 
     PerSampleRandom random = new PerSampleRandom(cfg.seed());
@@ -489,23 +566,40 @@ public final class Trainer implements AutoCloseable {
             Tensor x0 = b.latents(); // (B, C, T, H, W)
             long[] xs = Shapes.of(x0);
             int n = b.size();
-            // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's global
+            // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's
+            // global
             // batch (R replicas), whichever process runs it
-            long[] idx = PerSampleRandom.range(((long) micro * dpSize + dpRank) * cfg.batchSize(), n);
+            long[] idx =
+                PerSampleRandom.range(((long) micro * dpSize + dpRank) * cfg.batchSize(), n);
             long randomStep = step;
             Tensor t = random.timesteps(randomStep, idx, diffusion.numTimesteps(), device); // (B)
-            Tensor noise = random.noise(randomStep, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
+            Tensor noise =
+                random.noise(
+                    randomStep,
+                    idx,
+                    new long[] {xs[1], xs[2], xs[3], xs[4]},
+                    device); // (B, C, T, H, W)
             boolean[] drop = new boolean[n];
             byte[] dropBytes = new byte[n];
             for (int i = 0; i < n; i++) {
-              drop[i] = random.uniform(PerSampleRandom.DROPOUT_STREAM, randomStep, idx[i]) < cfg.textDropout();
+              drop[i] =
+                  random.uniform(PerSampleRandom.DROPOUT_STREAM, randomStep, idx[i])
+                      < cfg.textDropout();
               dropBytes[i] = (byte) (drop[i] ? 1 : 0);
             }
-            Tensor dropText = Tensors.ofBytes(dropBytes, n).to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
+            Tensor dropText =
+                Tensors.ofBytes(dropBytes, n)
+                    .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
             TextConditioning text = TextConditioning.forArch(arch, b.text(), b.textMask());
             GaussianDiffusion.Losses losses;
             try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
-              losses = diffusion.trainingLosses((x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText), x0, t, noise, null);
+              losses =
+                  diffusion.trainingLosses(
+                      (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
+                      x0,
+                      t,
+                      noise,
+                      null);
             }
             Tensor loss = losses.loss().mean(); // ()
             phases.end(StepTimer.Phase.FORWARD, micro);
@@ -565,11 +659,26 @@ public final class Trainer implements AutoCloseable {
         Map<String, Double> extra = new LinkedHashMap<>();
         extra.put("mse", mseSum / cfg.accumulationSteps());
         extra.put("vb", vbSum / cfg.accumulationSteps());
-        lastMetrics = new TrainListener.StepMetrics(step, epoch, loss, lr, norm, !admitted, samples, tokens, System.nanoTime() - t0, extra);
+        lastMetrics =
+            new TrainListener.StepMetrics(
+                step,
+                epoch,
+                loss,
+                lr,
+                norm,
+                !admitted,
+                samples,
+                tokens,
+                System.nanoTime() - t0,
+                extra);
         events.onStep(lastMetrics);
-        state = state.withStep(step, epoch, samplesSeen)
-            .withData(SamplerPosition.of(loader.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
-            .withNan(guard);
+        state =
+            state
+                .withStep(step, epoch, samplesSeen)
+                .withData(
+                    SamplerPosition.of(
+                        loader.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
+                .withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
           phases.restart();
@@ -583,8 +692,11 @@ public final class Trainer implements AutoCloseable {
       events.onTrainEnd(lastMetrics);
       List<String> dropped = loader.dropped();
       if (!dropped.isEmpty()) {
-        log.warn("{} video(s) could not be read and were left out{}: {}", dropped.size(),
-            ctx.worldSize() > 1 ? " by rank " + ctx.rank() : "", dropped);
+        log.warn(
+            "{} video(s) could not be read and were left out{}: {}",
+            dropped.size(),
+            ctx.worldSize() > 1 ? " by rank " + ctx.rank() : "",
+            dropped);
       }
     } finally {
       loader.close();
@@ -592,7 +704,12 @@ public final class Trainer implements AutoCloseable {
         metrics.close();
       }
     }
-    return new Result(step, step - state0, lastMetrics == null ? Double.NaN : lastMetrics.loss(), last, guard.skipped(),
+    return new Result(
+        step,
+        step - state0,
+        lastMetrics == null ? Double.NaN : lastMetrics.loss(),
+        last,
+        guard.skipped(),
         (System.nanoTime() - started) / 1e9);
   }
 
@@ -601,7 +718,8 @@ public final class Trainer implements AutoCloseable {
    * (every rank); returns its directory (the one rank 0 writes, on every rank).
    */
   private Path save(TrainState state, TrainListener events) throws IOException {
-    StateDict gathered = sharded != null ? sharded.stateDict(runDir) : null; // a collective under ZeRO-2
+    StateDict gathered =
+        sharded != null ? sharded.stateDict(runDir) : null; // a collective under ZeRO-2
     try {
       if (!ctx.isMain()) {
         return runDir.resolve(CheckpointLayout.dirName(state.step()));
@@ -641,9 +759,18 @@ public final class Trainer implements AutoCloseable {
     double[] all = allReduce(each);
     for (int r = 0; r < all.length; r++) {
       if (all[r] != all[0]) {
-        throw new IllegalArgumentException("--resume " + cfg.resume() + ": rank 0 found " + describeFound(all[0]) + " but rank " + r
-            + " found " + describeFound(all[r]) + " under " + runDir.toAbsolutePath()
-            + "; every rank must see the same checkpoint directory (a shared file system on several nodes)");
+        throw new IllegalArgumentException(
+            "--resume "
+                + cfg.resume()
+                + ": rank 0 found "
+                + describeFound(all[0])
+                + " but rank "
+                + r
+                + " found "
+                + describeFound(all[r])
+                + " under "
+                + runDir.toAbsolutePath()
+                + "; every rank must see the same checkpoint directory (a shared file system on several nodes)");
       }
     }
     return mine;
@@ -653,13 +780,20 @@ public final class Trainer implements AutoCloseable {
     return step < 0 ? "no checkpoint" : "the checkpoint of step " + (long) step;
   }
 
-  /** {@code , over 2 data-parallel replicas x 2 sequence-parallel ranks} or nothing for one process. */
+  /**
+   * {@code , over 2 data-parallel replicas x 2 sequence-parallel ranks} or nothing for one process.
+   */
   private String layout() {
     if (ctx.worldSize() == 1) {
       return "";
     }
-    return " per replica, over " + ctx.dpSize() + " data-parallel replica(s) x " + ctx.spSize() + " sequence-parallel rank(s)"
-        + (ctx.spSize() > 1 ? " (" + cfg.spMode().id() + ")" : "") + (sharded != null ? ", ZeRO-2" : "");
+    return " per replica, over "
+        + ctx.dpSize()
+        + " data-parallel replica(s) x "
+        + ctx.spSize()
+        + " sequence-parallel rank(s)"
+        + (ctx.spSize() > 1 ? " (" + cfg.spMode().id() + ")" : "")
+        + (sharded != null ? ", ZeRO-2" : "");
   }
 
   /** Measures step phases for a {@link StepTimer}; does nothing without one. */
@@ -706,40 +840,56 @@ public final class Trainer implements AutoCloseable {
   }
 
   private Loader.Options loaderOptions() {
-    Loader.Options o = Loader.Options.defaults(device).withThreads(cfg.workers(), Math.max(2, 2 * cfg.workers()));
+    Loader.Options o =
+        Loader.Options.defaults(device).withThreads(cfg.workers(), Math.max(2, 2 * cfg.workers()));
     if (dataset.hasLatents()) {
       if (dataset.info().latentKind() == LatentSpec.Kind.INDICES) {
         if (!(compressor instanceof VqVaeCompressor vq)) {
-          throw new IllegalArgumentException("the dataset caches VQ code indices: train with --compressor vqvae");
+          throw new IllegalArgumentException(
+              "the dataset caches VQ code indices: train with --compressor vqvae");
         }
         return o.withEmbedCodes(vq::embed);
       }
       return o;
     }
     VideoCompressor c = compressor;
-    return o.withCompressor(c.factors(), video -> {
-      try (NoGradGuard g = new NoGradGuard()) {
-        return c.encode(video);
-      }
-    });
+    return o.withCompressor(
+        c.factors(),
+        video -> {
+          try (NoGradGuard g = new NoGradGuard()) {
+            return c.encode(video);
+          }
+        });
   }
 
   /** Refuses to resume a checkpoint made for a different model. */
   private void checkCompatible(Path dir) throws IOException {
     DiTConfig savedModel = CheckpointLayout.readConfig(dir).dit();
     if (!savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
-      throw new IllegalArgumentException("--resume " + dir + ": the checkpoint's model " + savedModel.toJson().replaceAll("\\s+", " ")
-          + " differs from this run's " + modelConfig.toJson().replaceAll("\\s+", " "));
+      throw new IllegalArgumentException(
+          "--resume "
+              + dir
+              + ": the checkpoint's model "
+              + savedModel.toJson().replaceAll("\\s+", " ")
+              + " differs from this run's "
+              + modelConfig.toJson().replaceAll("\\s+", " "));
     }
   }
 
   private String describe() {
-    return (cfg.modelConfig() != null ? cfg.modelConfig() : DiTPresets.canonical(cfg.effectiveModel())) + " " + modelConfig.modelArch().id();
+    return (cfg.modelConfig() != null
+            ? cfg.modelConfig()
+            : DiTPresets.canonical(cfg.effectiveModel()))
+        + " "
+        + modelConfig.modelArch().id();
   }
 
   @Override
   public void close() {
-    for (AutoCloseable c : new AutoCloseable[] {ema, gradSync, sharded, optimizer, diffusion, model, compressor, dataset, device}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {
+          ema, gradSync, sharded, optimizer, diffusion, model, compressor, dataset, device
+        }) {
       if (c == null) {
         continue;
       }

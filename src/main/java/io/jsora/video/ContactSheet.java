@@ -50,7 +50,10 @@ public final class ContactSheet {
   static final Color TEXT = new Color(235, 235, 235);
   private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
 
-  /** The integer factor that brings a frame's shorter side {@code min(h, w)} to at least {@link #MIN_CELL}. */
+  /**
+   * The integer factor that brings a frame's shorter side {@code min(h, w)} to at least {@link
+   * #MIN_CELL}.
+   */
   public static int scale(int h, int w) {
     return Math.max(1, (MIN_CELL + Math.min(h, w) - 1) / Math.min(h, w));
   }
@@ -62,45 +65,62 @@ public final class ContactSheet {
    * @param labels one per video, written beside it
    * @param columns frames per line (0 or more than T: all of a video's frames on one line)
    */
-  public static void write(Path file, Tensor videos, List<String> labels, int columns) throws IOException {
+  public static void write(Path file, Tensor videos, List<String> labels, int columns)
+      throws IOException {
     BufferedImage img = render(videos, labels, columns);
-    AtomicFiles.write(file, ch -> {
-      if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
-        throw new IOException(file + ": no PNG writer");
-      }
-    });
+    AtomicFiles.write(
+        file,
+        ch -> {
+          if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
+            throw new IOException(file + ": no PNG writer");
+          }
+        });
   }
 
-  /** One frame {@code uint8 [H, W, 3]} (CPU) as a PNG of its own size, e.g. a video's thumbnail (atomically). */
+  /**
+   * One frame {@code uint8 [H, W, 3]} (CPU) as a PNG of its own size, e.g. a video's thumbnail
+   * (atomically).
+   */
   public static void writeFrame(Path file, Tensor frame) throws IOException {
     long[] s = Shapes.of(frame);
     if (s.length != 3 || s[2] != 3 || DType.of(frame) != DType.U8 || frame.is_cuda()) {
-      throw new IllegalArgumentException("frame: expected a CPU uint8 [H, W, 3], found " + DType.of(frame) + " " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "frame: expected a CPU uint8 [H, W, 3], found "
+              + DType.of(frame)
+              + " "
+              + Shapes.format(s));
     }
     BufferedImage img;
     try (Tensor one = frame.unsqueeze(0)) {
       img = VideoWriter.image(VideoWriter.bytes(one), (int) s[0], (int) s[1]);
     }
-    AtomicFiles.write(file, ch -> {
-      if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
-        throw new IOException(file + ": no PNG writer");
-      }
-    });
+    AtomicFiles.write(
+        file,
+        ch -> {
+          if (!ImageIO.write(img, "png", java.nio.channels.Channels.newOutputStream(ch))) {
+            throw new IOException(file + ": no PNG writer");
+          }
+        });
   }
 
   /** The sheet {@link #write} writes, as an image. */
   public static BufferedImage render(Tensor videos, List<String> labels, int columns) {
     long[] s = Shapes.of(videos);
     if (s.length != 5 || s[4] != 3 || DType.of(videos) != DType.U8 || videos.is_cuda()) {
-      throw new IllegalArgumentException("contact sheet: expected CPU uint8 videos [N, T, H, W, 3], found " + DType.of(videos) + " "
-          + Shapes.format(s) + (videos.is_cuda() ? " on CUDA" : ""));
+      throw new IllegalArgumentException(
+          "contact sheet: expected CPU uint8 videos [N, T, H, W, 3], found "
+              + DType.of(videos)
+              + " "
+              + Shapes.format(s)
+              + (videos.is_cuda() ? " on CUDA" : ""));
     }
     int n = (int) s[0];
     int t = (int) s[1];
     int h = (int) s[2];
     int w = (int) s[3];
     if (labels.size() != n) {
-      throw new IllegalArgumentException("contact sheet: " + n + " videos but " + labels.size() + " labels");
+      throw new IllegalArgumentException(
+          "contact sheet: " + n + " videos but " + labels.size() + " labels");
     }
     int k = scale(h, w);
     int ch = h * k;
@@ -134,7 +154,8 @@ public final class ContactSheet {
     BufferedImage img = VideoWriter.image(rgb, height, width);
     Graphics2D g = img.createGraphics();
     try {
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setFont(FONT);
       g.setColor(TEXT);
       FontMetrics fm = g.getFontMetrics();
@@ -143,7 +164,8 @@ public final class ContactSheet {
         List<String> wrapped = wrap(labels.get(v), fm, LABEL_WIDTH);
         int fit = Math.max(1, blockH / fm.getHeight());
         for (int i = 0; i < Math.min(fit, wrapped.size()); i++) {
-          String line = i == fit - 1 && wrapped.size() > fit ? wrapped.get(i) + " ..." : wrapped.get(i);
+          String line =
+              i == fit - 1 && wrapped.size() > fit ? wrapped.get(i) + " ..." : wrapped.get(i);
           g.drawString(line, GAP, top + fm.getAscent() + i * fm.getHeight());
         }
       }
@@ -153,7 +175,10 @@ public final class ContactSheet {
     return img;
   }
 
-  /** {@code text} broken at spaces into lines at most {@code width} pixels wide (a longer word gets its own line). */
+  /**
+   * {@code text} broken at spaces into lines at most {@code width} pixels wide (a longer word gets
+   * its own line).
+   */
   static List<String> wrap(String text, FontMetrics fm, int width) {
     List<String> lines = new ArrayList<>();
     StringBuilder line = new StringBuilder();

@@ -1,22 +1,24 @@
 package io.jsora.video;
 
 /**
- * How to turn a file into frames. The default, {@link #NATIVE}, keeps every frame at the file's
- * own size, as the reference did.
+ * How to turn a file into frames. The default, {@link #NATIVE}, keeps every frame at the file's own
+ * size, as the reference did.
  *
- * @param fps resample to this frame rate by picking, for each output time {@code k / fps}, the
- *     last frame shown at or before it; 0 keeps every decoded frame
+ * @param fps resample to this frame rate by picking, for each output time {@code k / fps}, the last
+ *     frame shown at or before it; 0 keeps every decoded frame
  * @param width resize to this width; 0 keeps the width, or follows the aspect ratio when only
  *     {@code height} is given
  * @param height resize to this height; 0 as for width
  * @param cropWidth centre-crop to this width after resizing; 0 = no crop
  * @param cropHeight centre-crop to this height after resizing; 0 = no crop
- * @param maxFrames refuse videos with more frames than this ({@link BadVideoException.Reason#TOO_LONG}),
- *     checked on the header before decoding and again while decoding; 0 = no limit
+ * @param maxFrames refuse videos with more frames than this ({@link
+ *     BadVideoException.Reason#TOO_LONG}), checked on the header before decoding and again while
+ *     decoding; 0 = no limit
  * @param threads decoder threads; 1 keeps each decode on one core (callers decode several videos at
  *     once); 0 lets FFmpeg choose
  */
-public record DecodeOptions(double fps, int width, int height, int cropWidth, int cropHeight, long maxFrames, int threads) {
+public record DecodeOptions(
+    double fps, int width, int height, int cropWidth, int cropHeight, long maxFrames, int threads) {
   /** Every frame at the stored size, no limit, one decoder thread. */
   public static final DecodeOptions NATIVE = new DecodeOptions(0, 0, 0, 0, 0, 0, 1);
 
@@ -26,13 +28,21 @@ public record DecodeOptions(double fps, int width, int height, int cropWidth, in
     }
     if (width < 0 || height < 0 || cropWidth < 0 || cropHeight < 0) {
       throw new IllegalArgumentException(
-          "sizes must be >= 0 (0 = keep), got resize " + width + "x" + height + ", crop " + cropWidth + "x" + cropHeight);
+          "sizes must be >= 0 (0 = keep), got resize "
+              + width
+              + "x"
+              + height
+              + ", crop "
+              + cropWidth
+              + "x"
+              + cropHeight);
     }
     if (maxFrames < 0) {
       throw new IllegalArgumentException("maxFrames must be >= 0 (0 = no limit), got " + maxFrames);
     }
     if (threads < 0) {
-      throw new IllegalArgumentException("threads must be >= 0 (0 = FFmpeg chooses), got " + threads);
+      throw new IllegalArgumentException(
+          "threads must be >= 0 (0 = FFmpeg chooses), got " + threads);
     }
   }
 
@@ -56,7 +66,10 @@ public record DecodeOptions(double fps, int width, int height, int cropWidth, in
     return new DecodeOptions(fps, width, height, cropWidth, cropHeight, maxFrames, n);
   }
 
-  /** The frame size {@code [h, w]} after resizing (before cropping) for a source of {@code srcW x srcH}. */
+  /**
+   * The frame size {@code [h, w]} after resizing (before cropping) for a source of {@code srcW x
+   * srcH}.
+   */
   public int[] resizedSize(int srcW, int srcH) {
     int w = width;
     int h = height;
@@ -79,7 +92,9 @@ public record DecodeOptions(double fps, int width, int height, int cropWidth, in
     return new int[] {h, w};
   }
 
-  /** Output frame count for {@code frames} source frames at {@code srcFps} (native rate: unchanged). */
+  /**
+   * Output frame count for {@code frames} source frames at {@code srcFps} (native rate: unchanged).
+   */
   public long outputFrames(long frames, double srcFps) {
     if (fps == 0 || srcFps <= 0) {
       return frames;

@@ -38,7 +38,9 @@ public enum VideoFormat {
     return extension;
   }
 
-  /** Whether the pixel format stores colour at half resolution, so width and height must be even. */
+  /**
+   * Whether the pixel format stores colour at half resolution, so width and height must be even.
+   */
   public boolean needsEvenSize() {
     return evenSize;
   }

@@ -16,4 +16,11 @@ import java.nio.file.Path;
  * @param durationSeconds duration of the video stream, 0 when unknown
  */
 public record VideoInfo(
-    Path file, String container, String codec, int width, int height, long frames, double fps, double durationSeconds) {}
+    Path file,
+    String container,
+    String codec,
+    int width,
+    int height,
+    long frames,
+    double fps,
+    double durationSeconds) {}

@@ -37,19 +37,24 @@ import org.bytedeco.pytorch.global.torch;
  * decoder.
  *
  * <p>Every failure is a {@link BadVideoException} naming the file and the reason: missing,
- * zero-byte, not a video container, no video stream, truncated (the container promises more
- * frames than the file holds, or its index is cut off), corrupt (packets the decoder rejects) or
- * too long for {@link DecodeOptions#maxFrames()}.
+ * zero-byte, not a video container, no video stream, truncated (the container promises more frames
+ * than the file holds, or its index is cut off), corrupt (packets the decoder rejects) or too long
+ * for {@link DecodeOptions#maxFrames()}.
  */
 public final class VideoReader {
   private VideoReader() {}
 
-  /** Accurate rounding and full-resolution chroma: 4x less error on small frames than the defaults. */
+  /**
+   * Accurate rounding and full-resolution chroma: 4x less error on small frames than the defaults.
+   */
   static final int SWS_FLAGS = SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP;
 
   private static volatile boolean initialised;
 
-  /** Loads FFmpeg (pre-extracting its natives) and quiets its log unless {@code jsora.ffmpeg.log} is set. */
+  /**
+   * Loads FFmpeg (pre-extracting its natives) and quiets its log unless {@code jsora.ffmpeg.log} is
+   * set.
+   */
   static void init() {
     if (initialised) {
       return;
@@ -103,7 +108,10 @@ public final class VideoReader {
   public static long[] scan(Path file, DecodeOptions options) throws BadVideoException {
     Pass pass = run(file, options, false);
     List<Double> times = pass.times();
-    long t = options.fps() > 0 ? resampleIndices(times, pass.info().fps(), options.fps()).length : times.size();
+    long t =
+        options.fps() > 0
+            ? resampleIndices(times, pass.info().fps(), options.fps()).length
+            : times.size();
     return new long[] {t, pass.size()[0], pass.size()[1]};
   }
 
@@ -132,18 +140,28 @@ public final class VideoReader {
         int si = videoStream(fmt, file);
         info = info(fmt, si, file, false);
         if (options.maxFrames() > 0 && info.frames() > options.maxFrames()) {
-          throw new BadVideoException(file, Reason.TOO_LONG, info.frames() + " frames, more than the limit of " + options.maxFrames());
+          throw new BadVideoException(
+              file,
+              Reason.TOO_LONG,
+              info.frames() + " frames, more than the limit of " + options.maxFrames());
         }
         AVStream st = fmt.streams(si);
         AVCodecParameters par = st.codecpar();
         AVCodec dec = avcodec_find_decoder(par.codec_id());
         if (dec == null) {
-          throw new BadVideoException(file, Reason.NOT_A_VIDEO, "no decoder for codec " + avcodec_get_name(par.codec_id()).getString());
+          throw new BadVideoException(
+              file,
+              Reason.NOT_A_VIDEO,
+              "no decoder for codec " + avcodec_get_name(par.codec_id()).getString());
         }
         ctx = avcodec_alloc_context3(dec);
         check(avcodec_parameters_to_context(ctx, par), file, Reason.CORRUPT, "codec parameters");
         ctx.thread_count(options.threads());
-        check(avcodec_open2(ctx, dec, (PointerPointer<?>) null), file, Reason.CORRUPT, "cannot open the " + dec.name().getString() + " decoder");
+        check(
+            avcodec_open2(ctx, dec, (PointerPointer<?>) null),
+            file,
+            Reason.CORRUPT,
+            "cannot open the " + dec.name().getString() + " decoder");
         double tb = av_q2d(st.time_base());
         pkt = av_packet_alloc();
         frame = av_frame_alloc();
@@ -184,7 +202,8 @@ public final class VideoReader {
               break;
             }
             if (limit > 0 && times.size() >= limit) {
-              throw new BadVideoException(file, Reason.TOO_LONG, "more than the limit of " + limit + " frames");
+              throw new BadVideoException(
+                  file, Reason.TOO_LONG, "more than the limit of " + limit + " frames");
             }
             long ts = frame.best_effort_timestamp();
             times.add(ts == AV_NOPTS_VALUE ? Double.NaN : ts * tb);
@@ -192,36 +211,88 @@ public final class VideoReader {
               av_frame_unref(frame);
               continue;
             }
-            sws = sws_getCachedContext(sws, frame.width(), frame.height(), frame.format(), resized[1], resized[0], AV_PIX_FMT_RGB24,
-                SWS_FLAGS | (resized[1] * resized[0] < frame.width() * frame.height() ? SWS_AREA : SWS_BICUBIC), null, null, (DoublePointer) null);
+            sws =
+                sws_getCachedContext(
+                    sws,
+                    frame.width(),
+                    frame.height(),
+                    frame.format(),
+                    resized[1],
+                    resized[0],
+                    AV_PIX_FMT_RGB24,
+                    SWS_FLAGS
+                        | (resized[1] * resized[0] < frame.width() * frame.height()
+                            ? SWS_AREA
+                            : SWS_BICUBIC),
+                    null,
+                    null,
+                    (DoublePointer) null);
             if (sws == null) {
-              throw new BadVideoException(file, Reason.CORRUPT, "unsupported pixel format " + frame.format());
+              throw new BadVideoException(
+                  file, Reason.CORRUPT, "unsupported pixel format " + frame.format());
             }
             if (rgbFrame == null) {
-              // swscale's SIMD paths need aligned, padded lines: convert into an FFmpeg-allocated frame
+              // swscale's SIMD paths need aligned, padded lines: convert into an FFmpeg-allocated
+              // frame
               rgbFrame = av_frame_alloc();
               rgbFrame.format(AV_PIX_FMT_RGB24).width(resized[1]).height(resized[0]);
               check(av_frame_get_buffer(rgbFrame, 0), file, Reason.CORRUPT, "frame buffer");
             }
-            sws_scale(sws, frame.data(), frame.linesize(), 0, frame.height(), rgbFrame.data(), rgbFrame.linesize());
-            Tensor rgb = Scopes.keep(torch.empty(new long[] {resized[0], resized[1], 3}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Byte), new org.bytedeco.pytorch.MemoryFormatOptional()));
+            sws_scale(
+                sws,
+                frame.data(),
+                frame.linesize(),
+                0,
+                frame.height(),
+                rgbFrame.data(),
+                rgbFrame.linesize());
+            Tensor rgb =
+                Scopes.keep(
+                    torch.empty(
+                        new long[] {resized[0], resized[1], 3},
+                        new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Byte),
+                        new org.bytedeco.pytorch.MemoryFormatOptional()));
             frames.add(rgb);
             // one native copy per frame, from the padded lines into the tensor's packed rows
-            av_image_copy_plane(new BytePointer(rgb.data_ptr()), resized[1] * 3, rgbFrame.data(0), rgbFrame.linesize(0), resized[1] * 3, resized[0]);
+            av_image_copy_plane(
+                new BytePointer(rgb.data_ptr()),
+                resized[1] * 3,
+                rgbFrame.data(0),
+                rgbFrame.linesize(0),
+                resized[1] * 3,
+                resized[0]);
             av_frame_unref(frame);
           }
         }
         long promised = st.nb_frames();
         if (times.isEmpty() && promised <= 0) {
-          throw new BadVideoException(file, Reason.CORRUPT, "no frame could be decoded" + (readError != null ? " (" + readError + ")" : ""));
+          throw new BadVideoException(
+              file,
+              Reason.CORRUPT,
+              "no frame could be decoded" + (readError != null ? " (" + readError + ")" : ""));
         }
         if (promised > 0 && times.size() < promised) {
-          throw new BadVideoException(file, Reason.TRUNCATED,
-              "decoded " + times.size() + " of the " + promised + " frames the container lists" + (readError != null ? " (" + readError + ")" : ""));
+          throw new BadVideoException(
+              file,
+              Reason.TRUNCATED,
+              "decoded "
+                  + times.size()
+                  + " of the "
+                  + promised
+                  + " frames the container lists"
+                  + (readError != null ? " (" + readError + ")" : ""));
         }
         if (readError != null && promised <= 0) {
-          throw new BadVideoException(file, Reason.CORRUPT,
-              "read error after " + times.size() + " frames, " + badPackets + " damaged packet(s) (" + readError + ")");
+          throw new BadVideoException(
+              file,
+              Reason.CORRUPT,
+              "read error after "
+                  + times.size()
+                  + " frames, "
+                  + badPackets
+                  + " damaged packet(s) ("
+                  + readError
+                  + ")");
         }
       } catch (BadVideoException e) {
         Scopes.closeAll(frames);
@@ -251,7 +322,8 @@ public final class VideoReader {
     return new Pass(frames, times, info, out);
   }
 
-  private static DecodedVideo assemble(List<Tensor> frames, List<Double> times, VideoInfo info, DecodeOptions options, int[] out) {
+  private static DecodedVideo assemble(
+      List<Tensor> frames, List<Double> times, VideoInfo info, DecodeOptions options, int[] out) {
     try (PointerScope scope = new PointerScope()) {
       TensorVector tv = new TensorVector(frames.toArray(new Tensor[0]));
       Tensor all = torch.stack(tv, 0); // (T, h, w, 3)
@@ -329,15 +401,23 @@ public final class VideoReader {
     if (r < 0) {
       String container = knownContainer(file);
       if (container != null) {
-        throw new BadVideoException(file, Reason.TRUNCATED,
-            "looks like " + container + " but FFmpeg cannot read its index (" + error(r) + "); the file is probably cut short");
+        throw new BadVideoException(
+            file,
+            Reason.TRUNCATED,
+            "looks like "
+                + container
+                + " but FFmpeg cannot read its index ("
+                + error(r)
+                + "); the file is probably cut short");
       }
-      throw new BadVideoException(file, Reason.NOT_A_VIDEO, "not a video FFmpeg can read (" + error(r) + ")");
+      throw new BadVideoException(
+          file, Reason.NOT_A_VIDEO, "not a video FFmpeg can read (" + error(r) + ")");
     }
     r = avformat_find_stream_info(fmt, (PointerPointer<?>) null);
     if (r < 0) {
       avformat_close_input(fmt);
-      throw new BadVideoException(file, Reason.CORRUPT, "cannot read stream information (" + error(r) + ")");
+      throw new BadVideoException(
+          file, Reason.CORRUPT, "cannot read stream information (" + error(r) + ")");
     }
     return fmt;
   }
@@ -350,34 +430,59 @@ public final class VideoReader {
       for (int i = 0; i < fmt.nb_streams(); i++) {
         int type = fmt.streams(i).codecpar().codec_type();
         video |= type == AVMEDIA_TYPE_VIDEO;
-        types.append(i == 0 ? "" : ", ").append(av_get_media_type_string(type) == null ? "unknown" : av_get_media_type_string(type).getString());
+        types
+            .append(i == 0 ? "" : ", ")
+            .append(
+                av_get_media_type_string(type) == null
+                    ? "unknown"
+                    : av_get_media_type_string(type).getString());
       }
-      if (video || knownContainer(file) != null && fmt.nb_streams() > 0 && !types.toString().contains("audio")) {
-        throw new BadVideoException(file, Reason.TRUNCATED,
-            "its video stream has no usable parameters (" + error(si) + "); the file is probably cut short");
+      if (video
+          || knownContainer(file) != null
+              && fmt.nb_streams() > 0
+              && !types.toString().contains("audio")) {
+        throw new BadVideoException(
+            file,
+            Reason.TRUNCATED,
+            "its video stream has no usable parameters ("
+                + error(si)
+                + "); the file is probably cut short");
       }
-      throw new BadVideoException(file, Reason.NO_VIDEO_STREAM, "no video stream (streams: " + (types.length() == 0 ? "none" : types) + ")");
+      throw new BadVideoException(
+          file,
+          Reason.NO_VIDEO_STREAM,
+          "no video stream (streams: " + (types.length() == 0 ? "none" : types) + ")");
     }
     return si;
   }
 
-  private static VideoInfo info(AVFormatContext fmt, int si, Path file, boolean countPackets) throws BadVideoException {
+  private static VideoInfo info(AVFormatContext fmt, int si, Path file, boolean countPackets)
+      throws BadVideoException {
     AVStream st = fmt.streams(si);
     AVCodecParameters par = st.codecpar();
     double fps = rate(st.avg_frame_rate());
     if (fps <= 0) {
       fps = rate(st.r_frame_rate());
     }
-    double duration = st.duration() != AV_NOPTS_VALUE ? st.duration() * av_q2d(st.time_base())
-        : fmt.duration() != AV_NOPTS_VALUE ? fmt.duration() / (double) AV_TIME_BASE : 0;
+    double duration =
+        st.duration() != AV_NOPTS_VALUE
+            ? st.duration() * av_q2d(st.time_base())
+            : fmt.duration() != AV_NOPTS_VALUE ? fmt.duration() / (double) AV_TIME_BASE : 0;
     long frames = st.nb_frames();
     if (frames <= 0 && countPackets) {
       frames = countPackets(fmt, si, file);
     } else if (frames <= 0 && fps > 0 && duration > 0) {
       frames = Math.round(duration * fps);
     }
-    return new VideoInfo(file, fmt.iformat().name().getString(), avcodec_get_name(par.codec_id()).getString(),
-        par.width(), par.height(), Math.max(frames, 0), fps, duration);
+    return new VideoInfo(
+        file,
+        fmt.iformat().name().getString(),
+        avcodec_get_name(par.codec_id()).getString(),
+        par.width(),
+        par.height(),
+        Math.max(frames, 0),
+        fps,
+        duration);
   }
 
   private static long countPackets(AVFormatContext fmt, int si, Path file) {
@@ -429,10 +534,20 @@ public final class VideoReader {
     if (n >= 8 && head[4] == 'f' && head[5] == 't' && head[6] == 'y' && head[7] == 'p') {
       return "an MP4/QuickTime file";
     }
-    if (n >= 4 && (head[0] & 0xff) == 0x1A && (head[1] & 0xff) == 0x45 && (head[2] & 0xff) == 0xDF && (head[3] & 0xff) == 0xA3) {
+    if (n >= 4
+        && (head[0] & 0xff) == 0x1A
+        && (head[1] & 0xff) == 0x45
+        && (head[2] & 0xff) == 0xDF
+        && (head[3] & 0xff) == 0xA3) {
       return "a Matroska/WebM file";
     }
-    if (n >= 12 && head[0] == 'R' && head[1] == 'I' && head[2] == 'F' && head[3] == 'F' && head[8] == 'A' && head[9] == 'V') {
+    if (n >= 12
+        && head[0] == 'R'
+        && head[1] == 'I'
+        && head[2] == 'F'
+        && head[3] == 'F'
+        && head[8] == 'A'
+        && head[9] == 'V') {
       return "an AVI file";
     }
     return null;

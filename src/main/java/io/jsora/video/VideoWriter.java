@@ -8,14 +8,14 @@ import static org.bytedeco.ffmpeg.global.swscale.*;
 import io.jsora.checkpoint.AtomicFiles;
 import io.jsora.tensor.DType;
 import io.jsora.tensor.Shapes;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
-import java.awt.color.ColorSpace;
-import java.awt.Transparency;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,15 +38,13 @@ import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Writes {@code uint8 [T, H, W, 3]} RGB frames as video files and animated GIFs (contact sheets: {@link ContactSheet}).
- * Files appear atomically (written beside the target, then renamed).
+ * Writes {@code uint8 [T, H, W, 3]} RGB frames as video files and animated GIFs (contact sheets:
+ * {@link ContactSheet}). Files appear atomically (written beside the target, then renamed).
  */
 public final class VideoWriter {
   private VideoWriter() {}
@@ -66,7 +64,8 @@ public final class VideoWriter {
    *
    * @return the size written, {@code [height, width]} (padded to even where the format needs it)
    */
-  public static int[] write(Path file, Tensor frames, double fps, VideoFormat format) throws IOException {
+  public static int[] write(Path file, Tensor frames, double fps, VideoFormat format)
+      throws IOException {
     VideoReader.init();
     checkFrames(frames);
     if (!(fps > 0) || fps > 1000) {
@@ -103,9 +102,14 @@ public final class VideoWriter {
     return size;
   }
 
-  private static void encode(Path file, Tensor src, int t, int h, int w, double fps, VideoFormat format) throws IOException {
+  private static void encode(
+      Path file, Tensor src, int t, int h, int w, double fps, VideoFormat format)
+      throws IOException {
     AVFormatContext oc = new AVFormatContext(null);
-    check(avformat_alloc_output_context2(oc, null, format.muxer, file.toString()), file, "no " + format.muxer + " muxer");
+    check(
+        avformat_alloc_output_context2(oc, null, format.muxer, file.toString()),
+        file,
+        "no " + format.muxer + " muxer");
     AVCodecContext c = null;
     AVFrame frame = null;
     AVFrame rgb = null;
@@ -135,7 +139,8 @@ public final class VideoWriter {
           av_dict_set(opts, "rc_mode", "quality", 0);
           av_dict_set(opts, "qmin", "1", 0);
           av_dict_set(opts, "qmax", "18", 0);
-          av_dict_set(opts, "b", String.valueOf(Math.max(2_000_000L, (long) (w * (long) h * fps * 4))), 0);
+          av_dict_set(
+              opts, "b", String.valueOf(Math.max(2_000_000L, (long) (w * (long) h * fps * 4))), 0);
           av_dict_set(opts, "allow_skip_frames", "0", 0);
         }
         case MPEG4_AVI -> av_dict_set(opts, "qscale", "2", 0);
@@ -145,7 +150,7 @@ public final class VideoWriter {
           av_dict_set(opts, "b", "0", 0);
           av_dict_set(opts, "deadline", "realtime", 0);
         }
-        default -> { }
+        default -> {}
       }
       if (format == VideoFormat.MPEG4_AVI || format == VideoFormat.MJPEG_AVI) {
         c.flags(c.flags() | AV_CODEC_FLAG_QSCALE);
@@ -173,12 +178,23 @@ public final class VideoWriter {
       frame.format(format.pixelFormat).width(w).height(h);
       check(av_frame_get_buffer(frame, 0), file, "frame buffer");
       pkt = av_packet_alloc();
-      sws = sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, format.pixelFormat, VideoReader.SWS_FLAGS | SWS_BICUBIC,
-          null, null, (DoublePointer) null);
+      sws =
+          sws_getContext(
+              w,
+              h,
+              AV_PIX_FMT_RGB24,
+              w,
+              h,
+              format.pixelFormat,
+              VideoReader.SWS_FLAGS | SWS_BICUBIC,
+              null,
+              null,
+              (DoublePointer) null);
       if (sws == null) {
         throw new IOException(file + ": cannot convert RGB to the encoder's pixel format");
       }
-      // swscale's SIMD paths need aligned, padded lines: stage each frame in an FFmpeg-allocated RGB frame
+      // swscale's SIMD paths need aligned, padded lines: stage each frame in an FFmpeg-allocated
+      // RGB frame
       rgb = av_frame_alloc();
       rgb.format(AV_PIX_FMT_RGB24).width(w).height(h);
       check(av_frame_get_buffer(rgb, 0), file, "frame buffer");
@@ -187,7 +203,13 @@ public final class VideoWriter {
       for (int i = 0; i < t; i++) {
         check(av_frame_make_writable(frame), file, "frame buffer");
         // one native copy per frame from tensor memory, then one conversion
-        av_image_copy_plane(rgb.data(0), rgb.linesize(0), new BytePointer(base).position(i * frameBytes), w * 3, w * 3, h);
+        av_image_copy_plane(
+            rgb.data(0),
+            rgb.linesize(0),
+            new BytePointer(base).position(i * frameBytes),
+            w * 3,
+            w * 3,
+            h);
         sws_scale(sws, rgb.data(), rgb.linesize(), 0, h, frame.data(), frame.linesize());
         frame.pts(i);
         check(avcodec_send_frame(c, frame), file, "encoding frame " + i);
@@ -219,7 +241,9 @@ public final class VideoWriter {
     }
   }
 
-  private static void drain(AVFormatContext oc, AVCodecContext c, AVStream st, AVPacket pkt, Path file) throws IOException {
+  private static void drain(
+      AVFormatContext oc, AVCodecContext c, AVStream st, AVPacket pkt, Path file)
+      throws IOException {
     while (true) {
       int r = avcodec_receive_packet(c, pkt);
       if (r == AVERROR_EAGAIN() || r == AVERROR_EOF()) {
@@ -248,40 +272,47 @@ public final class VideoWriter {
     int h = (int) s[1];
     int w = (int) s[2];
     int delayCs = Math.max(1, (int) Math.round(100.0 / fps));
-    AtomicFiles.write(file, ch -> {
-      ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
-      try (ImageOutputStream ios = ImageIO.createImageOutputStream(java.nio.channels.Channels.newOutputStream(ch))) {
-        writer.setOutput(ios);
-        writer.prepareWriteSequence(null);
-        for (int i = 0; i < t; i++) {
-          int frameBytes = h * w * 3;
-          BufferedImage img = image(java.util.Arrays.copyOfRange(all, i * frameBytes, (i + 1) * frameBytes), h, w);
-          ImageTypeSpecifier type = ImageTypeSpecifier.createFromRenderedImage(img);
-          IIOMetadata meta = writer.getDefaultImageMetadata(type, null);
-          String fmt = meta.getNativeMetadataFormatName();
-          IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(fmt);
-          IIOMetadataNode gce = child(root, "GraphicControlExtension");
-          gce.setAttribute("disposalMethod", "none");
-          gce.setAttribute("userInputFlag", "FALSE");
-          gce.setAttribute("transparentColorFlag", "FALSE");
-          gce.setAttribute("delayTime", Integer.toString(delayCs));
-          gce.setAttribute("transparentColorIndex", "0");
-          if (i == 0) {
-            IIOMetadataNode apps = child(root, "ApplicationExtensions");
-            IIOMetadataNode app = new IIOMetadataNode("ApplicationExtension");
-            app.setAttribute("applicationID", "NETSCAPE");
-            app.setAttribute("authenticationCode", "2.0");
-            app.setUserObject(new byte[] {1, 0, 0});
-            apps.appendChild(app);
+    AtomicFiles.write(
+        file,
+        ch -> {
+          ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+          try (ImageOutputStream ios =
+              ImageIO.createImageOutputStream(java.nio.channels.Channels.newOutputStream(ch))) {
+            writer.setOutput(ios);
+            writer.prepareWriteSequence(null);
+            for (int i = 0; i < t; i++) {
+              int frameBytes = h * w * 3;
+              BufferedImage img =
+                  image(
+                      java.util.Arrays.copyOfRange(all, i * frameBytes, (i + 1) * frameBytes),
+                      h,
+                      w);
+              ImageTypeSpecifier type = ImageTypeSpecifier.createFromRenderedImage(img);
+              IIOMetadata meta = writer.getDefaultImageMetadata(type, null);
+              String fmt = meta.getNativeMetadataFormatName();
+              IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(fmt);
+              IIOMetadataNode gce = child(root, "GraphicControlExtension");
+              gce.setAttribute("disposalMethod", "none");
+              gce.setAttribute("userInputFlag", "FALSE");
+              gce.setAttribute("transparentColorFlag", "FALSE");
+              gce.setAttribute("delayTime", Integer.toString(delayCs));
+              gce.setAttribute("transparentColorIndex", "0");
+              if (i == 0) {
+                IIOMetadataNode apps = child(root, "ApplicationExtensions");
+                IIOMetadataNode app = new IIOMetadataNode("ApplicationExtension");
+                app.setAttribute("applicationID", "NETSCAPE");
+                app.setAttribute("authenticationCode", "2.0");
+                app.setUserObject(new byte[] {1, 0, 0});
+                apps.appendChild(app);
+              }
+              meta.setFromTree(fmt, root);
+              writer.writeToSequence(new IIOImage(img, null, meta), null);
+            }
+            writer.endWriteSequence();
+          } finally {
+            writer.dispose();
           }
-          meta.setFromTree(fmt, root);
-          writer.writeToSequence(new IIOImage(img, null, meta), null);
-        }
-        writer.endWriteSequence();
-      } finally {
-        writer.dispose();
-      }
-    });
+        });
   }
 
   private static IIOMetadataNode child(IIOMetadataNode root, String name) {
@@ -298,9 +329,15 @@ public final class VideoWriter {
   /** An RGB image viewing the {@code h*w*3} bytes of {@code data} (no per-pixel copy). */
   static BufferedImage image(byte[] data, int h, int w) {
     DataBufferByte buf = new DataBufferByte(data, h * w * 3);
-    WritableRaster raster = Raster.createInterleavedRaster(buf, w, h, w * 3, 3, new int[] {0, 1, 2}, null);
-    ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
-        Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+    WritableRaster raster =
+        Raster.createInterleavedRaster(buf, w, h, w * 3, 3, new int[] {0, 1, 2}, null);
+    ComponentColorModel cm =
+        new ComponentColorModel(
+            ColorSpace.getInstance(ColorSpace.CS_sRGB),
+            false,
+            false,
+            Transparency.OPAQUE,
+            DataBuffer.TYPE_BYTE);
     return new BufferedImage(cm, raster, false, null);
   }
 
@@ -317,7 +354,8 @@ public final class VideoWriter {
   private static void checkFrames(Tensor frames) {
     long[] s = Shapes.of(frames);
     if (s.length != 4 || s[3] != 3 || s[0] < 1 || s[1] < 1 || s[2] < 1) {
-      throw new IllegalArgumentException("frames: expected shape [T, H, W, 3] with T, H, W >= 1, found " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "frames: expected shape [T, H, W, 3] with T, H, W >= 1, found " + Shapes.format(s));
     }
     if (DType.of(frames) != DType.U8) {
       throw new IllegalArgumentException("frames: expected dtype U8, found " + DType.of(frames));

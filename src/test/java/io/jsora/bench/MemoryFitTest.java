@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The memory fit of {@code bench train --fit-memory} and the sizes it takes, against closed forms. */
+/**
+ * The memory fit of {@code bench train --fit-memory} and the sizes it takes, against closed forms.
+ */
 class MemoryFitTest {
   @Test
   void solvesTheLineThroughTwoPeaksForTheLimit() {
@@ -15,7 +17,9 @@ class MemoryFitTest {
     long fixed = 100L << 20;
     long perToken = 3 << 10;
     long limit = fixed + perToken * 40_000L;
-    Map<String, Object> f = TrainBench.fit(512, fixed + perToken * 512, 1024, fixed + perToken * 1024, limit, 2, 4, 250, 2);
+    Map<String, Object> f =
+        TrainBench.fit(
+            512, fixed + perToken * 512, 1024, fixed + perToken * 1024, limit, 2, 4, 250, 2);
     assertEquals(perToken, (double) f.get("bytes_per_token"), 1e-6);
     assertEquals(fixed, (double) f.get("fixed_bytes"), 1e-3);
     assertEquals(40_000L, f.get("max_tokens_per_rank"));
@@ -39,8 +43,10 @@ class MemoryFitTest {
     assertEquals(512L << 20, Memory.parseSize("512m"));
     assertEquals(1536L << 20, Memory.parseSize("1.5G"));
     assertEquals(4096, Memory.parseSize("4096"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Memory.parseSize("lots"));
-    assertEquals("not a memory size: 'lots' (expected e.g. 512m, 16g or a byte count)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Memory.parseSize("lots"));
+    assertEquals(
+        "not a memory size: 'lots' (expected e.g. 512m, 16g or a byte count)", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Memory.parseSize("-1g"));
   }
 }

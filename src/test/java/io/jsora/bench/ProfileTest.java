@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The profiler on the tiny DiT (DiT-T/4: 4 blocks, width 64): its rows account for every
- * nanosecond it recorded, they lie inside the independently timed steps, and every module shows
- * up with the calls the model makes (blocks × steps). No time is asserted.
+ * The profiler on the tiny DiT (DiT-T/4: 4 blocks, width 64): its rows account for every nanosecond
+ * it recorded, they lie inside the independently timed steps, and every module shows up with the
+ * calls the model makes (blocks × steps). No time is asserted.
  */
 class ProfileTest {
   static final int RUNS = 3;
@@ -32,8 +32,22 @@ class ProfileTest {
 
   @BeforeAll
   static void profile() throws Exception {
-    options = new ModelBench.Options("DiT-T/4", Arch.ADALN, CompressorKind.RAW, 2, 16, 16, 2, 4, 8, null, Precision.FP32, 1,
-        SpMode.ULYSSES, DistEnv.single());
+    options =
+        new ModelBench.Options(
+            "DiT-T/4",
+            Arch.ADALN,
+            CompressorKind.RAW,
+            2,
+            16,
+            16,
+            2,
+            4,
+            8,
+            null,
+            Precision.FP32,
+            1,
+            SpMode.ULYSSES,
+            DistEnv.single());
     try (Device cpu = Devices.cpu()) {
       records = ModelProfile.run(options, cpu, 1, RUNS);
     }
@@ -52,7 +66,11 @@ class ProfileTest {
     return records.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
   }
 
-  static final String[] ALL = {"model_forward_profiled", "model_forward_backward_profiled", "model_forward_backward_checkpointed_profiled"};
+  static final String[] ALL = {
+    "model_forward_profiled",
+    "model_forward_backward_profiled",
+    "model_forward_backward_checkpointed_profiled"
+  };
 
   @Test
   void selfTimesAddUpToTheRecordedWallTimeAndLieInsideTheMeasuredSteps() {
@@ -60,27 +78,37 @@ class ProfileTest {
       ProfileTable t = table(name);
       assertEquals(RUNS, t.steps());
       // every row's self time is counted once: the self times add up to the wall time (ns rounding)
-      assertEquals(t.wallS(), t.selfSumS(), 1e-9 * t.entries().size(), name + ": self times vs wall time");
+      assertEquals(
+          t.wallS(), t.selfSumS(), 1e-9 * t.entries().size(), name + ": self times vs wall time");
       double[] steps = (double[]) record(name).extra().get("step_s");
       double stepSum = Arrays.stream(steps).sum();
       // the profile brackets the independently timed steps
-      assertTrue(stepSum <= t.wallS(), name + ": steps " + stepSum + " s outside the profile's " + t.wallS() + " s");
+      assertTrue(
+          stepSum <= t.wallS(),
+          name + ": steps " + stepSum + " s outside the profile's " + t.wallS() + " s");
       double spans = 0;
       for (ProfileTable.Entry e : t.entries()) {
         assertTrue(e.selfS() >= 0, name + ": negative self time in " + e);
         assertTrue(e.selfS() <= e.totalS() + 1e-12, name + ": self above total in " + e);
-        if (e.depth() == 0 && !e.path().startsWith("(") && !e.path().startsWith(Profile.RECOMPUTE)) {
+        if (e.depth() == 0
+            && !e.path().startsWith("(")
+            && !e.path().startsWith(Profile.RECOMPUTE)) {
           spans += e.totalS();
         }
       }
-      // top-level spans and backward segments happen inside the steps, and do not overlap (recomputation lies inside segments)
-      assertTrue(spans <= stepSum, name + ": spans " + spans + " s exceed the steps' " + stepSum + " s");
+      // top-level spans and backward segments happen inside the steps, and do not overlap
+      // (recomputation lies inside segments)
+      assertTrue(
+          spans <= stepSum, name + ": spans " + spans + " s exceed the steps' " + stepSum + " s");
       for (ProfileTable.Entry e : t.entries()) {
         // a span's direct children fit in it
-        double children = t.entries().stream()
-            .filter(c -> c.depth() == e.depth() + 1 && c.path().startsWith(e.path() + "."))
-            .mapToDouble(ProfileTable.Entry::totalS).sum();
-        assertTrue(children <= e.totalS() + 1e-12, name + ": children of " + e.path() + " exceed it");
+        double children =
+            t.entries().stream()
+                .filter(c -> c.depth() == e.depth() + 1 && c.path().startsWith(e.path() + "."))
+                .mapToDouble(ProfileTable.Entry::totalS)
+                .sum();
+        assertTrue(
+            children <= e.totalS() + 1e-12, name + ": children of " + e.path() + " exceed it");
       }
     }
   }
@@ -89,8 +117,16 @@ class ProfileTest {
   void everyModuleAppearsWithTheCallsTheModelMakes() {
     for (String name : ALL) {
       ProfileTable t = table(name);
-      for (String top : List.of("video_embedder", "t_embedder", "text_embedder", "final_layer", "final_layer.layer_norm",
-          "final_layer.modulate", "final_layer.silu", "final_layer.linear")) {
+      for (String top :
+          List.of(
+              "video_embedder",
+              "t_embedder",
+              "text_embedder",
+              "final_layer",
+              "final_layer.layer_norm",
+              "final_layer.modulate",
+              "final_layer.silu",
+              "final_layer.linear")) {
         assertCalls(t, top, RUNS);
       }
       for (int i = 0; i < DEPTH; i++) {
@@ -108,21 +144,28 @@ class ProfileTest {
         assertCalls(t, b + ".mlp.linear", 2 * RUNS);
         assertCalls(t, b + ".mlp.gelu", RUNS);
       }
-      // one op table row per op type: linears of 4 blocks (4 attention, 2 MLP, 1 modulation), twice with recomputation,
+      // one op table row per op type: linears of 4 blocks (4 attention, 2 MLP, 1 modulation), twice
+      // with recomputation,
       // and the final modulation's
-      ProfileTable.Entry linear = t.byOp().stream().filter(e -> e.path().equals("linear")).findFirst().orElseThrow();
+      ProfileTable.Entry linear =
+          t.byOp().stream().filter(e -> e.path().equals("linear")).findFirst().orElseThrow();
       int passes = name.contains("checkpointed") ? 2 : 1;
       assertEquals((long) RUNS * (DEPTH * 7 * passes + 1), linear.calls(), name + ": linear calls");
-      ProfileTable.Entry blocks = t.byModule().stream().filter(e -> e.path().equals("blocks.*")).findFirst().orElseThrow();
+      ProfileTable.Entry blocks =
+          t.byModule().stream().filter(e -> e.path().equals("blocks.*")).findFirst().orElseThrow();
       assertEquals((long) RUNS * DEPTH, blocks.calls(), name + ": blocks.* calls");
       // a block returns its tokens [B, S, D] in fp32
-      assertEquals(RUNS * options.batch() * options.tokens() * WIDTH * 4, t.entry("blocks.0").outBytes(), name + ": block output bytes");
+      assertEquals(
+          RUNS * options.batch() * options.tokens() * WIDTH * 4,
+          t.entry("blocks.0").outBytes(),
+          name + ": block output bytes");
     }
   }
 
   @Test
   void backwardIsSplitPerBlockFromTheLastDown() {
-    assertNull(table(ALL[0]).entry(Profile.BACKWARD + "blocks.0"), "no backward in the forward profile");
+    assertNull(
+        table(ALL[0]).entry(Profile.BACKWARD + "blocks.0"), "no backward in the forward profile");
     for (String name : List.of(ALL[1], ALL[2])) {
       ProfileTable t = table(name);
       List<String> order = new ArrayList<>();
@@ -132,8 +175,16 @@ class ProfileTest {
           assertEquals(RUNS, e.calls(), name + ": " + e.path());
         }
       }
-      assertEquals(List.of("backward.loss", "backward.final_layer", "backward.blocks.3", "backward.blocks.2", "backward.blocks.1",
-          "backward.blocks.0"), order, name);
+      assertEquals(
+          List.of(
+              "backward.loss",
+              "backward.final_layer",
+              "backward.blocks.3",
+              "backward.blocks.2",
+              "backward.blocks.1",
+              "backward.blocks.0"),
+          order,
+          name);
       assertCalls(t, "loss", RUNS);
       assertNotNull(t.entry("(backward)"), name + ": the embedders' backward");
     }
@@ -143,12 +194,15 @@ class ProfileTest {
       assertCalls(ck, Profile.RECOMPUTE + "blocks." + i, RUNS);
       assertCalls(ck, Profile.RECOMPUTE + "blocks." + i + ".attn.sdpa", RUNS);
     }
-    assertNull(table(ALL[1]).entry(Profile.RECOMPUTE + "blocks.0"), "no recomputation without checkpointing");
+    assertNull(
+        table(ALL[1]).entry(Profile.RECOMPUTE + "blocks.0"),
+        "no recomputation without checkpointing");
   }
 
   static void assertCalls(ProfileTable t, String path, long calls) {
     ProfileTable.Entry e = t.entry(path);
-    assertNotNull(e, "no row " + path + " in " + t.entries().stream().map(ProfileTable.Entry::path).toList());
+    assertNotNull(
+        e, "no row " + path + " in " + t.entries().stream().map(ProfileTable.Entry::path).toList());
     assertEquals(calls, e.calls(), path + " calls");
   }
 }

@@ -17,11 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Which snapshot a model id resolves to, and what an error says when there is none. */
 class HubCacheTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  private Path snapshot(Path hub, String repo, String commit, long mtimeSeconds) throws IOException {
-    Path snap = hub.resolve("models--" + repo.replace("/", "--")).resolve("snapshots").resolve(commit);
+  private Path snapshot(Path hub, String repo, String commit, long mtimeSeconds)
+      throws IOException {
+    Path snap =
+        hub.resolve("models--" + repo.replace("/", "--")).resolve("snapshots").resolve(commit);
     Files.createDirectories(snap);
     Files.setLastModifiedTime(snap, FileTime.fromMillis(mtimeSeconds * 1000));
     return snap;
@@ -40,7 +41,8 @@ class HubCacheTest {
     assertEquals(newer, cache.find("org/m@bbbb", new ArrayList<>()));
     List<String> looked = new ArrayList<>();
     assertNull(cache.find("org/m@v2", looked));
-    assertEquals(List.of(hub.resolve("models--org--m") + " (no refs/v2; snapshots: aaaa, bbbb)"), looked);
+    assertEquals(
+        List.of(hub.resolve("models--org--m") + " (no refs/v2; snapshots: aaaa, bbbb)"), looked);
   }
 
   @Test
@@ -53,10 +55,21 @@ class HubCacheTest {
     assertEquals(List.of(tmp.resolve("a").resolve("models--org--m") + " (absent)"), looked);
     assertEquals(second, cache.resolve("org/m", "vqvae"));
     assertEquals(tmp.resolve("a"), cache.resolve(tmp.resolve("a").toString(), "vqvae"));
-    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> cache.resolve("org/none", "vae"));
-    assertTrue(e.getMessage().contains("vae: not a local directory, and the Hugging Face cache has no snapshot of it (looked at "
-        + tmp.resolve("a").resolve("models--org--none") + " (absent); " + tmp.resolve("b").resolve("models--org--none") + " (absent))"),
+    NoSuchFileException e =
+        assertThrows(NoSuchFileException.class, () -> cache.resolve("org/none", "vae"));
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "vae: not a local directory, and the Hugging Face cache has no snapshot of it (looked at "
+                    + tmp.resolve("a").resolve("models--org--none")
+                    + " (absent); "
+                    + tmp.resolve("b").resolve("models--org--none")
+                    + " (absent))"),
         e.getMessage());
-    assertTrue(HubCache.isRepoId("org/m@main") && HubCache.isRepoId("gpt2") && !HubCache.isRepoId("./x") && !HubCache.isRepoId("a/b/c"));
+    assertTrue(
+        HubCache.isRepoId("org/m@main")
+            && HubCache.isRepoId("gpt2")
+            && !HubCache.isRepoId("./x")
+            && !HubCache.isRepoId("a/b/c"));
   }
 }

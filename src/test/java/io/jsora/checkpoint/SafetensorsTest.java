@@ -40,9 +40,18 @@ class SafetensorsTest {
   /** Random bit patterns of {@code dtype}, including NaN, infinities and -0 for floats. */
   private static Tensor randomBits(DType dtype, long seed, long... shape) {
     Generator g = torch.createCPUGenerator(seed);
-    Tensor bytes = torch.randint(0, 256, new long[] {Shapes.numel(shape) * dtype.byteSize()}, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Byte));
+    Tensor bytes =
+        torch.randint(
+            0,
+            256,
+            new long[] {Shapes.numel(shape) * dtype.byteSize()},
+            new GeneratorOptional(g),
+            new TensorOptions(torch.ScalarType.Byte));
     if (dtype == DType.BOOL) {
-      return bytes.remainder(new org.bytedeco.pytorch.Scalar(2)).to(torch.ScalarType.Bool).reshape(shape);
+      return bytes
+          .remainder(new org.bytedeco.pytorch.Scalar(2))
+          .to(torch.ScalarType.Bool)
+          .reshape(shape);
     }
     return bytes.view(dtype.scalarType()).reshape(shape);
   }
@@ -67,7 +76,8 @@ class SafetensorsTest {
       m.put("empty", randomBits(dtype, 3, 0, 4));
       m.put("view", randomBits(dtype, 4, 6, 4).t()); // non-contiguous
       SafetensorsWriter.write(f, m, Map.of("k", "v"));
-      try (SafetensorsFile r = SafetensorsFile.open(f); StateDict back = r.readAll()) {
+      try (SafetensorsFile r = SafetensorsFile.open(f);
+          StateDict back = r.readAll()) {
         assertEquals(Map.of("k", "v"), r.metadata());
         for (Map.Entry<String, Tensor> e : m.entrySet()) {
           assertBitsEqual(e.getValue(), back.get(e.getKey()));
@@ -78,10 +88,11 @@ class SafetensorsTest {
 
   /** The bytes the format prescribes, assembled by hand, for three tensors of three dtypes. */
   private static byte[] handAssembled() {
-    String json = "{\"__metadata__\":{\"format\":\"pt\"},"
-        + "\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
-        + "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,2],\"data_offsets\":[16,20]}}";
+    String json =
+        "{\"__metadata__\":{\"format\":\"pt\"},"
+            + "\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+            + "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,2],\"data_offsets\":[16,20]}}";
     StringBuilder header = new StringBuilder(json);
     while (header.length() % 8 != 0) {
       header.append(' ');
@@ -113,7 +124,8 @@ class SafetensorsTest {
   void readerReadsHandAssembledBytes() throws IOException {
     Path f = dir.resolve("h.safetensors");
     Files.write(f, handAssembled());
-    try (SafetensorsFile r = SafetensorsFile.open(f); StateDict sd = r.readAll()) {
+    try (SafetensorsFile r = SafetensorsFile.open(f);
+        StateDict sd = r.readAll()) {
       assertEquals(Map.of("format", "pt"), r.metadata());
       assertArrayEquals(new long[] {7}, Tensors.toLongs(sd.get("a")));
       assertArrayEquals(new float[] {1f, -2f}, Tensors.toFloats(sd.get("b")));
@@ -139,7 +151,8 @@ class SafetensorsTest {
   }
 
   private void assertBad(Path f, String fault) {
-    WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> SafetensorsFile.open(f).close());
+    WeightsFormatException e =
+        assertThrows(WeightsFormatException.class, () -> SafetensorsFile.open(f).close());
     assertTrue(e.getMessage().startsWith(f.toString() + ": "), "names the file: " + e.getMessage());
     assertTrue(e.getMessage().contains(fault), "expected '" + fault + "' in: " + e.getMessage());
   }
@@ -151,77 +164,106 @@ class SafetensorsTest {
 
   @Test
   void fileShorterThanTheLengthField() throws IOException {
-    assertBad(file("short.safetensors", new byte[] {1, 2, 3}), "too short for the 8-byte header length");
+    assertBad(
+        file("short.safetensors", new byte[] {1, 2, 3}), "too short for the 8-byte header length");
   }
 
   @Test
   void headerLengthPastTheEnd() throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).put("{}      ".getBytes(StandardCharsets.US_ASCII));
-    assertBad(file("long.safetensors", b.array()), "header length 1000 runs past the end of the file (16 bytes");
+    ByteBuffer b =
+        ByteBuffer.allocate(16)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(1000)
+            .put("{}      ".getBytes(StandardCharsets.US_ASCII));
+    assertBad(
+        file("long.safetensors", b.array()),
+        "header length 1000 runs past the end of the file (16 bytes");
   }
 
   @Test
   void headerLengthWithTopBitSet() throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-8).put("{}      ".getBytes(StandardCharsets.US_ASCII));
+    ByteBuffer b =
+        ByteBuffer.allocate(16)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(-8)
+            .put("{}      ".getBytes(StandardCharsets.US_ASCII));
     assertBad(file("neg.safetensors", b.array()), "runs past the end of the file");
   }
 
   @Test
   void invalidJson() throws IOException {
-    assertBad(file("json.safetensors", withHeader("{\"a\": {\"dtype\": \"F32\",", 0)), "header is not valid JSON");
+    assertBad(
+        file("json.safetensors", withHeader("{\"a\": {\"dtype\": \"F32\",", 0)),
+        "header is not valid JSON");
   }
 
   @Test
   void notJsonAtAll() throws IOException {
-    assertBad(file("text.safetensors", withHeader("hello world", 0)), "header does not start with '{'");
+    assertBad(
+        file("text.safetensors", withHeader("hello world", 0)), "header does not start with '{'");
   }
 
   @Test
   void unknownDtype() throws IOException {
     assertBad(
-        file("dtype.safetensors", withHeader("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2)),
+        file(
+            "dtype.safetensors",
+            withHeader("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2)),
         "tensor 'w': unknown dtype 'F8_E4M3'");
   }
 
   @Test
   void offsetsOutOfRange() throws IOException {
     assertBad(
-        file("range.safetensors", withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8)),
+        file(
+            "range.safetensors",
+            withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8)),
         "tensor 'w': data_offsets [0, 16] run past the end of the data section (8 bytes)");
   }
 
   @Test
   void offsetsOverlapping() throws IOException {
     assertBad(
-        file("overlap.safetensors",
-            withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12)),
+        file(
+            "overlap.safetensors",
+            withHeader(
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12)),
         "tensor 'b' (bytes 4..12) overlaps tensor 'a' (bytes 0..8)");
   }
 
   @Test
   void offsetsDisagreeWithShape() throws IOException {
     assertBad(
-        file("span.safetensors", withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)),
+        file(
+            "span.safetensors",
+            withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)),
         "data_offsets span 8 bytes but F32 [3] needs 12");
   }
 
   @Test
   void decreasingOffsets() throws IOException {
     assertBad(
-        file("dec.safetensors", withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8)),
+        file(
+            "dec.safetensors",
+            withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8)),
         "are not an increasing range");
   }
 
   @Test
   void negativeShape() throws IOException {
     assertBad(
-        file("shape.safetensors", withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4)),
+        file(
+            "shape.safetensors",
+            withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4)),
         "must hold non-negative integers");
   }
 
   @Test
   void metadataMustHoldStrings() throws IOException {
-    assertBad(file("meta.safetensors", withHeader("{\"__metadata__\":{\"n\":3}}", 0)), "__metadata__.n must be a string");
+    assertBad(
+        file("meta.safetensors", withHeader("{\"__metadata__\":{\"n\":3}}", 0)),
+        "__metadata__.n must be a string");
   }
 
   @Test
@@ -235,10 +277,16 @@ class SafetensorsTest {
   void failedWriteLeavesThePreviousFileAndNoTemporaries() throws IOException {
     Path f = dir.resolve("keep.safetensors");
     Files.write(f, handAssembled());
-    IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(f, ch -> {
-      ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
-      throw new IOException("disk full (simulated)");
-    }));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                AtomicFiles.write(
+                    f,
+                    ch -> {
+                      ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                      throw new IOException("disk full (simulated)");
+                    }));
     assertEquals("disk full (simulated)", e.getMessage());
     assertArrayEquals(handAssembled(), Files.readAllBytes(f));
     try (var files = Files.list(dir)) {
@@ -250,13 +298,18 @@ class SafetensorsTest {
   void writtenFilesAreReadableByOthers() throws IOException {
     Path f = dir.resolve("perm.bin");
     AtomicFiles.writeString(f, "x");
-    assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    assertEquals(
+        "rw-r--r--",
+        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
   }
 
   @Test
   void headerIsPaddedToEightBytes() {
     for (int n = 0; n < 9; n++) {
-      byte[] h = SafetensorsWriter.header(java.util.List.of(new TensorInfo("x".repeat(n + 1), DType.F32, new long[] {1}, 0, 4)), Map.of());
+      byte[] h =
+          SafetensorsWriter.header(
+              java.util.List.of(new TensorInfo("x".repeat(n + 1), DType.F32, new long[] {1}, 0, 4)),
+              Map.of());
       assertEquals(0, h.length % 8);
       assertEquals('{', h[0]);
     }

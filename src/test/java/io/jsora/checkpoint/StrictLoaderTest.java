@@ -31,7 +31,8 @@ class StrictLoaderTest {
 
   @Test
   void loadsValuesWhenEveryKeyAndShapeMatches() {
-    try (PointerScope s = new PointerScope(); StateDict sd = new StateDict()) {
+    try (PointerScope s = new PointerScope();
+        StateDict sd = new StateDict()) {
       Module m = model();
       sd.put("proj.weight", Tensors.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2));
       sd.put("proj.bias", Tensors.of(new float[] {7, 8, 9}, 3));
@@ -39,7 +40,8 @@ class StrictLoaderTest {
       sd.put("head.bias", Tensors.of(new float[] {0.5f}, 1));
       StrictLoader.load(m, sd, "test");
       try (StateDict loaded = StateDict.of(m)) {
-        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, Tensors.toFloats(loaded.get("proj.weight")));
+        assertArrayEquals(
+            new float[] {1, 2, 3, 4, 5, 6}, Tensors.toFloats(loaded.get("proj.weight")));
         assertArrayEquals(new float[] {7, 8, 9}, Tensors.toFloats(loaded.get("proj.bias")));
         assertEquals(torch.ScalarType.Float.value, loaded.get("head.weight").scalar_type().value);
       }
@@ -48,7 +50,8 @@ class StrictLoaderTest {
 
   @Test
   void reportsEveryProblemInOneErrorAndLeavesTheModelUnchanged() {
-    try (PointerScope s = new PointerScope(); StateDict sd = new StateDict()) {
+    try (PointerScope s = new PointerScope();
+        StateDict sd = new StateDict()) {
       Module m = model();
       float[] before;
       try (StateDict orig = StateDict.of(m)) {
@@ -58,12 +61,19 @@ class StrictLoaderTest {
       sd.put("proj.bias", Tensors.of(new float[3], 3));
       sd.put("extra.scale", Tensors.of(new float[1], 1));
       // head.weight and head.bias missing
-      StateDictMismatchException e = assertThrows(StateDictMismatchException.class, () -> StrictLoader.load(m, sd, "w.safetensors"));
+      StateDictMismatchException e =
+          assertThrows(
+              StateDictMismatchException.class, () -> StrictLoader.load(m, sd, "w.safetensors"));
       assertEquals(List.of("head.weight [1, 3]", "head.bias [1]"), e.missing());
       assertEquals(List.of("extra.scale [1]"), e.unexpected());
       assertEquals(List.of("proj.weight: model [3, 2], weights [2, 3]"), e.mismatched());
-      assertTrue(e.getMessage().startsWith("w.safetensors: weights do not match the model"), e.getMessage());
-      assertTrue(e.getMessage().contains("2 missing keys") && e.getMessage().contains("1 unexpected keys") && e.getMessage().contains("1 shape mismatches"));
+      assertTrue(
+          e.getMessage().startsWith("w.safetensors: weights do not match the model"),
+          e.getMessage());
+      assertTrue(
+          e.getMessage().contains("2 missing keys")
+              && e.getMessage().contains("1 unexpected keys")
+              && e.getMessage().contains("1 shape mismatches"));
       try (StateDict after = StateDict.of(m)) {
         assertArrayEquals(before, Tensors.toFloats(after.get("proj.weight")));
       }

@@ -21,8 +21,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fixtures under {@code src/test/resources/torch} were written once by Python's torch.save
- * (PyTorch 1.13); {@code expected.json} holds the values PyTorch saw.
+ * Fixtures under {@code src/test/resources/torch} were written once by Python's torch.save (PyTorch
+ * 1.13); {@code expected.json} holds the values PyTorch saw.
  */
 class TorchCheckpointTest {
   static Path fixture(String name) {
@@ -40,7 +40,8 @@ class TorchCheckpointTest {
   }
 
   /** Asserts {@code sd} holds exactly the fixture's tensors (under {@code prefix}). */
-  static void assertMatchesExpected(StateDict sd, String prefix, DType castFloatsTo) throws IOException {
+  static void assertMatchesExpected(StateDict sd, String prefix, DType castFloatsTo)
+      throws IOException {
     JsonNode exp = expected();
     assertEquals(exp.size(), sd.size());
     Iterator<Map.Entry<String, JsonNode>> it = exp.fields();
@@ -54,14 +55,15 @@ class TorchCheckpointTest {
         shape[i] = want.get("shape").get(i).asLong();
       }
       assertArrayEquals(shape, Shapes.of(t), e.getKey());
-      DType stored = switch (want.get("dtype").asText()) {
-        case "float32" -> DType.F32;
-        case "float16" -> DType.F16;
-        case "bfloat16" -> DType.BF16;
-        case "int64" -> DType.I64;
-        case "bool" -> DType.BOOL;
-        default -> throw new AssertionError(want.get("dtype").asText());
-      };
+      DType stored =
+          switch (want.get("dtype").asText()) {
+            case "float32" -> DType.F32;
+            case "float16" -> DType.F16;
+            case "bfloat16" -> DType.BF16;
+            case "int64" -> DType.I64;
+            case "bool" -> DType.BOOL;
+            default -> throw new AssertionError(want.get("dtype").asText());
+          };
       DType dtype = castFloatsTo != null && stored.isFloatingPoint() ? castFloatsTo : stored;
       assertEquals(dtype, DType.of(t), e.getKey());
       float[] got = Tensors.toFloats(t);
@@ -70,7 +72,8 @@ class TorchCheckpointTest {
         if (castFloatsTo == null) {
           assertEquals(w, got[i], 0f, e.getKey() + "[" + i + "]"); // exact
         } else {
-          assertEquals(w, got[i], Math.abs(w) * 1e-2f + 1e-6f, e.getKey() + "[" + i + "]"); // bf16 rounding
+          assertEquals(
+              w, got[i], Math.abs(w) * 1e-2f + 1e-6f, e.getKey() + "[" + i + "]"); // bf16 rounding
         }
       }
     }
@@ -116,16 +119,20 @@ class TorchCheckpointTest {
   @Test
   void pickledModuleIsRefusedWithHowToConvert() {
     Path f = fixture("pickled_module.pt");
-    WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> TorchCheckpoint.read(f));
+    WeightsFormatException e =
+        assertThrows(WeightsFormatException.class, () -> TorchCheckpoint.read(f));
     assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
     assertTrue(e.getMessage().contains("torch.nn.modules.linear.Linear"), e.getMessage());
-    assertTrue(e.getMessage().contains("torch.save({k: v for k, v in model.state_dict().items()}"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("torch.save({k: v for k, v in model.state_dict().items()}"),
+        e.getMessage());
   }
 
   @Test
   void legacyFormatIsRefusedWithHowToConvert() {
     Path f = fixture("legacy.pt");
-    WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> TorchCheckpoint.read(f));
+    WeightsFormatException e =
+        assertThrows(WeightsFormatException.class, () -> TorchCheckpoint.read(f));
     assertTrue(e.getMessage().contains("legacy pre-1.6 format"), e.getMessage());
   }
 

@@ -12,7 +12,8 @@ public final class TorchCheckpointTestAccess {
     return TorchCheckpointTest.fixture(name);
   }
 
-  public static void assertMatchesExpected(StateDict sd, String prefix, DType castFloatsTo) throws IOException {
+  public static void assertMatchesExpected(StateDict sd, String prefix, DType castFloatsTo)
+      throws IOException {
     TorchCheckpointTest.assertMatchesExpected(sd, prefix, castFloatsTo);
   }
 }

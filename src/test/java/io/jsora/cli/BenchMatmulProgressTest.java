@@ -11,20 +11,39 @@ import org.junit.jupiter.api.Test;
 class BenchMatmulProgressTest {
   @Test
   void eachSizeIsPrintedBeforeTheTable() {
-    Cli r = Cli.run("bench", "matmul", "--sizes", "16,32", "--dtypes", "f32", "--runs", "1", "--warmup", "0", "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "bench",
+            "matmul",
+            "--sizes",
+            "16,32",
+            "--dtypes",
+            "f32",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.err());
     String out = r.out();
     int first = out.indexOf("matmul_f32_16: ");
     int second = out.indexOf("matmul_f32_32: ");
     assertTrue(first >= 0 && second > first, out);
-    assertTrue(Pattern.compile("matmul_f32_32: [0-9.]+ TFLOP/s \\(median [0-9.]+ ms\\)\n").matcher(out).find(), out);
+    assertTrue(
+        Pattern.compile("matmul_f32_32: [0-9.]+ TFLOP/s \\(median [0-9.]+ ms\\)\n")
+            .matcher(out)
+            .find(),
+        out);
     // then the table, which names each record again
     assertTrue(out.indexOf("matmul_f32_32", second + 1) > second, out);
   }
 
   @Test
   void theDefaultDtypesFollowThisCpu() {
-    Cli r = Cli.run("bench", "matmul", "--sizes", "8", "--runs", "1", "--warmup", "0", "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "bench", "matmul", "--sizes", "8", "--runs", "1", "--warmup", "0", "--device", "cpu");
     assertEquals(0, r.code(), r.err());
     boolean bf16 = MatmulBench.nativeBf16(MatmulBench.cpuinfo());
     assertEquals(bf16, r.out().contains("matmul_bf16_8: "), r.out());

@@ -26,9 +26,21 @@ class ClipTextCommandsTest {
   void forwardReproducesUpstreamOutputsFromFiles(@TempDir Path tmp) throws Exception {
     Path dir = golden("tiny_clip_full");
     Path out = tmp.resolve("out.safetensors");
-    // --weights as a model directory (pytorch_model.bin inside), --config the whole-CLIP config.json
-    Cli r = Cli.run("model", "forward", "clip-text", "--config", dir.resolve("config.json").toString(),
-        "--weights", dir.toString(), "--inputs", dir.resolve("inputs.safetensors").toString(), "--output", out.toString());
+    // --weights as a model directory (pytorch_model.bin inside), --config the whole-CLIP
+    // config.json
+    Cli r =
+        Cli.run(
+            "model",
+            "forward",
+            "clip-text",
+            "--config",
+            dir.resolve("config.json").toString(),
+            "--weights",
+            dir.toString(),
+            "--inputs",
+            dir.resolve("inputs.safetensors").toString(),
+            "--output",
+            out.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("last_hidden_state [3, 16, 32]"), r.out());
     assertTrue(r.out().contains("pooler_output [3, 32]"), r.out());
@@ -47,19 +59,43 @@ class ClipTextCommandsTest {
     Path dir = golden("tiny_text_gelu");
     Path in = tmp.resolve("in.safetensors");
     try (PointerScope s = new PointerScope()) {
-      SafetensorsWriter.write(in, Map.of("input_ids", Tensors.of(new long[] {4, 39, 12, 5}, 1, 4)), Map.of());
+      SafetensorsWriter.write(
+          in, Map.of("input_ids", Tensors.of(new long[] {4, 39, 12, 5}, 1, 4)), Map.of());
     }
     Path out = tmp.resolve("out.safetensors");
-    Cli r = Cli.run("model", "forward", "clip-text", "--config", dir.toString(), "--weights",
-        dir.resolve("model.safetensors").toString(), "--inputs", in.toString(), "--output", out.toString());
+    Cli r =
+        Cli.run(
+            "model",
+            "forward",
+            "clip-text",
+            "--config",
+            dir.toString(),
+            "--weights",
+            dir.resolve("model.safetensors").toString(),
+            "--inputs",
+            in.toString(),
+            "--output",
+            out.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("last_hidden_state [1, 4, 24]"), r.out());
 
     try (PointerScope s = new PointerScope()) {
-      SafetensorsWriter.write(in, Map.of("input_ids", Tensors.of(new float[] {4, 39}, 1, 2)), Map.of());
+      SafetensorsWriter.write(
+          in, Map.of("input_ids", Tensors.of(new float[] {4, 39}, 1, 2)), Map.of());
     }
-    Cli bad = Cli.run("model", "forward", "clip-text", "--config", dir.toString(), "--weights",
-        dir.resolve("model.safetensors").toString(), "--inputs", in.toString(), "--output", out.toString());
+    Cli bad =
+        Cli.run(
+            "model",
+            "forward",
+            "clip-text",
+            "--config",
+            dir.toString(),
+            "--weights",
+            dir.resolve("model.safetensors").toString(),
+            "--inputs",
+            in.toString(),
+            "--output",
+            out.toString());
     assertNotEquals(0, bad.code());
     assertTrue(bad.err().contains("input_ids: expected int64 token ids, found F32"), bad.err());
   }
@@ -73,13 +109,16 @@ class ClipTextCommandsTest {
     assertTrue(r.out().contains("largest token id"), r.out());
 
     Path dir = golden("tiny_text_gelu");
-    Cli tiny = Cli.run("model", "info", "--model", "clip-text", "--config", dir.toString(), "--text-len", "5");
+    Cli tiny =
+        Cli.run(
+            "model", "info", "--model", "clip-text", "--config", dir.toString(), "--text-len", "5");
     assertEquals(0, tiny.code(), tiny.err());
     long params;
     try (ClipTextModel m = ClipTextModel.create(ClipTextConfig.read(dir))) {
       params = m.parameterCount();
     }
-    assertTrue(tiny.out().contains(String.format(java.util.Locale.ROOT, "%,d", params)), tiny.out());
+    assertTrue(
+        tiny.out().contains(String.format(java.util.Locale.ROOT, "%,d", params)), tiny.out());
     assertTrue(tiny.out().contains("first eos_token_id 5"), tiny.out());
     assertTrue(tiny.out().contains("[1, 5, 24]"), tiny.out());
   }

@@ -28,8 +28,10 @@ class DistributedOptionsTest {
     assertEquals(0, t.dist.zero);
 
     Train u = new Train();
-    new CommandLine(u).setCaseInsensitiveEnumValuesAllowed(true)
-        .parseArgs("--sp-size", "4", "--sp-mode", "fastseq", "--zero", "2", "--dist-timeout", "7.5");
+    new CommandLine(u)
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .parseArgs(
+            "--sp-size", "4", "--sp-mode", "fastseq", "--zero", "2", "--dist-timeout", "7.5");
     assertEquals(4, u.dist.toOptions().spSize());
     assertEquals(Duration.ofMillis(7500), u.dist.toOptions().timeout());
     assertEquals(SpMode.FASTSEQ, u.dist.spMode);

@@ -14,7 +14,9 @@ class EvalSynthCommandTest {
   @Test
   void synthesisedVideosScorePerfectlyOnColourAndDirection() throws Exception {
     Path data = dir.resolve("syn");
-    assertEquals(0, Cli.run("data", "synth", "--out", data.toString(), "--count", "12", "--seed", "3").code());
+    assertEquals(
+        0,
+        Cli.run("data", "synth", "--out", data.toString(), "--count", "12", "--seed", "3").code());
     Path json = dir.resolve("score.json");
     Cli r = Cli.run("eval-synth", "--videos", data.toString(), "--json", json.toString());
     assertEquals(0, r.code(), r.err());
@@ -27,16 +29,30 @@ class EvalSynthCommandTest {
   @Test
   void plainPromptFileMatchesVideosInNameOrderAndMismatchIsAnError() throws Exception {
     Path data = dir.resolve("syn");
-    assertEquals(0, Cli.run("data", "synth", "--out", data.toString(), "--count", "2", "--seed", "1").code());
+    assertEquals(
+        0,
+        Cli.run("data", "synth", "--out", data.toString(), "--count", "2", "--seed", "1").code());
     String captions = Files.readString(data.resolve("captions.json"));
     // wrong prompts on purpose: colours swapped to one no clip has
     Path prompts = dir.resolve("prompts.txt");
     Files.writeString(prompts, "a white circle moving left\na white square moving up\n");
-    Cli r = Cli.run("eval-synth", "--videos", data.resolve("videos").toString(), "--prompts", prompts.toString());
+    Cli r =
+        Cli.run(
+            "eval-synth",
+            "--videos",
+            data.resolve("videos").toString(),
+            "--prompts",
+            prompts.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().matches("(?s).*colour\\s+0\\.0%.*"), r.out() + captions);
     Files.writeString(prompts, "only one\n");
-    Cli bad = Cli.run("eval-synth", "--videos", data.resolve("videos").toString(), "--prompts", prompts.toString());
+    Cli bad =
+        Cli.run(
+            "eval-synth",
+            "--videos",
+            data.resolve("videos").toString(),
+            "--prompts",
+            prompts.toString());
     assertEquals(1, bad.code());
     assertTrue(bad.err().contains("1 prompts but 2 videos"), bad.err());
   }

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code jsora launch --nproc-per-node 2 -- preprocess ...}: each rank encodes its shards (shard
- * s goes to rank s mod 2), the last to finish writes the metadata, and the dataset is the one a
+ * {@code jsora launch --nproc-per-node 2 -- preprocess ...}: each rank encodes its shards (shard s
+ * goes to rank s mod 2), the last to finish writes the metadata, and the dataset is the one a
  * single process writes, shard for shard, byte for byte.
  */
 class LaunchPreprocessTest {
@@ -40,7 +40,8 @@ class LaunchPreprocessTest {
     Path captions = data.resolve("captions.json");
     Path videos = data.resolve("videos");
 
-    // one process, the same settings and the same factories as the command (built-in encoder, raw latents in float16)
+    // one process, the same settings and the same factories as the command (built-in encoder, raw
+    // latents in float16)
     Path single = dir.resolve("single");
     List<String> all = new ArrayList<>();
     for (CaptionsFile.Entry e : CaptionsFile.read(captions).entries()) {
@@ -49,19 +50,48 @@ class LaunchPreprocessTest {
     try (Device cpu = new Device("cpu");
         TextEncoder text = TextEncoders.loadForDataset(TextEncoders.BUILTIN, single, all, 0, cpu);
         VideoCompressor raw = Compressors.load("raw", null, cpu)) {
-      new Preprocessor(new PreprocessConfig(captions, videos, single, false, 600, 2, false, false, 64, 16, 2, 0, 1), text,
-          LatentSpec.floats(raw, LatentSpec.Kind.FLOAT16), cpu).run(Progress.NONE);
+      new Preprocessor(
+              new PreprocessConfig(
+                  captions, videos, single, false, 600, 2, false, false, 64, 16, 2, 0, 1),
+              text,
+              LatentSpec.floats(raw, LatentSpec.Kind.FLOAT16),
+              cpu)
+          .run(Progress.NONE);
     }
 
     Path launched = dir.resolve("launched");
-    Cli r = Cli.run("launch", "--nproc-per-node", "2", "--", "preprocess", "-c", captions.toString(), "-v", videos.toString(), "-o",
-        launched.toString(), "--cache-latents", "--num-shards", "2", "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "launch",
+            "--nproc-per-node",
+            "2",
+            "--",
+            "preprocess",
+            "-c",
+            captions.toString(),
+            "-v",
+            videos.toString(),
+            "-o",
+            launched.toString(),
+            "--cache-latents",
+            "--num-shards",
+            "2",
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.out() + r.err());
-    assertTrue(r.out().contains("[rank 0] videos: 8 listed") && r.out().contains("[rank 1] videos: 8 listed"), r.out());
-    assertTrue(r.out().contains("(8 rows in 2 shard(s))"), "the last rank to finish wrote the metadata:\n" + r.out());
+    assertTrue(
+        r.out().contains("[rank 0] videos: 8 listed")
+            && r.out().contains("[rank 1] videos: 8 listed"),
+        r.out());
+    assertTrue(
+        r.out().contains("(8 rows in 2 shard(s))"),
+        "the last rank to finish wrote the metadata:\n" + r.out());
     for (int s = 0; s < 2; s++) {
       String name = HfDataset.shardName(s, 2);
-      assertArrayEquals(Files.readAllBytes(single.resolve(name)), Files.readAllBytes(launched.resolve(name)), name);
+      assertArrayEquals(
+          Files.readAllBytes(single.resolve(name)),
+          Files.readAllBytes(launched.resolve(name)),
+          name);
     }
     try (ArrowVideoDataset a = ArrowVideoDataset.open(single);
         ArrowVideoDataset b = ArrowVideoDataset.open(launched)) {
@@ -70,8 +100,10 @@ class LaunchPreprocessTest {
       assertTrue(b.info().textEncoder().startsWith("builtin:"), b.info().textEncoder());
       // both ranks built the same encoder from the same captions and seed
       for (String f : new String[] {"model.safetensors", "tokenizer.json"}) {
-        assertArrayEquals(Files.readAllBytes(single.resolve("text_encoder").resolve(f)),
-            Files.readAllBytes(launched.resolve("text_encoder").resolve(f)), f);
+        assertArrayEquals(
+            Files.readAllBytes(single.resolve("text_encoder").resolve(f)),
+            Files.readAllBytes(launched.resolve("text_encoder").resolve(f)),
+            f);
       }
     }
   }

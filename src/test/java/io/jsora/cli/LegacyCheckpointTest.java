@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A checkpoint written by jsora before settings were typed (committed under
- * {@code legacy-checkpoint/}, with two MP4s that code sampled from it) still samples, and samples
- * the same videos.
+ * A checkpoint written by jsora before settings were typed (committed under {@code
+ * legacy-checkpoint/}, with two MP4s that code sampled from it) still samples, and samples the same
+ * videos.
  */
 class LegacyCheckpointTest {
   static final Path DIR = Path.of("src/test/resources/legacy-checkpoint");
@@ -23,12 +23,37 @@ class LegacyCheckpointTest {
   @Test
   void samplesTheSameVideosAsTheCodeThatWroteIt() throws Exception {
     Path ddpm = out.resolve("ddpm.mp4");
-    Cli r = Cli.run("sample", "--ckpt", DIR.resolve("step-0000003").toString(), "--ema", "--text", "a red circle moving left",
-        "--num-sampling-steps", "5", "--seed", "3", "-o", ddpm.toString());
+    Cli r =
+        Cli.run(
+            "sample",
+            "--ckpt",
+            DIR.resolve("step-0000003").toString(),
+            "--ema",
+            "--text",
+            "a red circle moving left",
+            "--num-sampling-steps",
+            "5",
+            "--seed",
+            "3",
+            "-o",
+            ddpm.toString());
     assertEquals(0, r.code(), r.err());
     Path ddim = out.resolve("ddim.mp4");
-    r = Cli.run("sample", "--ckpt", DIR.toString(), "--text", "a blue square moving up", "--sampler", "ddim", "--num-sampling-steps",
-        "4", "--seed", "1", "-o", ddim.toString());
+    r =
+        Cli.run(
+            "sample",
+            "--ckpt",
+            DIR.toString(),
+            "--text",
+            "a blue square moving up",
+            "--sampler",
+            "ddim",
+            "--num-sampling-steps",
+            "4",
+            "--seed",
+            "1",
+            "-o",
+            ddim.toString());
     assertEquals(0, r.code(), r.err());
     assertSameFrames(DIR.resolve("legacy.mp4"), ddpm);
     assertSameFrames(DIR.resolve("legacy-ddim.mp4"), ddim);

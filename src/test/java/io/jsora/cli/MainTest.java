@@ -48,7 +48,10 @@ class MainTest {
   @Test
   void modelForwardHelpListsEveryKind() {
     Cli r = Cli.run("model", "forward", "--help");
-    for (String kind : new String[] {"dit", "clip-text", "vqvae-encode", "vqvae-decode", "vae-encode", "vae-decode"}) {
+    for (String kind :
+        new String[] {
+          "dit", "clip-text", "vqvae-encode", "vqvae-decode", "vae-encode", "vae-decode"
+        }) {
       assertTrue(r.out().contains(kind), kind + " in:\n" + r.out());
     }
   }

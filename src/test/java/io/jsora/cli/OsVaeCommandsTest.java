@@ -17,7 +17,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jsora model forward osvae-encode|osvae-decode} on the tiny seeded pipeline against upstream's outputs. */
+/**
+ * {@code jsora model forward osvae-encode|osvae-decode} on the tiny seeded pipeline against
+ * upstream's outputs.
+ */
 class OsVaeCommandsTest {
   @TempDir Path tmp;
 
@@ -26,8 +29,18 @@ class OsVaeCommandsTest {
   private Cli forward(String kind, Map<String, Tensor> inputs, Path out) throws Exception {
     Path in = tmp.resolve(kind + "-in.safetensors");
     SafetensorsWriter.write(in, inputs, Map.of());
-    return Cli.run("model", "forward", kind, "--config", DIR.resolve("config.json").toString(), "--weights",
-        DIR.resolve("model.safetensors").toString(), "--inputs", in.toString(), "--output", out.toString());
+    return Cli.run(
+        "model",
+        "forward",
+        kind,
+        "--config",
+        DIR.resolve("config.json").toString(),
+        "--weights",
+        DIR.resolve("model.safetensors").toString(),
+        "--inputs",
+        in.toString(),
+        "--output",
+        out.toString());
   }
 
   private static void assertClose(Tensor want, Tensor got, String what) {
@@ -66,12 +79,21 @@ class OsVaeCommandsTest {
   @Test
   void missingFrameCountAndStrayInputsAreClearErrors() throws Exception {
     try (StateDict decIn = SafetensorsFile.read(DIR.resolve("decode_in.safetensors"))) {
-      Cli r = forward("osvae-decode", Map.of("latent", decIn.get("latent_c")), tmp.resolve("a.safetensors"));
+      Cli r =
+          forward(
+              "osvae-decode",
+              Map.of("latent", decIn.get("latent_c")),
+              tmp.resolve("a.safetensors"));
       assertEquals(1, r.code());
       assertTrue(r.err().contains("osvae-decode: --inputs has no tensor 'num_frames'"), r.err());
-      r = forward("osvae-encode", Map.of("latent", decIn.get("latent_c")), tmp.resolve("b.safetensors"));
+      r =
+          forward(
+              "osvae-encode",
+              Map.of("latent", decIn.get("latent_c")),
+              tmp.resolve("b.safetensors"));
       assertEquals(1, r.code());
-      assertTrue(r.err().contains("osvae-encode: unexpected input 'latent'; it takes video"), r.err());
+      assertTrue(
+          r.err().contains("osvae-encode: unexpected input 'latent'; it takes video"), r.err());
     }
   }
 }

@@ -18,17 +18,21 @@ public final class PreprocessChild {
 
   /** Installs the fake models into the preprocess command. */
   static void install(long sleepMs) {
-    PreprocessCommand.setModels(new PreprocessCommand.Models() {
-      @Override
-      public TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device) {
-        return new FakeTextEncoder(0, sleepMs);
-      }
+    PreprocessCommand.setModels(
+        new PreprocessCommand.Models() {
+          @Override
+          public TextEncoder textEncoder(
+              String spec, Path datasetDir, List<String> captions, Device device) {
+            return new FakeTextEncoder(0, sleepMs);
+          }
 
-      @Override
-      public PreprocessCommand.Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) {
-        return new PreprocessCommand.Latents(LatentSpec.floats(TestCompressors.identity(), floatKind), () -> {});
-      }
-    });
+          @Override
+          public PreprocessCommand.Latents latents(
+              String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device) {
+            return new PreprocessCommand.Latents(
+                LatentSpec.floats(TestCompressors.identity(), floatKind), () -> {});
+          }
+        });
   }
 
   public static void main(String[] args) {

@@ -15,7 +15,16 @@ class PreprocessNoPairTest {
 
   private Path synth(int count) {
     Path data = dir.resolve("shapes");
-    Cli synth = Cli.run("data", "synth", "-o", data.toString(), "--count", Integer.toString(count), "--seed", "2");
+    Cli synth =
+        Cli.run(
+            "data",
+            "synth",
+            "-o",
+            data.toString(),
+            "--count",
+            Integer.toString(count),
+            "--seed",
+            "2");
     assertEquals(0, synth.code(), synth.err());
     return data;
   }
@@ -25,17 +34,53 @@ class PreprocessNoPairTest {
     Path data = synth(5);
     Path out = dir.resolve("out");
     // -v points at the folder above videos/, where captions.json is
-    Cli r = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", data.toString(), "-o", out.toString(),
-        "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "preprocess",
+            "-c",
+            data.resolve("captions.json").toString(),
+            "-v",
+            data.toString(),
+            "-o",
+            out.toString(),
+            "--device",
+            "cpu");
     assertEquals(1, r.code(), r.out() + r.err());
-    assertTrue(r.err().contains("none of the 5 videos listed in " + data.resolve("captions.json") + " is in " + data + ": 5 missing"), r.err());
-    assertTrue(r.err().contains(data.resolve("videos") + " holds 5 of the 5 missing files: use it as the video directory"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "none of the 5 videos listed in "
+                    + data.resolve("captions.json")
+                    + " is in "
+                    + data
+                    + ": 5 missing"),
+        r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                data.resolve("videos")
+                    + " holds 5 of the 5 missing files: use it as the video directory"),
+        r.err());
     assertFalse(Files.exists(out.resolve("text_encoder")), "nothing written before the check");
 
-    Cli nowhere = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", dir.resolve("nope").toString(), "-o",
-        out.toString(), "--device", "cpu");
+    Cli nowhere =
+        Cli.run(
+            "preprocess",
+            "-c",
+            data.resolve("captions.json").toString(),
+            "-v",
+            dir.resolve("nope").toString(),
+            "-o",
+            out.toString(),
+            "--device",
+            "cpu");
     assertEquals(1, nowhere.code(), nowhere.out() + nowhere.err());
-    assertTrue(nowhere.err().contains("is in " + dir.resolve("nope") + " (the directory does not exist): 5 missing"), nowhere.err());
+    assertTrue(
+        nowhere
+            .err()
+            .contains(
+                "is in " + dir.resolve("nope") + " (the directory does not exist): 5 missing"),
+        nowhere.err());
   }
 
   @Test
@@ -48,10 +93,26 @@ class PreprocessNoPairTest {
       }
     }
     Path out = dir.resolve("out");
-    Cli r = Cli.run("preprocess", "-c", data.resolve("captions.json").toString(), "-v", videos.toString(), "-o", out.toString(),
-        "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "preprocess",
+            "-c",
+            data.resolve("captions.json").toString(),
+            "-v",
+            videos.toString(),
+            "-o",
+            out.toString(),
+            "--device",
+            "cpu");
     assertEquals(1, r.code(), r.out() + r.err());
-    assertTrue(r.err().contains("no (video, caption) pair was written: all 3 videos listed in " + data.resolve("captions.json")
-        + " were skipped {not-a-video=3} (see " + out.resolve("skipped.jsonl") + ")"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "no (video, caption) pair was written: all 3 videos listed in "
+                    + data.resolve("captions.json")
+                    + " were skipped {not-a-video=3} (see "
+                    + out.resolve("skipped.jsonl")
+                    + ")"),
+        r.err());
   }
 }

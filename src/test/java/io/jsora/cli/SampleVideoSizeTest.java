@@ -24,20 +24,49 @@ class SampleVideoSizeTest {
   static void train() throws Exception {
     Path dataset = TrainFixtures.dataset(dir, 8, 4, 2);
     run = dir.resolve("run");
-    Cli r = Cli.run("train", "-d", dataset.toString(), "-m", "DiT-T/4", "-x", "cross-attn", "-b", "4", "--max-steps", "1",
-        "--checkpoint-dir", run.toString(), "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "train",
+            "-d",
+            dataset.toString(),
+            "-m",
+            "DiT-T/4",
+            "-x",
+            "cross-attn",
+            "-b",
+            "4",
+            "--max-steps",
+            "1",
+            "--checkpoint-dir",
+            run.toString(),
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.err() + r.out());
   }
 
   private static void sample(Path out, String... size) {
-    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sample", "--ckpt", run.toString(), "--text",
-        "a red circle moving left", "--num-sampling-steps", "2", "--disable-cfg", "-o", out.toString(), "--device", "cpu"));
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "sample",
+                "--ckpt",
+                run.toString(),
+                "--text",
+                "a red circle moving left",
+                "--num-sampling-steps",
+                "2",
+                "--disable-cfg",
+                "-o",
+                out.toString(),
+                "--device",
+                "cpu"));
     args.addAll(java.util.List.of(size));
     Cli r = Cli.run(args.toArray(new String[0]));
     assertEquals(0, r.code(), r.err() + r.out());
   }
 
-  private static void assertVideo(Path file, double fps, int width, int height, int frames) throws Exception {
+  private static void assertVideo(Path file, double fps, int width, int height, int frames)
+      throws Exception {
     VideoInfo info = VideoReader.probe(file);
     assertEquals(fps, info.fps(), 1e-9, "fps of " + file);
     assertEquals(width, info.width(), "width of " + file);

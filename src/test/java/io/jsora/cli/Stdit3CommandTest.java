@@ -20,7 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jsora model forward stdit3} against the upstream golden outputs, and {@code model info} for STDiT3-XL/2. */
+/**
+ * {@code jsora model forward stdit3} against the upstream golden outputs, and {@code model info}
+ * for STDiT3-XL/2.
+ */
 class Stdit3CommandTest {
   @TempDir Path dir;
 
@@ -48,8 +51,19 @@ class Stdit3CommandTest {
           in.put("x_mask", io.tensors().get("x_mask"));
         }
         SafetensorsWriter.write(inputs, in, Map.of());
-        Cli r = Cli.run("model", "forward", "stdit3", "--config", golden("tiny_config.json").toString(), "--weights",
-            golden("tiny_weights.safetensors").toString(), "--inputs", inputs.toString(), "--output", out.toString());
+        Cli r =
+            Cli.run(
+                "model",
+                "forward",
+                "stdit3",
+                "--config",
+                golden("tiny_config.json").toString(),
+                "--weights",
+                golden("tiny_weights.safetensors").toString(),
+                "--inputs",
+                inputs.toString(),
+                "--output",
+                out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("out [2, 8, 3, 5, 7]"), r.out());
         try (Weights.Loaded o = Weights.read(out)) {
@@ -68,11 +82,24 @@ class Stdit3CommandTest {
     Path inputs = dir.resolve("in.safetensors");
     try (PointerScope s = new PointerScope();
         Weights.Loaded io = Weights.read(golden("tiny_io.safetensors"))) {
-      SafetensorsWriter.write(inputs, Map.of("x", io.tensors().get("x"), "timestep", io.tensors().get("timestep")), Map.of());
+      SafetensorsWriter.write(
+          inputs,
+          Map.of("x", io.tensors().get("x"), "timestep", io.tensors().get("timestep")),
+          Map.of());
     }
-    Cli r = Cli.run("model", "forward", "stdit3", "--config", golden("tiny_config.json").toString(), "--weights",
-        golden("tiny_weights.safetensors").toString(), "--inputs", inputs.toString(), "--output",
-        dir.resolve("o.safetensors").toString());
+    Cli r =
+        Cli.run(
+            "model",
+            "forward",
+            "stdit3",
+            "--config",
+            golden("tiny_config.json").toString(),
+            "--weights",
+            golden("tiny_weights.safetensors").toString(),
+            "--inputs",
+            inputs.toString(),
+            "--output",
+            dir.resolve("o.safetensors").toString());
     assertEquals(1, r.code());
     assertTrue(r.err().contains("missing input 'y'"), r.err());
   }
@@ -81,14 +108,32 @@ class Stdit3CommandTest {
   void infoGivesXl2At240pAnd51Frames() {
     Cli r = Cli.run("model", "info", "--model", "STDiT3-XL/2");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("parameters  1,207,643,972 (1207.6 M), plus 1,228,800 buffer values"), r.out());
+    assertTrue(
+        r.out().contains("parameters  1,207,643,972 (1207.6 M), plus 1,228,800 buffer values"),
+        r.out());
     assertTrue(r.out().contains("latent      4 x 15 x 30 x 53 (240p 9:16, 51 frames"), r.out());
-    assertTrue(r.out().contains("tokens      6075 video (15 frames x 405), 300 caption (300 real)"), r.out());
+    assertTrue(
+        r.out().contains("tokens      6075 video (15 frames x 405), 300 caption (300 real)"),
+        r.out());
     double g = STDiT3Cost.forwardMacs(STDiT3Config.xl2(), 15, 30, 53, 300, 300) / 1e9;
-    assertTrue(r.out().contains(String.format(Locale.ROOT, "forward     %.1f GFLOPs per sample", g)), r.out());
+    assertTrue(
+        r.out().contains(String.format(Locale.ROOT, "forward     %.1f GFLOPs per sample", g)),
+        r.out());
 
-    Cli sized = Cli.run("model", "info", "--model", "stdit3", "--frames", "1", "--height", "18", "--width", "32",
-        "--text-len", "20");
+    Cli sized =
+        Cli.run(
+            "model",
+            "info",
+            "--model",
+            "stdit3",
+            "--frames",
+            "1",
+            "--height",
+            "18",
+            "--width",
+            "32",
+            "--text-len",
+            "20");
     assertEquals(0, sized.code(), sized.err());
     assertTrue(sized.out().contains("latent      4 x 1 x 18 x 32\n"), sized.out());
     assertTrue(sized.out().contains("300 caption (20 real)"), sized.out());

@@ -21,16 +21,31 @@ class T5CommandTest {
     Path dir = tiny();
     for (String weights : new String[] {"model.safetensors", "sharded-bin"}) {
       Path out = tmp.resolve(weights + ".out.safetensors");
-      Cli r = Cli.run("model", "forward", "t5", "--config", dir.resolve("config.json").toString(), "--weights",
-          dir.resolve(weights).toString(), "--inputs", dir.resolve("inputs.safetensors").toString(), "--output",
-          out.toString());
+      Cli r =
+          Cli.run(
+              "model",
+              "forward",
+              "t5",
+              "--config",
+              dir.resolve("config.json").toString(),
+              "--weights",
+              dir.resolve(weights).toString(),
+              "--inputs",
+              dir.resolve("inputs.safetensors").toString(),
+              "--output",
+              out.toString());
       assertEquals(0, r.code(), r.err());
       assertTrue(r.out().contains("last_hidden_state [2, 9, 16]"), r.out());
       try (Weights.Loaded got = Weights.read(out);
           Weights.Loaded want = Weights.read(dir.resolve("outputs.safetensors"));
           PointerScope s = new PointerScope()) {
-        double d = got.tensors().get("last_hidden_state").sub(want.tensors().get("last_hidden_state")).abs().max()
-            .item_double();
+        double d =
+            got.tensors()
+                .get("last_hidden_state")
+                .sub(want.tensors().get("last_hidden_state"))
+                .abs()
+                .max()
+                .item_double();
         assertTrue(d <= 1e-5, weights + ": " + d);
       }
     }
@@ -39,9 +54,21 @@ class T5CommandTest {
   @Test
   void forwardNeedsTheMask(@TempDir Path tmp) throws Exception {
     Path dir = tiny();
-    Cli r = Cli.run("model", "forward", "t5", "--config", dir.toString(), "--weights", dir.toString(), "--inputs",
-        dir.resolve("outputs.safetensors").toString(), "--output", tmp.resolve("o.safetensors").toString());
+    Cli r =
+        Cli.run(
+            "model",
+            "forward",
+            "t5",
+            "--config",
+            dir.toString(),
+            "--weights",
+            dir.toString(),
+            "--inputs",
+            dir.resolve("outputs.safetensors").toString(),
+            "--output",
+            tmp.resolve("o.safetensors").toString());
     assertNotEquals(0, r.code());
-    assertTrue(r.err().contains("inputs: expected tensors 'input_ids' and 'attention_mask'"), r.err());
+    assertTrue(
+        r.err().contains("inputs: expected tensors 'input_ids' and 'attention_mask'"), r.err());
   }
 }

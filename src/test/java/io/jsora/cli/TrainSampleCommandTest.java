@@ -1,14 +1,11 @@
 package io.jsora.cli;
 
-import io.jsora.run.CheckpointLayout;
-import io.jsora.run.ResumeSpec;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.jsora.train.Checkpointer;
+import io.jsora.run.CheckpointLayout;
 import io.jsora.train.TrainFixtures;
 import io.jsora.video.DecodedVideo;
 import io.jsora.video.VideoReader;
@@ -31,12 +28,29 @@ class TrainSampleCommandTest {
   @Test
   void configFileSetsAndFlagsOverride() throws Exception {
     Path cfg = dir.resolve("train.yaml");
-    Files.writeString(cfg, "model: DiT-T/4\narch: adaln\nbatch_size: 4\nmax_steps: 3\nlr: 0.002\nprediction: x0\nsave_interval: 2\n");
+    Files.writeString(
+        cfg,
+        "model: DiT-T/4\narch: adaln\nbatch_size: 4\nmax_steps: 3\nlr: 0.002\nprediction: x0\nsave_interval: 2\n");
     Path run = dir.resolve("run-config");
-    Cli r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", run.toString(), "--max-steps", "4",
-        "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "-d",
+            dataset.toString(),
+            "--checkpoint-dir",
+            run.toString(),
+            "--max-steps",
+            "4",
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.err() + r.out());
-    assertTrue(r.out().contains("\"batch_size\":4") && r.out().contains("\"max_steps\":4") && r.out().contains("\"arch\":\"adaln\""), r.out());
+    assertTrue(
+        r.out().contains("\"batch_size\":4")
+            && r.out().contains("\"max_steps\":4")
+            && r.out().contains("\"arch\":\"adaln\""),
+        r.out());
     assertTrue(r.out().contains("trained 4 steps"), r.out());
     assertEquals(4, CheckpointLayout.stepOf(CheckpointLayout.latest(run).orElseThrow()));
     assertEquals(2, CheckpointLayout.list(run).size(), "steps 2 and 4");
@@ -44,33 +58,102 @@ class TrainSampleCommandTest {
     assertEquals(0.002, saved.path("train").path("lr").asDouble());
     assertEquals("dit", saved.path("model_family").asText());
     // the same command again: the run is complete, nothing is trained and nothing rewritten
-    long written = Files.getLastModifiedTime(CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL)).toMillis();
-    r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", run.toString(), "--max-steps", "4",
-        "--device", "cpu");
+    long written =
+        Files.getLastModifiedTime(
+                CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL))
+            .toMillis();
+    r =
+        Cli.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "-d",
+            dataset.toString(),
+            "--checkpoint-dir",
+            run.toString(),
+            "--max-steps",
+            "4",
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.err() + r.out());
-    assertTrue(r.out().contains("the run was already complete") && r.out().contains("is at step 4") && !r.out().contains("NaN"), r.out());
-    assertEquals(written, Files.getLastModifiedTime(CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL)).toMillis());
+    assertTrue(
+        r.out().contains("the run was already complete")
+            && r.out().contains("is at step 4")
+            && !r.out().contains("NaN"),
+        r.out());
+    assertEquals(
+        written,
+        Files.getLastModifiedTime(
+                CheckpointLayout.latest(run).orElseThrow().resolve(CheckpointLayout.MODEL))
+            .toMillis());
   }
 
   @Test
   void unknownConfigKeyIsNamed() throws Exception {
     Path cfg = dir.resolve("bad.yaml");
     Files.writeString(cfg, "batch_sise: 4\n");
-    Cli r = Cli.run("train", "--config", cfg.toString(), "-d", dataset.toString(), "--checkpoint-dir", dir.resolve("x").toString());
+    Cli r =
+        Cli.run(
+            "train",
+            "--config",
+            cfg.toString(),
+            "-d",
+            dataset.toString(),
+            "--checkpoint-dir",
+            dir.resolve("x").toString());
     assertEquals(1, r.code());
-    assertTrue(r.err().contains("unknown key 'batch_sise'") && r.err().contains("batch_size"), r.err());
+    assertTrue(
+        r.err().contains("unknown key 'batch_sise'") && r.err().contains("batch_size"), r.err());
   }
 
   @Test
   void sampleWritesVideosManifestAndExtras() throws Exception {
     Path run = dir.resolve("run-sample");
-    assertEquals(0, Cli.run("train", "-d", dataset.toString(), "-m", "DiT-T/4", "-x", "cross-attn", "-b", "4", "--max-steps", "2",
-        "--checkpoint-dir", run.toString(), "--device", "cpu").code());
+    assertEquals(
+        0,
+        Cli.run(
+                "train",
+                "-d",
+                dataset.toString(),
+                "-m",
+                "DiT-T/4",
+                "-x",
+                "cross-attn",
+                "-b",
+                "4",
+                "--max-steps",
+                "2",
+                "--checkpoint-dir",
+                run.toString(),
+                "--device",
+                "cpu")
+            .code());
     Path out = dir.resolve("samples");
-    Cli r = Cli.run("sample", "--ckpt", run.toString(), "--ema", "--text", "a red circle moving left", "--text", "a blue square moving up",
-        "--num-sampling-steps", "3", "--sampler", "ddim", "--gif", "--contact-sheet", "-o", out.toString(), "--device", "cpu");
+    Cli r =
+        Cli.run(
+            "sample",
+            "--ckpt",
+            run.toString(),
+            "--ema",
+            "--text",
+            "a red circle moving left",
+            "--text",
+            "a blue square moving up",
+            "--num-sampling-steps",
+            "3",
+            "--sampler",
+            "ddim",
+            "--gif",
+            "--contact-sheet",
+            "-o",
+            out.toString(),
+            "--device",
+            "cpu");
     assertEquals(0, r.code(), r.err() + r.out());
-    for (String f : new String[] {"sample-00.mp4", "sample-01.mp4", "sample-00.gif", "sample-01.png", "samples.json"}) {
+    for (String f :
+        new String[] {
+          "sample-00.mp4", "sample-01.mp4", "sample-00.gif", "sample-01.png", "samples.json"
+        }) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
     try (DecodedVideo v = VideoReader.decode(out.resolve("sample-00.mp4"))) {
@@ -81,8 +164,24 @@ class TrainSampleCommandTest {
     JsonNode manifest = new ObjectMapper().readTree(out.resolve("samples.json").toFile());
     assertEquals("a blue square moving up", manifest.get(1).get("prompt").asText());
     // frames = fps x sec
-    Cli longer = Cli.run("sample", "--ckpt", run.toString(), "--text", "a red circle moving left", "--fps", "4", "--sec", "2",
-        "--num-sampling-steps", "2", "--disable-cfg", "-o", dir.resolve("one.mp4").toString(), "--device", "cpu");
+    Cli longer =
+        Cli.run(
+            "sample",
+            "--ckpt",
+            run.toString(),
+            "--text",
+            "a red circle moving left",
+            "--fps",
+            "4",
+            "--sec",
+            "2",
+            "--num-sampling-steps",
+            "2",
+            "--disable-cfg",
+            "-o",
+            dir.resolve("one.mp4").toString(),
+            "--device",
+            "cpu");
     assertEquals(0, longer.code(), longer.err());
     try (DecodedVideo v = VideoReader.decode(dir.resolve("one.mp4"))) {
       assertEquals(8, v.length());
@@ -105,8 +204,17 @@ class TrainSampleCommandTest {
     Cli r = Cli.run("demo", "--quick", "--steps", "3", "--out", out.toString(), "--device", "cpu");
     assertEquals(0, r.code(), r.err() + r.out());
     assertTrue(r.out().contains("5/5 adherence"), r.out());
-    for (String f : new String[] {"report.json", "samples/contact-sheet.png", "samples/samples.json", "samples/heldout-00.mp4",
-        "run/loss.png", "run/metrics.jsonl", "dataset/dataset_info.json", "data/captions.json"}) {
+    for (String f :
+        new String[] {
+          "report.json",
+          "samples/contact-sheet.png",
+          "samples/samples.json",
+          "samples/heldout-00.mp4",
+          "run/loss.png",
+          "run/metrics.jsonl",
+          "dataset/dataset_info.json",
+          "data/captions.json"
+        }) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
     JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());

@@ -18,7 +18,12 @@ class WeightsCommandTest {
   @Test
   void convertOfTorchSaveGivesTheSameTensors() throws Exception {
     Path out = dir.resolve("w.safetensors");
-    Cli r = Cli.run("weights", "convert", TorchCheckpointTestAccess.fixture("state_dict_ordered.pt").toString(), out.toString());
+    Cli r =
+        Cli.run(
+            "weights",
+            "convert",
+            TorchCheckpointTestAccess.fixture("state_dict_ordered.pt").toString(),
+            out.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("10 tensors"), r.out());
     try (StateDict sd = SafetensorsFile.read(out)) {
@@ -29,7 +34,14 @@ class WeightsCommandTest {
   @Test
   void convertCastsFloatsAndKeepsIntegers() throws Exception {
     Path out = dir.resolve("bf16.safetensors");
-    Cli r = Cli.run("weights", "convert", TorchCheckpointTestAccess.fixture("nested.pt").toString(), out.toString(), "--dtype", "bf16");
+    Cli r =
+        Cli.run(
+            "weights",
+            "convert",
+            TorchCheckpointTestAccess.fixture("nested.pt").toString(),
+            out.toString(),
+            "--dtype",
+            "bf16");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("skipped non-tensor entries: step"), r.out());
     try (StateDict sd = SafetensorsFile.read(out)) {
@@ -40,7 +52,14 @@ class WeightsCommandTest {
   @Test
   void inspectListsTensorsTotalsAndMetadata() throws Exception {
     Path out = dir.resolve("w.safetensors");
-    assertEquals(0, Cli.run("weights", "convert", TorchCheckpointTestAccess.fixture("state_dict_plain.pt").toString(), out.toString()).code());
+    assertEquals(
+        0,
+        Cli.run(
+                "weights",
+                "convert",
+                TorchCheckpointTestAccess.fixture("state_dict_plain.pt").toString(),
+                out.toString())
+            .code());
     Cli r = Cli.run("weights", "inspect", out.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("(safetensors, 10 tensors)"), r.out());
@@ -49,9 +68,13 @@ class WeightsCommandTest {
     // 6 + 3 + 5 + 4 + 3 + 12 + 3 + 6 + 3 + 1 elements
     assertTrue(r.out().contains("parameters: 46"), r.out());
     assertTrue(r.out().contains("metadata: format = pt"), r.out());
-    Cli t = Cli.run("weights", "inspect", TorchCheckpointTestAccess.fixture("nested.pt").toString());
+    Cli t =
+        Cli.run("weights", "inspect", TorchCheckpointTestAccess.fixture("nested.pt").toString());
     assertEquals(0, t.code(), t.err());
-    assertTrue(t.out().contains("(torch.save, 10 tensors)") && t.out().contains("non-tensor entries (not weights): step"), t.out());
+    assertTrue(
+        t.out().contains("(torch.save, 10 tensors)")
+            && t.out().contains("non-tensor entries (not weights): step"),
+        t.out());
   }
 
   @Test
@@ -60,7 +83,9 @@ class WeightsCommandTest {
     Files.write(bad, new byte[0]);
     Cli r = Cli.run("weights", "inspect", bad.toString());
     assertEquals(1, r.code());
-    assertTrue(r.err().contains("jsora weights inspect: error: " + bad + ": file is empty (0 bytes)"), r.err());
+    assertTrue(
+        r.err().contains("jsora weights inspect: error: " + bad + ": file is empty (0 bytes)"),
+        r.err());
     assertTrue(r.err().lines().count() == 1, "one line: " + r.err());
   }
 }

@@ -17,7 +17,9 @@ class ChoiceTest {
     assertEquals(Arch.CROSS_ATTN, Arch.parse(" Cross_Attn "));
     assertEquals(BetaSchedule.COSINE, BetaSchedule.parse("squaredcos_cap_v2"));
     assertEquals(Prediction.EPS, Prediction.parse("epsilon"));
-    assertEquals(VarianceType.LEARNED_RANGE, VarianceType.parse("learned_range")); // what checkpoints wrote before
+    assertEquals(
+        VarianceType.LEARNED_RANGE,
+        VarianceType.parse("learned_range")); // what checkpoints wrote before
     for (Arch a : Arch.values()) {
       assertEquals(a, Arch.parse(a.id()), "every id parses back to its constant");
     }
@@ -25,10 +27,14 @@ class ChoiceTest {
 
   @Test
   void aBadValueNamesItselfAndEveryAllowedSpelling() {
-    InvalidChoiceException e = assertThrows(InvalidChoiceException.class, () -> Arch.parse("adaln2"));
-    assertEquals("'adaln2' is not one of adaln, cross-attn, token-concat, self-cross", e.getMessage());
+    InvalidChoiceException e =
+        assertThrows(InvalidChoiceException.class, () -> Arch.parse("adaln2"));
+    assertEquals(
+        "'adaln2' is not one of adaln, cross-attn, token-concat, self-cross", e.getMessage());
     assertEquals(List.of("adaln", "cross-attn", "token-concat", "self-cross"), e.allowed());
     assertEquals("adaln2", e.value());
-    assertEquals("no value given; expected one of eps, v, x0", assertThrows(InvalidChoiceException.class, () -> Prediction.parse(null)).getMessage());
+    assertEquals(
+        "no value given; expected one of eps, v, x0",
+        assertThrows(InvalidChoiceException.class, () -> Prediction.parse(null)).getMessage());
   }
 }

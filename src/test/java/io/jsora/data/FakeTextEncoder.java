@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small deterministic text encoder for tests: tokens are [BOS] + words + [EOS]; the state of token
- * {@code l} at channel {@code d} is {@code (code(token) + 0.01 l) (d + 1) / D}; pooled is the EOS state.
- * {@link #expected} computes the same numbers independently of the tensor path.
+ * A small deterministic text encoder for tests: tokens are [BOS] + words + [EOS]; the state of
+ * token {@code l} at channel {@code d} is {@code (code(token) + 0.01 l) (d + 1) / D}; pooled is the
+ * EOS state. {@link #expected} computes the same numbers independently of the tensor path.
  */
 public final class FakeTextEncoder implements TextEncoder {
   public static final int D = 8;
@@ -19,7 +19,9 @@ public final class FakeTextEncoder implements TextEncoder {
   private final int failOnCall;
   private final long sleepMs;
 
-  /** @param failOnCall throw on this (1-based) call of encode; 0 = never */
+  /**
+   * @param failOnCall throw on this (1-based) call of encode; 0 = never
+   */
   public FakeTextEncoder(int failOnCall, long sleepMs) {
     this.failOnCall = failOnCall;
     this.sleepMs = sleepMs;
@@ -94,7 +96,8 @@ public final class FakeTextEncoder implements TextEncoder {
       }
       System.arraycopy(e[e.length - 1], 0, pooled, i * D, D);
     }
-    return new TextEmbeddings(Tensors.of(hidden, b, longest, D), Tensors.of(mask, b, longest), Tensors.of(pooled, b, D));
+    return new TextEmbeddings(
+        Tensors.of(hidden, b, longest, D), Tensors.of(mask, b, longest), Tensors.of(pooled, b, D));
   }
 
   @Override

@@ -37,40 +37,47 @@ class MsrVttTest {
     }
   }
 
-  /** Serves {@code body}; the first {@code drops} requests send only {@code cut} bytes then close. */
+  /**
+   * Serves {@code body}; the first {@code drops} requests send only {@code cut} bytes then close.
+   */
   private URI serve(byte[] body, int drops, int cut, boolean honourRange) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     int[] left = {drops};
-    server.createContext("/MSRVTT.zip", (HttpExchange ex) -> {
-      String range = ex.getRequestHeaders().getFirst("Range");
-      ranges.add(String.valueOf(range));
-      int from = 0;
-      if (range != null && honourRange) {
-        from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
-        ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
-        ex.sendResponseHeaders(206, body.length - from);
-      } else {
-        ex.sendResponseHeaders(200, body.length);
-      }
-      OutputStream out = ex.getResponseBody();
-      boolean drop;
-      synchronized (left) {
-        drop = left[0]-- > 0;
-      }
-      try {
-        if (drop) {
-          out.write(body, from, Math.min(cut, body.length - from));
-          out.flush();
-          ex.getHttpContext().getServer(); // the connection is then cut: fewer bytes than announced
+    server.createContext(
+        "/MSRVTT.zip",
+        (HttpExchange ex) -> {
+          String range = ex.getRequestHeaders().getFirst("Range");
+          ranges.add(String.valueOf(range));
+          int from = 0;
+          if (range != null && honourRange) {
+            from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
+            ex.getResponseHeaders()
+                .add(
+                    "Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+            ex.sendResponseHeaders(206, body.length - from);
+          } else {
+            ex.sendResponseHeaders(200, body.length);
+          }
+          OutputStream out = ex.getResponseBody();
+          boolean drop;
+          synchronized (left) {
+            drop = left[0]-- > 0;
+          }
+          try {
+            if (drop) {
+              out.write(body, from, Math.min(cut, body.length - from));
+              out.flush();
+              ex.getHttpContext()
+                  .getServer(); // the connection is then cut: fewer bytes than announced
+              ex.close();
+              return;
+            }
+            out.write(body, from, body.length - from);
+          } catch (IOException ignored) {
+            // the client went away
+          }
           ex.close();
-          return;
-        }
-        out.write(body, from, body.length - from);
-      } catch (IOException ignored) {
-        // the client went away
-      }
-      ex.close();
-    });
+        });
     server.start();
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/MSRVTT.zip");
   }
@@ -89,7 +96,8 @@ class MsrVttTest {
     return b.toByteArray();
   }
 
-  private static final Download.Options FAST = Download.Options.defaults().withRetryDelay(0).withTimeouts(2000, 2000);
+  private static final Download.Options FAST =
+      Download.Options.defaults().withRetryDelay(0).withTimeouts(2000, 2000);
 
   @Test
   void resumesAfterADroppedConnectionAndUnzips() throws Exception {
@@ -99,12 +107,17 @@ class MsrVttTest {
     Download.Result r = Download.fetch(url, target, FAST, Download.ProgressFactory.NONE);
     assertArrayEquals(body, Files.readAllBytes(target));
     assertEquals(1, r.resumes());
-    assertEquals(List.of("null", "bytes=50000-"), ranges, "second request resumes where the first broke off");
-    assertEquals(Download.sha256(target), Files.readString(dir.resolve("MSRVTT.zip.sha256")).split(" ")[0]);
+    assertEquals(
+        List.of("null", "bytes=50000-"),
+        ranges,
+        "second request resumes where the first broke off");
+    assertEquals(
+        Download.sha256(target), Files.readString(dir.resolve("MSRVTT.zip.sha256")).split(" ")[0]);
     assertFalse(Files.exists(dir.resolve("MSRVTT.zip.part")));
     assertEquals(2, MsrVtt.unzip(target, dir, Progress.NONE));
     assertEquals(200_000, Files.size(dir.resolve("MSRVTT/videos/all/video0.mp4")));
-    assertEquals(0, MsrVtt.unzip(target, dir, Progress.NONE), "a second unzip skips complete files");
+    assertEquals(
+        0, MsrVtt.unzip(target, dir, Progress.NONE), "a second unzip skips complete files");
     // a second run finds the finished file
     assertTrue(Download.fetch(url, target, FAST, Download.ProgressFactory.NONE).alreadyPresent());
   }
@@ -115,7 +128,9 @@ class MsrVttTest {
     URI url = serve(body, 0, 0, true);
     Path target = dir.resolve("MSRVTT.zip");
     Files.write(dir.resolve("MSRVTT.zip.part"), java.util.Arrays.copyOf(body, 12_345));
-    Download.Result r = Download.fetch(url, target, FAST.withExpected(body.length, null), Download.ProgressFactory.NONE);
+    Download.Result r =
+        Download.fetch(
+            url, target, FAST.withExpected(body.length, null), Download.ProgressFactory.NONE);
     assertArrayEquals(body, Files.readAllBytes(target));
     assertEquals(List.of("bytes=12345-"), ranges);
     assertEquals(1, r.resumes());
@@ -127,8 +142,12 @@ class MsrVttTest {
     URI url = serve(body, 0, 0, false);
     Path target = dir.resolve("MSRVTT.zip");
     Files.write(dir.resolve("MSRVTT.zip.part"), new byte[] {1, 2, 3});
-    IOException bad = assertThrows(IOException.class,
-        () -> Download.fetch(url, target, FAST.withExpected(0, "00"), Download.ProgressFactory.NONE));
+    IOException bad =
+        assertThrows(
+            IOException.class,
+            () ->
+                Download.fetch(
+                    url, target, FAST.withExpected(0, "00"), Download.ProgressFactory.NONE));
     assertTrue(bad.getMessage().contains("SHA-256"), bad.getMessage());
     Download.Result r = Download.fetch(url, target, FAST, Download.ProgressFactory.NONE);
     assertArrayEquals(body, Files.readAllBytes(target));
@@ -142,8 +161,15 @@ class MsrVttTest {
       port = s.getLocalPort();
     }
     long t0 = System.nanoTime();
-    IOException e = assertThrows(IOException.class, () -> Download.fetch(URI.create("http://127.0.0.1:" + port + "/MSRVTT.zip"),
-        dir.resolve("MSRVTT.zip"), Download.Options.defaults(), Download.ProgressFactory.NONE));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                Download.fetch(
+                    URI.create("http://127.0.0.1:" + port + "/MSRVTT.zip"),
+                    dir.resolve("MSRVTT.zip"),
+                    Download.Options.defaults(),
+                    Download.ProgressFactory.NONE));
     assertTrue(e.getMessage().contains("cannot connect to 127.0.0.1:" + port), e.getMessage());
     assertTrue((System.nanoTime() - t0) / 1e9 < 10, "no hang");
   }
@@ -156,16 +182,30 @@ class MsrVttTest {
     Files.createDirectories(in.resolve("videos/all"));
     StringBuilder anns = new StringBuilder("{\"annotations\": [");
     String[][] caps = {
-      {"video0", "a man talks"}, {"video1", "a cat jumps"}, {"video0", "someone speaks"}, {"video2", "cars race"},
-      {"video3", "a dog runs"}, {"video4", "people dance"}, {"video5", "rain falls"}, {"video9", "orphan caption"},
-      {"video0", "a person talking"}, {"video3", "a puppy"}
+      {"video0", "a man talks"},
+      {"video1", "a cat jumps"},
+      {"video0", "someone speaks"},
+      {"video2", "cars race"},
+      {"video3", "a dog runs"},
+      {"video4", "people dance"},
+      {"video5", "rain falls"},
+      {"video9", "orphan caption"},
+      {"video0", "a person talking"},
+      {"video3", "a puppy"}
     };
     for (int i = 0; i < caps.length; i++) {
-      anns.append(i == 0 ? "" : ",").append("{\"image_id\": \"").append(caps[i][0]).append("\", \"caption\": \"")
-          .append(caps[i][1]).append("\", \"id\": ").append(i).append('}');
+      anns.append(i == 0 ? "" : ",")
+          .append("{\"image_id\": \"")
+          .append(caps[i][0])
+          .append("\", \"caption\": \"")
+          .append(caps[i][1])
+          .append("\", \"id\": ")
+          .append(i)
+          .append('}');
     }
     Files.writeString(in.resolve("annotation/MSR_VTT.json"), anns.append("]}").toString());
-    Files.writeString(in.resolve("structured-symlinks/train_list_full.txt"), "video0\nvideo1\nvideo2\n");
+    Files.writeString(
+        in.resolve("structured-symlinks/train_list_full.txt"), "video0\nvideo1\nvideo2\n");
     Files.writeString(in.resolve("structured-symlinks/val_list_full.txt"), "video3\nvideo7\n");
     Files.writeString(in.resolve("structured-symlinks/test_list_full.txt"), "video4\nvideo5\n\n");
     for (String v : new String[] {"video0", "video1", "video2", "video3", "video4", "video9"}) {
@@ -184,12 +224,15 @@ class MsrVttTest {
     assertEquals(5, s.links() + s.copies());
     JsonNode train = new ObjectMapper().readTree(out.resolve("train/annotations.json").toFile());
     assertEquals("video0.mp4", train.get(0).get("file").asText());
-    assertEquals(List.of("a man talks", "someone speaks", "a person talking"),
+    assertEquals(
+        List.of("a man talks", "someone speaks", "a person talking"),
         new ObjectMapper().convertValue(train.get(0).get("captions"), List.class));
     Path linked = out.resolve("train/videos/video1.mp4");
     assertEquals("fake video video1", Files.readString(linked));
     if (s.links() > 0) {
-      assertTrue(Files.isSameFile(linked, in.resolve("videos/all/video1.mp4")) || Files.getAttribute(linked, "unix:nlink").equals(2));
+      assertTrue(
+          Files.isSameFile(linked, in.resolve("videos/all/video1.mp4"))
+              || Files.getAttribute(linked, "unix:nlink").equals(2));
     }
     // running again changes nothing and copies nothing
     MsrVtt.Summary again = MsrVtt.collate(in, out, false, Progress.NONE);

@@ -14,19 +14,22 @@ public final class PreprocessFixtures {
   private PreprocessFixtures() {}
 
   /** Good videos and their captions, in file order, and what each bad one should be skipped for. */
-  public static final String CAPTIONS_JSONL = String.join("\n",
-      "{\"file\": \"a.mp4\", \"captions\": [\"a red circle moving left\", \"red ball rolls\"]}",
-      "{\"file\": \"b.mkv\", \"captions\": [\"odd sized noise\"]}",
-      "{\"file\": \"trunc.mp4\", \"captions\": [\"cut short\"]}",
-      "{\"file\": \"c.avi\", \"captions\": [\"motion jpeg\"]",
-      "{\"file\": \"empty.mp4\", \"captions\": [\"nothing\"]}",
-      "{\"file\": \"text.mp4\", \"captions\": [\"not a video\"]}",
-      "{\"file\": \"missing.mp4\", \"captions\": [\"gone\"]}",
-      "",
-      "{\"file\": \"one.mp4\", \"captions\": [\"a single frame\"]}",
-      "{\"file\": \"long.mp4\", \"captions\": [\"too long\"]}",
-      "{\"file\": \"c.avi\", \"captions\": [\"motion jpeg again\"]}",
-      "{\"file\": \"a.mp4\", \"captions\": [\"more about a\"]}") + "\n";
+  public static final String CAPTIONS_JSONL =
+      String.join(
+              "\n",
+              "{\"file\": \"a.mp4\", \"captions\": [\"a red circle moving left\", \"red ball rolls\"]}",
+              "{\"file\": \"b.mkv\", \"captions\": [\"odd sized noise\"]}",
+              "{\"file\": \"trunc.mp4\", \"captions\": [\"cut short\"]}",
+              "{\"file\": \"c.avi\", \"captions\": [\"motion jpeg\"]",
+              "{\"file\": \"empty.mp4\", \"captions\": [\"nothing\"]}",
+              "{\"file\": \"text.mp4\", \"captions\": [\"not a video\"]}",
+              "{\"file\": \"missing.mp4\", \"captions\": [\"gone\"]}",
+              "",
+              "{\"file\": \"one.mp4\", \"captions\": [\"a single frame\"]}",
+              "{\"file\": \"long.mp4\", \"captions\": [\"too long\"]}",
+              "{\"file\": \"c.avi\", \"captions\": [\"motion jpeg again\"]}",
+              "{\"file\": \"a.mp4\", \"captions\": [\"more about a\"]}")
+          + "\n";
 
   /** Writes the videos and {@code captions.jsonl} into {@code dir}; returns the captions file. */
   public static Path write(Path dir) throws IOException {

@@ -36,8 +36,16 @@ class ReaderTest {
     Path captions = PreprocessFixtures.write(dir);
     Path out = dir.resolve("ds");
     try (Device cpu = new Device("cpu")) {
-      new Preprocessor(PreprocessConfig.of(captions, dir.resolve("videos"), out).withShards(2).withPooled(pooled).withMaxFrames(10)
-          .withBatching(2, 2, 2), new FakeTextEncoder(), spec, cpu).run(Progress.NONE);
+      new Preprocessor(
+              PreprocessConfig.of(captions, dir.resolve("videos"), out)
+                  .withShards(2)
+                  .withPooled(pooled)
+                  .withMaxFrames(10)
+                  .withBatching(2, 2, 2),
+              new FakeTextEncoder(),
+              spec,
+              cpu)
+          .run(Progress.NONE);
     }
     return out;
   }
@@ -54,14 +62,22 @@ class ReaderTest {
 
   @Test
   void readsEveryRowAcrossShardsFromTheMapping() throws Exception {
-    Path out = preprocess(LatentSpec.floats(TestCompressors.identity(), LatentSpec.Kind.FLOAT16), false);
+    Path out =
+        preprocess(LatentSpec.floats(TestCompressors.identity(), LatentSpec.Kind.FLOAT16), false);
     try (ArrowVideoDataset ds = ArrowVideoDataset.open(out)) {
       assertEquals(6, ds.size());
       assertTrue(ds.hasLatents());
       assertEquals("test:fake-text", ds.info().textEncoder());
       assertEquals(LatentSpec.Kind.FLOAT16, ds.info().latentKind());
       String[] files = {"a.mp4", "a.mp4", "a.mp4", "b.mkv", "one.mp4", "c.avi"};
-      String[] caps = {"a red circle moving left", "red ball rolls", "more about a", "odd sized noise", "a single frame", "motion jpeg again"};
+      String[] caps = {
+        "a red circle moving left",
+        "red ball rolls",
+        "more about a",
+        "odd sized noise",
+        "a single frame",
+        "motion jpeg again"
+      };
       for (int r = 0; r < 6; r++) {
         assertEquals(files[r], ds.videoFile(r));
         try (Tensor t = ds.textStates(r)) {
@@ -75,7 +91,9 @@ class ReaderTest {
           DecodedVideo v = VideoReader.decode(dir.resolve("videos/b.mkv"));
           Tensor x = Frames.toModel(v.frames())) {
         assertEquals(DType.F16, DType.of(lat));
-        assertTrue(lat.to(DType.F32.scalarType()).equal(x.squeeze(0).to(DType.F16.scalarType()).to(DType.F32.scalarType())));
+        assertTrue(
+            lat.to(DType.F32.scalarType())
+                .equal(x.squeeze(0).to(DType.F16.scalarType()).to(DType.F32.scalarType())));
       }
       assertThrows(IndexOutOfBoundsException.class, () -> ds.videoFile(6));
     }
@@ -84,10 +102,14 @@ class ReaderTest {
   @Test
   void readsAStreamWrittenByArrowsOwnWriterInSeveralBatches() throws Exception {
     Path out = Files.createDirectories(dir.resolve("py"));
-    List<HfDataset.Column> cols = List.of(new HfDataset.Column("video_file", 0, "string"), new HfDataset.Column("text_latent_states", 1, "float32"));
+    List<HfDataset.Column> cols =
+        List.of(
+            new HfDataset.Column("video_file", 0, "string"),
+            new HfDataset.Column("text_latent_states", 1, "float32"));
     try (RootAllocator alloc = new RootAllocator();
         VectorSchemaRoot root = VectorSchemaRoot.create(HfDataset.schema(cols), alloc);
-        FileOutputStream fo = new FileOutputStream(out.resolve("data-00000-of-00001.arrow").toFile());
+        FileOutputStream fo =
+            new FileOutputStream(out.resolve("data-00000-of-00001.arrow").toFile());
         ArrowStreamWriter w = new ArrowStreamWriter(root, null, fo)) {
       w.start();
       for (int batch = 0; batch < 3; batch++) {
@@ -129,21 +151,36 @@ class ReaderTest {
   void readsFixedLengthSequences() throws Exception {
     // datasets writes Sequence(Value('float32'), length=3) as fixed_size_list<float>[3]
     Path out = Files.createDirectories(dir.resolve("fixed"));
-    org.apache.arrow.vector.types.pojo.Field item = new org.apache.arrow.vector.types.pojo.Field("item",
-        org.apache.arrow.vector.types.pojo.FieldType.nullable(new org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint(
-            org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)), null);
-    org.apache.arrow.vector.types.pojo.Schema schema = new org.apache.arrow.vector.types.pojo.Schema(List.of(
-        new org.apache.arrow.vector.types.pojo.Field("video_file", org.apache.arrow.vector.types.pojo.FieldType.nullable(
-            org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE), null),
-        new org.apache.arrow.vector.types.pojo.Field("text_latent_states", org.apache.arrow.vector.types.pojo.FieldType.nullable(
-            new org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList(3)), List.of(item))));
+    org.apache.arrow.vector.types.pojo.Field item =
+        new org.apache.arrow.vector.types.pojo.Field(
+            "item",
+            org.apache.arrow.vector.types.pojo.FieldType.nullable(
+                new org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint(
+                    org.apache.arrow.vector.types.FloatingPointPrecision.SINGLE)),
+            null);
+    org.apache.arrow.vector.types.pojo.Schema schema =
+        new org.apache.arrow.vector.types.pojo.Schema(
+            List.of(
+                new org.apache.arrow.vector.types.pojo.Field(
+                    "video_file",
+                    org.apache.arrow.vector.types.pojo.FieldType.nullable(
+                        org.apache.arrow.vector.types.pojo.ArrowType.Utf8.INSTANCE),
+                    null),
+                new org.apache.arrow.vector.types.pojo.Field(
+                    "text_latent_states",
+                    org.apache.arrow.vector.types.pojo.FieldType.nullable(
+                        new org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList(3)),
+                    List.of(item))));
     try (RootAllocator alloc = new RootAllocator();
         VectorSchemaRoot root = VectorSchemaRoot.create(schema, alloc);
-        FileOutputStream fo = new FileOutputStream(out.resolve("data-00000-of-00001.arrow").toFile());
+        FileOutputStream fo =
+            new FileOutputStream(out.resolve("data-00000-of-00001.arrow").toFile());
         ArrowStreamWriter w = new ArrowStreamWriter(root, null, fo)) {
       w.start();
       VarCharVector names = (VarCharVector) root.getVector("video_file");
-      org.apache.arrow.vector.complex.FixedSizeListVector states = (org.apache.arrow.vector.complex.FixedSizeListVector) root.getVector("text_latent_states");
+      org.apache.arrow.vector.complex.FixedSizeListVector states =
+          (org.apache.arrow.vector.complex.FixedSizeListVector)
+              root.getVector("text_latent_states");
       names.allocateNew();
       states.allocateNew();
       Float4Vector values = (Float4Vector) states.getDataVector();
@@ -209,12 +246,15 @@ class ReaderTest {
     for (long[] x; (x = e4.next()) != null; ) {
       ep4.add(x);
     }
-    assertFalse(java.util.Arrays.deepEquals(ep3.toArray(), ep4.toArray()), "epochs are shuffled differently");
+    assertFalse(
+        java.util.Arrays.deepEquals(ep3.toArray(), ep4.toArray()),
+        "epochs are shuffled differently");
   }
 
   @Test
   void loaderServesCachedLatentsWithPaddedTextAndResumes() throws Exception {
-    Path out = preprocess(LatentSpec.floats(TestCompressors.identity(), LatentSpec.Kind.FLOAT16), false);
+    Path out =
+        preprocess(LatentSpec.floats(TestCompressors.identity(), LatentSpec.Kind.FLOAT16), false);
     try (ArrowVideoDataset ds = ArrowVideoDataset.open(out);
         Device cpu = new Device("cpu")) {
       long[][] keys = Loader.shapeKeys(ds, DecodeOptions.NATIVE, null);
@@ -278,11 +318,15 @@ class ReaderTest {
       sampler.setEpoch(0);
       int rows = 0;
       List<String> dropped = new ArrayList<>();
-      Loader.Options o = Loader.Options.defaults(cpu).withCompressor(new int[] {1, 2, 2}, v -> {
-        try (PointerScope s = new PointerScope()) {
-          return v.mul(new org.bytedeco.pytorch.Scalar(2.0)).retainReference();
-        }
-      });
+      Loader.Options o =
+          Loader.Options.defaults(cpu)
+              .withCompressor(
+                  new int[] {1, 2, 2},
+                  v -> {
+                    try (PointerScope s = new PointerScope()) {
+                      return v.mul(new org.bytedeco.pytorch.Scalar(2.0)).retainReference();
+                    }
+                  });
       try (Loader loader = new Loader(ds, sampler, o)) {
         for (Batch next; (next = loader.next()) != null; ) {
           try (Batch b = next) {
@@ -293,8 +337,12 @@ class ReaderTest {
               if (ds.videoFile(b.rows()[i]).equals("b.mkv")) {
                 try (PointerScope s = new PointerScope();
                     DecodedVideo v = VideoReader.decode(dir.resolve("videos/b.mkv"));
-                    Tensor x = Frames.toModel(v.frames().narrow(1, 0, 12).narrow(2, 0, 16).contiguous())) {
-                  assertTrue(b.latents().get(i).equal(x.squeeze(0).mul(new org.bytedeco.pytorch.Scalar(2.0))));
+                    Tensor x =
+                        Frames.toModel(v.frames().narrow(1, 0, 12).narrow(2, 0, 16).contiguous())) {
+                  assertTrue(
+                      b.latents()
+                          .get(i)
+                          .equal(x.squeeze(0).mul(new org.bytedeco.pytorch.Scalar(2.0))));
                 }
               }
             }
@@ -302,14 +350,19 @@ class ReaderTest {
         }
         dropped.addAll(loader.dropped());
       }
-      assertEquals(5, rows, "one.mp4 vanished after preprocessing: its row is dropped, the rest served");
+      assertEquals(
+          5, rows, "one.mp4 vanished after preprocessing: its row is dropped, the rest served");
       assertEquals(List.of("one.mp4: missing"), dropped);
       // a failing compressor: the error reaches next(), close() does not hang
       BucketSampler s2 = new BucketSampler(keys, 1, false, 3, 0, 1);
       s2.setEpoch(0);
-      Loader.Options bad = Loader.Options.defaults(cpu).withCompressor(new int[] {1, 2, 2}, v -> {
-        throw new IllegalStateException("compressor broke");
-      });
+      Loader.Options bad =
+          Loader.Options.defaults(cpu)
+              .withCompressor(
+                  new int[] {1, 2, 2},
+                  v -> {
+                    throw new IllegalStateException("compressor broke");
+                  });
       try (Loader loader = new Loader(ds, s2, bad)) {
         IllegalStateException e = assertThrows(IllegalStateException.class, loader::next);
         assertEquals("compressor broke", e.getMessage());

@@ -19,7 +19,8 @@ class SynthJudgeTest {
     int shapeOk = 0;
     List<Synth.Clip> clips = Synth.plan(c);
     for (Synth.Clip clip : clips) {
-      try (PointerScope s = new PointerScope(); Tensor frames = Synth.render(clip, c)) {
+      try (PointerScope s = new PointerScope();
+          Tensor frames = Synth.render(clip, c)) {
         SynthJudge.Reading r = SynthJudge.judge(frames, Synth.COLOURS);
         colourOk += r.colour().equals(clip.colour()) ? 1 : 0;
         directionOk += r.direction().equals(clip.direction()) ? 1 : 0;
@@ -41,7 +42,15 @@ class SynthJudgeTest {
       assertEquals("none", r.colour());
       assertEquals("still", r.direction());
       SynthJudge.Reading q;
-      try (Tensor still = Synth.render("square", Synth.COLOURS.get("cyan"), 3.5, new double[] {8, 8}, new double[] {8, 8}, 6, 16)) {
+      try (Tensor still =
+          Synth.render(
+              "square",
+              Synth.COLOURS.get("cyan"),
+              3.5,
+              new double[] {8, 8},
+              new double[] {8, 8},
+              6,
+              16)) {
         q = SynthJudge.judge(still, Synth.COLOURS);
       }
       assertEquals("cyan", q.colour());
@@ -52,20 +61,36 @@ class SynthJudgeTest {
 
   @Test
   void parsesCaptions() {
-    assertEquals(new SynthJudge.Expected("red", "circle", "left"), SynthJudge.parse("a red circle moving left"));
-    assertEquals(new SynthJudge.Expected("blue", null, "up"), SynthJudge.parse("Something BLUE drifting up."));
+    assertEquals(
+        new SynthJudge.Expected("red", "circle", "left"),
+        SynthJudge.parse("a red circle moving left"));
+    assertEquals(
+        new SynthJudge.Expected("blue", null, "up"),
+        SynthJudge.parse("Something BLUE drifting up."));
     assertEquals(new SynthJudge.Expected(null, null, null), SynthJudge.parse("a cat"));
   }
 
   @Test
   void scoresCountOnlyAttributesThePromptNames() {
     SynthScore score = new SynthScore();
-    score.add(new SynthScore.Item("a", "a red circle moving left", SynthJudge.parse("a red circle moving left"),
-        new SynthJudge.Reading("red", "left", "circle", 8, 0.78)));
-    score.add(new SynthScore.Item("b", "a green square moving up", SynthJudge.parse("a green square moving up"),
-        new SynthJudge.Reading("green", "down", "square", 8, 1)));
-    score.add(new SynthScore.Item("c", "something blue", SynthJudge.parse("something blue"),
-        new SynthJudge.Reading("red", "down", "square", 8, 1)));
+    score.add(
+        new SynthScore.Item(
+            "a",
+            "a red circle moving left",
+            SynthJudge.parse("a red circle moving left"),
+            new SynthJudge.Reading("red", "left", "circle", 8, 0.78)));
+    score.add(
+        new SynthScore.Item(
+            "b",
+            "a green square moving up",
+            SynthJudge.parse("a green square moving up"),
+            new SynthJudge.Reading("green", "down", "square", 8, 1)));
+    score.add(
+        new SynthScore.Item(
+            "c",
+            "something blue",
+            SynthJudge.parse("something blue"),
+            new SynthJudge.Reading("red", "down", "square", 8, 1)));
     assertEquals(2 / 3.0, score.colourAccuracy(), 1e-12);
     assertEquals(0.5, score.directionAccuracy(), 1e-12);
     assertEquals(0.5, score.colourAndDirectionAccuracy(), 1e-12);

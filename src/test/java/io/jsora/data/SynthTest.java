@@ -23,10 +23,14 @@ class SynthTest {
 
   @Test
   void badHoldOutPatternsAreRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SynthConfig.defaults(144).withHoldOut(List.of("red:circle:*", "*:*:up:"), false));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SynthConfig.defaults(144).withHoldOut(List.of("red:circle:*", "*:*:up:"), false));
     assertTrue(e.getMessage().contains("*:*:up:"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> Synth.plan(SynthConfig.defaults(4).withHoldOut(List.of("*:*:*"), false)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Synth.plan(SynthConfig.defaults(4).withHoldOut(List.of("*:*:*"), false)));
   }
 
   @Test
@@ -46,7 +50,8 @@ class SynthTest {
     assertTrue(counts.values().stream().allMatch(n -> n == 2 || n == 3), counts.toString());
     assertEquals(4, Synth.combinations(c, true).size());
     assertEquals("a red circle moving left", Synth.caption("red", "circle", "left"));
-    List<Synth.Clip> only = Synth.plan(SynthConfig.defaults(8).withHoldOut(List.of("red:circle:*"), true));
+    List<Synth.Clip> only =
+        Synth.plan(SynthConfig.defaults(8).withHoldOut(List.of("red:circle:*"), true));
     assertTrue(only.stream().allMatch(k -> k.caption().startsWith("a red circle")));
   }
 
@@ -57,7 +62,9 @@ class SynthTest {
       for (Synth.Clip k : Synth.plan(c)) {
         for (double[] p : new double[][] {k.start(), k.end()}) {
           for (double v : p) {
-            assertTrue(v - k.radius() >= 0.5 - 1e-9 && v + k.radius() <= 16 - 0.5 + 1e-9, start + " " + k.caption() + " leaves the frame: " + v);
+            assertTrue(
+                v - k.radius() >= 0.5 - 1e-9 && v + k.radius() <= 16 - 0.5 + 1e-9,
+                start + " " + k.caption() + " leaves the frame: " + v);
           }
         }
         double dx = k.end()[0] - k.start()[0];
@@ -69,7 +76,11 @@ class SynthTest {
           default -> assertTrue(dy > 0 && dx == 0);
         }
         if (start == SynthConfig.Start.FIXED) {
-          assertEquals(16 - 2 * (3.52 + 0.5), Math.abs(dx + dy), 1e-9, "fixed paths cross the whole free range");
+          assertEquals(
+              16 - 2 * (3.52 + 0.5),
+              Math.abs(dx + dy),
+              1e-9,
+              "fixed paths cross the whole free range");
         }
       }
     }
@@ -78,7 +89,15 @@ class SynthTest {
   @Test
   void renderDrawsTheShapeWhereThePathSays() {
     try (PointerScope s = new PointerScope();
-        Tensor f = Synth.render("square", new int[] {225, 30, 30}, 3.52, new double[] {11.98, 8}, new double[] {4.02, 8}, 8, 16)) {
+        Tensor f =
+            Synth.render(
+                "square",
+                new int[] {225, 30, 30},
+                3.52,
+                new double[] {11.98, 8},
+                new double[] {4.02, 8},
+                8,
+                16)) {
       assertArrayEquals(new long[] {8, 16, 16, 3}, Shapes.of(f));
       // centre pixel of the first frame is the pure colour, a far corner is background
       assertEquals(225, f.get(0).get(8).get(11).get(0).item_int() & 0xff);
@@ -115,7 +134,13 @@ class SynthTest {
           DecodedVideo v = VideoReader.decode(dir.resolve("videos").resolve(k.file()));
           Tensor clean = Synth.render(k, c)) {
         assertArrayEquals(new long[] {8, 16, 16, 3}, Shapes.of(v.frames()));
-        double mad = v.frames().to(DType.F32.scalarType()).sub(clean.to(DType.F32.scalarType())).abs().mean().item_double();
+        double mad =
+            v.frames()
+                .to(DType.F32.scalarType())
+                .sub(clean.to(DType.F32.scalarType()))
+                .abs()
+                .mean()
+                .item_double();
         // sharp saturated edges lose chroma detail in yuv420p: measured 2-5 levels of 255
         assertTrue(mad < 8.0, k.caption() + ": H.264 copy differs from the clean render by " + mad);
         // motion direction survives compression
@@ -144,7 +169,11 @@ class SynthTest {
     try (PointerScope s = new PointerScope()) {
       Tensor w = frames.to(DType.F64.scalarType()).sum(new long[] {3}); // (T, H, W)
       long n = frames.size(dim);
-      Tensor pos = torch.arange(new org.bytedeco.pytorch.Scalar(n)).to(DType.F64.scalarType()).add(new org.bytedeco.pytorch.Scalar(0.5));
+      Tensor pos =
+          torch
+              .arange(new org.bytedeco.pytorch.Scalar(n))
+              .to(DType.F64.scalarType())
+              .add(new org.bytedeco.pytorch.Scalar(0.5));
       Tensor p = dim == 2 ? pos.view(1, 1, n) : pos.view(1, n, 1);
       Tensor c = w.mul(p).sum(new long[] {1, 2}).div(w.sum(new long[] {1, 2})); // (T)
       return io.jsora.tensor.Tensors.toDoubles(c);

@@ -27,16 +27,29 @@ public final class TestCompressors {
   public static Tensor codes(Tensor video) {
     try (PointerScope s = new PointerScope()) {
       Tensor m = video.mean(new long[] {1}); // (1, T, H, W)
-      Tensor p = org.bytedeco.pytorch.global.torch.avg_pool3d(m, new long[] {1, 2, 2}, new long[] {1, 2, 2}, new long[] {0, 0, 0},
-          false, true, new org.bytedeco.pytorch.LongOptional()); // (1, T, H/2, W/2)
-      return p.add(new Scalar(0.5)).mul(new Scalar(1000.0)).round().to(DType.I64.scalarType()).retainReference();
+      Tensor p =
+          org.bytedeco.pytorch.global.torch.avg_pool3d(
+              m,
+              new long[] {1, 2, 2},
+              new long[] {1, 2, 2},
+              new long[] {0, 0, 0},
+              false,
+              true,
+              new org.bytedeco.pytorch.LongOptional()); // (1, T, H/2, W/2)
+      return p.add(new Scalar(0.5))
+          .mul(new Scalar(1000.0))
+          .round()
+          .to(DType.I64.scalarType())
+          .retainReference();
     }
   }
 
   private record Simple(String name, int[] factors, int latentChannels) implements VideoCompressor {
     @Override
     public long[] latentShape(long frames, long height, long width) {
-      return new long[] {latentChannels, frames / factors[0], height / factors[1], width / factors[2]};
+      return new long[] {
+        latentChannels, frames / factors[0], height / factors[1], width / factors[2]
+      };
     }
 
     @Override

@@ -42,12 +42,14 @@ class GaussianDiffusionTest {
   @Test
   void qSampleHasTheClosedFormMeanAndVariance() {
     int n = 200_000;
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
         GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults(), "", cpu)) {
       double[] ac = d.alphasCumprod();
       for (int step : new int[] {0, 300, 999}) {
         Tensor x0 = torch.full(new long[] {n, 1}, new Scalar(0.7));
-        Tensor t = torch.full(new long[] {n}, new Scalar((long) step), new TensorOptions(ScalarType.Long));
+        Tensor t =
+            torch.full(new long[] {n}, new Scalar((long) step), new TensorOptions(ScalarType.Long));
         Tensor xt = d.qSample(x0, t, randn(step + 1, n, 1)).to(ScalarType.Double);
         double mean = xt.mean().item_double();
         double var = xt.var().item_double();
@@ -78,11 +80,17 @@ class GaussianDiffusionTest {
     double x0v = 0.4;
     double xtv = -1.3;
     long[] steps = {1, 2, 10, 500, 998, 999};
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
-        GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults().withSchedule(schedule), "", cpu)) {
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
+        GaussianDiffusion d =
+            GaussianDiffusion.create(DiffusionConfig.defaults().withSchedule(schedule), "", cpu)) {
       Tensor t = ts(steps);
-      Tensor x0 = torch.full(new long[] {steps.length, 1}, new Scalar(x0v), new TensorOptions(ScalarType.Double));
-      Tensor xt = torch.full(new long[] {steps.length, 1}, new Scalar(xtv), new TensorOptions(ScalarType.Double));
+      Tensor x0 =
+          torch.full(
+              new long[] {steps.length, 1}, new Scalar(x0v), new TensorOptions(ScalarType.Double));
+      Tensor xt =
+          torch.full(
+              new long[] {steps.length, 1}, new Scalar(xtv), new TensorOptions(ScalarType.Double));
       GaussianDiffusion.Gaussian q = d.qPosterior(x0, xt, t);
       double[] mean = Tensors.toDoubles(q.mean());
       double[] var = Tensors.toDoubles(q.variance());
@@ -96,7 +104,11 @@ class GaussianDiffusionTest {
         // coefficients are gathered as float32, as upstream does
         assertEquals(m, mean[i], 2e-6 * (1 + Math.abs(m)), "posterior mean at t=" + k);
         assertEquals(v, var[i], 1e-6 * v, "posterior variance at t=" + k);
-        assertEquals(Math.log(v), logVar[i], 1e-6 * Math.abs(Math.log(v)), "posterior log variance at t=" + k);
+        assertEquals(
+            Math.log(v),
+            logVar[i],
+            1e-6 * Math.abs(Math.log(v)),
+            "posterior log variance at t=" + k);
       }
       // t = 0: the posterior collapses onto x0 (variance 0); its log is clipped to the t = 1 value
       GaussianDiffusion.Gaussian q0 = d.qPosterior(x0.narrow(0, 0, 1), xt.narrow(0, 0, 1), ts(0));
@@ -110,9 +122,14 @@ class GaussianDiffusionTest {
   void respacedProcessKeepsAlphaBarAtTheKeptSteps() {
     try (Device cpu = Devices.cpu();
         GaussianDiffusion full = GaussianDiffusion.create(DiffusionConfig.defaults(), "", cpu);
-        GaussianDiffusion spaced = GaussianDiffusion.create(DiffusionConfig.defaults(), "250", cpu);
-        GaussianDiffusion ddim = GaussianDiffusion.create(DiffusionConfig.defaults().withSchedule(BetaSchedule.COSINE), "ddim25", cpu);
-        GaussianDiffusion fullCos = GaussianDiffusion.create(DiffusionConfig.defaults().withSchedule(BetaSchedule.COSINE), "", cpu)) {
+        GaussianDiffusion spaced =
+            GaussianDiffusion.create(DiffusionConfig.defaults(), "250", cpu);
+        GaussianDiffusion ddim =
+            GaussianDiffusion.create(
+                DiffusionConfig.defaults().withSchedule(BetaSchedule.COSINE), "ddim25", cpu);
+        GaussianDiffusion fullCos =
+            GaussianDiffusion.create(
+                DiffusionConfig.defaults().withSchedule(BetaSchedule.COSINE), "", cpu)) {
       assertEquals(250, spaced.numTimesteps());
       assertEquals(25, ddim.numTimesteps());
       for (var pair : new GaussianDiffusion[][] {{full, spaced}, {fullCos, ddim}}) {
@@ -127,8 +144,10 @@ class GaussianDiffusionTest {
       }
       assertArrayEquals(new int[] {0, 40, 80}, java.util.Arrays.copyOf(ddim.timestepMap(), 3));
       try (PointerScope s = new PointerScope()) {
-        assertArrayEquals(new long[] {0, 4, 999}, Tensors.toLongs(spaced.modelTimesteps(ts(0, 1, 249))));
-        assertArrayEquals(new long[] {0, 1, 999}, Tensors.toLongs(full.modelTimesteps(ts(0, 1, 999))));
+        assertArrayEquals(
+            new long[] {0, 4, 999}, Tensors.toLongs(spaced.modelTimesteps(ts(0, 1, 249))));
+        assertArrayEquals(
+            new long[] {0, 1, 999}, Tensors.toLongs(full.modelTimesteps(ts(0, 1, 999))));
       }
     }
   }
@@ -136,8 +155,13 @@ class GaussianDiffusionTest {
   @ParameterizedTest
   @EnumSource(Prediction.class)
   void epsVelocityAndX0ConvertIntoEachOther(Prediction p) {
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
-        GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults().withPrediction(p).withSchedule(BetaSchedule.COSINE), "", cpu)) {
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
+        GaussianDiffusion d =
+            GaussianDiffusion.create(
+                DiffusionConfig.defaults().withPrediction(p).withSchedule(BetaSchedule.COSINE),
+                "",
+                cpu)) {
       Tensor x0 = randn(1, 3, 2, 4, 4).to(ScalarType.Double);
       Tensor eps = randn(2, 3, 2, 4, 4).to(ScalarType.Double);
       Tensor t = ts(0, 250, 900);
@@ -168,19 +192,26 @@ class GaussianDiffusionTest {
     int[] steps = {3, 400, 999};
     double x0v = 0.3;
     double epsv = -0.8;
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
         GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults(), "", cpu)) {
       double[] ac = d.alphasCumprod();
       double[] beta = d.betas();
       double[] postVar = d.posteriorVariance();
       double[] postLog = d.posteriorLogVarianceClipped();
-      Tensor x0 = torch.full(new long[] {3, 2, 4}, new Scalar(x0v), new TensorOptions(ScalarType.Double));
-      Tensor noise = torch.full(new long[] {3, 2, 4}, new Scalar(epsv), new TensorOptions(ScalarType.Double));
+      Tensor x0 =
+          torch.full(new long[] {3, 2, 4}, new Scalar(x0v), new TensorOptions(ScalarType.Double));
+      Tensor noise =
+          torch.full(new long[] {3, 2, 4}, new Scalar(epsv), new TensorOptions(ScalarType.Double));
       Tensor t = ts(3, 400, 999);
       Tensor xt = d.qSample(x0, t, noise);
       Tensor out;
-      try (TensorVector parts = new TensorVector(torch.full(new long[] {3, 2, 4}, new Scalar(0.2), new TensorOptions(ScalarType.Double)),
-          torch.full(new long[] {3, 2, 4}, new Scalar(0.5), new TensorOptions(ScalarType.Double)))) {
+      try (TensorVector parts =
+          new TensorVector(
+              torch.full(
+                  new long[] {3, 2, 4}, new Scalar(0.2), new TensorOptions(ScalarType.Double)),
+              torch.full(
+                  new long[] {3, 2, 4}, new Scalar(0.5), new TensorOptions(ScalarType.Double)))) {
         out = torch.cat(parts, 1);
       }
       double[] vb = Tensors.toDoubles(d.vbTermsBpd(out, x0, xt, t, null));
@@ -191,10 +222,13 @@ class GaussianDiffusionTest {
         double xtv = Math.sqrt(a) * x0v + Math.sqrt(1 - a) * epsv;
         // true posterior N(m1, s1²)
         double s1 = postVar[k];
-        double m1 = (beta[k] * Math.sqrt(prev) * x0v + (1 - prev) * Math.sqrt(1 - beta[k]) * xtv) / (1 - a);
+        double m1 =
+            (beta[k] * Math.sqrt(prev) * x0v + (1 - prev) * Math.sqrt(1 - beta[k]) * xtv) / (1 - a);
         // model: x0 from eps 0.2, log variance 0.75·log β + 0.25·log β̃
         double x0hat = xtv / Math.sqrt(a) - Math.sqrt(1 / a - 1) * 0.2;
-        double m2 = (beta[k] * Math.sqrt(prev) * x0hat + (1 - prev) * Math.sqrt(1 - beta[k]) * xtv) / (1 - a);
+        double m2 =
+            (beta[k] * Math.sqrt(prev) * x0hat + (1 - prev) * Math.sqrt(1 - beta[k]) * xtv)
+                / (1 - a);
         double s2 = Math.exp(0.75 * Math.log(beta[k]) + 0.25 * postLog[k]);
         double klNats = 0.5 * Math.log(s2 / s1) + (s1 + (m1 - m2) * (m1 - m2)) / (2 * s2) - 0.5;
         double bits = klNats / Math.log(2);
@@ -210,8 +244,10 @@ class GaussianDiffusionTest {
     double[] m = {-0.95, -0.45, 0.02, 0.3, 0.9};
     double[] ls = {-3.0, -2.0, -4.0, -1.0, -2.5};
     try (PointerScope s = new PointerScope()) {
-      double[] ll = Tensors.toDoubles(GaussianMath.discretizedGaussianLogLikelihood(
-          Tensors.of(x, 5), Tensors.of(m, 5), Tensors.of(ls, 5)));
+      double[] ll =
+          Tensors.toDoubles(
+              GaussianMath.discretizedGaussianLogLikelihood(
+                  Tensors.of(x, 5), Tensors.of(m, 5), Tensors.of(ls, 5)));
       for (int i = 0; i < x.length; i++) {
         double sd = Math.exp(ls[i]);
         double hi = x[i] > 0.999 ? 1 : approxCdf((x[i] - m[i] + 1 / 255.0) / sd);
@@ -220,7 +256,11 @@ class GaussianDiffusionTest {
         double hiExact = x[i] > 0.999 ? 1 : phi((x[i] - m[i] + 1 / 255.0) / sd);
         double loExact = x[i] < -0.999 ? 0 : phi((x[i] - m[i] - 1 / 255.0) / sd);
         // the tanh approximation is within ~1e-3 of the exact CDF
-        assertEquals(Math.log(hiExact - loExact), ll[i], 2e-2 * Math.abs(Math.log(hiExact - loExact)) + 2e-3, "exact CDF at " + i);
+        assertEquals(
+            Math.log(hiExact - loExact),
+            ll[i],
+            2e-2 * Math.abs(Math.log(hiExact - loExact)) + 2e-3,
+            "exact CDF at " + i);
       }
     }
   }
@@ -233,23 +273,36 @@ class GaussianDiffusionTest {
   private static double phi(double v) {
     double z = Math.abs(v) / Math.sqrt(2);
     double t = 1 / (1 + 0.3275911 * z);
-    double erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+    double erf =
+        1
+            - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+                    + 0.254829592)
+                * t
+                * Math.exp(-z * z);
     return v >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
   }
 
   @Test
   void maskedLossEqualsTheLossOfTheUnpaddedSample() {
     // a per-position model (no mixing along time), so padding cannot leak into real positions
-    Denoiser model = (x, t) -> {
-      Tensor eps = x.mul(new Scalar(0.5)).add(t.to(ScalarType.Float).view(-1, 1, 1, 1, 1).mul(new Scalar(1e-3)));
-      try (TensorVector v = new TensorVector(eps, x.sin().mul(new Scalar(0.3)))) {
-        return torch.cat(v, 1);
-      }
-    };
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
+    Denoiser model =
+        (x, t) -> {
+          Tensor eps =
+              x.mul(new Scalar(0.5))
+                  .add(t.to(ScalarType.Float).view(-1, 1, 1, 1, 1).mul(new Scalar(1e-3)));
+          try (TensorVector v = new TensorVector(eps, x.sin().mul(new Scalar(0.3)))) {
+            return torch.cat(v, 1);
+          }
+        };
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
         GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults(), "", cpu)) {
       // sample 0 has 3 real frames of 5, sample 1 all 5
-      Tensor x0 = randn(7, 2, 4, 5, 3, 3).clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-1.0)), new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));
+      Tensor x0 =
+          randn(7, 2, 4, 5, 3, 3)
+              .clamp(
+                  new org.bytedeco.pytorch.ScalarOptional(new Scalar(-1.0)),
+                  new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));
       Tensor noise = randn(8, 2, 4, 5, 3, 3);
       Tensor t = ts(0, 37);
       Tensor mask = torch.ones(new long[] {2, 1, 5, 1, 1});
@@ -262,21 +315,44 @@ class GaussianDiffusionTest {
         Tensor x0b = x0.narrow(0, b, 1).narrow(2, 0, frames);
         Tensor nb = noise.narrow(0, b, 1).narrow(2, 0, frames);
         GaussianDiffusion.Losses alone = d.trainingLosses(model, x0b, t.narrow(0, b, 1), nb, null);
-        assertEquals(alone.mse().item_double(), padded.mse().select(0, b).item_double(), 1e-6 * alone.mse().item_double(), "mse of sample " + b);
-        assertEquals(alone.vb().item_double(), padded.vb().select(0, b).item_double(), 1e-5 * Math.abs(alone.vb().item_double()) + 1e-9, "vb of sample " + b);
-        assertEquals(alone.loss().item_double(), padded.loss().select(0, b).item_double(), 1e-5 * alone.loss().item_double(), "loss of sample " + b);
+        assertEquals(
+            alone.mse().item_double(),
+            padded.mse().select(0, b).item_double(),
+            1e-6 * alone.mse().item_double(),
+            "mse of sample " + b);
+        assertEquals(
+            alone.vb().item_double(),
+            padded.vb().select(0, b).item_double(),
+            1e-5 * Math.abs(alone.vb().item_double()) + 1e-9,
+            "vb of sample " + b);
+        assertEquals(
+            alone.loss().item_double(),
+            padded.loss().select(0, b).item_double(),
+            1e-5 * alone.loss().item_double(),
+            "loss of sample " + b);
       }
       // a mask that does not broadcast is refused with both shapes named
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> d.trainingLosses(model, x0, t, noise, torch.ones(new long[] {2, 5})));
-      assertTrue(e.getMessage().contains("[2, 4, 5, 3, 3]") && e.getMessage().contains("[2, 5]"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> d.trainingLosses(model, x0, t, noise, torch.ones(new long[] {2, 5})));
+      assertTrue(
+          e.getMessage().contains("[2, 4, 5, 3, 3]") && e.getMessage().contains("[2, 5]"),
+          e.getMessage());
     }
   }
 
   @Test
   void fixedVarianceLossIsJustTheMse() {
-    try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu();
-        GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.defaults().withVariance(VarianceType.FIXED_SMALL).withPrediction(Prediction.V), "", cpu)) {
+    try (PointerScope s = new PointerScope();
+        Device cpu = Devices.cpu();
+        GaussianDiffusion d =
+            GaussianDiffusion.create(
+                DiffusionConfig.defaults()
+                    .withVariance(VarianceType.FIXED_SMALL)
+                    .withPrediction(Prediction.V),
+                "",
+                cpu)) {
       Tensor x0 = randn(3, 2, 3, 4);
       Tensor noise = randn(4, 2, 3, 4);
       Tensor t = ts(5, 600);
@@ -286,20 +362,32 @@ class GaussianDiffusionTest {
       // the target is v, so the loss of a zero prediction is mean(v²)
       Tensor v = d.velocity(x0, t, noise);
       Golden.assertClose(v.mul(v).mean(new long[] {1, 2}), l.loss(), 1e-6, 0, "mse against v");
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> d.trainingLosses((x, tt) -> torch.zeros(new long[] {2, 6, 4}), x0, t, noise, null));
-      assertTrue(e.getMessage().contains("expected shape [2, 3, 4]") && e.getMessage().contains("[2, 6, 4]"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  d.trainingLosses(
+                      (x, tt) -> torch.zeros(new long[] {2, 6, 4}), x0, t, noise, null));
+      assertTrue(
+          e.getMessage().contains("expected shape [2, 3, 4]")
+              && e.getMessage().contains("[2, 6, 4]"),
+          e.getMessage());
     }
   }
 
   @Test
   void badSettingsAreRefusedWithTheReason() throws Exception {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(1000, "ddim999"));
-    assertTrue(e.getMessage().contains("no integer stride gives exactly 999 of 1000 steps"), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(1000, "ddim999"));
+    assertTrue(
+        e.getMessage().contains("no integer stride gives exactly 999 of 1000 steps"),
+        e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(30, "5,20"));
-    assertTrue(e.getMessage().contains("cannot take 20 steps from a section of 15 steps"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("cannot take 20 steps from a section of 15 steps"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Respacing.timesteps(1000, "fast"));
-    assertTrue(e.getMessage().contains("expected a positive step count, found 'fast'"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("expected a positive step count, found 'fast'"), e.getMessage());
     assertEquals(7, Respacing.timesteps(1000, "ddim7").length);
     assertEquals(Prediction.V, Prediction.parse("v"));
     assertEquals(BetaSchedule.COSINE, BetaSchedule.parse("squaredcos_cap_v2"));
@@ -307,8 +395,10 @@ class GaussianDiffusionTest {
     assertEquals(Sampler.Method.DDIM, Sampler.Method.parse("DDIM"));
     assertThrows(IllegalArgumentException.class, () -> Prediction.parse("score"));
     // the config travels in checkpoints' config.json
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-    DiffusionConfig c = DiffusionConfig.defaults().withPrediction(Prediction.V).withSchedule(BetaSchedule.COSINE);
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    DiffusionConfig c =
+        DiffusionConfig.defaults().withPrediction(Prediction.V).withSchedule(BetaSchedule.COSINE);
     assertEquals(c, json.readValue(json.writeValueAsString(c), DiffusionConfig.class));
     assertEquals(6, c.outChannels(3));
   }

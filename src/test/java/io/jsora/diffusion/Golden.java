@@ -21,7 +21,8 @@ final class Golden {
 
   static StateDict tensors() {
     try {
-      Path p = Path.of(Golden.class.getResource("/golden/diffusion/dit_reference.safetensors").toURI());
+      Path p =
+          Path.of(Golden.class.getResource("/golden/diffusion/dit_reference.safetensors").toURI());
       try (SafetensorsFile f = SafetensorsFile.open(p)) {
         return f.readAll();
       }
@@ -33,7 +34,8 @@ final class Golden {
   }
 
   static JsonNode json() {
-    try (InputStream in = Golden.class.getResourceAsStream("/golden/diffusion/dit_reference.json")) {
+    try (InputStream in =
+        Golden.class.getResourceAsStream("/golden/diffusion/dit_reference.json")) {
       return new ObjectMapper().readTree(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -55,8 +57,19 @@ final class Golden {
       }
     }
     if (worst >= 0) {
-      throw new AssertionError(what + ": element " + worst + " expected " + e[worst] + " found " + a[worst]
-          + " (rtol " + rtol + ", atol " + atol + ")");
+      throw new AssertionError(
+          what
+              + ": element "
+              + worst
+              + " expected "
+              + e[worst]
+              + " found "
+              + a[worst]
+              + " (rtol "
+              + rtol
+              + ", atol "
+              + atol
+              + ")");
     }
   }
 }

@@ -41,7 +41,11 @@ class ToyLearningTest {
 
     Tensor forward(Tensor x, Tensor t) {
       Tensor u = t.to(ScalarType.Float).div(new Scalar(1000.0)).unsqueeze(1); // (B, 1)
-      Tensor k = torch.arange(new Scalar(1.0), new Scalar(9.0)).to(ScalarType.Float).mul(new Scalar(Math.PI)); // (8)
+      Tensor k =
+          torch
+              .arange(new Scalar(1.0), new Scalar(9.0))
+              .to(ScalarType.Float)
+              .mul(new Scalar(Math.PI)); // (8)
       Tensor phase = u.mul(k); // (B, 8)
       Tensor h;
       try (TensorVector v = new TensorVector(x, u, phase.sin(), phase.cos())) {
@@ -64,14 +68,21 @@ class ToyLearningTest {
   /** Four modes at (±0.7, ±0.7), std 0.05. */
   private static Tensor data(Generator g, int n) {
     TensorOptions f = new TensorOptions(ScalarType.Float);
-    Tensor signs = torch.randint(0, 2, new long[] {n, 2}, new GeneratorOptional(g), f).mul(new Scalar(2.0)).sub(new Scalar(1.0));
-    return signs.mul(new Scalar(0.7)).add(torch.randn(new long[] {n, 2}, new GeneratorOptional(g), f).mul(new Scalar(0.05)));
+    Tensor signs =
+        torch
+            .randint(0, 2, new long[] {n, 2}, new GeneratorOptional(g), f)
+            .mul(new Scalar(2.0))
+            .sub(new Scalar(1.0));
+    return signs
+        .mul(new Scalar(0.7))
+        .add(torch.randn(new long[] {n, 2}, new GeneratorOptional(g), f).mul(new Scalar(0.05)));
   }
 
   @Test
   void learnsAFourModeMixture() {
     torch.manual_seed(0);
-    DiffusionConfig c = new DiffusionConfig(BetaSchedule.COSINE, 1000, Prediction.V, VarianceType.LEARNED_RANGE);
+    DiffusionConfig c =
+        new DiffusionConfig(BetaSchedule.COSINE, 1000, Prediction.V, VarianceType.LEARNED_RANGE);
     PerSampleRandom random = new PerSampleRandom(3);
     try (Device cpu = Devices.cpu();
         GaussianDiffusion train = GaussianDiffusion.create(c, "", cpu);
@@ -87,7 +98,11 @@ class ToyLearningTest {
         try (PointerScope s = new PointerScope()) {
           Tensor x0 = data(g, batch);
           Tensor t = random.timesteps(step, PerSampleRandom.range(0, batch), 1000, cpu);
-          Tensor noise = torch.randn(new long[] {batch, 2}, new GeneratorOptional(g), new TensorOptions(ScalarType.Float));
+          Tensor noise =
+              torch.randn(
+                  new long[] {batch, 2},
+                  new GeneratorOptional(g),
+                  new TensorOptions(ScalarType.Float));
           Tensor loss = train.trainingLosses(mlp::forward, x0, t, noise, null).loss().mean();
           opt.zero_grad();
           loss.backward();
@@ -98,8 +113,13 @@ class ToyLearningTest {
       try (PointerScope s = new PointerScope()) {
         mlp.eval();
         int n = 1000;
-        Tensor out = new Sampler(ddim, Sampler.Method.DDIM, 0.0, false)
-            .sample(mlp::forward, new long[] {n, 2}, NoiseSource.fromGenerator(g, cpu), SamplingProgress.NONE);
+        Tensor out =
+            new Sampler(ddim, Sampler.Method.DDIM, 0.0, false)
+                .sample(
+                    mlp::forward,
+                    new long[] {n, 2},
+                    NoiseSource.fromGenerator(g, cpu),
+                    SamplingProgress.NONE);
         float[] xy = Tensors.toFloats(out);
         out.close();
         int near = 0;
@@ -114,7 +134,15 @@ class ToyLearningTest {
             perMode[(x > 0 ? 1 : 0) + (y > 0 ? 2 : 0)]++;
           }
         }
-        String report = "near a mode: " + near + "/" + n + ", per mode " + java.util.Arrays.toString(perMode) + ", smoothed loss " + last;
+        String report =
+            "near a mode: "
+                + near
+                + "/"
+                + n
+                + ", per mode "
+                + java.util.Arrays.toString(perMode)
+                + ", smoothed loss "
+                + last;
         assertTrue(near > 0.9 * n, report);
         for (int m : perMode) {
           assertTrue(m > 0.15 * n && m < 0.35 * n, report);

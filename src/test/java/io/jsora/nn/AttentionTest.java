@@ -33,7 +33,10 @@ class AttentionTest {
   static Tensor naive(Tensor q, Tensor k, Tensor v, boolean[][] keyValid) {
     Tensor qd = q.to(torch.ScalarType.Double);
     long hd = Shapes.of(q)[3];
-    Tensor scores = torch.matmul(qd, k.to(torch.ScalarType.Double).transpose(2, 3)).div(new Scalar(Math.sqrt(hd))); // (B, h, Sq, Skv)
+    Tensor scores =
+        torch
+            .matmul(qd, k.to(torch.ScalarType.Double).transpose(2, 3))
+            .div(new Scalar(Math.sqrt(hd))); // (B, h, Sq, Skv)
     if (keyValid != null) {
       long b = keyValid.length;
       long skv = keyValid[0].length;
@@ -45,7 +48,9 @@ class AttentionTest {
       }
       scores = scores.add(Tensors.of(add, b, 1, 1, skv).to(torch.ScalarType.Double));
     }
-    return torch.matmul(scores.softmax(-1), v.to(torch.ScalarType.Double)).to(torch.ScalarType.Float);
+    return torch
+        .matmul(scores.softmax(-1), v.to(torch.ScalarType.Double))
+        .to(torch.ScalarType.Float);
   }
 
   static Tensor validity(boolean[][] keyValid) {
@@ -66,12 +71,15 @@ class AttentionTest {
 
   @Test
   void sdpaCoreEqualsNaiveAttentionWithAndWithoutKeyPadding() {
-    try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(7)) {
+    try (PointerScope s = new PointerScope();
+        Generator g = torch.createCPUGenerator(7)) {
       Tensor q = randn(g, 2, 3, 5, 8);
       Tensor k = randn(g, 2, 3, 7, 8);
       Tensor v = randn(g, 2, 3, 7, 8);
       assertTrue(maxDiff(Attention.core(q, k, v, null), naive(q, k, v, null)) < 1e-6);
-      boolean[][] valid = {{true, true, true, true, true, true, true}, {true, false, true, true, false, false, false}};
+      boolean[][] valid = {
+        {true, true, true, true, true, true, true}, {true, false, true, true, false, false, false}
+      };
       Tensor mask = Attention.keyPaddingMask(validity(valid));
       assertArrayEquals(new long[] {2, 1, 1, 7}, Shapes.of(mask));
       double err = maxDiff(Attention.core(q, k, v, mask), naive(q, k, v, valid));
@@ -81,7 +89,8 @@ class AttentionTest {
 
   @Test
   void aSampleWithNoRealKeyAttendsUniformlyInsteadOfNaN() {
-    try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(8)) {
+    try (PointerScope s = new PointerScope();
+        Generator g = torch.createCPUGenerator(8)) {
       Tensor q = randn(g, 2, 2, 3, 4);
       Tensor k = randn(g, 2, 2, 4, 4);
       Tensor v = randn(g, 2, 2, 4, 4);
@@ -95,7 +104,8 @@ class AttentionTest {
 
   @Test
   void moduleForwardEqualsItsStepsAndTheNaiveOracleForSelfAndCrossAttention() {
-    try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(9)) {
+    try (PointerScope s = new PointerScope();
+        Generator g = torch.createCPUGenerator(9)) {
       torch.manual_seed(3);
       Attention self = new Attention(16, 16, 4);
       Attention cross = new Attention(16, 6, 4);
@@ -105,19 +115,33 @@ class AttentionTest {
       Tensor y = self.forward(x, null, null);
       Tensor q = self.splitHeads(self.projectQ(x));
       assertArrayEquals(new long[] {2, 4, 5, 4}, Shapes.of(q));
-      Tensor ref = self.projectOut(Attention.mergeHeads(naive(q, self.splitHeads(self.projectK(x)), self.splitHeads(self.projectV(x)), null)));
+      Tensor ref =
+          self.projectOut(
+              Attention.mergeHeads(
+                  naive(
+                      q,
+                      self.splitHeads(self.projectK(x)),
+                      self.splitHeads(self.projectV(x)),
+                      null)));
       assertTrue(maxDiff(y, ref) < 1e-6);
       // cross-attention with padded text
       boolean[][] valid = {{true, true, true}, {true, false, false}};
       Tensor yc = cross.forward(x, ctx, Attention.keyPaddingMask(validity(valid)));
       assertArrayEquals(new long[] {2, 5, 16}, Shapes.of(yc));
       Tensor qc = cross.splitHeads(cross.projectQ(x));
-      Tensor refc = cross.projectOut(Attention.mergeHeads(
-          naive(qc, cross.splitHeads(cross.projectK(ctx)), cross.splitHeads(cross.projectV(ctx)), valid)));
+      Tensor refc =
+          cross.projectOut(
+              Attention.mergeHeads(
+                  naive(
+                      qc,
+                      cross.splitHeads(cross.projectK(ctx)),
+                      cross.splitHeads(cross.projectV(ctx)),
+                      valid)));
       assertTrue(maxDiff(yc, refc) < 1e-6);
       // reference parameter names
       var names = io.jsora.checkpoint.StateDict.of(cross);
-      assertEquals("[to_q.weight, to_q.bias, to_k.weight, to_k.bias, to_v.weight, to_v.bias, to_out.0.weight, to_out.0.bias]",
+      assertEquals(
+          "[to_q.weight, to_q.bias, to_k.weight, to_k.bias, to_v.weight, to_v.bias, to_out.0.weight, to_out.0.bias]",
           names.names().toString());
       assertArrayEquals(new long[] {16, 6}, Shapes.of(names.get("to_k.weight")));
       names.close();
@@ -126,9 +150,11 @@ class AttentionTest {
 
   @Test
   void splitHeadsWorksOnASliceOfTheHeads() {
-    try (PointerScope s = new PointerScope(); Generator g = torch.createCPUGenerator(10)) {
+    try (PointerScope s = new PointerScope();
+        Generator g = torch.createCPUGenerator(10)) {
       Attention a = new Attention(16, 16, 4);
-      Tensor half = randn(g, 2, 5, 8); // two of the four heads, as after a sequence-parallel all-to-all
+      Tensor half =
+          randn(g, 2, 5, 8); // two of the four heads, as after a sequence-parallel all-to-all
       Tensor h = a.splitHeads(half);
       assertArrayEquals(new long[] {2, 2, 5, 4}, Shapes.of(h));
       assertEquals(0.0, maxDiff(Attention.mergeHeads(h), half));

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hook-based checkpoint against plain autograd on a small residual stack whose segments share
- * a conditioning vector made by a parameterised layer (gradients must reach it through every
- * segment) and read a constant context.
+ * The hook-based checkpoint against plain autograd on a small residual stack whose segments share a
+ * conditioning vector made by a parameterised layer (gradients must reach it through every segment)
+ * and read a constant context.
  */
 class CheckpointTest {
   @BeforeAll
@@ -46,7 +46,10 @@ class CheckpointTest {
       Tensor h = x;
       for (LinearImpl l : layers) {
         Tensor in = h;
-        h = checkpoint ? Checkpoint.apply(a -> segment(l, a[0], a[1], a[2]), in, c, ctx) : segment(l, in, c, ctx);
+        h =
+            checkpoint
+                ? Checkpoint.apply(a -> segment(l, a[0], a[1], a[2]), in, c, ctx)
+                : segment(l, in, c, ctx);
       }
       return h;
     }
@@ -80,7 +83,8 @@ class CheckpointTest {
           double scale = plain.get(name).abs().max().item_double();
           double err = plain.get(name).sub(ckpt.get(name)).abs().max().item_double();
           assertTrue(scale > 0, name + " has no gradient");
-          assertTrue(err <= 1e-6 * scale, name + ": checkpointed vs plain gradient differs by " + err);
+          assertTrue(
+              err <= 1e-6 * scale, name + ": checkpointed vs plain gradient differs by " + err);
         }
       }
     }
@@ -107,7 +111,8 @@ class CheckpointTest {
 
   @Test
   void withoutGradModeItIsAPlainForward() {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       torch.manual_seed(7);
       Net net = new Net();
       Tensor x = torch.randn(1, 2, 8);

@@ -52,7 +52,8 @@ class PatchEmbedTest {
           }
         }
       }
-      assertEquals(0.0, PatchEmbed.unpatchify(tok, c, t, h, w, p).sub(video).abs().max().item_double());
+      assertEquals(
+          0.0, PatchEmbed.unpatchify(tok, c, t, h, w, p).sub(video).abs().max().item_double());
     }
   }
 
@@ -65,11 +66,19 @@ class PatchEmbedTest {
       Tensor y = pe.forward(PatchEmbed.patchify(video, 4)); // (1, 8, 8)
       // oracle: conv2d with stride p on each frame, flattened row-major
       Tensor frames = video.permute(0, 2, 1, 3, 4).reshape(2, 3, 8, 8);
-      Tensor conv = torch.conv2d(frames, pe.proj().weight(), new org.bytedeco.pytorch.TensorOptional(pe.proj().bias()),
-          new long[] {4, 4}, new long[] {0, 0}, new long[] {1, 1}, 1); // (2, 8, 2, 2)
+      Tensor conv =
+          torch.conv2d(
+              frames,
+              pe.proj().weight(),
+              new org.bytedeco.pytorch.TensorOptional(pe.proj().bias()),
+              new long[] {4, 4},
+              new long[] {0, 0},
+              new long[] {1, 1},
+              1); // (2, 8, 2, 2)
       Tensor ref = conv.flatten(2, 3).transpose(1, 2).reshape(1, 8, 8);
       assertTrue(y.sub(ref).abs().max().item_double() < 1e-5);
-      assertThrows(IllegalArgumentException.class, () -> PatchEmbed.patchify(torch.zeros(1, 3, 2, 6, 8), 4));
+      assertThrows(
+          IllegalArgumentException.class, () -> PatchEmbed.patchify(torch.zeros(1, 3, 2, 6, 8), 4));
     }
   }
 }

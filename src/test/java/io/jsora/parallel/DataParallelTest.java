@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Data parallelism with 2 processes equals one process with the doubled batch: plain DP
- * (bucketed all-reduce + libtorch AdamW, compared gradient by gradient as well as by the weights
- * Adam makes of them), ZeRO-2 (holding half the optimizer state per rank), and ZeRO-2 resumed from
- * a gathered state.
+ * Data parallelism with 2 processes equals one process with the doubled batch: plain DP (bucketed
+ * all-reduce + libtorch AdamW, compared gradient by gradient as well as by the weights Adam makes
+ * of them), ZeRO-2 (holding half the optimizer state per rank), and ZeRO-2 resumed from a gathered
+ * state.
  */
 class DataParallelTest {
   /**
@@ -32,7 +32,9 @@ class DataParallelTest {
    */
   static final double WEIGHT_TOL = 1e-7;
 
-  /** Max |synchronised − single-process gradient| relative to the gradient's max: float32 round-off. */
+  /**
+   * Max |synchronised − single-process gradient| relative to the gradient's max: float32 round-off.
+   */
   static final double GRAD_TOL = 1e-6;
 
   @Test
@@ -43,7 +45,9 @@ class DataParallelTest {
 
     Map<String, Tensor> ref = TinyMlp.params(7);
     float[] refLoss = new float[DpWorker.STEPS];
-    Map<String, Tensor> refGrads = new java.util.LinkedHashMap<>(); // "<step>.<name>": one process's gradient of the global batch
+    Map<String, Tensor> refGrads =
+        new java.util
+            .LinkedHashMap<>(); // "<step>.<name>": one process's gradient of the global batch
     try (PointerScope outer = new PointerScope();
         LibtorchAdamW opt = new LibtorchAdamW(ref, DpWorker.LR, DpWorker.WD)) {
       for (int step = 0; step < DpWorker.STEPS; step++) {
@@ -57,7 +61,10 @@ class DataParallelTest {
           } else { // the ranks' losses differ in what they leave out: their mean
             Tensor[] b0 = DpWorker.batch(step, 0);
             Tensor[] b1 = DpWorker.batch(step, 1);
-            loss = TinyMlp.loss(ref, b0[0], b0[1], f0).add(TinyMlp.loss(ref, b1[0], b1[1], DpWorker.frozen(step, 1))).div(new Scalar(2.0));
+            loss =
+                TinyMlp.loss(ref, b0[0], b0[1], f0)
+                    .add(TinyMlp.loss(ref, b1[0], b1[1], DpWorker.frozen(step, 1)))
+                    .div(new Scalar(2.0));
           }
           loss.backward();
           for (Map.Entry<String, Tensor> e : ref.entrySet()) {
@@ -82,11 +89,23 @@ class DataParallelTest {
             for (String name : ref.keySet()) {
               Tensor want = refGrads.get(step + "." + name);
               String key = "a.grad" + step + "." + name;
-              assertEquals(want != null, sd.names().contains(key), "rank " + rank + " has a gradient for " + key);
+              assertEquals(
+                  want != null,
+                  sd.names().contains(key),
+                  "rank " + rank + " has a gradient for " + key);
               if (want != null) {
                 double d = sd.get(key).sub(want).abs().max().item_double();
                 double scale = want.abs().max().item_double();
-                assertTrue(d <= GRAD_TOL * scale, "rank " + rank + " " + key + ": max |g - ref| = " + d + " for max |ref| = " + scale);
+                assertTrue(
+                    d <= GRAD_TOL * scale,
+                    "rank "
+                        + rank
+                        + " "
+                        + key
+                        + ": max |g - ref| = "
+                        + d
+                        + " for max |ref| = "
+                        + scale);
               }
             }
           }
@@ -100,13 +119,28 @@ class DataParallelTest {
           }
           long stage2 = sd.get("state_bytes.stage2").item_long();
           long stage0 = sd.get("state_bytes.stage0").item_long();
-          assertEquals(4 * 4 * allElems, stage0, "rank " + rank + ": replicated fp32 master, moments and gradient");
-          assertEquals(4 * 4 * shardElems, stage2, "rank " + rank + ": ZeRO-2 holds 1/2 of the optimizer state (" + stage0 + " bytes replicated)");
+          assertEquals(
+              4 * 4 * allElems,
+              stage0,
+              "rank " + rank + ": replicated fp32 master, moments and gradient");
+          assertEquals(
+              4 * 4 * shardElems,
+              stage2,
+              "rank "
+                  + rank
+                  + ": ZeRO-2 holds 1/2 of the optimizer state ("
+                  + stage0
+                  + " bytes replicated)");
           for (String name : ref.keySet()) {
-            assertEquals(0.0, sd.get("broadcast." + name).sub(seeded.get(name)).abs().max().item_double(), "broadcast " + name);
+            assertEquals(
+                0.0,
+                sd.get("broadcast." + name).sub(seeded.get(name)).abs().max().item_double(),
+                "broadcast " + name);
             for (String mode : new String[] {"a", "b", "c"}) {
               double d = sd.get(mode + "." + name).sub(ref.get(name)).abs().max().item_double();
-              assertTrue(d <= WEIGHT_TOL, "rank " + rank + " mode " + mode + " " + name + ": max |w - ref| = " + d);
+              assertTrue(
+                  d <= WEIGHT_TOL,
+                  "rank " + rank + " mode " + mode + " " + name + ": max |w - ref| = " + d);
               worst = Math.max(worst, d);
             }
           }

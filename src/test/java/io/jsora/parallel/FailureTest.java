@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A rank that dies, hangs or fails makes the other stop with a message naming it, within the
- * collective timeout (4 s here), instead of waiting forever. Workers run without the launcher,
- * so nothing else stops them.
+ * collective timeout (4 s here), instead of waiting forever. Workers run without the launcher, so
+ * nothing else stops them.
  */
 class FailureTest {
   /** Start-up (two JVMs, libtorch) plus a few timeouts: far below this unless something hangs. */
@@ -23,7 +23,10 @@ class FailureTest {
     List<Workers.Proc> p = Workers.spawn(2, FailureWorker.class, DEADLINE, "kill");
     assertEquals(137, p.get(1).status(), p.get(1).output());
     assertEquals(DistributedException.EXIT_STATUS, p.get(0).status(), p.get(0).output());
-    assertTrue(p.get(0).output().contains("rank 0: all_reduce #") && p.get(0).output().contains("failed: rank 1 died"), p.get(0).output());
+    assertTrue(
+        p.get(0).output().contains("rank 0: all_reduce #")
+            && p.get(0).output().contains("failed: rank 1 died"),
+        p.get(0).output());
   }
 
   @Test
@@ -32,7 +35,10 @@ class FailureTest {
     List<Workers.Proc> p = Workers.spawn(2, FailureWorker.class, DEADLINE, "hang");
     String out0 = p.get(0).output();
     assertEquals(DistributedException.EXIT_STATUS, p.get(0).status(), out0);
-    assertTrue(out0.contains("rank 1 has not entered it") && out0.contains("stuck or slower than the collective timeout (4.0 s)"), out0);
+    assertTrue(
+        out0.contains("rank 1 has not entered it")
+            && out0.contains("stuck or slower than the collective timeout (4.0 s)"),
+        out0);
     // the hung rank's own watchdog ends it once it learns that rank 0 gave up
     String out1 = p.get(1).output();
     assertEquals(DistributedException.EXIT_STATUS, p.get(1).status(), out1);
@@ -45,6 +51,8 @@ class FailureTest {
     List<Workers.Proc> p = Workers.spawn(2, FailureWorker.class, DEADLINE, "error");
     assertEquals(1, p.get(1).status(), p.get(1).output());
     assertEquals(DistributedException.EXIT_STATUS, p.get(0).status(), p.get(0).output());
-    assertTrue(p.get(0).output().contains("rank 1 failed: simulated failure in rank 1"), p.get(0).output());
+    assertTrue(
+        p.get(0).output().contains("rank 1 failed: simulated failure in rank 1"),
+        p.get(0).output());
   }
 }

@@ -13,13 +13,23 @@ public final class LaunchProbe {
     switch (args[0]) {
       case "env" -> {
         StringBuilder b = new StringBuilder();
-        for (String v : new String[] {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "GROUP_RANK"}) {
+        for (String v :
+            new String[] {
+              "RANK",
+              "WORLD_SIZE",
+              "LOCAL_RANK",
+              "LOCAL_WORLD_SIZE",
+              "MASTER_ADDR",
+              "MASTER_PORT",
+              "GROUP_RANK"
+            }) {
           b.append(b.length() == 0 ? "" : " ").append(v).append('=').append(System.getenv(v));
         }
         System.out.println(b);
         System.err.println("hello on stderr");
         DistEnv parsed = DistEnv.parse(System.getenv());
-        System.out.println("parsed " + parsed.rank() + "/" + parsed.worldSize() + " from " + parsed.source());
+        System.out.println(
+            "parsed " + parsed.rank() + "/" + parsed.worldSize() + " from " + parsed.source());
       }
       case "exit" -> {
         if (rank.equals(args[1])) {
@@ -34,10 +44,13 @@ public final class LaunchProbe {
   }
 
   private static void waitForSignal() throws InterruptedException {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("shutdown hook ran");
-      System.out.flush();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println("shutdown hook ran");
+                  System.out.flush();
+                }));
     System.out.println("ready");
     System.out.flush();
     Thread.sleep(120_000);

@@ -8,9 +8,9 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A miniature DiT for mesh tests: patch embedding and timestep conditioning (before the split),
- * one residual attention block on the split sequence, a modulated final layer on the gathered
- * sequence. Names under {@code blocks.} are the partial-gradient parameters.
+ * A miniature DiT for mesh tests: patch embedding and timestep conditioning (before the split), one
+ * residual attention block on the split sequence, a modulated final layer on the gathered sequence.
+ * Names under {@code blocks.} are the partial-gradient parameters.
  */
 final class MeshModel {
   static final int S = 8;
@@ -44,20 +44,40 @@ final class MeshModel {
 
   /** Sample {@code i}: tokens (1, S, CIN), timestep features (1, TDIM), target (1, S, COUT). */
   static Tensor[] sample(long i) {
-    return new Tensor[] {SpWorker.randn(1000 + 3 * i, 1, S, CIN), SpWorker.randn(1001 + 3 * i, 1, TDIM), SpWorker.randn(1002 + 3 * i, 1, S, COUT)};
+    return new Tensor[] {
+      SpWorker.randn(1000 + 3 * i, 1, S, CIN),
+      SpWorker.randn(1001 + 3 * i, 1, TDIM),
+      SpWorker.randn(1002 + 3 * i, 1, S, COUT)
+    };
   }
 
   /** Mean squared error of one sample; {@code sp} splits the sequence (identity when P = 1). */
   static Tensor loss(Map<String, Tensor> p, SequenceParallel sp, Tensor[] sample) {
-    Tensor h = torch.linear(sample[0], p.get("embed.weight"), new TensorOptional(p.get("embed.bias"))); // (1, S, C)
+    Tensor h =
+        torch.linear(
+            sample[0], p.get("embed.weight"), new TensorOptional(p.get("embed.bias"))); // (1, S, C)
     Tensor c = torch.linear(sample[1], p.get("t.weight")); // (1, C)
     Tensor hs = sp.split(h, 1).add(sp.replicated(c).unsqueeze(1)); // (1, S/P, C)
-    Tensor att = SpAttention.forward(sp, hs, H,
-        SpAttention.fusedQkv(p.get("blocks.0.qkv.weight"), p.get("blocks.0.qkv.bias"), H), SpAttention.sdpa(),
-        o -> torch.linear(o, p.get("blocks.0.proj.weight"), new TensorOptional(p.get("blocks.0.proj.bias"))));
+    Tensor att =
+        SpAttention.forward(
+            sp,
+            hs,
+            H,
+            SpAttention.fusedQkv(p.get("blocks.0.qkv.weight"), p.get("blocks.0.qkv.bias"), H),
+            SpAttention.sdpa(),
+            o ->
+                torch.linear(
+                    o,
+                    p.get("blocks.0.proj.weight"),
+                    new TensorOptional(p.get("blocks.0.proj.bias"))));
     Tensor y = sp.gather(hs.add(att), 1); // (1, S, C)
-    Tensor mod = y.mul(c.unsqueeze(1).add(new Scalar(1.0))); // (1, S, C), conditioning used outside the region too
-    Tensor out = torch.linear(mod, p.get("final.weight"), new TensorOptional(p.get("final.bias"))); // (1, S, COUT)
+    Tensor mod =
+        y.mul(
+            c.unsqueeze(1)
+                .add(new Scalar(1.0))); // (1, S, C), conditioning used outside the region too
+    Tensor out =
+        torch.linear(
+            mod, p.get("final.weight"), new TensorOptional(p.get("final.bias"))); // (1, S, COUT)
     return out.sub(sample[2]).pow(new Scalar(2.0)).mean();
   }
 }

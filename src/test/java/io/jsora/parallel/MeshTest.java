@@ -35,9 +35,25 @@ class MeshTest {
     int port = Launcher.freePort();
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      List<Future<Workers.Result>> nodes = List.of(0, 1).stream().map(node -> pool.submit(() -> Workers.launch(
-          new Launcher.Spec(2, 2, node, "127.0.0.1", port, MeshWorker.class.getName(), List.of(dir.toString()), Duration.ofSeconds(5), Map.of()),
-          Duration.ofSeconds(140)))).toList();
+      List<Future<Workers.Result>> nodes =
+          List.of(0, 1).stream()
+              .map(
+                  node ->
+                      pool.submit(
+                          () ->
+                              Workers.launch(
+                                  new Launcher.Spec(
+                                      2,
+                                      2,
+                                      node,
+                                      "127.0.0.1",
+                                      port,
+                                      MeshWorker.class.getName(),
+                                      List.of(dir.toString()),
+                                      Duration.ofSeconds(5),
+                                      Map.of()),
+                                  Duration.ofSeconds(140))))
+              .toList();
       for (Future<Workers.Result> f : nodes) {
         Workers.Result r = f.get();
         assertEquals(0, r.status(), r.all());
@@ -49,14 +65,16 @@ class MeshTest {
     Map<String, Tensor> ref;
     try (PointerScope outer = new PointerScope()) {
       ref = MeshModel.params();
-      try (ZeroAdamW opt = new ZeroAdamW(ParallelContext.single(), ref, MeshWorker.CONFIG, 0, n -> true)) {
+      try (ZeroAdamW opt =
+          new ZeroAdamW(ParallelContext.single(), ref, MeshWorker.CONFIG, 0, n -> true)) {
         for (int step = 0; step < 3; step++) {
           try (PointerScope s = new PointerScope()) {
             opt.zeroGrad();
             // the mean over the global batch: one sample per DP replica
             MeshModel.loss(ref, SequenceParallel.none(), MeshModel.sample(2L * step))
                 .add(MeshModel.loss(ref, SequenceParallel.none(), MeshModel.sample(2L * step + 1)))
-                .div(new Scalar(2.0)).backward();
+                .div(new Scalar(2.0))
+                .backward();
             opt.step(1.0);
           }
         }
@@ -66,11 +84,26 @@ class MeshTest {
         try (StateDict sd = SafetensorsFile.read(dir.resolve("rank" + rank + ".safetensors"))) {
           int dp = rank / 2;
           int sp = rank % 2;
-          assertArrayEquals(new long[] {rank, dp, 2, sp, 2, rank % 2}, Tensors.toLongs(sd.get("mesh.coords")), "rank " + rank);
-          assertArrayEquals(new long[] {sp, sp + 2}, Tensors.toLongs(sd.get("mesh.dp")), "dp group of rank " + rank);
-          assertArrayEquals(new long[] {2 * dp, 2 * dp + 1}, Tensors.toLongs(sd.get("mesh.sp")), "sp group of rank " + rank);
-          assertEquals(2 * sp + 2, Tensors.toFloats(sd.get("mesh.dpsum"))[0], "all-reduce over the dp group of rank " + rank);
-          assertEquals(4 * dp + 1, Tensors.toFloats(sd.get("mesh.spsum"))[0], "all-reduce over the sp group of rank " + rank);
+          assertArrayEquals(
+              new long[] {rank, dp, 2, sp, 2, rank % 2},
+              Tensors.toLongs(sd.get("mesh.coords")),
+              "rank " + rank);
+          assertArrayEquals(
+              new long[] {sp, sp + 2},
+              Tensors.toLongs(sd.get("mesh.dp")),
+              "dp group of rank " + rank);
+          assertArrayEquals(
+              new long[] {2 * dp, 2 * dp + 1},
+              Tensors.toLongs(sd.get("mesh.sp")),
+              "sp group of rank " + rank);
+          assertEquals(
+              2 * sp + 2,
+              Tensors.toFloats(sd.get("mesh.dpsum"))[0],
+              "all-reduce over the dp group of rank " + rank);
+          assertEquals(
+              4 * dp + 1,
+              Tensors.toFloats(sd.get("mesh.spsum"))[0],
+              "all-reduce over the sp group of rank " + rank);
           for (String name : ref.keySet()) {
             double d = sd.get("w." + name).sub(ref.get(name)).abs().max().item_double();
             assertTrue(d <= WEIGHT_TOL, "rank " + rank + " " + name + ": max |w - ref| = " + d);

@@ -26,7 +26,8 @@ class SequenceParallelTest {
 
   @Test
   @Timeout(120)
-  void twoRanksMatchOneProcessForEveryPrimitiveAndBothAttentionModes(@TempDir Path dir) throws Exception {
+  void twoRanksMatchOneProcessForEveryPrimitiveAndBothAttentionModes(@TempDir Path dir)
+      throws Exception {
     Workers.Result r = Workers.launch(2, SpWorker.class, Duration.ofSeconds(110), dir.toString());
     assertEquals(0, r.status(), r.all());
     int compared = 0;
@@ -41,12 +42,26 @@ class SequenceParallelTest {
           String base = name.substring(0, name.length() - 3);
           Tensor a = sd.get(name);
           Tensor b = sd.get(base + ".ref");
-          assertEquals(java.util.Arrays.toString(io.jsora.tensor.Shapes.of(b)), java.util.Arrays.toString(io.jsora.tensor.Shapes.of(a)), base);
+          assertEquals(
+              java.util.Arrays.toString(io.jsora.tensor.Shapes.of(b)),
+              java.util.Arrays.toString(io.jsora.tensor.Shapes.of(a)),
+              base);
           double diff = a.sub(b).abs().max().item_double();
           double scale = b.abs().max().item_double();
           assertTrue(scale > 1e-3, base + " reference is all zeros: the check would be vacuous");
           double rel = diff / Math.max(1, scale);
-          assertTrue(rel <= TOL, "rank " + rank + " " + base + ": max |sp - ref| = " + diff + " (max |ref| " + scale + ") > " + TOL);
+          assertTrue(
+              rel <= TOL,
+              "rank "
+                  + rank
+                  + " "
+                  + base
+                  + ": max |sp - ref| = "
+                  + diff
+                  + " (max |ref| "
+                  + scale
+                  + ") > "
+                  + TOL);
           worst = Math.max(worst, rel);
           compared++;
         }
@@ -54,7 +69,8 @@ class SequenceParallelTest {
     }
     // 5 primitives (7 tensors) + 2 modes × (out, x.grad, cond.grad, 5 weight grads), on 2 ranks
     assertEquals(2 * (7 + 2 * 8), compared);
-    System.out.println("sequence parallel: " + compared + " tensors, worst relative |sp - ref| = " + worst);
+    System.out.println(
+        "sequence parallel: " + compared + " tensors, worst relative |sp - ref| = " + worst);
   }
 
   @Test
@@ -67,9 +83,18 @@ class SequenceParallelTest {
       assertSame(x, none.allToAll(x, 2, 1));
       assertSame(x, none.replicated(x));
     }
-    IllegalArgumentException h = assertThrows(IllegalArgumentException.class, () -> SequenceParallel.checkHeads(6, 4));
-    assertTrue(h.getMessage().contains("6 heads, not divisible by the sequence-parallel size 4"), h.getMessage());
-    IllegalArgumentException q = assertThrows(IllegalArgumentException.class, () -> SequenceParallel.checkSequence(1000, 3, "x"));
-    assertTrue(q.getMessage().contains("sequence length 1000 is not divisible by the sequence-parallel size 3; pad it to 1002 tokens"), q.getMessage());
+    IllegalArgumentException h =
+        assertThrows(IllegalArgumentException.class, () -> SequenceParallel.checkHeads(6, 4));
+    assertTrue(
+        h.getMessage().contains("6 heads, not divisible by the sequence-parallel size 4"),
+        h.getMessage());
+    IllegalArgumentException q =
+        assertThrows(
+            IllegalArgumentException.class, () -> SequenceParallel.checkSequence(1000, 3, "x"));
+    assertTrue(
+        q.getMessage()
+            .contains(
+                "sequence length 1000 is not divisible by the sequence-parallel size 3; pad it to 1002 tokens"),
+        q.getMessage());
   }
 }

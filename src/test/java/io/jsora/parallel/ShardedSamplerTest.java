@@ -16,13 +16,20 @@ class ShardedSamplerTest {
   @Test
   void matchesPytorchDistributedSampler() throws Exception {
     JsonNode root;
-    try (InputStream in = getClass().getResourceAsStream("/golden/parallel/distributed_sampler.json")) {
+    try (InputStream in =
+        getClass().getResourceAsStream("/golden/parallel/distributed_sampler.json")) {
       root = new ObjectMapper().readTree(in);
     }
     int n = 0;
     for (JsonNode c : root.get("cases")) {
-      ShardedSampler s = new ShardedSampler(c.get("size").asLong(), c.get("rank").asInt(), c.get("replicas").asInt(),
-          c.get("seed").asLong(), c.get("shuffle").asBoolean(), c.get("dropLast").asBoolean());
+      ShardedSampler s =
+          new ShardedSampler(
+              c.get("size").asLong(),
+              c.get("rank").asInt(),
+              c.get("replicas").asInt(),
+              c.get("seed").asLong(),
+              c.get("shuffle").asBoolean(),
+              c.get("dropLast").asBoolean());
       long[] expected = new long[c.get("indices").size()];
       for (int i = 0; i < expected.length; i++) {
         expected[i] = c.get("indices").get(i).asLong();
@@ -52,7 +59,9 @@ class ShardedSamplerTest {
     assertArrayEquals(a.next(6), b.next(6));
     long[] epoch0 = new ShardedSampler(10, 1, 2, 4, true, false).indices(0);
     assertArrayEquals(epoch0, java.util.Arrays.copyOf(first, 5));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.seek(new ShardedSampler.Position(0, 9)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> b.seek(new ShardedSampler.Position(0, 9)));
     assertTrue(e.getMessage().contains("0..5"), e.getMessage());
   }
 }

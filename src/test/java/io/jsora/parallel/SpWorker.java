@@ -33,19 +33,24 @@ public final class SpWorker {
 
   public static void main(String[] args) {
     Path out = Path.of(args[0]);
-    WorkerMain.run(2, Duration.ofSeconds(30), ctx -> {
-      Map<String, Tensor> r = new LinkedHashMap<>();
-      try (PointerScope s = new PointerScope()) {
-        SequenceParallel sp = new SequenceParallel(ctx.sp(), SpMode.ULYSSES);
-        primitives(sp, r);
-        for (SpMode mode : SpMode.values()) {
-          attentionBlock(ctx, new SequenceParallel(ctx.sp(), mode), mode.name().toLowerCase(), r);
-        }
-        Map<String, Tensor> contiguous = new LinkedHashMap<>();
-        r.forEach((k, v) -> contiguous.put(k, v.detach().contiguous()));
-        SafetensorsWriter.write(out.resolve("rank" + ctx.rank() + ".safetensors"), contiguous, Map.of());
-      }
-    });
+    WorkerMain.run(
+        2,
+        Duration.ofSeconds(30),
+        ctx -> {
+          Map<String, Tensor> r = new LinkedHashMap<>();
+          try (PointerScope s = new PointerScope()) {
+            SequenceParallel sp = new SequenceParallel(ctx.sp(), SpMode.ULYSSES);
+            primitives(sp, r);
+            for (SpMode mode : SpMode.values()) {
+              attentionBlock(
+                  ctx, new SequenceParallel(ctx.sp(), mode), mode.name().toLowerCase(), r);
+            }
+            Map<String, Tensor> contiguous = new LinkedHashMap<>();
+            r.forEach((k, v) -> contiguous.put(k, v.detach().contiguous()));
+            SafetensorsWriter.write(
+                out.resolve("rank" + ctx.rank() + ".safetensors"), contiguous, Map.of());
+          }
+        });
   }
 
   static Tensor randn(long seed, long... shape) {
@@ -88,7 +93,10 @@ public final class SpWorker {
     // gatherForSlicedUse: every rank uses the whole sequence with its own weights
     Tensor full2 = randn(5, B, S, C);
     Tensor mine2 = leaf(full2.narrow(1, me * s, s));
-    torch.tanh(torch.matmul(sp.gatherForSlicedUse(mine2, 1), randn(10 + me, C, C))).sum().backward();
+    torch
+        .tanh(torch.matmul(sp.gatherForSlicedUse(mine2, 1), randn(10 + me, C, C)))
+        .sum()
+        .backward();
     Tensor fr2 = leaf(full2);
     Tensor total = null;
     for (int j = 0; j < p; j++) {
@@ -110,7 +118,8 @@ public final class SpWorker {
     Tensor fr3 = leaf(full3);
     Tensor total3 = null;
     for (int j = 0; j < p; j++) {
-      Tensor term = torch.tanh(fr3.narrow(2, j * (H / p), H / p)).mul(randn(20 + j, B, S, H / p, dh)).sum();
+      Tensor term =
+          torch.tanh(fr3.narrow(2, j * (H / p), H / p)).mul(randn(20 + j, B, S, H / p, dh)).sum();
       total3 = total3 == null ? term : total3.add(term);
     }
     total3.backward();
@@ -143,20 +152,29 @@ public final class SpWorker {
   }
 
   /**
-   * x (full, replicated) + conditioning → split → residual SP attention → gather → final linear
-   * (+ conditioning again, outside the region); loss replicated on every rank.
+   * x (full, replicated) + conditioning → split → residual SP attention → gather → final linear (+
+   * conditioning again, outside the region); loss replicated on every rank.
    */
-  private static void attentionBlock(ParallelContext ctx, SequenceParallel sp, String tag, Map<String, Tensor> r) {
+  private static void attentionBlock(
+      ParallelContext ctx, SequenceParallel sp, String tag, Map<String, Tensor> r) {
     Map<String, Tensor> w = blockParams();
     Tensor x = leaf(randn(60, B, S, C));
     Tensor cond = leaf(randn(61, B, C));
     Tensor target = randn(62, B, S, C);
 
     Tensor xs = sp.split(x, 1).add(sp.replicated(cond).unsqueeze(1)); // (B, S/P, C)
-    Tensor att = SpAttention.forward(sp, xs, H,
-        SpAttention.fusedQkv(w.get("blocks.0.qkv.weight"), w.get("blocks.0.qkv.bias"), H),
-        SpAttention.sdpa(),
-        o -> torch.linear(o, w.get("blocks.0.proj.weight"), new TensorOptional(w.get("blocks.0.proj.bias"))));
+    Tensor att =
+        SpAttention.forward(
+            sp,
+            xs,
+            H,
+            SpAttention.fusedQkv(w.get("blocks.0.qkv.weight"), w.get("blocks.0.qkv.bias"), H),
+            SpAttention.sdpa(),
+            o ->
+                torch.linear(
+                    o,
+                    w.get("blocks.0.proj.weight"),
+                    new TensorOptional(w.get("blocks.0.proj.bias"))));
     Tensor h = sp.gather(xs.add(att), 1); // (B, S, C)
     Tensor out = torch.linear(h, w.get("final.weight")).add(cond.unsqueeze(1));
     torch.tanh(out).mul(target).sum().backward();
@@ -184,14 +202,20 @@ public final class SpWorker {
   /** Softmax attention written out: qkv linear, (q kᵀ)/√Dh, softmax, · v, output linear. */
   static Tensor naiveAttention(Tensor x, Map<String, Tensor> w) {
     long dh = C / H;
-    Tensor qkv = torch.linear(x, w.get("blocks.0.qkv.weight"), new TensorOptional(w.get("blocks.0.qkv.bias"))); // (B, S, 3C)
+    Tensor qkv =
+        torch.linear(
+            x,
+            w.get("blocks.0.qkv.weight"),
+            new TensorOptional(w.get("blocks.0.qkv.bias"))); // (B, S, 3C)
     qkv = qkv.reshape(B, S, 3, H, dh).permute(2, 0, 3, 1, 4); // (3, B, H, S, Dh)
     Tensor q = qkv.select(0, 0);
     Tensor k = qkv.select(0, 1);
     Tensor v = qkv.select(0, 2);
-    Tensor scores = torch.matmul(q, k.transpose(-2, -1)).div(new Scalar(Math.sqrt(dh))); // (B, H, S, S)
+    Tensor scores =
+        torch.matmul(q, k.transpose(-2, -1)).div(new Scalar(Math.sqrt(dh))); // (B, H, S, S)
     Tensor o = torch.matmul(torch.softmax(scores, -1), v); // (B, H, S, Dh)
     o = o.transpose(1, 2).reshape(B, S, C); // (B, S, C)
-    return torch.linear(o, w.get("blocks.0.proj.weight"), new TensorOptional(w.get("blocks.0.proj.bias")));
+    return torch.linear(
+        o, w.get("blocks.0.proj.weight"), new TensorOptional(w.get("blocks.0.proj.bias")));
   }
 }

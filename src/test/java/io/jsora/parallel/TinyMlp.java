@@ -13,9 +13,9 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A small seeded MLP as plain parameter tensors, for optimizer and data-parallel tests:
- * {@code y = fc2(gelu(fc1(x)) * norm.weight)}, loss = mean squared error. Has 2-D weights (weight
- * decay applies) and 1-D biases and gains (it does not).
+ * A small seeded MLP as plain parameter tensors, for optimizer and data-parallel tests: {@code y =
+ * fc2(gelu(fc1(x)) * norm.weight)}, loss = mean squared error. Has 2-D weights (weight decay
+ * applies) and 1-D biases and gains (it does not).
  */
 final class TinyMlp {
   static final int D = 6;
@@ -34,11 +34,13 @@ final class TinyMlp {
       p.put("norm.weight", param(g, 0.1, H).add_(new Scalar(1.0)));
       p.put("fc2.weight", param(g, 0.3, O, H));
       p.put("fc2.bias", param(g, 0.1, O));
-      p.replaceAll((k, t) -> {
-        Tensor leaf = t.detach();
-        leaf.requires_grad_(true); // returns a non-owning reference: keep the detach() handle itself
-        return Scopes.keep(leaf);
-      });
+      p.replaceAll(
+          (k, t) -> {
+            Tensor leaf = t.detach();
+            leaf.requires_grad_(
+                true); // returns a non-owning reference: keep the detach() handle itself
+            return Scopes.keep(leaf);
+          });
     }
     return p;
   }
@@ -46,14 +48,18 @@ final class TinyMlp {
   /** Seeded samples: x (n, D) and targets (n, O); caller's scope owns them. */
   static Tensor[] data(long seed, int n) {
     Generator g = torch.createCPUGenerator(seed);
-    Tensor x = torch.randn(new long[] {n, D}, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float));
-    Tensor y = torch.randn(new long[] {n, O}, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float));
+    Tensor x =
+        torch.randn(
+            new long[] {n, D}, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float));
+    Tensor y =
+        torch.randn(
+            new long[] {n, O}, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float));
     return new Tensor[] {x, y};
   }
 
   /**
-   * Mean squared error of the model on (x, y), with the parameters named in {@code frozen}
-   * replaced by detached copies (they get no gradient from this loss).
+   * Mean squared error of the model on (x, y), with the parameters named in {@code frozen} replaced
+   * by detached copies (they get no gradient from this loss).
    */
   static Tensor loss(Map<String, Tensor> p, Tensor x, Tensor y, java.util.Set<String> frozen) {
     Map<String, Tensor> q = new LinkedHashMap<>(p);
@@ -65,9 +71,12 @@ final class TinyMlp {
 
   /** Mean squared error of the model on (x, y). */
   static Tensor loss(Map<String, Tensor> p, Tensor x, Tensor y) {
-    Tensor h = torch.gelu(torch.linear(x, p.get("fc1.weight"), new TensorOptional(p.get("fc1.bias")))); // (n, H)
+    Tensor h =
+        torch.gelu(
+            torch.linear(x, p.get("fc1.weight"), new TensorOptional(p.get("fc1.bias")))); // (n, H)
     h = h.mul(p.get("norm.weight")); // (n, H)
-    Tensor out = torch.linear(h, p.get("fc2.weight"), new TensorOptional(p.get("fc2.bias"))); // (n, O)
+    Tensor out =
+        torch.linear(h, p.get("fc2.weight"), new TensorOptional(p.get("fc2.bias"))); // (n, O)
     return out.sub(y).pow(new Scalar(2.0)).mean();
   }
 
@@ -76,6 +85,8 @@ final class TinyMlp {
   }
 
   private static Tensor param(Generator g, double scale, long... shape) {
-    return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float)).mul_(new Scalar(scale));
+    return torch
+        .randn(shape, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float))
+        .mul_(new Scalar(scale));
   }
 }

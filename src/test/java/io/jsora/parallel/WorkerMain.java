@@ -15,14 +15,18 @@ public final class WorkerMain {
   /**
    * Joins the job from the environment (SP size {@code sp}, collective timeout {@code timeout}),
    * runs {@code body}, closes the context and exits 0; on an error prints it, tells the peers
-   * ({@link ParallelContext#abort}) and exits 1, or {@link DistributedException#EXIT_STATUS} when
-   * a peer was at fault.
+   * ({@link ParallelContext#abort}) and exits 1, or {@link DistributedException#EXIT_STATUS} when a
+   * peer was at fault.
    */
   public static void run(int sp, Duration timeout, Body body) {
     Natives.load();
     ParallelContext ctx = null;
     try {
-      ParallelOptions o = ParallelOptions.defaults().withSpSize(sp).withTimeout(timeout).withRendezvousTimeout(Duration.ofSeconds(60));
+      ParallelOptions o =
+          ParallelOptions.defaults()
+              .withSpSize(sp)
+              .withTimeout(timeout)
+              .withRendezvousTimeout(Duration.ofSeconds(60));
       ctx = ParallelContext.create(DistEnv.parse(System.getenv()), o, false);
       body.run(ctx);
       ctx.close();

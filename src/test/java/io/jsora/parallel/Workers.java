@@ -25,12 +25,27 @@ public final class Workers {
     }
   }
 
-  /** One worker started without the launcher: its rank, exit status (-1: killed at the deadline) and output. */
+  /**
+   * One worker started without the launcher: its rank, exit status (-1: killed at the deadline) and
+   * output.
+   */
   public record Proc(int rank, int status, String output, long millis) {}
 
   /** Runs {@code nproc} workers of {@code main} through {@link Launcher} on one node. */
-  public static Result launch(int nproc, Class<?> main, Duration timeout, String... args) throws Exception {
-    return launch(new Launcher.Spec(nproc, 1, 0, "127.0.0.1", 0, main.getName(), List.of(args), Duration.ofSeconds(5), Map.of()), timeout);
+  public static Result launch(int nproc, Class<?> main, Duration timeout, String... args)
+      throws Exception {
+    return launch(
+        new Launcher.Spec(
+            nproc,
+            1,
+            0,
+            "127.0.0.1",
+            0,
+            main.getName(),
+            List.of(args),
+            Duration.ofSeconds(5),
+            Map.of()),
+        timeout);
   }
 
   /** Runs one launcher; if it is not done within {@code timeout}, stops it and fails the test. */
@@ -39,13 +54,16 @@ public final class Workers {
     StringWriter err = new StringWriter();
     Launcher l = new Launcher(spec, new PrintWriter(out, true), new PrintWriter(err, true));
     AtomicReference<Object> result = new AtomicReference<>();
-    Thread t = new Thread(() -> {
-      try {
-        result.set(l.run());
-      } catch (Exception e) {
-        result.set(e);
-      }
-    }, "test-launcher");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.set(l.run());
+              } catch (Exception e) {
+                result.set(e);
+              }
+            },
+            "test-launcher");
     t.start();
     t.join(timeout.toMillis());
     if (t.isAlive()) {
@@ -64,7 +82,8 @@ public final class Workers {
    * get its peers stopped), with torchrun's variables, and waits for all, killing what is left at
    * the deadline.
    */
-  public static List<Proc> spawn(int world, Class<?> main, Duration timeout, String... args) throws Exception {
+  public static List<Proc> spawn(int world, Class<?> main, Duration timeout, String... args)
+      throws Exception {
     int port = Launcher.freePort();
     List<String> cmd = Launcher.javaCommand(main.getName(), List.of(args));
     List<Process> ps = new ArrayList<>();
@@ -74,8 +93,10 @@ public final class Workers {
       for (int r = 0; r < world; r++) {
         Path log = Files.createTempFile("jsora-worker-" + r + "-", ".log");
         logs.add(log);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(new DistEnv(r, world, r, world, "127.0.0.1", port, "test").toEnvironment());
+        ProcessBuilder pb =
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment()
+            .putAll(new DistEnv(r, world, r, world, "127.0.0.1", port, "test").toEnvironment());
         pb.environment().put("JSORA_THREADS", "1");
         ps.add(pb.start());
       }

@@ -21,8 +21,14 @@ class ZeroAdamWTest {
     Map<String, Tensor> b = TinyMlp.params(7);
     try (LibtorchAdamW reference = new LibtorchAdamW(a, LR, WD)) {
       // tiny buckets: every parameter in its own bucket, and several segments per shard
-      try (ZeroAdamW ours = new ZeroAdamW(ParallelContext.single(), b,
-          new AdamWConfig(LR, 0.9, 0.999, 1e-8, WD), 2, n -> false, 64)) {
+      try (ZeroAdamW ours =
+          new ZeroAdamW(
+              ParallelContext.single(),
+              b,
+              new AdamWConfig(LR, 0.9, 0.999, 1e-8, WD),
+              2,
+              n -> false,
+              64)) {
         for (int step = 0; step < 6; step++) {
           try (PointerScope s = new PointerScope()) {
             Tensor[] xy = TinyMlp.data(100 + step, 8);
@@ -53,7 +59,8 @@ class ZeroAdamWTest {
   }
 
   private static Tensor lossFor(Map<String, Tensor> p, Tensor[] xy, boolean withoutFc2Bias) {
-    return TinyMlp.loss(p, xy[0], xy[1], withoutFc2Bias ? java.util.Set.of("fc2.bias") : java.util.Set.of());
+    return TinyMlp.loss(
+        p, xy[0], xy[1], withoutFc2Bias ? java.util.Set.of("fc2.bias") : java.util.Set.of());
   }
 
   @Test
@@ -89,7 +96,9 @@ class ZeroAdamWTest {
           }
         }
         saved.remove("fc1.bias.exp_avg");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> straight.loadFullOptimizerState(saved));
+        IllegalArgumentException e =
+            assertThrows(
+                IllegalArgumentException.class, () -> straight.loadFullOptimizerState(saved));
         assertTrue(e.getMessage().contains("missing fc1.bias.exp_avg"), e.getMessage());
       }
       TinyMlp.close(a);

@@ -17,9 +17,14 @@ import io.jsora.tensor.Precision;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The checkpoint configuration: the format written before RunConfig existed still reads, and the new one round-trips. */
+/**
+ * The checkpoint configuration: the format written before RunConfig existed still reads, and the
+ * new one round-trips.
+ */
 class RunConfigTest {
-  /** A checkpoint written by the code before typed settings (committed, with two MP4s it sampled). */
+  /**
+   * A checkpoint written by the code before typed settings (committed, with two MP4s it sampled).
+   */
   static final Path LEGACY = Path.of("src/test/resources/legacy-checkpoint/step-0000003");
 
   @Test
@@ -60,12 +65,18 @@ class RunConfigTest {
   @Test
   void badFieldsAreNamedWithTheirPath() throws Exception {
     var json = CheckpointLayout.readConfig(LEGACY).toJson();
-    ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("diffusion")).put("prediction", "noisy");
-    SettingsException e = assertThrows(SettingsException.class, () -> RunConfig.fromJson(json, "ck/config.json"));
-    assertEquals("ck/config.json: key 'diffusion.prediction': 'noisy' is not one of eps, v, x0", e.getMessage());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("diffusion"))
+        .put("prediction", "noisy");
+    SettingsException e =
+        assertThrows(SettingsException.class, () -> RunConfig.fromJson(json, "ck/config.json"));
+    assertEquals(
+        "ck/config.json: key 'diffusion.prediction': 'noisy' is not one of eps, v, x0",
+        e.getMessage());
     json.put("model_family", "sora");
     e = assertThrows(SettingsException.class, () -> RunConfig.fromJson(json, "ck/config.json"));
-    assertTrue(e.getMessage().startsWith("ck/config.json: key 'model_family': 'sora' is not one of dit"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("ck/config.json: key 'model_family': 'sora' is not one of dit"),
+        e.getMessage());
     json.remove("model_family");
     json.put("extra", 1);
     e = assertThrows(SettingsException.class, () -> RunConfig.fromJson(json, "ck/config.json"));

@@ -80,8 +80,13 @@ class ServeApiTest {
 
   @Test
   void validRequestBecomesACompletedMp4OfTheAskedSize() throws Exception {
-    Reply r = http.post("/v1/videos", "{\"prompt\": \"a red circle moving left\", \"seconds\": \"1\", \"fps\": 4, \"size\": \"20x16\","
-        + " \"num_steps\": 3, \"cfg_scale\": 2.5, \"sampler\": \"ddpm\", \"seed\": 11}", "Prefer", "wait=120");
+    Reply r =
+        http.post(
+            "/v1/videos",
+            "{\"prompt\": \"a red circle moving left\", \"seconds\": \"1\", \"fps\": 4, \"size\": \"20x16\","
+                + " \"num_steps\": 3, \"cfg_scale\": 2.5, \"sampler\": \"ddpm\", \"seed\": 11}",
+            "Prefer",
+            "wait=120");
     assertEquals(200, r.status(), r.body());
     assertEquals("wait=120", r.header("Preference-Applied"));
     JsonNode v = r.json();
@@ -107,18 +112,32 @@ class ServeApiTest {
       assertEquals(16, d.info().height());
       assertEquals(4.0, d.fps(), 1e-9);
     }
-    BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(http.get("/v1/videos/" + id + "/content?variant=thumbnail").bytes()));
+    BufferedImage thumb =
+        ImageIO.read(
+            new ByteArrayInputStream(
+                http.get("/v1/videos/" + id + "/content?variant=thumbnail").bytes()));
     assertEquals(20, thumb.getWidth());
     assertEquals(16, thumb.getHeight());
     Reply gif = http.get("/v1/videos/" + id + "/content?variant=gif");
     assertEquals("image/gif", gif.header("Content-Type"));
     assertEquals("GIF89a", new String(gif.bytes(), 0, 6, StandardCharsets.US_ASCII));
-    BufferedImage sheet = ImageIO.read(new ByteArrayInputStream(http.get("/v1/videos/" + id + "/content?variant=spritesheet").bytes()));
+    BufferedImage sheet =
+        ImageIO.read(
+            new ByteArrayInputStream(
+                http.get("/v1/videos/" + id + "/content?variant=spritesheet").bytes()));
     assertTrue(sheet.getWidth() > 20 * 3, "four frames side by side, " + sheet.getWidth());
     // the same seed and settings give the same video
-    Reply again = http.post("/v1/videos", "{\"prompt\": \"a red circle moving left\", \"num_frames\": 4, \"fps\": 4, \"size\": \"20x16\","
-        + " \"num_steps\": 3, \"cfg_scale\": 2.5, \"sampler\": \"ddpm\", \"seed\": 11}", "Prefer", "wait=120");
-    assertTrue(java.util.Arrays.equals(mp4.bytes(), http.get("/v1/videos/" + again.json().path("id").asText() + "/content").bytes()));
+    Reply again =
+        http.post(
+            "/v1/videos",
+            "{\"prompt\": \"a red circle moving left\", \"num_frames\": 4, \"fps\": 4, \"size\": \"20x16\","
+                + " \"num_steps\": 3, \"cfg_scale\": 2.5, \"sampler\": \"ddpm\", \"seed\": 11}",
+            "Prefer",
+            "wait=120");
+    assertTrue(
+        java.util.Arrays.equals(
+            mp4.bytes(),
+            http.get("/v1/videos/" + again.json().path("id").asText() + "/content").bytes()));
   }
 
   static Stream<Arguments> invalid() {
@@ -127,29 +146,51 @@ class ServeApiTest {
         Arguments.of("{" + base + "\"colour\": \"red\"}", "colour", "unknown field 'colour'"),
         Arguments.of("{\"size\": \"16x16\"}", "prompt", "prompt: required"),
         Arguments.of("{\"prompt\": \"   \"}", "prompt", "prompt: required"),
-        Arguments.of("{\"prompt\": \"" + "x".repeat(2001) + "\"}", "prompt", "2001 characters, the limit is 2000"),
+        Arguments.of(
+            "{\"prompt\": \"" + "x".repeat(2001) + "\"}",
+            "prompt",
+            "2001 characters, the limit is 2000"),
         Arguments.of("{\"prompt\": 7}", "prompt", "prompt"),
-        Arguments.of("{" + base + "\"negative_prompt\": \"blurry\"}", "negative_prompt", "not supported"),
+        Arguments.of(
+            "{" + base + "\"negative_prompt\": \"blurry\"}", "negative_prompt", "not supported"),
         Arguments.of("{" + base + "\"seconds\": 1, \"num_frames\": 4}", "num_frames", "not both"),
         Arguments.of("{" + base + "\"seconds\": 100, \"fps\": 8}", "seconds", "at most 256 frames"),
         Arguments.of("{" + base + "\"seconds\": -1}", "seconds", "must be > 0"),
         Arguments.of("{" + base + "\"seconds\": \"four\"}", "seconds", "'four'"),
-        Arguments.of("{" + base + "\"num_frames\": 0}", "num_frames", "0 frames, must be in 1..256"),
-        Arguments.of("{" + base + "\"num_frames\": 257}", "num_frames", "257 frames, must be in 1..256"),
+        Arguments.of(
+            "{" + base + "\"num_frames\": 0}", "num_frames", "0 frames, must be in 1..256"),
+        Arguments.of(
+            "{" + base + "\"num_frames\": 257}", "num_frames", "257 frames, must be in 1..256"),
         Arguments.of("{" + base + "\"num_frames\": 4.5}", "num_frames", "num_frames"),
         Arguments.of("{" + base + "\"fps\": 0}", "fps", "fps: 0 must be > 0 and <= 120"),
         Arguments.of("{" + base + "\"fps\": 121}", "fps", "fps: 121"),
         Arguments.of("{" + base + "\"size\": \"big\"}", "size", "'big' is not WIDTHxHEIGHT"),
-        Arguments.of("{" + base + "\"size\": \"18x16\"}", "size", "width 18; it must be a multiple of 4 in 16..1024"),
-        Arguments.of("{" + base + "\"size\": \"16x2\"}", "size", "height 2; it must be a multiple of 4"),
-        Arguments.of("{" + base + "\"size\": \"16x12\"}", "size", "height 12; it must be a multiple of 4 in 16..1024"),
-        Arguments.of("{" + base + "\"size\": \"2048x16\"}", "size", "width 2048; it must be a multiple of 4 in 16..1024"),
-        Arguments.of("{" + base + "\"num_steps\": 0}", "num_steps", "num_steps: 0, must be in 1..1000"),
-        Arguments.of("{" + base + "\"num_steps\": 1001}", "num_steps", "num_steps: 1001, must be in 1..1000"),
-        Arguments.of("{" + base + "\"cfg_scale\": -1}", "cfg_scale", "cfg_scale: -1, must be in 0..50"),
+        Arguments.of(
+            "{" + base + "\"size\": \"18x16\"}",
+            "size",
+            "width 18; it must be a multiple of 4 in 16..1024"),
+        Arguments.of(
+            "{" + base + "\"size\": \"16x2\"}", "size", "height 2; it must be a multiple of 4"),
+        Arguments.of(
+            "{" + base + "\"size\": \"16x12\"}",
+            "size",
+            "height 12; it must be a multiple of 4 in 16..1024"),
+        Arguments.of(
+            "{" + base + "\"size\": \"2048x16\"}",
+            "size",
+            "width 2048; it must be a multiple of 4 in 16..1024"),
+        Arguments.of(
+            "{" + base + "\"num_steps\": 0}", "num_steps", "num_steps: 0, must be in 1..1000"),
+        Arguments.of(
+            "{" + base + "\"num_steps\": 1001}",
+            "num_steps",
+            "num_steps: 1001, must be in 1..1000"),
+        Arguments.of(
+            "{" + base + "\"cfg_scale\": -1}", "cfg_scale", "cfg_scale: -1, must be in 0..50"),
         Arguments.of("{" + base + "\"cfg_scale\": 51}", "cfg_scale", "cfg_scale: 51"),
         Arguments.of("{" + base + "\"seed\": -3}", "seed", "seed: -3, must be >= 0"),
-        Arguments.of("{" + base + "\"sampler\": \"euler\"}", "sampler", "'euler' is not one of ddpm, ddim"),
+        Arguments.of(
+            "{" + base + "\"sampler\": \"euler\"}", "sampler", "'euler' is not one of ddpm, ddim"),
         Arguments.of("{" + base + "\"num_steps\": null}", null, null),
         Arguments.of("{\"prompt\": \"a\"", null, "not valid JSON"),
         Arguments.of("[1, 2]", null, "body"),
@@ -158,12 +199,14 @@ class ServeApiTest {
 
   @ParameterizedTest
   @MethodSource("invalid")
-  void everyInvalidFieldIsA400NamingItTheValueAndTheLimit(String body, String field, String message) throws Exception {
+  void everyInvalidFieldIsA400NamingItTheValueAndTheLimit(String body, String field, String message)
+      throws Exception {
     Reply r = http.post("/v1/videos", body);
     if (field == null && message == null) {
       // an explicit null is the same as leaving the field out
       assertEquals(202, r.status(), r.body());
-      assertEquals("completed", http.awaitEnd(r.json().path("id").asText()).path("status").asText());
+      assertEquals(
+          "completed", http.awaitEnd(r.json().path("id").asText()).path("status").asText());
       return;
     }
     assertEquals(400, r.status(), r.body());
@@ -208,8 +251,12 @@ class ServeApiTest {
     assertEquals("in_progress", http.get("/v1/videos/" + runId).json().path("status").asText());
     Reply cr = http.post("/v1/videos/" + runId + "/cancel", null);
     assertEquals("cancelled", cr.json().path("status").asText(), cr.body());
-    assertEquals(409, http.post("/v1/videos/" + runId + "/cancel", null).status(), "already cancelled");
-    assertEquals(409, http.get("/v1/videos/" + runId + "/content").status(), "no content for a cancelled job");
+    assertEquals(
+        409, http.post("/v1/videos/" + runId + "/cancel", null).status(), "already cancelled");
+    assertEquals(
+        409,
+        http.get("/v1/videos/" + runId + "/content").status(),
+        "no content for a cancelled job");
     gen.release();
     assertEquals("completed", http.awaitEnd(queued.get(1)).path("status").asText());
     assertEquals(0, gen.runs("hold queued 0"), "a cancelled queued job never runs");
@@ -234,12 +281,15 @@ class ServeApiTest {
     assertEquals(202, quick.status(), "no Prefer: answered at once");
     assertNull(quick.header("Preference-Applied"));
     assertEquals("/v1/videos/" + quick.json().path("id").asText(), quick.header("Location"));
-    Reply waited = http.post("/v1/videos", body("waits behind the held one"), "Prefer", "respond-async, wait=1");
+    Reply waited =
+        http.post(
+            "/v1/videos", body("waits behind the held one"), "Prefer", "respond-async, wait=1");
     assertEquals(202, waited.status(), "still queued after 1 s");
     assertEquals("wait=1", waited.header("Preference-Applied"));
     assertEquals("queued", waited.json().path("status").asText());
     gen.release();
-    assertEquals("completed", http.awaitEnd(waited.json().path("id").asText()).path("status").asText());
+    assertEquals(
+        "completed", http.awaitEnd(waited.json().path("id").asText()).path("status").asText());
     assertEquals("completed", submitAndWait("waited for").path("status").asText());
   }
 
@@ -260,7 +310,10 @@ class ServeApiTest {
     assertEquals(200, http.send("DELETE", "/v1/videos/" + held, null).status());
     assertFalse(Files.exists(outputs.resolve("videos").resolve(held)));
     gen.release();
-    assertEquals("completed", submitAndWait("after a delete").path("status").asText(), "the worker carries on");
+    assertEquals(
+        "completed",
+        submitAndWait("after a delete").path("status").asText(),
+        "the worker carries on");
   }
 
   @Test
@@ -281,13 +334,15 @@ class ServeApiTest {
     String after = null;
     do {
       JsonNode p = http.get("/v1/videos?limit=3" + (after == null ? "" : "&after=" + after)).json();
-      p.path("data").forEach(v -> assertTrue(all.add(v.path("id").asText()), "each video on one page only"));
+      p.path("data")
+          .forEach(v -> assertTrue(all.add(v.path("id").asText()), "each video on one page only"));
       after = p.path("has_more").asBoolean() ? p.path("last_id").asText() : null;
     } while (after != null);
     assertTrue(all.containsAll(ids));
     assertEquals(400, http.get("/v1/videos?limit=0").status());
     assertEquals(400, http.get("/v1/videos?limit=101").status());
-    assertEquals("after", http.get("/v1/videos?after=nope").json().path("error").path("param").asText());
+    assertEquals(
+        "after", http.get("/v1/videos?after=nope").json().path("error").path("param").asText());
     assertEquals(400, http.get("/v1/videos?after=" + java.util.UUID.randomUUID()).status());
   }
 
@@ -295,8 +350,18 @@ class ServeApiTest {
   void idsAndVariantsCannotReachOtherFiles() throws Exception {
     String id = submitAndWait("tampering target").path("id").asText();
     Files.writeString(outputs.resolve("secret.txt"), "secret");
-    for (String bad : new String[] {"..%2Fsecret.txt", "..%2F..%2Fsecret.txt", "%2E%2E", id.toUpperCase(), id + "%2F..", id + "x", "{" + id + "}",
-        java.util.UUID.randomUUID().toString(), "00000000-0000-0000-0000-000000000000"}) {
+    for (String bad :
+        new String[] {
+          "..%2Fsecret.txt",
+          "..%2F..%2Fsecret.txt",
+          "%2E%2E",
+          id.toUpperCase(),
+          id + "%2F..",
+          id + "x",
+          "{" + id + "}",
+          java.util.UUID.randomUUID().toString(),
+          "00000000-0000-0000-0000-000000000000"
+        }) {
       Reply r = http.get("/v1/videos/" + bad.replace("{", "%7B").replace("}", "%7D") + "/content");
       assertEquals(404, r.status(), bad + ": " + r.body());
       assertFalse(r.body().contains("secret\""), bad);
@@ -313,15 +378,26 @@ class ServeApiTest {
   @Test
   void eventsStreamEachDenoisingStepAndTheFinalStatus() throws Exception {
     gen.gate = new CountDownLatch(1);
-    String id = http.post("/v1/videos", "{\"prompt\": \"hold events\", \"num_frames\": 4, \"size\": \"16x16\", \"num_steps\": 5,"
-        + " \"cfg_scale\": 0}").json().path("id").asText();
-    HttpRequest req = HttpRequest.newBuilder(URI.create(server.uri() + "/v1/videos/" + id + "/events")).header("Accept", "text/event-stream").build();
-    HttpResponse<java.io.InputStream> res = http.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    String id =
+        http.post(
+                "/v1/videos",
+                "{\"prompt\": \"hold events\", \"num_frames\": 4, \"size\": \"16x16\", \"num_steps\": 5,"
+                    + " \"cfg_scale\": 0}")
+            .json()
+            .path("id")
+            .asText();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(server.uri() + "/v1/videos/" + id + "/events"))
+            .header("Accept", "text/event-stream")
+            .build();
+    HttpResponse<java.io.InputStream> res =
+        http.client.send(req, HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, res.statusCode());
     assertTrue(res.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
     gen.release();
     List<String[]> events = new ArrayList<>();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
       String event = null;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         if (line.startsWith("event:")) {
@@ -366,10 +442,13 @@ class ServeApiTest {
     Reply page = http.get("/");
     assertEquals(200, page.status());
     assertTrue(page.body().contains("id=\"generate\""));
-    assertFalse(page.body().contains("http://") || page.body().contains("https://"), "no external resources");
+    assertFalse(
+        page.body().contains("http://") || page.body().contains("https://"),
+        "no external resources");
     assertEquals(200, http.get("/app.js").status());
     assertEquals(404, http.get("/v1/nothing").status());
-    assertNull(http.get("/v1/models").header("Access-Control-Allow-Origin"), "no CORS unless --cors");
+    assertNull(
+        http.get("/v1/models").header("Access-Control-Allow-Origin"), "no CORS unless --cors");
   }
 
   @Test
@@ -388,13 +467,29 @@ class ServeApiTest {
     String some = java.util.UUID.randomUUID().toString();
     for (VideoServer.Route r : documented) {
       String path = r.path().replace("{id}", some);
-      Reply reply = http.send(r.method(), path, r.method().equals("POST") && !path.endsWith("cancel") ? "{}" : null);
-      assertFalse(reply.body().contains("no_route"), r + " answered " + reply.status() + " " + reply.body());
-      for (Iterator<String> codes = doc.path("paths").path(r.path()).path(r.method().toLowerCase()).path("responses").fieldNames();
+      Reply reply =
+          http.send(
+              r.method(),
+              path,
+              r.method().equals("POST") && !path.endsWith("cancel") ? "{}" : null);
+      assertFalse(
+          reply.body().contains("no_route"),
+          r + " answered " + reply.status() + " " + reply.body());
+      for (Iterator<String> codes =
+              doc.path("paths")
+                  .path(r.path())
+                  .path(r.method().toLowerCase())
+                  .path("responses")
+                  .fieldNames();
           codes.hasNext(); ) {
         assertTrue(codes.next().matches("[1-5][0-9][0-9]"));
       }
-      assertTrue(doc.path("paths").path(r.path()).path(r.method().toLowerCase()).path("responses").has(Integer.toString(reply.status())),
+      assertTrue(
+          doc.path("paths")
+              .path(r.path())
+              .path(r.method().toLowerCase())
+              .path("responses")
+              .has(Integer.toString(reply.status())),
           r + " answered " + reply.status() + ", which the document does not list");
     }
   }

@@ -18,13 +18,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.pytorch.Tensor;
 
-/** A tiny checkpoint, a generator wrapper that counts, holds and fails on cue, and an HTTP client. */
+/**
+ * A tiny checkpoint, a generator wrapper that counts, holds and fails on cue, and an HTTP client.
+ */
 final class ServeFixtures {
   private ServeFixtures() {}
 
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Trains DiT-T/4 (self-cross, raw latents: sizes are multiples of 4) for 2 steps on two 16×16, 4-frame clips. */
+  /**
+   * Trains DiT-T/4 (self-cross, raw latents: sizes are multiples of 4) for 2 steps on two 16×16,
+   * 4-frame clips.
+   */
   static Path checkpoint(Path dir) throws IOException {
     Path dataset = TrainFixtures.dataset(dir, 2, 4, 3);
     try (Trainer t = new Trainer(TrainFixtures.config(dataset, dir.resolve("run"), 2, 2))) {
@@ -38,7 +43,8 @@ final class ServeFixtures {
 
   /**
    * Wraps the real generator: counts runs per prompt; prompts starting "hold" wait (calling the
-   * progress callback, so they can be cancelled) until {@link #release}; prompts starting "fail" throw.
+   * progress callback, so they can be cancelled) until {@link #release}; prompts starting "fail"
+   * throw.
    */
   static final class TestGenerator implements VideoGenerator {
     final VideoGenerator real;
@@ -117,16 +123,24 @@ final class ServeFixtures {
   /** A loopback client. */
   static final class Http {
     final URI base;
-    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    final HttpClient client =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     String token;
 
     Http(URI base) {
       this.base = base;
     }
 
-    Reply send(String method, String path, String body, String... headers) throws IOException, InterruptedException {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    Reply send(String method, String path, String body, String... headers)
+        throws IOException, InterruptedException {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(base + path))
+              .timeout(Duration.ofSeconds(120))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body));
       if (body != null) {
         b.header("Content-Type", "application/json");
       }
@@ -144,7 +158,8 @@ final class ServeFixtures {
       return send("GET", path, null);
     }
 
-    Reply post(String path, String body, String... headers) throws IOException, InterruptedException {
+    Reply post(String path, String body, String... headers)
+        throws IOException, InterruptedException {
       return send("POST", path, body, headers);
     }
 
@@ -164,7 +179,9 @@ final class ServeFixtures {
 
   /** A small valid body: 4 frames of 16×16, 2 DDIM steps, no guidance. */
   static String body(String prompt) {
-    return "{\"prompt\": \"" + prompt + "\", \"num_frames\": 4, \"size\": \"16x16\", \"num_steps\": 2, \"cfg_scale\": 0, \"sampler\": \"ddim\","
+    return "{\"prompt\": \""
+        + prompt
+        + "\", \"num_frames\": 4, \"size\": \"16x16\", \"num_steps\": 2, \"cfg_scale\": 0, \"sampler\": \"ddim\","
         + " \"seed\": 5}";
   }
 }

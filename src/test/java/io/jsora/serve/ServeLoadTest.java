@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeLoadTest {
   static final int CLIENTS = 32;
   static final int JOBS = 200;
+
   /** Resident growth allowed over the run (the JVM heap may still grow a little). */
   static final long RSS_SLACK = 384L << 20;
 
@@ -35,28 +36,61 @@ class ServeLoadTest {
       ServeConfig cfg = ServeFixtures.config(ckpt, dir.resolve("outputs")).withMaxQueue(16);
       try (VideoServer server = VideoServer.start(cfg, gen)) {
         IntFunction<String> body = i -> ServeFixtures.body("load job " + i);
-        ServeBench.drive(server.uri(), Optional.empty(), 1, 1, i -> ServeFixtures.body("warm-up"), Duration.ofMillis(20), Duration.ofMillis(50),
+        ServeBench.drive(
+            server.uri(),
+            Optional.empty(),
+            1,
+            1,
+            i -> ServeFixtures.body("warm-up"),
+            Duration.ofMillis(20),
+            Duration.ofMillis(50),
             Duration.ofMinutes(2));
         System.gc();
         long rssBefore = Memory.residentBytes();
-        ServeBench.Load load = ServeBench.drive(server.uri(), Optional.empty(), CLIENTS, JOBS, body, Duration.ofMillis(50),
-            Duration.ofMillis(100), Duration.ofMinutes(6));
+        ServeBench.Load load =
+            ServeBench.drive(
+                server.uri(),
+                Optional.empty(),
+                CLIENTS,
+                JOBS,
+                body,
+                Duration.ofMillis(50),
+                Duration.ofMillis(100),
+                Duration.ofMinutes(6));
         System.gc();
         long rssAfter = Memory.residentBytes();
-        System.out.printf("load: %d jobs in %.1f s (%.2f jobs/s), %d answers 429, status p50 %.4f s p99 %.4f s, queue wait p50 %.2f s,"
-                + " resident %d -> %d MiB%n", JOBS, load.wallS(), JOBS / load.wallS(), load.rejected(), ServeBench.quantile(load.statusLatencyS(), 0.5),
-            ServeBench.quantile(load.statusLatencyS(), 0.99), ServeBench.quantile(load.queueWaitS(), 0.5), rssBefore >> 20, rssAfter >> 20);
+        System.out.printf(
+            "load: %d jobs in %.1f s (%.2f jobs/s), %d answers 429, status p50 %.4f s p99 %.4f s, queue wait p50 %.2f s,"
+                + " resident %d -> %d MiB%n",
+            JOBS,
+            load.wallS(),
+            JOBS / load.wallS(),
+            load.rejected(),
+            ServeBench.quantile(load.statusLatencyS(), 0.5),
+            ServeBench.quantile(load.statusLatencyS(), 0.99),
+            ServeBench.quantile(load.queueWaitS(), 0.5),
+            rssBefore >> 20,
+            rssAfter >> 20);
         assertEquals(java.util.List.of(), load.errors());
         assertEquals(JOBS, load.accepted().size(), "each job accepted once");
         assertEquals(JOBS, new HashSet<>(load.accepted()).size(), "distinct ids");
         assertTrue(load.rejected() > 0, "32 clients against a queue of 16 meet 429s");
-        assertEquals(JOBS, load.finalStatus().values().stream().filter("completed"::equals).count(), load.finalStatus().toString());
+        assertEquals(
+            JOBS,
+            load.finalStatus().values().stream().filter("completed"::equals).count(),
+            load.finalStatus().toString());
         for (int i = 0; i < JOBS; i++) {
           assertEquals(1, gen.runs("load job " + i), "job " + i + " ran once");
         }
-        assertEquals(JOBS + 1, gen.runs.values().stream().mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum());
+        assertEquals(
+            JOBS + 1,
+            gen.runs.values().stream()
+                .mapToInt(java.util.concurrent.atomic.AtomicInteger::get)
+                .sum());
         if (rssBefore > 0) {
-          assertTrue(rssAfter - rssBefore < RSS_SLACK, "resident " + (rssBefore >> 20) + " -> " + (rssAfter >> 20) + " MiB");
+          assertTrue(
+              rssAfter - rssBefore < RSS_SLACK,
+              "resident " + (rssBefore >> 20) + " -> " + (rssAfter >> 20) + " MiB");
         }
       }
     }

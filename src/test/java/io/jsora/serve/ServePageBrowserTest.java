@@ -26,8 +26,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The page in headless Chromium driven by WebDriver: type a prompt, Generate, watch the progress
- * bar fed by the event stream, and the finished MP4 playing in the {@code <video>} element.
- * Skips, saying why, where no Chromium and chromedriver are installed.
+ * bar fed by the event stream, and the finished MP4 playing in the {@code <video>} element. Skips,
+ * saying why, where no Chromium and chromedriver are installed.
  */
 class ServePageBrowserTest {
   /** The screenshot this test leaves as an artifact. */
@@ -52,7 +52,8 @@ class ServePageBrowserTest {
   @BeforeAll
   static void start() throws Exception {
     if (chromium().isEmpty() || chromedriver().isEmpty()) {
-      String why = "no Chromium and chromedriver here (apt-get install chromium chromium-driver): browser test skipped";
+      String why =
+          "no Chromium and chromedriver here (apt-get install chromium chromium-driver): browser test skipped";
       System.out.println(why);
       Assumptions.assumeTrue(false, why);
     }
@@ -75,10 +76,20 @@ class ServePageBrowserTest {
   void generateFromThePageShowsProgressAndPlaysTheVideo() throws Exception {
     ChromeOptions o = new ChromeOptions();
     o.setBinary(chromium().orElseThrow().toFile());
-    o.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,860",
-        "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--disable-extensions");
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver().orElseThrow().toFile())
-        .usingAnyFreePort().build();
+    o.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,860",
+        "--autoplay-policy=no-user-gesture-required",
+        "--no-first-run",
+        "--disable-extensions");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(chromedriver().orElseThrow().toFile())
+            .usingAnyFreePort()
+            .build();
     ChromeDriver driver = new ChromeDriver(service, o);
     try {
       driver.get(server.uri() + "/");
@@ -97,23 +108,36 @@ class ServePageBrowserTest {
       wait.until(d -> "100".equals(d.findElement(By.id("progress")).getDomProperty("value")));
       @SuppressWarnings("unchecked")
       List<Number> seen = (List<Number>) js.executeScript("return window.jsoraProgress;");
-      assertTrue(seen.stream().anyMatch(v -> v.doubleValue() > 0 && v.doubleValue() < 100), "the bar moved through the steps: " + seen);
+      assertTrue(
+          seen.stream().anyMatch(v -> v.doubleValue() > 0 && v.doubleValue() < 100),
+          "the bar moved through the steps: " + seen);
       double top = 0;
       for (Number v : seen) {
-        assertTrue(v.doubleValue() >= top || v.doubleValue() == 0, "the bar never goes back during a run: " + seen);
+        assertTrue(
+            v.doubleValue() >= top || v.doubleValue() == 0,
+            "the bar never goes back during a run: " + seen);
         top = Math.max(top, v.doubleValue());
       }
       assertEquals(100, seen.get(seen.size() - 1).intValue());
       // the video is playable
-      wait.until(d -> ((Number) js.executeScript("return document.getElementById('player').readyState;")).intValue() >= 2);
-      double duration = ((Number) js.executeScript("return document.getElementById('player').duration;")).doubleValue();
+      wait.until(
+          d ->
+              ((Number) js.executeScript("return document.getElementById('player').readyState;"))
+                      .intValue()
+                  >= 2);
+      double duration =
+          ((Number) js.executeScript("return document.getElementById('player').duration;"))
+              .doubleValue();
       assertTrue(duration > 0, "video duration " + duration);
-      assertTrue(driver.findElement(By.id("status")).getText().startsWith("done"), driver.findElement(By.id("status")).getText());
+      assertTrue(
+          driver.findElement(By.id("status")).getText().startsWith("done"),
+          driver.findElement(By.id("status")).getText());
       // the gallery lists it; "use these settings" puts them back in the form
       wait.until(d -> !d.findElements(By.cssSelector("#gallery li img[src^='blob:']")).isEmpty());
       driver.findElement(By.id("prompt")).clear();
       driver.findElement(By.cssSelector("#gallery li button")).click();
-      assertEquals("a red circle moving left", driver.findElement(By.id("prompt")).getDomProperty("value"));
+      assertEquals(
+          "a red circle moving left", driver.findElement(By.id("prompt")).getDomProperty("value"));
       assertEquals("3", driver.findElement(By.id("seed")).getDomProperty("value"));
       Files.createDirectories(SCREENSHOT.getParent());
       Files.write(SCREENSHOT, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));

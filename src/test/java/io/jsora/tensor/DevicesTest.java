@@ -24,11 +24,16 @@ class DevicesTest {
 
   @Test
   void badSpecsAreClearErrors() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Devices.resolve("tpu"));
-    assertEquals("'tpu' is not a device: expected auto, cpu, cuda or cuda:N (N a GPU number)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Devices.resolve("tpu"));
+    assertEquals(
+        "'tpu' is not a device: expected auto, cpu, cuda or cuda:N (N a GPU number)",
+        e.getMessage());
     if (!Devices.cudaAvailable()) {
-      IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> Devices.resolve("cuda"));
-      assertTrue(c.getMessage().startsWith("device cuda: no CUDA device is available"), c.getMessage());
+      IllegalArgumentException c =
+          assertThrows(IllegalArgumentException.class, () -> Devices.resolve("cuda"));
+      assertTrue(
+          c.getMessage().startsWith("device cuda: no CUDA device is available"), c.getMessage());
     }
   }
 
@@ -48,8 +53,18 @@ class DevicesTest {
   @Test
   void seededGeneratorsRepeat() {
     try (PointerScope s = new PointerScope()) {
-      float[] a = Tensors.toFloats(torch.randn(new long[] {5}, new org.bytedeco.pytorch.GeneratorOptional(Seeds.cpuGenerator(42)), new org.bytedeco.pytorch.TensorOptions()));
-      float[] b = Tensors.toFloats(torch.randn(new long[] {5}, new org.bytedeco.pytorch.GeneratorOptional(Seeds.cpuGenerator(42)), new org.bytedeco.pytorch.TensorOptions()));
+      float[] a =
+          Tensors.toFloats(
+              torch.randn(
+                  new long[] {5},
+                  new org.bytedeco.pytorch.GeneratorOptional(Seeds.cpuGenerator(42)),
+                  new org.bytedeco.pytorch.TensorOptions()));
+      float[] b =
+          Tensors.toFloats(
+              torch.randn(
+                  new long[] {5},
+                  new org.bytedeco.pytorch.GeneratorOptional(Seeds.cpuGenerator(42)),
+                  new org.bytedeco.pytorch.TensorOptions()));
       org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
     }
     assertTrue(Seeds.mix(1, 2) != Seeds.mix(2, 1));
@@ -58,10 +73,12 @@ class DevicesTest {
 
   @GpuTest
   void cudaTensorRoundTrip() {
-    try (PointerScope s = new PointerScope(); Device cuda = Devices.resolve("cuda")) {
+    try (PointerScope s = new PointerScope();
+        Device cuda = Devices.resolve("cuda")) {
       Tensor x = Tensors.of(new float[] {1, 2, 3}, 3).to(cuda, torch.ScalarType.Float);
       assertTrue(x.is_cuda());
-      org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {2, 4, 6}, Tensors.toFloats(x.mul(new org.bytedeco.pytorch.Scalar(2.0))));
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          new float[] {2, 4, 6}, Tensors.toFloats(x.mul(new org.bytedeco.pytorch.Scalar(2.0))));
     }
   }
 }

@@ -23,11 +23,13 @@ class ScopesTest {
     Tensor[] temp = new Tensor[1];
     Tensor[] out;
     try (PointerScope outer = new PointerScope()) {
-      out = Scopes.local(() -> {
-        temp[0] = torch.ones(new long[] {3});
-        Tensor sum = temp[0].add(temp[0]);
-        return new Tensor[] {sum, sum, null};
-      });
+      out =
+          Scopes.local(
+              () -> {
+                temp[0] = torch.ones(new long[] {3});
+                Tensor sum = temp[0].add(temp[0]);
+                return new Tensor[] {sum, sum, null};
+              });
       assertTrue(temp[0].isNull(), "the temporary is freed when the local scope returns");
       assertSame(out[0], out[1]);
       assertNull(out[2]);

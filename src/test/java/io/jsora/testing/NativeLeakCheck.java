@@ -18,13 +18,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Fails any test that leaves native pointers behind, as Arrow's allocators do for buffers.
  *
  * <p>JavaCPP counts every pointer that owns native memory (each {@link Tensor} handle, each
- * generator, vector and FFmpeg struct) in {@link Pointer#totalCount()}, and the count drops when
- * a scope or {@code close()} releases it; a spike confirmed the counter sees tensor handles made
+ * generator, vector and FFmpeg struct) in {@link Pointer#totalCount()}, and the count drops when a
+ * scope or {@code close()} releases it; a spike confirmed the counter sees tensor handles made
  * inside and outside scopes. The check compares the count before and after each test method.
  * Registered for every test through JUnit's extension auto-detection, so it is always on; a test
  * that must keep objects across methods says why with {@link Allow}.
  */
-public final class NativeLeakCheck implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class NativeLeakCheck
+    implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
   /** Exempts a test (class or method) from the check; say why. */
   @Retention(RetentionPolicy.RUNTIME)
   @Target({ElementType.TYPE, ElementType.METHOD})
@@ -32,7 +33,8 @@ public final class NativeLeakCheck implements BeforeAllCallback, BeforeEachCallb
     String value();
   }
 
-  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NativeLeakCheck.class);
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(NativeLeakCheck.class);
   private static volatile boolean warmedUp;
 
   @Override
@@ -42,9 +44,19 @@ public final class NativeLeakCheck implements BeforeAllCallback, BeforeEachCallb
       Natives.loadFfmpeg();
       // libtorch registers some per-type singletons on first use; make them before any baseline
       try (PointerScope s = new PointerScope()) {
-        for (torch.ScalarType t : new torch.ScalarType[] {torch.ScalarType.Float, torch.ScalarType.Double, torch.ScalarType.Long,
-            torch.ScalarType.Int, torch.ScalarType.Half, torch.ScalarType.BFloat16, torch.ScalarType.Bool, torch.ScalarType.Byte,
-            torch.ScalarType.Char, torch.ScalarType.Short}) {
+        for (torch.ScalarType t :
+            new torch.ScalarType[] {
+              torch.ScalarType.Float,
+              torch.ScalarType.Double,
+              torch.ScalarType.Long,
+              torch.ScalarType.Int,
+              torch.ScalarType.Half,
+              torch.ScalarType.BFloat16,
+              torch.ScalarType.Bool,
+              torch.ScalarType.Byte,
+              torch.ScalarType.Char,
+              torch.ScalarType.Short
+            }) {
           Tensor x = torch.ones(new long[] {2}).to(t);
           x.add(x).sum();
         }
@@ -67,8 +79,14 @@ public final class NativeLeakCheck implements BeforeAllCallback, BeforeEachCallb
     long after = Pointer.totalCount();
     if (before != null && after > before && context.getExecutionException().isEmpty()) {
       throw new AssertionError(
-          "native leak: " + (after - before) + " JavaCPP pointer(s) still alive after "
-              + context.getDisplayName() + " (count " + before + " -> " + after
+          "native leak: "
+              + (after - before)
+              + " JavaCPP pointer(s) still alive after "
+              + context.getDisplayName()
+              + " (count "
+              + before
+              + " -> "
+              + after
               + "); run tensor work inside a PointerScope or close what the test creates");
     }
   }

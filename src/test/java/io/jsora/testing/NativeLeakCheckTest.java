@@ -84,12 +84,13 @@ class NativeLeakCheckTest {
   void aTestThatLeaksATensorFails() {
     Events tests;
     try {
-      tests = EngineTestKit.engine("junit-jupiter")
-          .configurationParameter(PROBING, "true")
-          .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "false")
-          .selectors(selectClass(Probe.class))
-          .execute()
-          .testEvents();
+      tests =
+          EngineTestKit.engine("junit-jupiter")
+              .configurationParameter(PROBING, "true")
+              .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "false")
+              .selectors(selectClass(Probe.class))
+              .execute()
+              .testEvents();
     } finally {
       for (Tensor t : new Tensor[] {Probe.leaked, Probe.allowed}) {
         if (t != null) {
@@ -102,9 +103,16 @@ class NativeLeakCheckTest {
     assertEquals(1, failed.size(), "failures: " + failed);
     Event f = failed.get(0);
     assertEquals("leaksATensor()", f.getTestDescriptor().getDisplayName());
-    Throwable why = f.getPayload(org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow();
+    Throwable why =
+        f.getPayload(org.junit.platform.engine.TestExecutionResult.class)
+            .orElseThrow()
+            .getThrowable()
+            .orElseThrow();
     assertTrue(why instanceof AssertionError, why.toString());
-    assertTrue(why.getMessage().startsWith("native leak: 1 JavaCPP pointer(s) still alive after leaksATensor()"), why.getMessage());
+    assertTrue(
+        why.getMessage()
+            .startsWith("native leak: 1 JavaCPP pointer(s) still alive after leaksATensor()"),
+        why.getMessage());
     assertEquals(3, tests.succeeded().count());
   }
 }

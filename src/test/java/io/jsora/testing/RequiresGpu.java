@@ -13,7 +13,9 @@ public final class RequiresGpu implements ExecutionCondition {
       return ConditionEvaluationResult.enabled("CUDA device present");
     }
     String what = context.getDisplayName();
-    System.out.println("SKIPPED (no GPU): " + what + " needs a CUDA device and the GPU build (-Pcuda)");
-    return ConditionEvaluationResult.disabled("no CUDA device: GPU test skipped (build with -Pcuda on a GPU machine)");
+    System.out.println(
+        "SKIPPED (no GPU): " + what + " needs a CUDA device and the GPU build (-Pcuda)");
+    return ConditionEvaluationResult.disabled(
+        "no CUDA device: GPU test skipped (build with -Pcuda on a GPU machine)");
   }
 }

@@ -1,12 +1,12 @@
 package io.jsora.train;
 
-import io.jsora.parallel.AdamWConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsora.checkpoint.StateDict;
+import io.jsora.parallel.AdamWConfig;
 import io.jsora.tensor.Natives;
 import io.jsora.tensor.Tensors;
 import java.nio.file.Path;
@@ -41,9 +41,13 @@ class AdamWOptimizerTest {
   @Test
   void weightDecayTouchesOnlyMatricesAndOneDimensionalParametersStayExact() {
     try (TinyNet net = new TinyNet(1);
-        AdamWOptimizer opt = AdamWOptimizer.create(net, AdamWConfig.defaults().withLr(0.1).withWeightDecay(0.5));
+        AdamWOptimizer opt =
+            AdamWOptimizer.create(net, AdamWConfig.defaults().withLr(0.1).withWeightDecay(0.5));
         StateDict before = StateDict.of(net)) {
-      assertEquals(List.of(List.of("proj.weight", "head.weight"), List.of("scale", "proj.bias", "head.bias")), opt.groupNames());
+      assertEquals(
+          List.of(
+              List.of("proj.weight", "head.weight"), List.of("scale", "proj.bias", "head.bias")),
+          opt.groupNames());
       assertArrayEquals(new double[] {0.5, 0.0}, opt.weightDecays());
       float[] w0 = Tensors.toFloats(before.get("proj.weight"));
       float[] b0 = Tensors.toFloats(before.get("proj.bias"));
@@ -60,13 +64,16 @@ class AdamWOptimizerTest {
         }
         assertArrayEquals(b0, Tensors.toFloats(after.get("proj.bias")), 0f);
         assertArrayEquals(s0, Tensors.toFloats(after.get("scale")), 0f);
-        assertArrayEquals(Tensors.toFloats(before.get("shift")), Tensors.toFloats(after.get("shift")), 0f);
+        assertArrayEquals(
+            Tensors.toFloats(before.get("shift")), Tensors.toFloats(after.get("shift")), 0f);
       }
     }
-    try (TinyNet net = new TinyNet(1); AdamWOptimizer opt = AdamWOptimizer.create(net, AdamWConfig.defaults())) {
+    try (TinyNet net = new TinyNet(1);
+        AdamWOptimizer opt = AdamWOptimizer.create(net, AdamWConfig.defaults())) {
       assertEquals(1, opt.groupNames().size(), "no decay: one group");
       assertEquals(List.of(), opt.decayedNames());
-      assertArrayEquals(new double[] {0.0}, opt.weightDecays(), "libtorch's default decay 0.01 is overridden");
+      assertArrayEquals(
+          new double[] {0.0}, opt.weightDecays(), "libtorch's default decay 0.01 is overridden");
     }
   }
 
@@ -116,12 +123,15 @@ class AdamWOptimizerTest {
   @Test
   void stateRoundTripsExactlyAndTrainingContinuesBitForBit() throws Exception {
     AdamWConfig cfg = AdamWConfig.defaults().withLr(0.02).withWeightDecay(0.01);
-    try (TinyNet a = new TinyNet(3); AdamWOptimizer oa = AdamWOptimizer.create(a, cfg);
-        TinyNet b = new TinyNet(99); AdamWOptimizer ob = AdamWOptimizer.create(b, cfg)) {
+    try (TinyNet a = new TinyNet(3);
+        AdamWOptimizer oa = AdamWOptimizer.create(a, cfg);
+        TinyNet b = new TinyNet(99);
+        AdamWOptimizer ob = AdamWOptimizer.create(b, cfg)) {
       for (int step = 0; step < 4; step++) {
         trainStep(a, oa, step);
       }
-      try (StateDict state = oa.stateDict(dir); StateDict weights = StateDict.of(a)) {
+      try (StateDict state = oa.stateDict(dir);
+          StateDict weights = StateDict.of(a)) {
         assertEquals(3 * 5, state.size());
         assertEquals(4, state.get("scale.step").item_long());
         io.jsora.checkpoint.StrictLoader.load(b, weights, "memory");
@@ -135,7 +145,8 @@ class AdamWOptimizerTest {
       for (int step = 4; step < 8; step++) {
         assertEquals(trainStep(a, oa, step), trainStep(b, ob, step), 0.0, "loss at step " + step);
       }
-      try (StateDict wa = StateDict.of(a); StateDict wb = StateDict.of(b)) {
+      try (StateDict wa = StateDict.of(a);
+          StateDict wb = StateDict.of(b)) {
         for (String n : wa.names()) {
           assertTrue(wa.get(n).equal(wb.get(n)), "bit-identical " + n);
         }
@@ -146,21 +157,27 @@ class AdamWOptimizerTest {
 
   @Test
   void mismatchedStateIsRefusedWithEveryProblemNamed() throws Exception {
-    try (TinyNet a = new TinyNet(3); AdamWOptimizer oa = AdamWOptimizer.create(a, AdamWConfig.defaults())) {
+    try (TinyNet a = new TinyNet(3);
+        AdamWOptimizer oa = AdamWOptimizer.create(a, AdamWConfig.defaults())) {
       trainStep(a, oa, 0);
       try (StateDict state = oa.stateDict(dir)) {
         state.put("proj.weight.exp_avg", Tensors.of(new float[3], 3));
         state.remove("head.bias.exp_avg_sq").close();
         state.put("extra.step", Tensors.of(new long[] {1}, 1));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> oa.loadStateDict(state, "opt.safetensors", dir));
+        IllegalArgumentException e =
+            assertThrows(
+                IllegalArgumentException.class,
+                () -> oa.loadStateDict(state, "opt.safetensors", dir));
         String m = e.getMessage();
         assertTrue(m.startsWith("opt.safetensors: "), m);
         assertTrue(m.contains("proj.weight.exp_avg: parameter [4, 3], state [3]"), m);
-        assertTrue(m.contains("head.bias: needs step, exp_avg and exp_avg_sq together, found 2 of 3"), m);
+        assertTrue(
+            m.contains("head.bias: needs step, exp_avg and exp_avg_sq together, found 2 of 3"), m);
         assertTrue(m.contains("unexpected entry extra.step [1]"), m);
       }
     }
-    try (TinyNet a = new TinyNet(3); AdamWOptimizer fresh = AdamWOptimizer.create(a, AdamWConfig.defaults());
+    try (TinyNet a = new TinyNet(3);
+        AdamWOptimizer fresh = AdamWOptimizer.create(a, AdamWConfig.defaults());
         StateDict empty = new StateDict()) {
       fresh.loadStateDict(empty, "fresh", dir); // no state at all: a never-stepped optimizer
       try (StateDict again = fresh.stateDict(dir)) {

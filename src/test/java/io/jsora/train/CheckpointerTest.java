@@ -1,9 +1,5 @@
 package io.jsora.train;
 
-import io.jsora.run.CheckpointLayout;
-import io.jsora.run.ResumeSpec;
-
-import io.jsora.parallel.AdamWConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.diffusion.PerSampleRandom;
+import io.jsora.parallel.AdamWConfig;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
 import io.jsora.tensor.Devices;
 import io.jsora.tensor.Natives;
 import java.io.IOException;
@@ -59,7 +58,8 @@ class CheckpointerTest {
       PerSampleRandom random = new PerSampleRandom(state.seed());
       LrSchedule schedule = state.schedule();
       for (long step = state.step(); step < end; step++) {
-        try (PointerScope s = new PointerScope(); Device cpu = Devices.cpu()) {
+        try (PointerScope s = new PointerScope();
+            Device cpu = Devices.cpu()) {
           schedule.apply(opt, step);
           Tensor[] b = TinyNet.batch(step % 4); // an "epoch" of 4 batches
           Tensor x = b[0].add(random.noise(step, PerSampleRandom.range(0, 8), new long[] {3}, cpu));
@@ -73,12 +73,17 @@ class CheckpointerTest {
             ema.update();
           }
         }
-        state = state.withStep(step + 1, (step + 1) / 4, (step + 1) * 8).withData(new SamplerPosition(0, (int) ((step + 1) / 4), (int) ((step + 1) % 4), 8)).withNan(guard);
+        state =
+            state
+                .withStep(step + 1, (step + 1) / 4, (step + 1) * 8)
+                .withData(new SamplerPosition(0, (int) ((step + 1) / 4), (int) ((step + 1) % 4), 8))
+                .withNan(guard);
       }
     }
 
     Path save(Checkpointer c) throws IOException {
-      return c.save(net, ema, opt, state, Map.of("model", Map.of("name", "tiny"), "lr", ADAMW.lr()));
+      return c.save(
+          net, ema, opt, state, Map.of("model", Map.of("name", "tiny"), "lr", ADAMW.lr()));
     }
 
     @Override
@@ -99,12 +104,19 @@ class CheckpointerTest {
   @Test
   void resumedRunEndsBitIdenticalToAnUninterruptedOne() throws Exception {
     Checkpointer cp = new Checkpointer(root, 3);
-    try (Run straight = new Run(5); Run first = new Run(5)) {
+    try (Run straight = new Run(5);
+        Run first = new Run(5)) {
       straight.trainTo(10);
       first.trainTo(5);
       Path dir = first.save(cp);
       assertEquals(root.resolve("step-0000005"), dir);
-      for (String f : List.of(CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER, CheckpointLayout.STATE, CheckpointLayout.CONFIG)) {
+      for (String f :
+          List.of(
+              CheckpointLayout.MODEL,
+              CheckpointLayout.EMA,
+              CheckpointLayout.OPTIMIZER,
+              CheckpointLayout.STATE,
+              CheckpointLayout.CONFIG)) {
         assertTrue(Files.isRegularFile(dir.resolve(f)), f);
       }
       // a fresh process: different initial weights, everything comes from the checkpoint
@@ -116,20 +128,24 @@ class CheckpointerTest {
         assertEquals(new SamplerPosition(0, 1, 1, 8), resumed.state.data());
         assertEquals(SCHEDULE, resumed.state.schedule());
         resumed.trainTo(10);
-        try (StateDict a = StateDict.of(straight.net); StateDict b = StateDict.of(resumed.net)) {
+        try (StateDict a = StateDict.of(straight.net);
+            StateDict b = StateDict.of(resumed.net)) {
           assertSameWeights(a, b, "model");
         }
-        try (StateDict a = straight.ema.stateDict(); StateDict b = resumed.ema.stateDict()) {
+        try (StateDict a = straight.ema.stateDict();
+            StateDict b = resumed.ema.stateDict()) {
           assertSameWeights(a, b, "EMA");
         }
-        try (StateDict a = straight.opt.stateDict(root); StateDict b = resumed.opt.stateDict(root)) {
+        try (StateDict a = straight.opt.stateDict(root);
+            StateDict b = resumed.opt.stateDict(root)) {
           assertSameWeights(a, b, "optimizer");
         }
       }
       JsonNode config = CheckpointLayout.readConfigTree(dir);
       assertEquals("tiny", config.path("model").path("name").asText());
       // EMA weights load into a model for sampling (buffers are in the file too)
-      try (TinyNet sampler = new TinyNet(9); StateDict ema = first.ema.stateDict()) {
+      try (TinyNet sampler = new TinyNet(9);
+          StateDict ema = first.ema.stateDict()) {
         CheckpointLayout.loadWeights(dir, sampler, true);
         try (StateDict got = StateDict.of(sampler)) {
           for (String n : ema.names()) {
@@ -147,11 +163,12 @@ class CheckpointerTest {
       run.trainTo(3);
       Path good = run.save(cp);
       run.trainTo(6);
-      cp.setHook(file -> {
-        if (file.equals(CheckpointLayout.OPTIMIZER)) {
-          throw new IOException("simulated crash after " + file);
-        }
-      });
+      cp.setHook(
+          file -> {
+            if (file.equals(CheckpointLayout.OPTIMIZER)) {
+              throw new IOException("simulated crash after " + file);
+            }
+          });
       IOException e = assertThrows(IOException.class, () -> run.save(cp));
       assertTrue(e.getMessage().contains("simulated crash"));
       assertEquals(Optional.of(good), CheckpointLayout.latest(root));
@@ -175,7 +192,10 @@ class CheckpointerTest {
 
   @Test
   void keepsTheLastKAndResolvesResumeSpecs() throws Exception {
-    assertEquals(Optional.empty(), CheckpointLayout.resolveResume(ResumeSpec.AUTO, root), "auto with nothing saved: a fresh run");
+    assertEquals(
+        Optional.empty(),
+        CheckpointLayout.resolveResume(ResumeSpec.AUTO, root),
+        "auto with nothing saved: a fresh run");
     assertEquals(Optional.empty(), CheckpointLayout.resolveResume(ResumeSpec.NONE, root));
     Checkpointer cp = new Checkpointer(root, 2);
     try (Run run = new Run(5)) {
@@ -190,10 +210,23 @@ class CheckpointerTest {
     try (var s = Files.list(root)) {
       assertEquals(2, s.count(), "no temporary or trash directories remain");
     }
-    assertEquals(Optional.of(root.resolve("step-0000004")), CheckpointLayout.resolveResume(ResumeSpec.AUTO, root));
-    assertEquals(Optional.of(root.resolve("step-0000003")), CheckpointLayout.resolveResume(ResumeSpec.parse(root.resolve("step-0000003").toString()), root));
-    assertEquals(root.resolve("step-0000004"), CheckpointLayout.resolve(root), "a run directory means its latest checkpoint");
-    NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> CheckpointLayout.resolveResume(ResumeSpec.parse(root.resolve("nope").toString()), root));
+    assertEquals(
+        Optional.of(root.resolve("step-0000004")),
+        CheckpointLayout.resolveResume(ResumeSpec.AUTO, root));
+    assertEquals(
+        Optional.of(root.resolve("step-0000003")),
+        CheckpointLayout.resolveResume(
+            ResumeSpec.parse(root.resolve("step-0000003").toString()), root));
+    assertEquals(
+        root.resolve("step-0000004"),
+        CheckpointLayout.resolve(root),
+        "a run directory means its latest checkpoint");
+    NoSuchFileException e =
+        assertThrows(
+            NoSuchFileException.class,
+            () ->
+                CheckpointLayout.resolveResume(
+                    ResumeSpec.parse(root.resolve("nope").toString()), root));
     assertTrue(e.getMessage().contains("nope"), e.getMessage());
     assertEquals(4, CheckpointLayout.stepOf(root.resolve("step-0000004")));
     assertEquals("step-12345678", CheckpointLayout.dirName(12345678));

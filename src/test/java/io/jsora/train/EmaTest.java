@@ -22,8 +22,11 @@ class EmaTest {
   }
 
   private static void setAll(TinyNet net, double v) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard(); StateDict sd = StateDict.of(net)) {
-      for (String n : new String[] {"proj.weight", "proj.bias", "scale", "head.weight", "head.bias"}) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard();
+        StateDict sd = StateDict.of(net)) {
+      for (String n :
+          new String[] {"proj.weight", "proj.bias", "scale", "head.weight", "head.bias"}) {
         sd.get(n).fill_(new Scalar(v));
       }
     }
@@ -52,7 +55,10 @@ class EmaTest {
         try (StateDict sd = ema.stateDict()) {
           assertEquals(5, sd.size());
           for (String n : sd.names()) {
-            assertEquals(DType.F32, DType.of(sd.get(n)), "shadow of " + n + " is fp32 while the model is bf16");
+            assertEquals(
+                DType.F32,
+                DType.of(sd.get(n)),
+                "shadow of " + n + " is fp32 while the model is bf16");
             for (float f : Tensors.toFloats(sd.get(n))) {
               assertEquals(closed, f, 1e-6, n);
             }
@@ -60,7 +66,8 @@ class EmaTest {
         }
         ema.update(0.0);
         try (StateDict sd = ema.stateDict()) {
-          assertEquals(4.0, Tensors.toFloats(sd.get("scale"))[0], 0, "decay 0 copies the parameters");
+          assertEquals(
+              4.0, Tensors.toFloats(sd.get("scale"))[0], 0, "decay 0 copies the parameters");
         }
       }
     }
@@ -73,7 +80,8 @@ class EmaTest {
       try (Ema ema = Ema.of(net, 0.5)) {
         setAll(net, 3.0);
         ema.update(); // 2.0
-        try (Ema.Swap s = ema.swapInto(net); StateDict in = StateDict.of(net)) {
+        try (Ema.Swap s = ema.swapInto(net);
+            StateDict in = StateDict.of(net)) {
           assertEquals(2.0f, Tensors.toFloats(in.get("head.weight"))[0], 0f);
           assertEquals(0.25f, Tensors.toFloats(in.get("shift"))[0], 0f, "buffers untouched");
         }
@@ -81,17 +89,24 @@ class EmaTest {
           assertEquals(3.0f, Tensors.toFloats(back.get("head.weight"))[0], 0f);
         }
         // state round trip into another EMA, and a clear error for a different model
-        try (TinyNet other = new TinyNet(7); Ema e2 = Ema.of(other, 0.5); StateDict sd = ema.stateDict()) {
+        try (TinyNet other = new TinyNet(7);
+            Ema e2 = Ema.of(other, 0.5);
+            StateDict sd = ema.stateDict()) {
           e2.load(sd, "ema.safetensors");
-          try (StateDict a = ema.stateDict(); StateDict b = e2.stateDict()) {
+          try (StateDict a = ema.stateDict();
+              StateDict b = e2.stateDict()) {
             for (String n : a.names()) {
               assertTrue(a.get(n).equal(b.get(n)), n);
             }
           }
           sd.remove("scale").close();
           sd.put("head.bias", Tensors.of(new float[3], 3));
-          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> e2.load(sd, "ema.safetensors"));
-          assertTrue(e.getMessage().contains("missing scale") && e.getMessage().contains("head.bias: model [2], EMA [3]"), e.getMessage());
+          IllegalArgumentException e =
+              assertThrows(IllegalArgumentException.class, () -> e2.load(sd, "ema.safetensors"));
+          assertTrue(
+              e.getMessage().contains("missing scale")
+                  && e.getMessage().contains("head.bias: model [2], EMA [3]"),
+              e.getMessage());
         }
       }
     }

@@ -1,13 +1,11 @@
 package io.jsora.train;
 
-import io.jsora.run.CheckpointLayout;
-import io.jsora.run.ResumeSpec;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsora.run.CheckpointLayout;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +22,17 @@ class MetricsAndListenersTest {
   @TempDir Path dir;
 
   private static TrainListener.StepMetrics step(long s, double loss) {
-    return new TrainListener.StepMetrics(s, 0, loss, 1e-4, 0.5, !Double.isFinite(loss), 4, 256, 250_000_000L, Map.of("mse", loss / 2));
+    return new TrainListener.StepMetrics(
+        s,
+        0,
+        loss,
+        1e-4,
+        0.5,
+        !Double.isFinite(loss),
+        4,
+        256,
+        250_000_000L,
+        Map.of("mse", loss / 2));
   }
 
   @Test
@@ -44,7 +52,11 @@ class MetricsAndListenersTest {
     assertEquals(0.125, all.get(4).get("loss").asDouble(), 0);
     assertEquals(0.0625, all.get(4).get("mse").asDouble(), 0);
     // a crash left half a line; a resume from step 4 drops it and everything after step 4
-    Files.writeString(file, "{\"step\": 9, \"lo", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(
+        file,
+        "{\"step\": 9, \"lo",
+        StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.APPEND);
     try (MetricsLog log = MetricsLog.open(file, 4)) {
       log.append(Map.of("step", 5, "loss", 0.3));
     }
@@ -65,7 +77,8 @@ class MetricsAndListenersTest {
     Path png = dir.resolve("loss.png");
     new LossPlotListener(metrics, png, "tiny run").onCheckpoint(200, dir);
     byte[] bytes = Files.readAllBytes(png);
-    assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, Arrays.copyOf(bytes, 8));
+    assertArrayEquals(
+        new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, Arrays.copyOf(bytes, 8));
     BufferedImage img = ImageIO.read(png.toFile());
     assertEquals(800, img.getWidth());
     assertEquals(500, img.getHeight());
@@ -80,15 +93,19 @@ class MetricsAndListenersTest {
     ThroughputListener t = new ThroughputListener(4);
     List<Long> saved = new ArrayList<>();
     List<Long> told = new ArrayList<>();
-    CheckpointListener c = new CheckpointListener(3, s -> {
-      saved.add(s);
-      return dir.resolve(CheckpointLayout.dirName(s));
-    }, new TrainListener() {
-      @Override
-      public void onCheckpoint(long step, Path d) {
-        told.add(step);
-      }
-    });
+    CheckpointListener c =
+        new CheckpointListener(
+            3,
+            s -> {
+              saved.add(s);
+              return dir.resolve(CheckpointLayout.dirName(s));
+            },
+            new TrainListener() {
+              @Override
+              public void onCheckpoint(long step, Path d) {
+                told.add(step);
+              }
+            });
     TrainListener all = TrainListener.all(List.of(t, c));
     all.onTrainBegin(new TrainListener.TrainInfo(10, 30, dir));
     for (long s = 11; s <= 20; s++) {

@@ -47,14 +47,22 @@ class ScheduleAndGuardTest {
     assertEquals(3e-5, c.lr(0), 1e-18);
     assertEquals(3e-3, c.lr(99), 0);
     assertEquals(3e-3, c.lr(100000), 0);
-    for (LrSchedule s : List.of(c, LrSchedule.of("cosine", 1e-4, 5, 50, 1e-6), LrSchedule.of("constant", 1e-4, 0, 0, 0))) {
+    for (LrSchedule s :
+        List.of(
+            c,
+            LrSchedule.of("cosine", 1e-4, 5, 50, 1e-6),
+            LrSchedule.of("constant", 1e-4, 0, 0, 0))) {
       String json = Checkpointer.JSON.writeValueAsString(s.toMap());
       @SuppressWarnings("unchecked")
       Map<String, Object> back = Checkpointer.JSON.readValue(json, Map.class);
       assertEquals(s, LrSchedule.fromMap(back));
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LrSchedule.of("cosine", 1e-4, 100, 50, 0));
-    assertTrue(e.getMessage().contains("total steps (50) must exceed the warm-up steps (100)"), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> LrSchedule.of("cosine", 1e-4, 100, 50, 0));
+    assertTrue(
+        e.getMessage().contains("total steps (50) must exceed the warm-up steps (100)"),
+        e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.of("linear", 1e-4, 0, 10, 0));
   }
 
@@ -69,7 +77,8 @@ class ScheduleAndGuardTest {
     assertEquals(0, g.consecutive());
     assertFalse(g.admit(4, Double.NaN, Double.NaN));
     assertFalse(g.admit(5, Double.NEGATIVE_INFINITY, 1));
-    NanGuard.DivergedException e = assertThrows(NanGuard.DivergedException.class, () -> g.admit(6, Double.NaN, 3.0));
+    NanGuard.DivergedException e =
+        assertThrows(NanGuard.DivergedException.class, () -> g.admit(6, Double.NaN, 3.0));
     assertTrue(e.getMessage().contains("3 steps in a row (steps 4..6"), e.getMessage());
     assertTrue(e.getMessage().contains("5 steps skipped in total"), e.getMessage());
     assertTrue(e.getMessage().contains("Lower the learning rate"), e.getMessage());
@@ -90,7 +99,8 @@ class ScheduleAndGuardTest {
       double norm = Math.sqrt(9 + 9 + 36 + 64 + 100);
       List<Tensor> params = List.of(a, b, unused);
       assertEquals(norm, GradClip.globalNorm(params), 1e-5);
-      assertEquals(norm, GradClip.clip(params, 100.0), 1e-5, "below the bound: measured, unchanged");
+      assertEquals(
+          norm, GradClip.clip(params, 100.0), 1e-5, "below the bound: measured, unchanged");
       assertEquals(3f, Tensors.toFloats(a.grad())[0], 0f);
       assertEquals(norm, GradClip.clip(params, 1.0), 1e-5, "returns the norm before clipping");
       assertEquals(1.0, GradClip.globalNorm(params), 1e-5, "clipped to the bound");

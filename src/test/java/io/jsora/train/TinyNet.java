@@ -9,7 +9,10 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-/** proj.weight [4, 3], proj.bias [4], scale [4] (1-D), head.weight [2, 4], head.bias [2]; buffer "shift" [2]. */
+/**
+ * proj.weight [4, 3], proj.bias [4], scale [4] (1-D), head.weight [2, 4], head.bias [2]; buffer
+ * "shift" [2].
+ */
 final class TinyNet extends Module {
   final LinearImpl proj;
   final LinearImpl head;
@@ -22,7 +25,9 @@ final class TinyNet extends Module {
     head = register_module("head", new LinearImpl(4, 2));
     try (PointerScope s = new PointerScope()) {
       scale = Scopes.keep(new Tensor(register_parameter("scale", torch.ones(4))));
-      shift = Scopes.keep(new Tensor(register_buffer("shift", torch.full(new long[] {2}, new Scalar(0.25)))));
+      shift =
+          Scopes.keep(
+              new Tensor(register_buffer("shift", torch.full(new long[] {2}, new Scalar(0.25)))));
     }
   }
 
@@ -34,7 +39,11 @@ final class TinyNet extends Module {
   /** A fixed regression batch that depends on the step, so runs see the same data. */
   static Tensor[] batch(long step) {
     org.bytedeco.pytorch.Generator g = torch.createCPUGenerator(1000 + step);
-    Tensor x = torch.randn(new long[] {8, 3}, new org.bytedeco.pytorch.GeneratorOptional(g), new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Float));
+    Tensor x =
+        torch.randn(
+            new long[] {8, 3},
+            new org.bytedeco.pytorch.GeneratorOptional(g),
+            new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Float));
     Tensor y = x.narrow(1, 0, 2).mul(new Scalar(2.0)).sin();
     return new Tensor[] {x, y};
   }

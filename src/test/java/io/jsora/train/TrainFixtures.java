@@ -1,6 +1,5 @@
 package io.jsora.train;
 
-import io.jsora.run.TrainConfig;
 import io.jsora.data.CaptionsFile;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.PreprocessConfig;
@@ -12,13 +11,12 @@ import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
+import io.jsora.run.TrainConfig;
 import io.jsora.tensor.Devices;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.pytorch.Device;
 
 /** Small preprocessed moving-shape datasets for training tests, made with the real pipeline. */
@@ -39,15 +37,23 @@ public final class TrainFixtures {
       captions.addAll(e.captions());
     }
     try (Device dev = Devices.cpu();
-        TextEncoder text = TextEncoders.loadForDataset(TextEncoders.BUILTIN, out, captions, seed, dev);
+        TextEncoder text =
+            TextEncoders.loadForDataset(TextEncoders.BUILTIN, out, captions, seed, dev);
         VideoCompressor raw = Compressors.load("raw", null, dev)) {
-      new Preprocessor(PreprocessConfig.of(data.resolve("captions.json"), data.resolve("videos"), out), text,
-          LatentSpec.floats(raw, LatentSpec.Kind.FLOAT16), dev).run(Progress.NONE);
+      new Preprocessor(
+              PreprocessConfig.of(data.resolve("captions.json"), data.resolve("videos"), out),
+              text,
+              LatentSpec.floats(raw, LatentSpec.Kind.FLOAT16),
+              dev)
+          .run(Progress.NONE);
     }
     return out;
   }
 
-  /** A tiny, fast training setup: DiT-T/4 self-cross with mean text in c, x0-prediction, cosine noise. */
+  /**
+   * A tiny, fast training setup: DiT-T/4 self-cross with mean text in c, x0-prediction, cosine
+   * noise.
+   */
   public static TrainConfig config(Path dataset, Path run, long maxSteps, int batch) {
     return TrainConfig.defaults().toBuilder()
         .model("DiT-T/4")

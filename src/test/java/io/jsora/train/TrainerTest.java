@@ -1,9 +1,5 @@
 package io.jsora.train;
 
-import io.jsora.run.TrainConfig;
-import io.jsora.run.CheckpointLayout;
-import io.jsora.run.ResumeSpec;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsora.checkpoint.SafetensorsFile;
 import io.jsora.checkpoint.StateDict;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ResumeSpec;
+import io.jsora.run.TrainConfig;
 import io.jsora.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +46,8 @@ class TrainerTest {
   }
 
   private static void assertSameTensors(Path a, Path b) throws IOException {
-    try (StateDict x = SafetensorsFile.read(a); StateDict y = SafetensorsFile.read(b)) {
+    try (StateDict x = SafetensorsFile.read(a);
+        StateDict y = SafetensorsFile.read(b)) {
       assertEquals(x.names(), y.names());
       for (String n : x.names()) {
         Tensor p = x.get(n);
@@ -60,7 +59,10 @@ class TrainerTest {
 
   @Test
   void interruptedAndResumedRunEndsWithIdenticalWeights(@TempDir Path dir) throws IOException {
-    TrainConfig cfg = TrainFixtures.config(dataset, dir.resolve("straight"), 8, 4).toBuilder().saveInterval(4).build();
+    TrainConfig cfg =
+        TrainFixtures.config(dataset, dir.resolve("straight"), 8, 4).toBuilder()
+            .saveInterval(4)
+            .build();
     Trainer.Result straight;
     try (Trainer t = new Trainer(cfg)) {
       straight = t.run();
@@ -73,14 +75,16 @@ class TrainerTest {
       IllegalStateException e = assertThrows(IllegalStateException.class, t::run);
       assertEquals("simulated crash after step 4", e.getMessage());
     }
-    assertEquals(List.of(dir.resolve("broken/step-0000004")), CheckpointLayout.list(dir.resolve("broken")));
+    assertEquals(
+        List.of(dir.resolve("broken/step-0000004")), CheckpointLayout.list(dir.resolve("broken")));
     Trainer.Result resumed;
     try (Trainer t = new Trainer(broken.toBuilder().resume(ResumeSpec.AUTO).build())) {
       resumed = t.run();
     }
     assertEquals(8, resumed.steps());
     assertEquals(straight.lastLoss(), resumed.lastLoss(), 0.0, "same last loss");
-    for (String f : new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER}) {
+    for (String f :
+        new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA, CheckpointLayout.OPTIMIZER}) {
       assertSameTensors(straight.lastCheckpoint().resolve(f), resumed.lastCheckpoint().resolve(f));
     }
     // the metrics log holds each step once, also across the crash
@@ -93,8 +97,17 @@ class TrainerTest {
     try (Trainer t = new Trainer(TrainFixtures.config(dataset, dir, 2, 4))) {
       Trainer.Result r = t.run();
       Path ck = r.lastCheckpoint();
-      for (String f : new String[] {"model.safetensors", "ema.safetensors", "optimizer.safetensors", "state.json", "config.json",
-          "text_encoder/config.json", "text_encoder/tokenizer.json", "text_encoder/model.safetensors"}) {
+      for (String f :
+          new String[] {
+            "model.safetensors",
+            "ema.safetensors",
+            "optimizer.safetensors",
+            "state.json",
+            "config.json",
+            "text_encoder/config.json",
+            "text_encoder/tokenizer.json",
+            "text_encoder/model.safetensors"
+          }) {
         assertTrue(Files.isRegularFile(ck.resolve(f)), f);
       }
       var cfg = CheckpointLayout.readConfigTree(ck);
@@ -111,7 +124,13 @@ class TrainerTest {
 
   @Test
   void divergingRunStopsWithAClearMessage(@TempDir Path dir) throws IOException {
-    TrainConfig cfg = TrainFixtures.config(dataset, dir, 50, 4).toBuilder().lr(1e30).nanTolerance(3).gradClip(0.0).warmupSteps(0).build();
+    TrainConfig cfg =
+        TrainFixtures.config(dataset, dir, 50, 4).toBuilder()
+            .lr(1e30)
+            .nanTolerance(3)
+            .gradClip(0.0)
+            .warmupSteps(0)
+            .build();
     try (Trainer t = new Trainer(cfg)) {
       NanGuard.DivergedException e = assertThrows(NanGuard.DivergedException.class, t::run);
       assertTrue(e.getMessage().contains("3"), e.getMessage());
@@ -123,7 +142,8 @@ class TrainerTest {
     try (Trainer t = new Trainer(TrainFixtures.config(dataset, dir, 1, 4))) {
       t.run();
     }
-    TrainConfig other = TrainFixtures.config(dataset, dir, 2, 4).toBuilder().model("DiT-T/8").build();
+    TrainConfig other =
+        TrainFixtures.config(dataset, dir, 2, 4).toBuilder().model("DiT-T/8").build();
     try (Trainer t = new Trainer(other)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, t::run);
       assertTrue(e.getMessage().contains("differs from this run's"), e.getMessage());
@@ -132,19 +152,37 @@ class TrainerTest {
 
   @Test
   void badSettingsAreRefusedUpFront(@TempDir Path dir) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainFixtures.config(dataset, dir, 1, 4).toBuilder().batchSize(0).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainFixtures.config(dataset, dir, 1, 4).toBuilder().batchSize(0).build());
     assertEquals("batch_size must be >= 1, got 0", e.getMessage());
-    IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-        () -> new Trainer(TrainFixtures.config(dataset, dir, 1, 4).toBuilder().compressor(io.jsora.model.vae.CompressorKind.VAE).build()).close());
+    IllegalArgumentException c =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new Trainer(
+                        TrainFixtures.config(dataset, dir, 1, 4).toBuilder()
+                            .compressor(io.jsora.model.vae.CompressorKind.VAE)
+                            .build())
+                    .close());
     assertTrue(c.getMessage().contains("caches latents made by 'raw'"), c.getMessage());
   }
 
   @Test
   void perSampleRandomnessDoesNotDependOnBatchSize(@TempDir Path dir) throws IOException {
-    // one step of 8 samples vs two accumulated micro-batches of 4: the same samples, noise and timesteps
-    TrainConfig whole = TrainFixtures.config(dataset, dir.resolve("whole"), 1, 8).toBuilder().textDropout(0.5).build();
-    TrainConfig halves = whole.toBuilder().checkpointDir(dir.resolve("halves").toString()).batchSize(4).accumulationSteps(2).build();
+    // one step of 8 samples vs two accumulated micro-batches of 4: the same samples, noise and
+    // timesteps
+    TrainConfig whole =
+        TrainFixtures.config(dataset, dir.resolve("whole"), 1, 8).toBuilder()
+            .textDropout(0.5)
+            .build();
+    TrainConfig halves =
+        whole.toBuilder()
+            .checkpointDir(dir.resolve("halves").toString())
+            .batchSize(4)
+            .accumulationSteps(2)
+            .build();
     Trainer.Result a;
     Trainer.Result b;
     try (Trainer t = new Trainer(whole)) {

@@ -43,15 +43,20 @@ class ContactSheetTest {
     assertEquals(1, ContactSheet.scale(128, 96));
     try (PointerScope s = new PointerScope();
         Tensor a = TestVideos.gradient(T, H, W)) { // (T, H, W, 3)
-      Tensor videos = torch.stack(new TensorVector(a, a.flip(2)), 0).contiguous(); // (2, T, H, W, 3)
+      Tensor videos =
+          torch.stack(new TensorVector(a, a.flip(2)), 0).contiguous(); // (2, T, H, W, 3)
       Path png = dir.resolve("sheet.png");
-      List<String> labels = List.of("a red circle moving left", "a blue square moving up, slowly, then a green triangle moving right");
+      List<String> labels =
+          List.of(
+              "a red circle moving left",
+              "a blue square moving up, slowly, then a green triangle moving right");
       ContactSheet.write(png, videos, labels, COLS);
       BufferedImage img = ImageIO.read(png.toFile());
       assertEquals(LEFT + COLS * (W * K + ContactSheet.GAP), img.getWidth());
       assertEquals(ContactSheet.GAP + 2 * (BLOCK + ContactSheet.GAP), img.getHeight());
 
-      // video 1, frame 4: second line, second column; every pixel of an 8x8 block is its source pixel
+      // video 1, frame 4: second line, second column; every pixel of an 8x8 block is its source
+      // pixel
       int x0 = LEFT + (W * K + ContactSheet.GAP);
       int y0 = ContactSheet.GAP + BLOCK + ContactSheet.GAP + H * K + ContactSheet.GAP;
       Tensor frame = videos.get(1).get(4);
@@ -60,22 +65,39 @@ class ContactSheetTest {
           int rgb = img.getRGB(x0 + rc[1] * K + d[1], y0 + rc[0] * K + d[0]);
           for (int c = 0; c < 3; c++) {
             int want = frame.get(rc[0]).get(rc[1]).get(c).item_int() & 0xff;
-            assertEquals(want, (rgb >> (16 - 8 * c)) & 0xff, "pixel (" + rc[0] + "," + rc[1] + ") channel " + c + " at offset " + d[0] + "," + d[1]);
+            assertEquals(
+                want,
+                (rgb >> (16 - 8 * c)) & 0xff,
+                "pixel ("
+                    + rc[0]
+                    + ","
+                    + rc[1]
+                    + ") channel "
+                    + c
+                    + " at offset "
+                    + d[0]
+                    + ","
+                    + d[1]);
           }
         }
       }
 
-      // the label column: text in each video's block, nothing spilling into the gap before the frames
+      // the label column: text in each video's block, nothing spilling into the gap before the
+      // frames
       for (int v = 0; v < 2; v++) {
         int top = ContactSheet.GAP + v * (BLOCK + ContactSheet.GAP);
         int text = bright(img, 0, top, ContactSheet.GAP + ContactSheet.LABEL_WIDTH, top + BLOCK);
         assertTrue(text > 100, "video " + v + ": " + text + " text pixels beside its frames");
-        assertEquals(0, bright(img, ContactSheet.GAP + ContactSheet.LABEL_WIDTH, top, LEFT, top + BLOCK), "video " + v + " label overflows");
+        assertEquals(
+            0,
+            bright(img, ContactSheet.GAP + ContactSheet.LABEL_WIDTH, top, LEFT, top + BLOCK),
+            "video " + v + " label overflows");
       }
       // the longer prompt wraps onto more lines than the short one
       int shortLines = lines(img, ContactSheet.GAP, BLOCK);
       int longLines = lines(img, ContactSheet.GAP + BLOCK + ContactSheet.GAP, BLOCK);
-      assertTrue(shortLines == 1 && longLines >= 2, shortLines + " and " + longLines + " text lines");
+      assertTrue(
+          shortLines == 1 && longLines >= 2, shortLines + " and " + longLines + " text lines");
     }
   }
 
@@ -96,8 +118,9 @@ class ContactSheetTest {
     try (PointerScope s = new PointerScope();
         Tensor g = TestVideos.gradient(2, 4, 4)) {
       Tensor v = g.unsqueeze(0);
-      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-          () -> ContactSheet.render(v, List.of("a", "b"), 0));
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> ContactSheet.render(v, List.of("a", "b"), 0));
       assertEquals("contact sheet: 1 videos but 2 labels", e.getMessage());
     }
   }

@@ -41,7 +41,10 @@ class VideoIoTest {
   void lossyCodecsDecodeEveryFrameCloseToTheSource() throws Exception {
     try (PointerScope s = new PointerScope();
         Tensor src = TestVideos.gradient(8, 16, 16)) {
-      for (VideoFormat fmt : new VideoFormat[] {VideoFormat.H264_MP4, VideoFormat.MPEG4_AVI, VideoFormat.MJPEG_AVI, VideoFormat.VP9_WEBM}) {
+      for (VideoFormat fmt :
+          new VideoFormat[] {
+            VideoFormat.H264_MP4, VideoFormat.MPEG4_AVI, VideoFormat.MJPEG_AVI, VideoFormat.VP9_WEBM
+          }) {
         Path f = dir.resolve("v." + fmt.extension());
         VideoWriter.write(f, src, 8, fmt);
         VideoInfo info = VideoReader.probe(f);
@@ -90,25 +93,36 @@ class VideoIoTest {
         assertEquals(4, v.length());
         assertEquals(4.0, v.fps());
         for (int k = 0; k < 4; k++) {
-          assertTrue(TestVideos.equal(src.get(2 * k), v.frames().get(k)), "4 fps keeps frames 0, 2, 4, 6");
+          assertTrue(
+              TestVideos.equal(src.get(2 * k), v.frames().get(k)), "4 fps keeps frames 0, 2, 4, 6");
         }
       }
       try (DecodedVideo v = VideoReader.decode(f, DecodeOptions.NATIVE.withFps(16))) {
         assertEquals(16, v.length());
-        assertTrue(TestVideos.equal(src.get(3), v.frames().get(7)), "16 fps repeats each frame twice");
+        assertTrue(
+            TestVideos.equal(src.get(3), v.frames().get(7)), "16 fps repeats each frame twice");
       }
-      try (DecodedVideo v = VideoReader.decode(f, DecodeOptions.NATIVE.withResize(8, 0).withCrop(6, 4))) {
+      try (DecodedVideo v =
+          VideoReader.decode(f, DecodeOptions.NATIVE.withResize(8, 0).withCrop(6, 4))) {
         assertArrayEquals(new long[] {8, 4, 6, 3}, Shapes.of(v.frames()));
       }
-      for (DecodeOptions o : new DecodeOptions[] {DecodeOptions.NATIVE, DecodeOptions.NATIVE.withFps(3),
-          DecodeOptions.NATIVE.withResize(0, 6).withCrop(4, 5)}) {
+      for (DecodeOptions o :
+          new DecodeOptions[] {
+            DecodeOptions.NATIVE,
+            DecodeOptions.NATIVE.withFps(3),
+            DecodeOptions.NATIVE.withResize(0, 6).withCrop(4, 5)
+          }) {
         try (DecodedVideo v = VideoReader.decode(f, o)) {
-          assertArrayEquals(new long[] {v.frames().size(0), v.frames().size(1), v.frames().size(2)}, VideoReader.scan(f, o),
+          assertArrayEquals(
+              new long[] {v.frames().size(0), v.frames().size(1), v.frames().size(2)},
+              VideoReader.scan(f, o),
               "scan measures what decode returns for " + o);
         }
       }
       try (DecodedVideo v = VideoReader.decode(f, DecodeOptions.NATIVE.withCrop(10, 6))) {
-        assertTrue(TestVideos.equal(src.narrow(1, 5, 6).narrow(2, 3, 10), v.frames()), "centre crop of the native frames");
+        assertTrue(
+            TestVideos.equal(src.narrow(1, 5, 6).narrow(2, 3, 10), v.frames()),
+            "centre crop of the native frames");
       }
     }
   }
@@ -127,15 +141,22 @@ class VideoIoTest {
     }
     byte[] all = Files.readAllBytes(good);
     // cut inside the frame data: the index (written first) promises 8 frames
-    Path cut = Files.write(dir.resolve("cut.mp4"), java.util.Arrays.copyOf(all, all.length * 3 / 4));
+    Path cut =
+        Files.write(dir.resolve("cut.mp4"), java.util.Arrays.copyOf(all, all.length * 3 / 4));
     assertReason(Reason.TRUNCATED, cut);
     // cut inside the index
     Path head = Files.write(dir.resolve("head.mp4"), java.util.Arrays.copyOf(all, 200));
     assertReason(Reason.TRUNCATED, head);
-    assertEquals(Reason.TRUNCATED, assertThrows(BadVideoException.class, () -> VideoReader.scan(cut, DecodeOptions.NATIVE)).reason());
+    assertEquals(
+        Reason.TRUNCATED,
+        assertThrows(BadVideoException.class, () -> VideoReader.scan(cut, DecodeOptions.NATIVE))
+            .reason());
     assertArrayEquals(new long[] {8, 16, 16}, VideoReader.scan(good, DecodeOptions.NATIVE));
     try (PointerScope s = new PointerScope()) {
-      BadVideoException e = assertThrows(BadVideoException.class, () -> VideoReader.decode(good, DecodeOptions.NATIVE.withMaxFrames(5)));
+      BadVideoException e =
+          assertThrows(
+              BadVideoException.class,
+              () -> VideoReader.decode(good, DecodeOptions.NATIVE.withMaxFrames(5)));
       assertEquals(Reason.TOO_LONG, e.reason());
       assertTrue(e.getMessage().contains("good.mp4"), e.getMessage());
     }
@@ -143,9 +164,12 @@ class VideoIoTest {
 
   private static void assertReason(Reason reason, Path file) {
     try (PointerScope s = new PointerScope()) {
-      BadVideoException e = assertThrows(BadVideoException.class, () -> VideoReader.decode(file).close());
+      BadVideoException e =
+          assertThrows(BadVideoException.class, () -> VideoReader.decode(file).close());
       assertEquals(reason, e.reason(), e.getMessage());
-      assertTrue(e.getMessage().contains(file.getFileName().toString()), "message names the file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(file.getFileName().toString()),
+          "message names the file: " + e.getMessage());
       if (reason != Reason.TRUNCATED || !file.getFileName().toString().equals("cut.mp4")) {
         BadVideoException p = assertThrows(BadVideoException.class, () -> VideoReader.probe(file));
         assertEquals(reason, p.reason(), p.getMessage());

@@ -3,10 +3,10 @@ package io.jsora.diffusion.rflow;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The model as rectified flow sees it: a batch on the path between data and noise, its
- * timesteps and its frame mask in, the velocity prediction out. Text, fps and size conditioning
- * are captured by the implementing closure (for guided sampling: the B real conditions, then the
- * B null conditions, matching the doubled batch the sampler passes).
+ * The model as rectified flow sees it: a batch on the path between data and noise, its timesteps
+ * and its frame mask in, the velocity prediction out. Text, fps and size conditioning are captured
+ * by the implementing closure (for guided sampling: the B real conditions, then the B null
+ * conditions, matching the doubled batch the sampler passes).
  */
 @FunctionalInterface
 public interface FlowModel {

@@ -17,9 +17,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * (the frame stays clean and out of the loss; see {@link RFlowTraining#losses}).
  *
  * <p>All randomness comes from the libtorch generator given, so masks are reproducible from its
- * seed (upstream draws from Python's {@code random} module, whose stream this does not imitate).
- * A sample of one frame (an image) is always all true. The quarter types need at least 4 frames
- * (a run of 1..⌊T/4⌋); upstream fails there too ({@code randint(1, 0)}), here with a message.
+ * seed (upstream draws from Python's {@code random} module, whose stream this does not imitate). A
+ * sample of one frame (an image) is always all true. The quarter types need at least 4 frames (a
+ * run of 1..⌊T/4⌋); upstream fails there too ({@code randint(1, 0)}), here with a message.
  */
 public final class MaskGenerator {
   private final MaskRatios ratios;
@@ -50,23 +50,29 @@ public final class MaskGenerator {
     }
     int maxRun = frames / 4;
     if (type.quarter() && maxRun < 1) {
-      throw new IllegalArgumentException("mask generator: " + type + " needs at least 4 latent frames (a run of 1.."
-          + "frames/4), got " + frames);
+      throw new IllegalArgumentException(
+          "mask generator: "
+              + type
+              + " needs at least 4 latent frames (a run of 1.."
+              + "frames/4), got "
+              + frames);
     }
     switch (type) {
       case IDENTITY:
         break;
-      case QUARTER_RANDOM: {
-        int size = randint(1, maxRun, generator);
-        int pos = randint(0, frames - size, generator);
-        Arrays.fill(m, pos, pos + size, false);
-        break;
-      }
-      case IMAGE_RANDOM: {
-        int pos = randint(0, frames - 1, generator);
-        m[pos] = false;
-        break;
-      }
+      case QUARTER_RANDOM:
+        {
+          int size = randint(1, maxRun, generator);
+          int pos = randint(0, frames - size, generator);
+          Arrays.fill(m, pos, pos + size, false);
+          break;
+        }
+      case IMAGE_RANDOM:
+        {
+          int pos = randint(0, frames - 1, generator);
+          m[pos] = false;
+          break;
+        }
       case QUARTER_HEAD:
         Arrays.fill(m, 0, randint(1, maxRun, generator), false);
         break;
@@ -79,12 +85,13 @@ public final class MaskGenerator {
       case IMAGE_TAIL:
         m[frames - 1] = false;
         break;
-      case QUARTER_HEAD_TAIL: {
-        int size = randint(1, maxRun, generator);
-        Arrays.fill(m, 0, size, false);
-        Arrays.fill(m, frames - size, frames, false);
-        break;
-      }
+      case QUARTER_HEAD_TAIL:
+        {
+          int size = randint(1, maxRun, generator);
+          Arrays.fill(m, 0, size, false);
+          Arrays.fill(m, frames - size, frames, false);
+          break;
+        }
       case IMAGE_HEAD_TAIL:
         m[0] = false;
         m[frames - 1] = false;
@@ -94,19 +101,20 @@ public final class MaskGenerator {
           m[f] = false;
         }
         break;
-      case RANDOM: {
-        double r = 0.1 + 0.8 * uniform(generator);
-        double[] u = uniforms(frames, generator);
-        boolean any = false;
-        for (int f = 0; f < frames; f++) {
-          m[f] = u[f] > r;
-          any |= m[f];
+      case RANDOM:
+        {
+          double r = 0.1 + 0.8 * uniform(generator);
+          double[] u = uniforms(frames, generator);
+          boolean any = false;
+          for (int f = 0; f < frames; f++) {
+            m[f] = u[f] > r;
+            any |= m[f];
+          }
+          if (!any) {
+            m[frames - 1] = true;
+          }
+          break;
         }
-        if (!any) {
-          m[frames - 1] = true;
-        }
-        break;
-      }
       default:
         throw new IllegalStateException("mask type " + type);
     }
@@ -143,7 +151,9 @@ public final class MaskGenerator {
 
   private static double[] uniforms(int n, Generator g) {
     try (PointerScope s = new PointerScope()) {
-      Tensor u = torch.rand(new long[] {n}, new GeneratorOptional(g), new TensorOptions(ScalarType.Double));
+      Tensor u =
+          torch.rand(
+              new long[] {n}, new GeneratorOptional(g), new TensorOptions(ScalarType.Double));
       return Tensors.toDoubles(u);
     }
   }

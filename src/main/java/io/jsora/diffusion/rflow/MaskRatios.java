@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * How often each {@link MaskType} is drawn (upstream's {@code mask_ratios}). The order matters for
- * reproducing draws: a uniform u picks the first type whose running sum of ratios exceeds u, in
- * the order given, with {@code identity} appended last (taking {@code 1 − Σ others}) when absent.
+ * reproducing draws: a uniform u picks the first type whose running sum of ratios exceeds u, in the
+ * order given, with {@code identity} appended last (taking {@code 1 − Σ others}) when absent.
  *
  * @param ratios type → probability in [0, 1], summing to 1 (within 1e-6), in draw order
  */
@@ -21,13 +21,15 @@ public record MaskRatios(Map<MaskType, Double> ratios) {
     for (Map.Entry<MaskType, Double> e : ratios.entrySet()) {
       double r = e.getValue();
       if (!(r >= 0 && r <= 1)) {
-        throw new IllegalArgumentException("mask ratios: " + e.getKey() + " must be in [0, 1], got " + r);
+        throw new IllegalArgumentException(
+            "mask ratios: " + e.getKey() + " must be in [0, 1], got " + r);
       }
       copy.put(e.getKey(), r);
       sum += r;
     }
     if (Math.abs(sum - 1.0) > 1e-6) {
-      throw new IllegalArgumentException("mask ratios: must sum to 1, got " + sum + " over " + copy.keySet());
+      throw new IllegalArgumentException(
+          "mask ratios: must sum to 1, got " + sum + " over " + copy.keySet());
     }
     ratios = Collections.unmodifiableMap(copy);
   }
@@ -42,7 +44,8 @@ public record MaskRatios(Map<MaskType, Double> ratios) {
     for (Map.Entry<String, Double> e : byName.entrySet()) {
       MaskType type = MaskType.parse(e.getKey());
       if (m.put(type, e.getValue()) != null) {
-        throw new IllegalArgumentException("mask ratios: " + type + " given twice (as '" + e.getKey() + "')");
+        throw new IllegalArgumentException(
+            "mask ratios: " + type + " given twice (as '" + e.getKey() + "')");
       }
       sum += e.getValue();
     }

@@ -44,8 +44,13 @@ public record MaskStrategy(List<MaskGroup> groups) {
       String where = "mask strategy '" + text + "', group " + (g + 1) + " ('" + parts[g] + "')";
       String[] fields = parts[g].split(",", -1);
       if (fields.length > 6) {
-        throw new IllegalArgumentException(where + ": " + fields.length + " fields, expected at most 6 ("
-            + String.join(",", MaskGroup.FIELDS) + ")");
+        throw new IllegalArgumentException(
+            where
+                + ": "
+                + fields.length
+                + " fields, expected at most 6 ("
+                + String.join(",", MaskGroup.FIELDS)
+                + ")");
       }
       String[] f = Arrays.copyOf(fields, 6);
       System.arraycopy(DEFAULTS, fields.length, f, fields.length, 6 - fields.length);
@@ -54,15 +59,16 @@ public record MaskStrategy(List<MaskGroup> groups) {
         try {
           ints[k] = Integer.parseInt(f[k].trim());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(where + ": field " + MaskGroup.FIELDS[k] + " '" + f[k]
-              + "' is not an integer", e);
+          throw new IllegalArgumentException(
+              where + ": field " + MaskGroup.FIELDS[k] + " '" + f[k] + "' is not an integer", e);
         }
       }
       double edit;
       try {
         edit = Double.parseDouble(f[5].trim());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(where + ": field edit_ratio '" + f[5] + "' is not a number", e);
+        throw new IllegalArgumentException(
+            where + ": field edit_ratio '" + f[5] + "' is not a number", e);
       }
       try {
         groups.add(new MaskGroup(ints[0], ints[1], ints[2], ints[3], ints[4], edit));
@@ -73,7 +79,9 @@ public record MaskStrategy(List<MaskGroup> groups) {
     return new MaskStrategy(groups);
   }
 
-  /** This strategy with {@code group} appended (as the long-video loop appends its condition group). */
+  /**
+   * This strategy with {@code group} appended (as the long-video loop appends its condition group).
+   */
   public MaskStrategy append(MaskGroup group) {
     List<MaskGroup> g = new ArrayList<>(groups);
     g.add(group);
@@ -81,8 +89,8 @@ public record MaskStrategy(List<MaskGroup> groups) {
   }
 
   /**
-   * The groups of loop {@code loop}, resolved for z of {@code latentFrames} frames and references of
-   * {@code refFrames[id]} latent frames each.
+   * The groups of loop {@code loop}, resolved for z of {@code latentFrames} frames and references
+   * of {@code refFrames[id]} latent frames each.
    *
    * @param align snap both starts to a multiple of it (upstream's {@code find_nearest_point}; the
    *     1.2 config uses 5); 1 leaves them as they are (upstream's {@code align=None})
@@ -90,7 +98,8 @@ public record MaskStrategy(List<MaskGroup> groups) {
    */
   public List<Placement> resolve(int loop, int latentFrames, int[] refFrames, int align) {
     if (align < 1) {
-      throw new IllegalArgumentException("mask strategy: align must be >= 1 (1 = none), got " + align);
+      throw new IllegalArgumentException(
+          "mask strategy: align must be >= 1 (1 = none), got " + align);
     }
     List<Placement> out = new ArrayList<>();
     for (int g = 0; g < groups.size(); g++) {
@@ -100,8 +109,13 @@ public record MaskStrategy(List<MaskGroup> groups) {
       }
       String where = "mask strategy '" + this + "', group " + (g + 1) + " (" + m + ")";
       if (m.refId() >= refFrames.length) {
-        throw new IllegalArgumentException(where + ": field ref_id " + m.refId() + " but the sample has "
-            + refFrames.length + " reference(s)");
+        throw new IllegalArgumentException(
+            where
+                + ": field ref_id "
+                + m.refId()
+                + " but the sample has "
+                + refFrames.length
+                + " reference(s)");
       }
       int refLength = refFrames[m.refId()];
       int refStart = m.refStart() < 0 ? refLength + m.refStart() : m.refStart();
@@ -135,17 +149,25 @@ public record MaskStrategy(List<MaskGroup> groups) {
    * @param strategies per sample its strategy
    * @param loop the loop being sampled (0 for a single clip)
    * @param align see {@link #resolve}
-   * @return float32 {@code [B, T]} on the CPU in the caller's scope, or null when {@code strategies}
-   *     is empty (upstream passes no mask then; any non-empty list gives a mask, all ones without groups)
+   * @return float32 {@code [B, T]} on the CPU in the caller's scope, or null when {@code
+   *     strategies} is empty (upstream passes no mask then; any non-empty list gives a mask, all
+   *     ones without groups)
    */
-  public static Tensor apply(Tensor z, List<List<Tensor>> refs, List<MaskStrategy> strategies, int loop, int align) {
+  public static Tensor apply(
+      Tensor z, List<List<Tensor>> refs, List<MaskStrategy> strategies, int loop, int align) {
     if (strategies.isEmpty()) {
       return null;
     }
     long[] zs = Shapes.of(z);
     if (zs.length != 5 || zs[0] != strategies.size() || refs.size() != strategies.size()) {
-      throw new IllegalArgumentException("mask strategy: z " + Arrays.toString(zs) + " needs one strategy and one"
-          + " reference list per sample, got " + strategies.size() + " and " + refs.size());
+      throw new IllegalArgumentException(
+          "mask strategy: z "
+              + Arrays.toString(zs)
+              + " needs one strategy and one"
+              + " reference list per sample, got "
+              + strategies.size()
+              + " and "
+              + refs.size());
     }
     int frames = (int) zs[2];
     float[] mask = new float[strategies.size() * frames];
@@ -155,8 +177,19 @@ public record MaskStrategy(List<MaskGroup> groups) {
       for (int k = 0; k < lengths.length; k++) {
         long[] rs = Shapes.of(r.get(k));
         if (rs.length != 4 || rs[0] != zs[1] || rs[2] != zs[3] || rs[3] != zs[4]) {
-          throw new IllegalArgumentException("mask strategy: sample " + b + " reference " + k + " must be [" + zs[1]
-              + ", T, " + zs[3] + ", " + zs[4] + "] (latents), found " + Arrays.toString(rs));
+          throw new IllegalArgumentException(
+              "mask strategy: sample "
+                  + b
+                  + " reference "
+                  + k
+                  + " must be ["
+                  + zs[1]
+                  + ", T, "
+                  + zs[3]
+                  + ", "
+                  + zs[4]
+                  + "] (latents), found "
+                  + Arrays.toString(rs));
         }
         lengths[k] = (int) rs[1];
       }
@@ -191,8 +224,15 @@ public record MaskStrategy(List<MaskGroup> groups) {
 
   private static void checkStart(String where, String field, int given, int resolved, int length) {
     if (resolved < 0 || resolved >= length) {
-      throw new IllegalArgumentException(where + ": field " + field + " " + given + " is outside the " + length
-          + " latent frames it indexes");
+      throw new IllegalArgumentException(
+          where
+              + ": field "
+              + field
+              + " "
+              + given
+              + " is outside the "
+              + length
+              + " latent frames it indexes");
     }
   }
 

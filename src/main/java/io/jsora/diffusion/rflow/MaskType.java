@@ -29,9 +29,15 @@ public enum MaskType {
   IMAGE_TAIL("image_tail"),
   /** The first and the last frame are conditions (connecting two images). */
   IMAGE_HEAD_TAIL("image_head_tail"),
-  /** Each frame is a condition with probability r ~ U(0.1, 0.9); if none is generated, the last frame is. */
+  /**
+   * Each frame is a condition with probability r ~ U(0.1, 0.9); if none is generated, the last
+   * frame is.
+   */
   RANDOM("random"),
-  /** Every other frame, from frame 0 or 1 (even chance), is a condition. Upstream spells it {@code intepolate}. */
+  /**
+   * Every other frame, from frame 0 or 1 (even chance), is a condition. Upstream spells it {@code
+   * intepolate}.
+   */
   INTERPOLATE("interpolate", "intepolate");
 
   private final String id;
@@ -55,7 +61,10 @@ public enum MaskType {
 
   /** Whether the type draws a run of 1..⌊T/4⌋ frames (so it needs T ≥ 4). */
   public boolean quarter() {
-    return this == QUARTER_RANDOM || this == QUARTER_HEAD || this == QUARTER_TAIL || this == QUARTER_HEAD_TAIL;
+    return this == QUARTER_RANDOM
+        || this == QUARTER_HEAD
+        || this == QUARTER_TAIL
+        || this == QUARTER_HEAD_TAIL;
   }
 
   /** Parses a name or alias ({@code image_head}, {@code intepolate}, …). */
@@ -70,7 +79,8 @@ public enum MaskType {
       all.add(m.id);
       all.addAll(List.of(m.aliases));
     }
-    throw new IllegalArgumentException("unknown mask type '" + name + "'; expected one of " + String.join(", ", all));
+    throw new IllegalArgumentException(
+        "unknown mask type '" + name + "'; expected one of " + String.join(", ", all));
   }
 
   @Override

@@ -1,8 +1,8 @@
 package io.jsora.diffusion.rflow;
 
 /**
- * A {@link MaskGroup} resolved against actual lengths: non-negative starts (after counting from
- * the end and snapping to the alignment) and the length clipped to both tensors.
+ * A {@link MaskGroup} resolved against actual lengths: non-negative starts (after counting from the
+ * end and snapping to the alignment) and the length clipped to both tensors.
  *
  * @param refId the reference
  * @param refStart first reference latent frame

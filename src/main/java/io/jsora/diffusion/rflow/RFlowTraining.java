@@ -42,17 +42,18 @@ public final class RFlowTraining {
   }
 
   /**
-   * Draws training timesteps as upstream does when it is given none, then transforms them with
-   * each sample's size when {@code use_timestep_transform} is on: uniform {@code rand(B)·N},
-   * integers {@code randint(0, N, B)} with discrete timesteps, or logit-normal {@code
-   * clamp(sigmoid(loc + scale·randn(B)), tiny, 1 − eps)·N} (torch's {@code LogisticNormal}); the same
-   * draws as upstream's calls on a CPU generator seeded alike.
+   * Draws training timesteps as upstream does when it is given none, then transforms them with each
+   * sample's size when {@code use_timestep_transform} is on: uniform {@code rand(B)·N}, integers
+   * {@code randint(0, N, B)} with discrete timesteps, or logit-normal {@code clamp(sigmoid(loc +
+   * scale·randn(B)), tiny, 1 − eps)·N} (torch's {@code LogisticNormal}); the same draws as
+   * upstream's calls on a CPU generator seeded alike.
    *
    * @param generator a CPU generator, advanced by one draw of B numbers; not closed
    * @param sizes one per sample (used only with the transform on)
    * @return float32 {@code [B]} on {@code device}, in the caller's scope
    */
-  public Tensor sampleTimesteps(Generator generator, List<VideoSize> sizes, SizePrecision precision, Device device) {
+  public Tensor sampleTimesteps(
+      Generator generator, List<VideoSize> sizes, SizePrecision precision, Device device) {
     int b = sizes.size();
     if (b < 1) {
       throw new IllegalArgumentException("rectified flow: no video sizes (batch of 0)");
@@ -71,8 +72,18 @@ public final class RFlowTraining {
       } else {
         float tiny = Float.MIN_NORMAL;
         float eps = Math.ulp(1f);
-        Tensor normal = torch.randn(shape, g, f32).mul(new Scalar(config.scale())).add(new Scalar(config.loc()));
-        t = torch.sigmoid(normal).clamp(new ScalarOptional(new Scalar((double) tiny)), new ScalarOptional(new Scalar((double) (1f - eps)))).mul(new Scalar((double) n));
+        Tensor normal =
+            torch
+                .randn(shape, g, f32)
+                .mul(new Scalar(config.scale()))
+                .add(new Scalar(config.loc()));
+        t =
+            torch
+                .sigmoid(normal)
+                .clamp(
+                    new ScalarOptional(new Scalar((double) tiny)),
+                    new ScalarOptional(new Scalar((double) (1f - eps))))
+                .mul(new Scalar((double) n));
       }
       raw = Tensors.toDoubles(t.to(ScalarType.Float));
     }
@@ -101,7 +112,12 @@ public final class RFlowTraining {
     long[] view = new long[s.length];
     Arrays.fill(view, 1);
     view[0] = s[0];
-    Tensor keep = t.to(ScalarType.Float).div(new Scalar((double) numTimesteps)).neg().add(new Scalar(1.0)).view(view);
+    Tensor keep =
+        t.to(ScalarType.Float)
+            .div(new Scalar((double) numTimesteps))
+            .neg()
+            .add(new Scalar(1.0))
+            .view(view);
     Tensor drop = keep.neg().add(new Scalar(1.0));
     return keep.mul(x0).add(drop.mul(noise));
   }
@@ -112,54 +128,80 @@ public final class RFlowTraining {
    * @param model called once on {@code x_t} (B rows) with {@code xMask = frameMask}
    * @param x0 {@code [B, C, T, H, W]}
    * @param noise standard normal, shaped like {@code x0}
-   * @param t {@code [B]} timesteps in [0, N] (from {@link #sampleTimesteps}, or fixed; used as given)
+   * @param t {@code [B]} timesteps in [0, N] (from {@link #sampleTimesteps}, or fixed; used as
+   *     given)
    * @param frameMask null, or bool {@code [B, T]}: true for generated frames, false for condition
    *     frames (from {@link MaskGenerator}); every row needs a true frame
    */
   public FlowLoss losses(FlowModel model, Tensor x0, Tensor noise, Tensor t, Tensor frameMask) {
     long[] s = Shapes.of(x0);
     if (s.length != 5) {
-      throw new IllegalArgumentException("rectified flow: x0 must be [B, C, T, H, W], found " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "rectified flow: x0 must be [B, C, T, H, W], found " + Arrays.toString(s));
     }
     if (!Arrays.equals(s, Shapes.of(noise))) {
-      throw new IllegalArgumentException("rectified flow: noise " + Arrays.toString(Shapes.of(noise))
-          + " does not match x0 " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "rectified flow: noise "
+              + Arrays.toString(Shapes.of(noise))
+              + " does not match x0 "
+              + Arrays.toString(s));
     }
     Shapes.check(t, "rectified flow: t", s[0]);
     if (frameMask != null) {
       Shapes.check(frameMask, "rectified flow: frame mask", s[0], s[2]);
     }
-    Tensor[] r = Scopes.local(() -> {
-      Tensor tf = t.to(ScalarType.Float); // [B]
-      Tensor xt = addNoise(x0, noise, tf, config.numTimesteps()); // [B, C, T, H, W]
-      Tensor m = null; // bool [B, T]
-      if (frameMask != null) {
-        m = frameMask.to(ScalarType.Bool);
-        // the path at t = 0 is 1·x0 + 0·ε = x0 exactly
-        xt = torch.where(m.view(s[0], 1, s[2], 1, 1), xt, x0); // [B, C, T, H, W]
-      }
-      Tensor out = model.apply(xt, tf, m); // [B, C | 2C, T, H, W]
-      long[] os = Shapes.of(out);
-      if (os.length != 5 || os[0] != s[0] || (os[1] != s[1] && os[1] != 2 * s[1]) || os[2] != s[2] || os[3] != s[3]
-          || os[4] != s[4]) {
-        throw new IllegalArgumentException("rectified flow: model output must be [" + s[0] + ", " + s[1] + " or "
-            + 2 * s[1] + ", " + s[2] + ", " + s[3] + ", " + s[4] + "], found " + Arrays.toString(os));
-      }
-      Tensor v = out.narrow(1, 0, s[1]); // [B, C, T, H, W]
-      Tensor err = v.sub(x0.sub(noise)); // [B, C, T, H, W]
-      Tensor sq = err.mul(err);
-      long[] dims = {1, 2, 3, 4};
-      Tensor loss;
-      if (m == null) {
-        loss = sq.mean(dims, false, new ScalarTypeOptional()); // [B]
-      } else {
-        Tensor mf = m.to(sq.scalar_type()).view(s[0], 1, s[2], 1, 1); // [B, 1, T, 1, 1]
-        Tensor count = m.to(ScalarType.Float).sum(new long[] {1}, false, new ScalarTypeOptional())
-            .mul(new Scalar((double) (s[1] * s[3] * s[4]))); // [B]
-        loss = sq.mul(mf).sum(dims, false, new ScalarTypeOptional()).div(count); // [B]
-      }
-      return new Tensor[] {loss, tf};
-    });
+    Tensor[] r =
+        Scopes.local(
+            () -> {
+              Tensor tf = t.to(ScalarType.Float); // [B]
+              Tensor xt = addNoise(x0, noise, tf, config.numTimesteps()); // [B, C, T, H, W]
+              Tensor m = null; // bool [B, T]
+              if (frameMask != null) {
+                m = frameMask.to(ScalarType.Bool);
+                // the path at t = 0 is 1·x0 + 0·ε = x0 exactly
+                xt = torch.where(m.view(s[0], 1, s[2], 1, 1), xt, x0); // [B, C, T, H, W]
+              }
+              Tensor out = model.apply(xt, tf, m); // [B, C | 2C, T, H, W]
+              long[] os = Shapes.of(out);
+              if (os.length != 5
+                  || os[0] != s[0]
+                  || (os[1] != s[1] && os[1] != 2 * s[1])
+                  || os[2] != s[2]
+                  || os[3] != s[3]
+                  || os[4] != s[4]) {
+                throw new IllegalArgumentException(
+                    "rectified flow: model output must be ["
+                        + s[0]
+                        + ", "
+                        + s[1]
+                        + " or "
+                        + 2 * s[1]
+                        + ", "
+                        + s[2]
+                        + ", "
+                        + s[3]
+                        + ", "
+                        + s[4]
+                        + "], found "
+                        + Arrays.toString(os));
+              }
+              Tensor v = out.narrow(1, 0, s[1]); // [B, C, T, H, W]
+              Tensor err = v.sub(x0.sub(noise)); // [B, C, T, H, W]
+              Tensor sq = err.mul(err);
+              long[] dims = {1, 2, 3, 4};
+              Tensor loss;
+              if (m == null) {
+                loss = sq.mean(dims, false, new ScalarTypeOptional()); // [B]
+              } else {
+                Tensor mf = m.to(sq.scalar_type()).view(s[0], 1, s[2], 1, 1); // [B, 1, T, 1, 1]
+                Tensor count =
+                    m.to(ScalarType.Float)
+                        .sum(new long[] {1}, false, new ScalarTypeOptional())
+                        .mul(new Scalar((double) (s[1] * s[3] * s[4]))); // [B]
+                loss = sq.mul(mf).sum(dims, false, new ScalarTypeOptional()).div(count); // [B]
+              }
+              return new Tensor[] {loss, tf};
+            });
     return new FlowLoss(r[0], r[1]);
   }
 }

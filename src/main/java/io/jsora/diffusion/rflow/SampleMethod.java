@@ -5,13 +5,19 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** How training draws the timestep {@code t ∈ [0, num_timesteps)} (the config's {@code sample_method}). */
+/**
+ * How training draws the timestep {@code t ∈ [0, num_timesteps)} (the config's {@code
+ * sample_method}).
+ */
 public enum SampleMethod {
-  /** {@code t = U(0, 1) · num_timesteps}; integers {@code U{0 … num_timesteps−1}} with discrete timesteps. */
+  /**
+   * {@code t = U(0, 1) · num_timesteps}; integers {@code U{0 … num_timesteps−1}} with discrete
+   * timesteps.
+   */
   UNIFORM("uniform"),
   /**
-   * {@code t = sigmoid(N(loc, scale)) · num_timesteps}, the first component of torch's
-   * {@code LogisticNormal}: more weight on the middle of the path, where the velocity is hardest to
+   * {@code t = sigmoid(N(loc, scale)) · num_timesteps}, the first component of torch's {@code
+   * LogisticNormal}: more weight on the middle of the path, where the velocity is hardest to
    * predict (Open-Sora 1.2's training configs).
    */
   LOGIT_NORMAL("logit-normal");
@@ -36,8 +42,11 @@ public enum SampleMethod {
         return m;
       }
     }
-    throw new IllegalArgumentException("unknown sample_method '" + name + "'; expected one of "
-        + Arrays.stream(values()).map(SampleMethod::id).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException(
+        "unknown sample_method '"
+            + name
+            + "'; expected one of "
+            + Arrays.stream(values()).map(SampleMethod::id).collect(Collectors.joining(", ")));
   }
 
   @Override

@@ -11,13 +11,13 @@ package io.jsora.diffusion.rflow;
  *   t'    = N · ratio·s / (1 + (ratio − 1)·s)
  * </pre>
  *
- * <p>{@code T_eff} converts pixel frames to latent frames with the 1.2 VAE's hard-coded factor
- * (17 pixel frames → 5 latent frames); fps plays no part. The map fixes 0 and N and is monotone,
- * so a schedule stays ordered. Arithmetic is float32 as upstream's tensors are, with the size
- * terms optionally rounded to bf16 per operation ({@link SizePrecision}).
+ * <p>{@code T_eff} converts pixel frames to latent frames with the 1.2 VAE's hard-coded factor (17
+ * pixel frames → 5 latent frames); fps plays no part. The map fixes 0 and N and is monotone, so a
+ * schedule stays ordered. Arithmetic is float32 as upstream's tensors are, with the size terms
+ * optionally rounded to bf16 per operation ({@link SizePrecision}).
  *
- * <p>Upstream's formula gives {@code T_eff = 0} for 2..16 frames, so every t collapses to 0 (and
- * t = N becomes 0/0); such sizes are rejected here instead of producing a schedule of NaN and zeros.
+ * <p>Upstream's formula gives {@code T_eff = 0} for 2..16 frames, so every t collapses to 0 (and t
+ * = N becomes 0/0); such sizes are rejected here instead of producing a schedule of NaN and zeros.
  */
 public final class TimestepTransform {
   /** Upstream's {@code base_resolution}, 512·512 pixels. */
@@ -33,9 +33,11 @@ public final class TimestepTransform {
    */
   public static float ratio(VideoSize size, double scale, SizePrecision precision) {
     if (!size.isImage() && size.numFrames() < 17) {
-      throw new IllegalArgumentException("timestep transform: num_frames " + size.numFrames()
-          + " gives floor(num_frames/17)·5 = 0 latent frames, so every timestep would collapse to 0;"
-          + " use 1 (an image) or >= 17 frames, or turn use_timestep_transform off");
+      throw new IllegalArgumentException(
+          "timestep transform: num_frames "
+              + size.numFrames()
+              + " gives floor(num_frames/17)·5 = 0 latent frames, so every timestep would collapse to 0;"
+              + " use 1 (an image) or >= 17 frames, or turn use_timestep_transform off");
     }
     boolean bf = precision == SizePrecision.BFLOAT16;
     float h = round(size.height(), bf);
@@ -55,8 +57,8 @@ public final class TimestepTransform {
 
   /**
    * Transforms one float32 timestep {@code t ∈ [0, numTimesteps]} with a ratio from {@link #ratio}.
-   * With bf16 sizes the factor {@code ratio − 1} is itself a bf16 value, as upstream computes it
-   * on the bf16 ratio tensor.
+   * With bf16 sizes the factor {@code ratio − 1} is itself a bf16 value, as upstream computes it on
+   * the bf16 ratio tensor.
    */
   public static float apply(float t, float ratio, int numTimesteps, SizePrecision precision) {
     float s = t / numTimesteps;

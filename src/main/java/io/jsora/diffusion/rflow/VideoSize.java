@@ -4,9 +4,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The pixel size of one sample as the timestep transform sees it (upstream's {@code height},
- * {@code width} and {@code num_frames} model arguments): the video's size before the VAE, not
- * the latent's.
+ * The pixel size of one sample as the timestep transform sees it (upstream's {@code height}, {@code
+ * width} and {@code num_frames} model arguments): the video's size before the VAE, not the
+ * latent's.
  *
  * @param height pixel rows
  * @param width pixel columns
@@ -16,7 +16,12 @@ public record VideoSize(int height, int width, int numFrames) {
   public VideoSize {
     if (height < 1 || width < 1 || numFrames < 1) {
       throw new IllegalArgumentException(
-          "video size: height, width and num_frames must be >= 1, got " + height + "x" + width + "x" + numFrames);
+          "video size: height, width and num_frames must be >= 1, got "
+              + height
+              + "x"
+              + width
+              + "x"
+              + numFrames);
     }
   }
 

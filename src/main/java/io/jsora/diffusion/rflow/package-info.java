@@ -1,7 +1,7 @@
 /**
- * Rectified flow as Open-Sora 1.2 trains and samples it: a straight path {@code x_t = (1 −
- * t/N)·x0 + (t/N)·ε} from data (t = 0) to noise (t = N = 1000), a model predicting the velocity
- * {@code x0 − ε}, and Euler steps back along it.
+ * Rectified flow as Open-Sora 1.2 trains and samples it: a straight path {@code x_t = (1 − t/N)·x0
+ * + (t/N)·ε} from data (t = 0) to noise (t = N = 1000), a model predicting the velocity {@code x0 −
+ * ε}, and Euler steps back along it.
  *
  * <ul>
  *   <li>{@link io.jsora.diffusion.rflow.RFlowConfig}: the settings, upstream's scheduler keys.
@@ -11,8 +11,8 @@
  *       io.jsora.diffusion.rflow.StepNoise} replays a run's noise.
  *   <li>{@link io.jsora.diffusion.rflow.RFlowTraining}: timestep draws and the masked loss.
  *   <li>{@link io.jsora.diffusion.rflow.MaskGenerator}: training frame masks; {@link
- *       io.jsora.diffusion.rflow.MaskStrategy}: inference frame conditioning ({@code mask_strategy});
- *       {@link io.jsora.diffusion.rflow.Loops}: long-video arithmetic.
+ *       io.jsora.diffusion.rflow.MaskStrategy}: inference frame conditioning ({@code
+ *       mask_strategy}); {@link io.jsora.diffusion.rflow.Loops}: long-video arithmetic.
  * </ul>
  *
  * <p>Like {@code io.jsora.diffusion} it knows no model: it calls a {@link

@@ -1,10 +1,9 @@
 package io.jsora.model.dit;
 
-import io.jsora.config.Choice;
-import java.util.List;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.jsora.config.Choice;
+import java.util.List;
 
 /** How a DiT conditions on text (the config's {@code model_arch}). */
 public enum Arch implements Choice {

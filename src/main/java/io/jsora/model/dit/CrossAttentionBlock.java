@@ -8,8 +8,8 @@ import io.jsora.nn.Trace;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * adaLN-zero block whose only attention is from the video tokens to the raw text states
- * ({@code cross-attn}); keys and values are projected from the text width:
+ * adaLN-zero block whose only attention is from the video tokens to the raw text states ({@code
+ * cross-attn}); keys and values are projected from the text width:
  *
  * <pre>
  *   x += gate1 · attn(modulate(LN(x), shift1, scale1), text)
@@ -35,7 +35,11 @@ public final class CrossAttentionBlock extends DiTBlock {
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
     Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(Trace.apply("attn", a -> attn.forward(a, context, crossMask), h))); // (B, S, D)
+    x =
+        x.add(
+            m[2].unsqueeze(1)
+                .mul(
+                    Trace.apply("attn", a -> attn.forward(a, context, crossMask), h))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
     return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
   }

@@ -20,9 +20,9 @@ public abstract class DiTBlock extends Layer {
   }
 
   /**
-   * Self-attention of this rank's tokens: {@code a.forward(h, null, keyMask)} in one process;
-   * with sequence parallelism, {@link SpAttention} (Ulysses or FastSeq) over the group, built from
-   * the same projections and core, so the weights and their names are unchanged.
+   * Self-attention of this rank's tokens: {@code a.forward(h, null, keyMask)} in one process; with
+   * sequence parallelism, {@link SpAttention} (Ulysses or FastSeq) over the group, built from the
+   * same projections and core, so the weights and their names are unchanged.
    *
    * @param h {@code [B, S/P, D]} this rank's tokens (all tokens when P = 1)
    * @param keyMask {@code [B, 1, 1, S]} over the WHOLE sequence, or null
@@ -33,10 +33,21 @@ public abstract class DiTBlock extends Layer {
       return a.forward(h, null, keyMask); // (B, S, D)
     }
     int heads = a.heads();
-    return SpAttention.forward(sp, h, heads,
-        SpAttention.separateQkv(a.toQ().weight(), a.toQ().bias(), a.toK().weight(), a.toK().bias(), a.toV().weight(),
-            a.toV().bias(), heads),
-        (q, k, v) -> Attention.core(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), keyMask).transpose(1, 2), // (B, S, h, hd)
+    return SpAttention.forward(
+        sp,
+        h,
+        heads,
+        SpAttention.separateQkv(
+            a.toQ().weight(),
+            a.toQ().bias(),
+            a.toK().weight(),
+            a.toK().bias(),
+            a.toV().weight(),
+            a.toV().bias(),
+            heads),
+        (q, k, v) ->
+            Attention.core(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), keyMask)
+                .transpose(1, 2), // (B, S, h, hd)
         a::projectOut); // (B, S/P, D)
   }
 
@@ -48,7 +59,8 @@ public abstract class DiTBlock extends Layer {
    * @param crossMask key-padding mask {@code [B, 1, 1, L]} bool for cross-attention, or null
    * @return {@code [B, S, D]}
    */
-  public abstract Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask);
+  public abstract Tensor forward(
+      Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask);
 
   /** Sets the reference initialisation (Xavier linears with zero bias, zero adaLN). */
   abstract void initialize();

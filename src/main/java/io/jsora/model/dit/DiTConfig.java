@@ -14,9 +14,9 @@ import java.nio.file.Path;
 
 /**
  * Every knob of a {@link DiT}. The JSON form uses the reference constructor's argument names
- * ({@code patch_size}, {@code in_channels}, ...) plus jsora's {@code pos_embed} and
- * {@code grad_checkpoint}; checkpoints carry the same JSON. Absent keys take the reference
- * constructor's defaults; unknown keys are errors.
+ * ({@code patch_size}, {@code in_channels}, ...) plus jsora's {@code pos_embed} and {@code
+ * grad_checkpoint}; checkpoints carry the same JSON. Absent keys take the reference constructor's
+ * defaults; unknown keys are errors.
  *
  * @param patchSize side of the square per-frame patches, in latent pixels
  * @param inChannels channels of the latent the model diffuses (the compressor's output)
@@ -33,12 +33,26 @@ import java.nio.file.Path;
  * @param modelArch how text conditions the model
  * @param posEmbed which positional embedding
  * @param gradCheckpoint recompute each block's activations in backward instead of keeping them
- * @param textToC cross-attending archs only (jsora's extension): also add the projected
- *     masked-mean of the text states to the conditioning vector {@code c}, as {@code adaln} adds
- *     pooled text, so every block's modulation sees the caption as well as its attention
+ * @param textToC cross-attending archs only (jsora's extension): also add the projected masked-mean
+ *     of the text states to the conditioning vector {@code c}, as {@code adaln} adds pooled text,
+ *     so every block's modulation sees the caption as well as its attention
  */
-@JsonPropertyOrder({"patch_size", "in_channels", "text_embed_dim", "hidden_size", "depth", "num_heads", "mlp_ratio",
-    "max_num_embeddings", "text_dropout_prob", "learn_sigma", "model_arch", "pos_embed", "grad_checkpoint", "text_to_c"})
+@JsonPropertyOrder({
+  "patch_size",
+  "in_channels",
+  "text_embed_dim",
+  "hidden_size",
+  "depth",
+  "num_heads",
+  "mlp_ratio",
+  "max_num_embeddings",
+  "text_dropout_prob",
+  "learn_sigma",
+  "model_arch",
+  "pos_embed",
+  "grad_checkpoint",
+  "text_to_c"
+})
 public record DiTConfig(
     @JsonProperty("patch_size") int patchSize,
     @JsonProperty("in_channels") int inChannels,
@@ -58,10 +72,11 @@ public record DiTConfig(
   /** The reference constructor's {@code max_num_embeddings} default, 256·1024. */
   public static final long DEFAULT_MAX_NUM_EMBEDDINGS = 256L * 1024;
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(SerializationFeature.INDENT_OUTPUT);
 
   public DiTConfig {
     check(patchSize >= 1, "patch_size must be >= 1, got " + patchSize);
@@ -69,18 +84,29 @@ public record DiTConfig(
     check(textEmbedDim >= 1, "text_embed_dim must be >= 1, got " + textEmbedDim);
     check(depth >= 1, "depth must be >= 1, got " + depth);
     check(numHeads >= 1, "num_heads must be >= 1, got " + numHeads);
-    check(hiddenSize >= 1 && hiddenSize % numHeads == 0,
+    check(
+        hiddenSize >= 1 && hiddenSize % numHeads == 0,
         "hidden_size " + hiddenSize + " not divisible by num_heads " + numHeads);
-    check(mlpRatio > 0 && (int) (hiddenSize * mlpRatio) >= 1, "mlp_ratio must be > 0, got " + mlpRatio);
+    check(
+        mlpRatio > 0 && (int) (hiddenSize * mlpRatio) >= 1,
+        "mlp_ratio must be > 0, got " + mlpRatio);
     check(maxNumEmbeddings >= 1, "max_num_embeddings must be >= 1, got " + maxNumEmbeddings);
-    check(textDropoutProb >= 0 && textDropoutProb < 1, "text_dropout_prob must be in [0, 1), got " + textDropoutProb);
+    check(
+        textDropoutProb >= 0 && textDropoutProb < 1,
+        "text_dropout_prob must be in [0, 1), got " + textDropoutProb);
     check(modelArch != null, "model_arch is required");
     check(posEmbed != null, "pos_embed is required");
-    check(!textToC || modelArch.crossAttends(), "text_to_c applies to cross-attn and self-cross only, not " + modelArch);
+    check(
+        !textToC || modelArch.crossAttends(),
+        "text_to_c applies to cross-attn and self-cross only, not " + modelArch);
     if (posEmbed == PosEmbed.INDEX) {
-      check(hiddenSize % 4 == 0, "pos_embed index needs hidden_size divisible by 4, got " + hiddenSize);
+      check(
+          hiddenSize % 4 == 0,
+          "pos_embed index needs hidden_size divisible by 4, got " + hiddenSize);
     } else {
-      check(hiddenSize % 2 == 0 && hiddenSize >= 16, "pos_embed thw needs an even hidden_size >= 16, got " + hiddenSize);
+      check(
+          hiddenSize % 2 == 0 && hiddenSize >= 16,
+          "pos_embed thw needs an even hidden_size >= 16, got " + hiddenSize);
     }
   }
 
@@ -102,10 +128,20 @@ public record DiTConfig(
       @JsonProperty("grad_checkpoint") Boolean gradCheckpoint,
       @JsonProperty("text_to_c") Boolean textToC) {
     return new DiTConfig(
-        or(patchSize, 2), or(inChannels, 3), or(textEmbedDim, 512), or(hiddenSize, 1152), or(depth, 28),
-        or(numHeads, 16), or(mlpRatio, 4.0), or(maxNumEmbeddings, DEFAULT_MAX_NUM_EMBEDDINGS),
-        or(textDropoutProb, 0.1), or(learnSigma, true), or(modelArch, Arch.CROSS_ATTN), or(posEmbed, PosEmbed.THW),
-        or(gradCheckpoint, false), or(textToC, false));
+        or(patchSize, 2),
+        or(inChannels, 3),
+        or(textEmbedDim, 512),
+        or(hiddenSize, 1152),
+        or(depth, 28),
+        or(numHeads, 16),
+        or(mlpRatio, 4.0),
+        or(maxNumEmbeddings, DEFAULT_MAX_NUM_EMBEDDINGS),
+        or(textDropoutProb, 0.1),
+        or(learnSigma, true),
+        or(modelArch, Arch.CROSS_ATTN),
+        or(posEmbed, PosEmbed.THW),
+        or(gradCheckpoint, false),
+        or(textToC, false));
   }
 
   /** Output channels: twice the input with learned sigma. */
@@ -128,43 +164,147 @@ public record DiTConfig(
   }
 
   public DiTConfig withArch(Arch a) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, a, posEmbed, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        a,
+        posEmbed,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withInChannels(int c) {
-    return new DiTConfig(patchSize, c, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        c,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        modelArch,
+        posEmbed,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withTextEmbedDim(int d) {
-    return new DiTConfig(patchSize, inChannels, d, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        d,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        modelArch,
+        posEmbed,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withPosEmbed(PosEmbed p) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, p, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        modelArch,
+        p,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withLearnSigma(boolean s) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, s, modelArch, posEmbed, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        s,
+        modelArch,
+        posEmbed,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withTextDropoutProb(double p) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        p, learnSigma, modelArch, posEmbed, gradCheckpoint, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        p,
+        learnSigma,
+        modelArch,
+        posEmbed,
+        gradCheckpoint,
+        textToC);
   }
 
   public DiTConfig withGradCheckpoint(boolean g) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, g, textToC);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        modelArch,
+        posEmbed,
+        g,
+        textToC);
   }
 
   public DiTConfig withTextToC(boolean on) {
-    return new DiTConfig(patchSize, inChannels, textEmbedDim, hiddenSize, depth, numHeads, mlpRatio, maxNumEmbeddings,
-        textDropoutProb, learnSigma, modelArch, posEmbed, gradCheckpoint, on);
+    return new DiTConfig(
+        patchSize,
+        inChannels,
+        textEmbedDim,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        maxNumEmbeddings,
+        textDropoutProb,
+        learnSigma,
+        modelArch,
+        posEmbed,
+        gradCheckpoint,
+        on);
   }
 
   /** The config as JSON (reference argument names, indented). */

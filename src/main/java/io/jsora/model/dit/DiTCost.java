@@ -4,8 +4,8 @@ package io.jsora.model.dit;
  * Size and cost of a DiT without building it: parameter count, tokens and forward
  * multiply-accumulates per sample.
  *
- * <p>FLOPs follow the DiT paper's convention (its 118.6 GFLOPs for DiT-XL/2 at 256×256 through
- * the SD VAE): one multiply-add counts once, every matrix product is counted (linear layers, the
+ * <p>FLOPs follow the DiT paper's convention (its 118.6 GFLOPs for DiT-XL/2 at 256×256 through the
+ * SD VAE): one multiply-add counts once, every matrix product is counted (linear layers, the
  * attention's {@code q·kᵀ} and {@code attn·v}, the per-sample adaLN and timestep MLPs), and
  * element-wise work (norms, softmax, activations, modulation) is not.
  */
@@ -46,7 +46,12 @@ public final class DiTCost {
     int p = c.patchSize();
     if (height % p != 0 || width % p != 0) {
       throw new IllegalArgumentException(
-          "latent height " + height + " and width " + width + " must be multiples of the patch size " + p);
+          "latent height "
+              + height
+              + " and width "
+              + width
+              + " must be multiples of the patch size "
+              + p);
     }
     return frames * (height / p) * (width / p);
   }
@@ -59,7 +64,8 @@ public final class DiTCost {
    * @param width latent width
    * @param textLen text tokens (cross-attention and token-concat; ignored for adaln)
    */
-  public static double forwardMacs(DiTConfig c, long frames, long height, long width, long textLen) {
+  public static double forwardMacs(
+      DiTConfig c, long frames, long height, long width, long textLen) {
     double d = c.hiddenSize();
     double dt = c.textEmbedDim();
     double p2 = (double) c.patchSize() * c.patchSize();

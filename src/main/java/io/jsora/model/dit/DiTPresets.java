@@ -9,13 +9,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Named DiT sizes: {@code DiT-S/B/L/XL} (the DiT paper's depth / width / heads) and the tiny
- * {@code DiT-T} for tests and CPU demos, each with patch size 2, 4 or 8. Names are written
- * {@code DiT-XL/2}; the reference README's spelling {@code DiT/XL-2} is accepted too.
+ * Named DiT sizes: {@code DiT-S/B/L/XL} (the DiT paper's depth / width / heads) and the tiny {@code
+ * DiT-T} for tests and CPU demos, each with patch size 2, 4 or 8. Names are written {@code
+ * DiT-XL/2}; the reference README's spelling {@code DiT/XL-2} is accepted too.
  *
- * <p>Preset configs take 4 latent channels (the SD VAE), 512-wide text (CLIP ViT-B/32), MLP ratio 4,
- * learned sigma, {@code thw} positions and text dropout 0.1; the {@code with*} methods of
- * {@link DiTConfig} change them.
+ * <p>Preset configs take 4 latent channels (the SD VAE), 512-wide text (CLIP ViT-B/32), MLP ratio
+ * 4, learned sigma, {@code thw} positions and text dropout 0.1; the {@code with*} methods of {@link
+ * DiTConfig} change them.
  */
 public final class DiTPresets {
   private DiTPresets() {}
@@ -32,7 +32,8 @@ public final class DiTPresets {
     SIZES.put("T", new int[] {4, 64, 4});
   }
 
-  private static final Pattern NAME = Pattern.compile("(?i)DiT(?:-(XL|L|B|S|T)/(\\d+)|/(XL|L|B|S|T)-(\\d+))");
+  private static final Pattern NAME =
+      Pattern.compile("(?i)DiT(?:-(XL|L|B|S|T)/(\\d+)|/(XL|L|B|S|T)-(\\d+))");
 
   public static DiTConfig xl2(Arch arch) {
     return get("DiT-XL/2", arch);
@@ -62,8 +63,12 @@ public final class DiTPresets {
   public static String canonical(String name) {
     String c = canonicalOrNull(name);
     if (c == null) {
-      throw new IllegalArgumentException("unknown DiT preset '" + name + "'; expected one of " + String.join(", ", names())
-          + " (or the DiT/XL-2 spelling)");
+      throw new IllegalArgumentException(
+          "unknown DiT preset '"
+              + name
+              + "'; expected one of "
+              + String.join(", ", names())
+              + " (or the DiT/XL-2 spelling)");
     }
     return c;
   }
@@ -78,8 +83,21 @@ public final class DiTPresets {
     String size = c.substring(4, c.indexOf('/'));
     int patch = Integer.parseInt(c.substring(c.indexOf('/') + 1));
     int[] s = SIZES.get(size);
-    return new DiTConfig(patch, 4, 512, s[1], s[0], s[2], 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true, arch,
-        PosEmbed.THW, false, false);
+    return new DiTConfig(
+        patch,
+        4,
+        512,
+        s[1],
+        s[0],
+        s[2],
+        4.0,
+        DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS,
+        0.1,
+        true,
+        arch,
+        PosEmbed.THW,
+        false,
+        false);
   }
 
   /**
@@ -91,12 +109,16 @@ public final class DiTPresets {
    */
   public static DiTConfig forInputs(String name, Arch arch, long[] latentShape, long[] textShape) {
     if (latentShape.length != 5) {
-      throw new IllegalArgumentException("latent x: expected [B, C, T, H, W], found " + Shapes.format(latentShape));
+      throw new IllegalArgumentException(
+          "latent x: expected [B, C, T, H, W], found " + Shapes.format(latentShape));
     }
     if (textShape.length != 2 && textShape.length != 3) {
-      throw new IllegalArgumentException("text: expected states [B, L, D] or pooled [B, D], found " + Shapes.format(textShape));
+      throw new IllegalArgumentException(
+          "text: expected states [B, L, D] or pooled [B, D], found " + Shapes.format(textShape));
     }
-    return get(name, arch).withInChannels((int) latentShape[1]).withTextEmbedDim((int) textShape[textShape.length - 1]);
+    return get(name, arch)
+        .withInChannels((int) latentShape[1])
+        .withTextEmbedDim((int) textShape[textShape.length - 1]);
   }
 
   private static String canonicalOrNull(String name) {

@@ -1,10 +1,9 @@
 package io.jsora.model.dit;
 
-import io.jsora.nn.Layer;
 import io.jsora.nn.Init;
+import io.jsora.nn.Layer;
 import io.jsora.nn.Modulation;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 /**

@@ -8,8 +8,8 @@ public enum PosEmbed {
   /** Sin-cos of each video token's (t, h, w): the model knows where every token is. Default. */
   THW("thw"),
   /**
-   * The reference checkpoints' table: a 2D sin-cos table over a fixed grid, indexed by token
-   * number (text tokens first in token-concat), so it does not know T, H or W. For loading them.
+   * The reference checkpoints' table: a 2D sin-cos table over a fixed grid, indexed by token number
+   * (text tokens first in token-concat), so it does not know T, H or W. For loading them.
    */
   INDEX("index");
 

@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.Tensor;
  *   x += gate2 · mlp(modulate(LN(x), shift2, scale2))
  * </pre>
  *
- * State-dict names: {@code attn.to_q/to_k/to_v/to_out.0}, {@code mlp.fc1/fc2},
- * {@code adaLN_modulation.1}.
+ * State-dict names: {@code attn.to_q/to_k/to_v/to_out.0}, {@code mlp.fc1/fc2}, {@code
+ * adaLN_modulation.1}.
  */
 public final class SelfAttentionBlock extends DiTBlock {
   private final Attention attn;
@@ -33,9 +33,15 @@ public final class SelfAttentionBlock extends DiTBlock {
 
   @Override
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
-    Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D): shift/scale/gate for attention, then for the MLP
+    Tensor[] m =
+        Trace.all(
+            "adaLN_modulation",
+            () -> adaLN.forward(c)); // 6 x (B, D): shift/scale/gate for attention, then for the MLP
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
+    x =
+        x.add(
+            m[2].unsqueeze(1)
+                .mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
     return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
   }

@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
  * </pre>
  *
  * The cross-attention residual is not gated; its output projection starts at zero instead, so a
- * fresh block is still the identity. State-dict names: {@code attn.*}, {@code cross_attn.*},
- * {@code mlp.*}, {@code adaLN_modulation.1}.
+ * fresh block is still the identity. State-dict names: {@code attn.*}, {@code cross_attn.*}, {@code
+ * mlp.*}, {@code adaLN_modulation.1}.
  */
 public final class SelfCrossBlock extends DiTBlock {
   private final Attention attn;
@@ -40,8 +40,16 @@ public final class SelfCrossBlock extends DiTBlock {
   public Tensor forward(Tensor x, Tensor c, Tensor context, Tensor selfMask, Tensor crossMask) {
     Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
-    x = x.add(m[2].unsqueeze(1).mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
-    x = x.add(Trace.apply("cross_attn", a -> crossAttn.forward(a, context, crossMask), Modulation.norm(x, dim))); // (B, S, D)
+    x =
+        x.add(
+            m[2].unsqueeze(1)
+                .mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
+    x =
+        x.add(
+            Trace.apply(
+                "cross_attn",
+                a -> crossAttn.forward(a, context, crossMask),
+                Modulation.norm(x, dim))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
     return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
   }

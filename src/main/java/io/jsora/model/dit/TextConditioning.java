@@ -30,18 +30,21 @@ public record TextConditioning(Tensor text, Tensor mask) {
   public static TextConditioning forArch(Arch arch, Tensor text, Tensor mask) {
     long[] s = Shapes.of(text);
     if (s.length != 2 && s.length != 3) {
-      throw new IllegalArgumentException("text: expected [B, L, D] states or [B, D] pooled, found " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "text: expected [B, L, D] states or [B, D] pooled, found " + Shapes.format(s));
     }
     boolean pooled = s.length == 2;
     if (arch.pooledText()) {
       return new TextConditioning(pooled ? text : lastRealState(text, mask), null);
     }
-    return pooled ? new TextConditioning(text.unsqueeze(1), null) : new TextConditioning(text, mask);
+    return pooled
+        ? new TextConditioning(text.unsqueeze(1), null)
+        : new TextConditioning(text, mask);
   }
 
   /**
-   * The state of each caption's last real token: {@code [B, L, D]} and {@code [B, L]} →
-   * {@code [B, D]}; with no mask, the last position.
+   * The state of each caption's last real token: {@code [B, L, D]} and {@code [B, L]} → {@code [B,
+   * D]}; with no mask, the last position.
    */
   public static Tensor lastRealState(Tensor states, Tensor mask) {
     long[] s = Shapes.of(states);
@@ -49,7 +52,8 @@ public record TextConditioning(Tensor text, Tensor mask) {
       return states.select(1, s[1] - 1); // (B, D)
     }
     Shapes.check(mask, "text mask", s[0], s[1]);
-    Tensor last = mask.to(ScalarType.Long).sum(1).sub(new Scalar(1L)).clamp_min(new Scalar(0L)); // (B)
+    Tensor last =
+        mask.to(ScalarType.Long).sum(1).sub(new Scalar(1L)).clamp_min(new Scalar(0L)); // (B)
     Tensor index = last.view(s[0], 1, 1).expand(new long[] {s[0], 1, s[2]}); // (B, 1, D)
     return states.gather(1, index).squeeze(1); // (B, D)
   }

@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.global.torch;
  * {@code kw // 2} on both sides of height and width, so output frame {@code t} depends on input
  * frames {@code ≤ s·t}; T becomes {@code floor(T / s)} and the spatial size is kept.
  *
- * <p>State dict (upstream wraps an {@code nn.Conv3d} named {@code conv}): {@code conv.weight
- * [out, in, kt, kh, kw]}, optional {@code conv.bias [out]}.
+ * <p>State dict (upstream wraps an {@code nn.Conv3d} named {@code conv}): {@code conv.weight [out,
+ * in, kt, kh, kw]}, optional {@code conv.bias [out]}.
  */
 final class CausalConv3d extends io.jsora.nn.Layer {
   private final Conv conv;
@@ -25,7 +25,14 @@ final class CausalConv3d extends io.jsora.nn.Layer {
   CausalConv3d(long in, long out, int k, int timeStride, boolean bias, Device device) {
     super(device);
     if (k % 2 != 1 || timeStride < 1 || timeStride > k) {
-      throw new IllegalArgumentException("causal conv: kernel " + k + " must be odd and time stride " + timeStride + " in [1, " + k + "]");
+      throw new IllegalArgumentException(
+          "causal conv: kernel "
+              + k
+              + " must be odd and time stride "
+              + timeStride
+              + " in [1, "
+              + k
+              + "]");
     }
     this.timePad = k - timeStride;
     this.heightPad = k / 2;
@@ -35,7 +42,10 @@ final class CausalConv3d extends io.jsora.nn.Layer {
 
   /** {@code x [B, in, T, H, W]} → {@code [B, out, floor(T / s), H, W]}. */
   Tensor forward(Tensor x) {
-    Tensor padded = torch.pad(x, widthPad, widthPad, heightPad, heightPad, timePad, 0); // (B, in, T + kt − s, H + 2·(kh//2), W + 2·(kw//2))
+    Tensor padded =
+        torch.pad(
+            x, widthPad, widthPad, heightPad, heightPad, timePad,
+            0); // (B, in, T + kt − s, H + 2·(kh//2), W + 2·(kw//2))
     return conv.forward(padded); // (B, out, T/s, H, W)
   }
 

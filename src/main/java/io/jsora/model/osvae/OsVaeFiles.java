@@ -1,10 +1,10 @@
 package io.jsora.model.osvae;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.StrictLoader;
 import io.jsora.checkpoint.Weights;
 import io.jsora.model.vae.AutoencoderKL;
-import io.jsora.checkpoint.HubCache;
 import io.jsora.model.vae.SdVaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,11 +26,12 @@ public final class OsVaeFiles {
   /**
    * The SDXL VAE's shape ({@code PixArt-alpha/pixart_sigma_sdxlvae_T5_diffusers}, folder {@code
    * vae}): levels 128, 256, 512, 512, 2 resnets per encoder level, 4 latent channels, 32 groups,
-   * {@code scaling_factor} 0.13025 (which the pipeline does not use). The same network as SD's
-   * VAE; only the weights differ.
+   * {@code scaling_factor} 0.13025 (which the pipeline does not use). The same network as SD's VAE;
+   * only the weights differ.
    */
   public static SdVaeConfig sdxlVae() {
-    return new SdVaeConfig(3, 3, new int[] {128, 256, 512, 512}, 2, 4, 32, 1024, 0.13025, null, true, true, true);
+    return new SdVaeConfig(
+        3, 3, new int[] {128, 256, 512, 512}, 2, 4, 32, 1024, 0.13025, null, true, true, true);
   }
 
   /**
@@ -42,7 +43,8 @@ public final class OsVaeFiles {
    *
    * @throws NoSuchFileException naming the id and file it needs
    */
-  public static SdVaeConfig spatialConfig(SpatialVaeConfig c, Path baseDir, HubCache dirs) throws IOException {
+  public static SdVaeConfig spatialConfig(SpatialVaeConfig c, Path baseDir, HubCache dirs)
+      throws IOException {
     Path given = Path.of(c.fromPretrained());
     Path dir = given.isAbsolute() || baseDir == null ? given : baseDir.resolve(given);
     if (!Files.isDirectory(dir) && Files.isDirectory(given)) {
@@ -54,8 +56,14 @@ public final class OsVaeFiles {
     if (c.fromPretrained().equals(SpatialVaeConfig.PIXART_SDXL_VAE)) {
       return sdxlVae();
     }
-    Path cached = dirs.resolve(c.fromPretrained(), "vae_2d (" + c.fromPretrained() + ", file "
-        + (c.subfolder() == null ? "" : c.subfolder() + "/") + "config.json)");
+    Path cached =
+        dirs.resolve(
+            c.fromPretrained(),
+            "vae_2d ("
+                + c.fromPretrained()
+                + ", file "
+                + (c.subfolder() == null ? "" : c.subfolder() + "/")
+                + "config.json)");
     return SdVaeConfig.read(sub(cached, c).resolve("config.json"));
   }
 
@@ -75,7 +83,8 @@ public final class OsVaeFiles {
    * @throws io.jsora.checkpoint.StateDictMismatchException listing every missing, unexpected and
    *     mis-shaped key
    */
-  public static OpenSoraVae load(Path configJson, Path weights, Device device, HubCache dirs) throws IOException {
+  public static OpenSoraVae load(Path configJson, Path weights, Device device, HubCache dirs)
+      throws IOException {
     OsVaeConfig config = OsVaeConfig.read(configJson);
     Path base = configJson.toAbsolutePath().getParent();
     SdVaeConfig spatial = spatialConfig(config.vae2d(), base, dirs);
@@ -97,14 +106,19 @@ public final class OsVaeFiles {
    * #RELEASED_REPO}): {@code config.json} plus {@code model.safetensors} or {@code
    * pytorch_model.bin}.
    */
-  public static OpenSoraVae loadDir(String dirOrId, Device device, HubCache dirs) throws IOException {
+  public static OpenSoraVae loadDir(String dirOrId, Device device, HubCache dirs)
+      throws IOException {
     Path dir = dirs.resolve(dirOrId == null ? RELEASED_REPO : dirOrId, "Open-Sora VAE");
     for (String name : new String[] {"model.safetensors", "pytorch_model.bin"}) {
       if (Files.isRegularFile(dir.resolve(name))) {
         return load(dir.resolve("config.json"), dir.resolve(name), device, dirs);
       }
     }
-    throw new NoSuchFileException(dir.toString(), null, "Open-Sora VAE: no model.safetensors or pytorch_model.bin (the "
-        + RELEASED_REPO + " weights file)");
+    throw new NoSuchFileException(
+        dir.toString(),
+        null,
+        "Open-Sora VAE: no model.safetensors or pytorch_model.bin (the "
+            + RELEASED_REPO
+            + " weights file)");
   }
 }

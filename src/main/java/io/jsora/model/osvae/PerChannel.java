@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * A latent normalisation constant as the pipeline config gives it ({@code shift}, {@code scale}):
- * one number for all channels, or one per channel. Upstream turns a number into a 0-d buffer and
- * a list into a {@code [1, C, 1, 1, 1]} buffer; {@link #bufferShape()} says which.
+ * one number for all channels, or one per channel. Upstream turns a number into a 0-d buffer and a
+ * list into a {@code [1, C, 1, 1, 1]} buffer; {@link #bufferShape()} says which.
  *
  * @param values the numbers (one when {@code scalar})
  * @param scalar whether the JSON held a bare number
@@ -19,11 +19,13 @@ public record PerChannel(double[] values, boolean scalar) {
       throw new IllegalArgumentException("a shift/scale needs at least one value");
     }
     if (scalar && values.length != 1) {
-      throw new IllegalArgumentException("a scalar shift/scale holds one value, found " + values.length);
+      throw new IllegalArgumentException(
+          "a scalar shift/scale holds one value, found " + values.length);
     }
     for (double v : values) {
       if (!Double.isFinite(v)) {
-        throw new IllegalArgumentException("shift/scale values must be finite, found " + Arrays.toString(values));
+        throw new IllegalArgumentException(
+            "shift/scale values must be finite, found " + Arrays.toString(values));
       }
     }
     values = values.clone();

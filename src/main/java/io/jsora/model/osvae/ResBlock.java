@@ -4,12 +4,12 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The temporal VAE's residual block (MAGVIT style):
- * {@code conv2(act(norm2(conv1(act(norm1(x)))))) + shortcut(x)}, every conv causal 3³ without
- * bias; {@code shortcut} is the identity, or {@code conv3} (1³, no bias) when the width changes.
+ * The temporal VAE's residual block (MAGVIT style): {@code conv2(act(norm2(conv1(act(norm1(x))))))
+ * + shortcut(x)}, every conv causal 3³ without bias; {@code shortcut} is the identity, or {@code
+ * conv3} (1³, no bias) when the width changes.
  *
- * <p>State dict: {@code norm1}, {@code conv1.conv.weight}, {@code norm2}, {@code conv2.conv.weight},
- * and {@code conv3.conv.weight} when {@code in ≠ out}.
+ * <p>State dict: {@code norm1}, {@code conv1.conv.weight}, {@code norm2}, {@code
+ * conv2.conv.weight}, and {@code conv3.conv.weight} when {@code in ≠ out}.
  */
 final class ResBlock extends io.jsora.nn.Layer {
   private final GroupNorm norm1;

@@ -13,8 +13,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * from there: the pipeline's own file holds them under {@code spatial_vae.module.}.
  *
  * @param type {@code VideoAutoencoderKL}, the only 2D VAE the 1.2 pipeline uses
- * @param fromPretrained where the diffusers model lives: a Hugging Face id or a directory
- *     (relative paths are taken from the directory of the pipeline's config)
+ * @param fromPretrained where the diffusers model lives: a Hugging Face id or a directory (relative
+ *     paths are taken from the directory of the pipeline's config)
  * @param subfolder the model's folder inside {@code fromPretrained} ({@code vae}), or null
  * @param microBatchSize frames per spatial encoder/decoder call; null runs all frames at once.
  *     Results do not depend on it; memory does
@@ -22,7 +22,14 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  *     download)
  * @param cacheDir upstream's download cache; read and kept, never used
  */
-@JsonPropertyOrder({"type", "from_pretrained", "subfolder", "micro_batch_size", "local_files_only", "cache_dir"})
+@JsonPropertyOrder({
+  "type",
+  "from_pretrained",
+  "subfolder",
+  "micro_batch_size",
+  "local_files_only",
+  "cache_dir"
+})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SpatialVaeConfig(
     @JsonProperty("type") String type,
@@ -43,10 +50,12 @@ public record SpatialVaeConfig(
       throw new IllegalArgumentException("vae_2d.type is " + type + ", expected " + TYPE);
     }
     if (fromPretrained == null || fromPretrained.isBlank()) {
-      throw new IllegalArgumentException("vae_2d.from_pretrained is required: it names the diffusers AutoencoderKL (id or directory)");
+      throw new IllegalArgumentException(
+          "vae_2d.from_pretrained is required: it names the diffusers AutoencoderKL (id or directory)");
     }
     if (microBatchSize != null && microBatchSize < 1) {
-      throw new IllegalArgumentException("vae_2d.micro_batch_size must be >= 1 or null, got " + microBatchSize);
+      throw new IllegalArgumentException(
+          "vae_2d.micro_batch_size must be >= 1 or null, got " + microBatchSize);
     }
   }
 

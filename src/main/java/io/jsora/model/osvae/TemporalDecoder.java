@@ -9,8 +9,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * The temporal VAE's decoder, the encoder run backwards: {@code conv1} (causal 3³, bias) from
- * {@code latent_embed_dim} to the last level's width, {@code res_blocks}, then for levels
- * {@code i = L−1 … 0} {@code block_res_blocks.i.*} followed, for {@code i > 0}, by {@code
+ * {@code latent_embed_dim} to the last level's width, {@code res_blocks}, then for levels {@code i
+ * = L−1 … 0} {@code block_res_blocks.i.*} followed, for {@code i > 0}, by {@code
  * conv_blocks.(i−1)}: where {@code temporal_downsample[i−1]} a causal 3³ conv (bias) doubling the
  * channels and a depth-to-space in time (channel {@code 2c + r} of frame {@code t} becomes channel
  * {@code c} of frame {@code 2t + r}), otherwise an identity without keys. Then {@code norm1}, the
@@ -20,10 +20,13 @@ final class TemporalDecoder extends io.jsora.nn.Layer {
   private final TemporalVaeConfig c;
   private final CausalConv3d conv1;
   private final List<ResBlock> mid = new ArrayList<>();
+
   /** {@code levels.get(i)} is upstream's {@code block_res_blocks[i]}. */
   private final List<List<ResBlock>> levels = new ArrayList<>();
+
   /** {@code up.get(i − 1)} is upstream's {@code conv_blocks[i − 1]} (null for an identity). */
   private final List<CausalConv3d> up = new ArrayList<>();
+
   private final GroupNorm norm1;
   private final CausalConv3d convOut;
 
@@ -80,7 +83,10 @@ final class TemporalDecoder extends io.jsora.nn.Layer {
     convOut = child("conv_out", new CausalConv3d(prev, c.inOutChannels(), 3, 1, true, device));
   }
 
-  /** {@code z [B, latent_embed_dim, t, H, W]} → {@code [B, in_out, t·f, H, W]} (before the front crop). */
+  /**
+   * {@code z [B, latent_embed_dim, t, H, W]} → {@code [B, in_out, t·f, H, W]} (before the front
+   * crop).
+   */
   Tensor forward(Tensor z) {
     Tensor h = conv1.forward(z); // (B, width_last, t, H, W)
     for (ResBlock r : mid) {
@@ -91,13 +97,18 @@ final class TemporalDecoder extends io.jsora.nn.Layer {
         h = r.forward(h); // (B, width_i, t_i, H, W)
       }
       if (i > 0 && up.get(i - 1) != null) {
-        h = depthToTime(up.get(i - 1).forward(h)); // (B, 2·width_i, t_i, H, W) → (B, width_i, 2·t_i, H, W)
+        h =
+            depthToTime(
+                up.get(i - 1).forward(h)); // (B, 2·width_i, t_i, H, W) → (B, width_i, 2·t_i, H, W)
       }
     }
     return convOut.forward(c.activationFn().apply(norm1.forward(h))); // (B, in_out, t·f, H, W)
   }
 
-  /** {@code [B, 2C, T, H, W]} → {@code [B, C, 2T, H, W]}: channel {@code 2c + r} of frame t → channel c of frame {@code 2t + r}. */
+  /**
+   * {@code [B, 2C, T, H, W]} → {@code [B, C, 2T, H, W]}: channel {@code 2c + r} of frame t →
+   * channel c of frame {@code 2t + r}.
+   */
   static Tensor depthToTime(Tensor x) {
     long[] s = Shapes.of(x);
     long ch = s[1] / 2;

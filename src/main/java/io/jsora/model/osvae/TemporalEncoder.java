@@ -7,12 +7,12 @@ import org.bytedeco.pytorch.ModuleListImpl;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The temporal VAE's encoder: {@code conv_in} (causal 3³, no bias), then per level {@code i}
- * {@code block_res_blocks.i.0..n−1} (width {@code filters · mult[i]}, the first block widening)
- * and, between levels, {@code conv_blocks.i} (causal 3³ with time stride 2 and bias where
- * {@code temporal_downsample[i]}, otherwise an identity without keys), then {@code res_blocks},
- * {@code norm1}, the activation and {@code conv2} (1³, bias) to {@code 2 · latent_embed_dim}
- * channels. Height and width never change.
+ * The temporal VAE's encoder: {@code conv_in} (causal 3³, no bias), then per level {@code i} {@code
+ * block_res_blocks.i.0..n−1} (width {@code filters · mult[i]}, the first block widening) and,
+ * between levels, {@code conv_blocks.i} (causal 3³ with time stride 2 and bias where {@code
+ * temporal_downsample[i]}, otherwise an identity without keys), then {@code res_blocks}, {@code
+ * norm1}, the activation and {@code conv2} (1³, bias) to {@code 2 · latent_embed_dim} channels.
+ * Height and width never change.
  */
 final class TemporalEncoder extends io.jsora.nn.Layer {
   private final TemporalVaeConfig c;
@@ -26,7 +26,8 @@ final class TemporalEncoder extends io.jsora.nn.Layer {
   TemporalEncoder(TemporalVaeConfig c, Device device) {
     super(device);
     this.c = c;
-    convIn = child("conv_in", new CausalConv3d(c.inOutChannels(), c.filters(), 3, 1, false, device));
+    convIn =
+        child("conv_in", new CausalConv3d(c.inOutChannels(), c.filters(), 3, 1, false, device));
     ModuleListImpl blocks = child("block_res_blocks", new ModuleListImpl());
     ModuleListImpl convBlocks = child("conv_blocks", new ModuleListImpl());
     long prev = c.filters();
@@ -63,7 +64,10 @@ final class TemporalEncoder extends io.jsora.nn.Layer {
     conv2 = child("conv2", new CausalConv3d(prev, 2L * c.latentEmbedDim(), 1, 1, true, device));
   }
 
-  /** {@code x [B, in_out, T, H, W]} (T a multiple of the time factor) → {@code [B, 2·latent_embed_dim, T/f, H, W]}. */
+  /**
+   * {@code x [B, in_out, T, H, W]} (T a multiple of the time factor) → {@code [B,
+   * 2·latent_embed_dim, T/f, H, W]}.
+   */
   Tensor forward(Tensor x) {
     Tensor h = convIn.forward(x); // (B, filters, T, H, W)
     for (int i = 0; i < levels.size(); i++) {
@@ -77,6 +81,7 @@ final class TemporalEncoder extends io.jsora.nn.Layer {
     for (ResBlock r : mid) {
       h = r.forward(h); // (B, width_last, T/f, H, W)
     }
-    return conv2.forward(c.activationFn().apply(norm1.forward(h))); // (B, 2·latent_embed_dim, T/f, H, W)
+    return conv2.forward(
+        c.activationFn().apply(norm1.forward(h))); // (B, 2·latent_embed_dim, T/f, H, W)
   }
 }

@@ -10,15 +10,15 @@ import java.util.List;
 
 /**
  * The pipeline's {@code vae_temporal} entry: upstream's causal temporal VAE ({@code VAE_Temporal}),
- * or its released factory {@code VAE_Temporal_SD}, which fixes every size (4 channels in and out,
- * 4 latent channels, 128 filters, 4 res blocks per level, multipliers 1, 2, 2, 4, time
- * downsampling False, True, True) and leaves only {@code num_groups} and {@code activation_fn}
- * open, as its keyword arguments do.
+ * or its released factory {@code VAE_Temporal_SD}, which fixes every size (4 channels in and out, 4
+ * latent channels, 128 filters, 4 res blocks per level, multipliers 1, 2, 2, 4, time downsampling
+ * False, True, True) and leaves only {@code num_groups} and {@code activation_fn} open, as its
+ * keyword arguments do.
  *
  * @param type which registered builder the entry names
- * @param fromPretrained {@code VAE_Temporal_SD} only: upstream loads a separate temporal
- *     checkpoint from here; jsora reads the pipeline's single file, which holds these weights
- *     too, so this is kept but not used
+ * @param fromPretrained {@code VAE_Temporal_SD} only: upstream loads a separate temporal checkpoint
+ *     from here; jsora reads the pipeline's single file, which holds these weights too, so this is
+ *     kept but not used
  * @param inOutChannels channels of the spatial latent the temporal VAE compresses (4)
  * @param latentEmbedDim channels of the encoder's Gaussian before {@code quant_conv} (half its
  *     output) and of the decoder's input
@@ -26,8 +26,8 @@ import java.util.List;
  * @param filters channels of the first level; level i has {@code filters · channel_multipliers[i]}
  * @param numResBlocks res blocks per level and in the middle stack
  * @param channelMultipliers width of each level relative to {@code filters}
- * @param temporalDownsample for each level but the last, whether it halves time (a stride-2
- *     causal conv); the time factor is {@code 2^(number of true entries)}
+ * @param temporalDownsample for each level but the last, whether it halves time (a stride-2 causal
+ *     conv); the time factor is {@code 2^(number of true entries)}
  * @param numGroups group-norm groups; must divide every level's width
  * @param activationFn nonlinearity after each group norm
  */
@@ -65,25 +65,55 @@ public record TemporalVaeConfig(
           return t;
         }
       }
-      throw new IllegalArgumentException("vae_temporal.type '" + s + "' is not one of VAE_Temporal_SD, VAE_Temporal");
+      throw new IllegalArgumentException(
+          "vae_temporal.type '" + s + "' is not one of VAE_Temporal_SD, VAE_Temporal");
     }
   }
 
   public TemporalVaeConfig {
     check(type != null, "vae_temporal.type is required");
     check(activationFn != null, "vae_temporal.activation_fn is required");
-    check(channelMultipliers != null && channelMultipliers.length >= 1, "vae_temporal.channel_multipliers must list at least one level");
-    check(temporalDownsample != null && temporalDownsample.length == channelMultipliers.length - 1,
-        "vae_temporal.temporal_downsample has " + (temporalDownsample == null ? 0 : temporalDownsample.length)
-            + " entries, expected one per level but the last (" + (channelMultipliers.length - 1) + ")");
-    check(inOutChannels >= 1 && latentEmbedDim >= 1 && embedDim >= 1 && filters >= 1 && numResBlocks >= 1 && numGroups >= 1,
-        "vae_temporal: in_out_channels " + inOutChannels + ", latent_embed_dim " + latentEmbedDim + ", embed_dim " + embedDim
-            + ", filters " + filters + ", num_res_blocks " + numResBlocks + ", num_groups " + numGroups + " must all be >= 1");
+    check(
+        channelMultipliers != null && channelMultipliers.length >= 1,
+        "vae_temporal.channel_multipliers must list at least one level");
+    check(
+        temporalDownsample != null && temporalDownsample.length == channelMultipliers.length - 1,
+        "vae_temporal.temporal_downsample has "
+            + (temporalDownsample == null ? 0 : temporalDownsample.length)
+            + " entries, expected one per level but the last ("
+            + (channelMultipliers.length - 1)
+            + ")");
+    check(
+        inOutChannels >= 1
+            && latentEmbedDim >= 1
+            && embedDim >= 1
+            && filters >= 1
+            && numResBlocks >= 1
+            && numGroups >= 1,
+        "vae_temporal: in_out_channels "
+            + inOutChannels
+            + ", latent_embed_dim "
+            + latentEmbedDim
+            + ", embed_dim "
+            + embedDim
+            + ", filters "
+            + filters
+            + ", num_res_blocks "
+            + numResBlocks
+            + ", num_groups "
+            + numGroups
+            + " must all be >= 1");
     channelMultipliers = channelMultipliers.clone();
     temporalDownsample = temporalDownsample.clone();
     for (int m : channelMultipliers) {
-      check(m >= 1 && (filters * m) % numGroups == 0, "vae_temporal: level width filters " + filters + " x multiplier " + m
-          + " is not a positive multiple of num_groups " + numGroups);
+      check(
+          m >= 1 && (filters * m) % numGroups == 0,
+          "vae_temporal: level width filters "
+              + filters
+              + " x multiplier "
+              + m
+              + " is not a positive multiple of num_groups "
+              + numGroups);
     }
   }
 
@@ -93,8 +123,18 @@ public record TemporalVaeConfig(
   }
 
   private static TemporalVaeConfig sd(int numGroups, Activation act) {
-    return new TemporalVaeConfig(Type.VAE_TEMPORAL_SD, null, 4, 4, 4, 128, 4, new int[] {1, 2, 2, 4},
-        new boolean[] {false, true, true}, numGroups, act);
+    return new TemporalVaeConfig(
+        Type.VAE_TEMPORAL_SD,
+        null,
+        4,
+        4,
+        4,
+        128,
+        4,
+        new int[] {1, 2, 2, 4},
+        new boolean[] {false, true, true},
+        numGroups,
+        act);
   }
 
   @JsonCreator
@@ -115,25 +155,64 @@ public record TemporalVaeConfig(
     Activation act = activationFn == null ? Activation.SWISH : activationFn;
     if (t == Type.VAE_TEMPORAL_SD) {
       List<String> fixed = new ArrayList<>();
-      String[] names = {"in_out_channels", "latent_embed_dim", "embed_dim", "filters", "num_res_blocks", "channel_multipliers",
-          "temporal_downsample"};
-      Object[] given = {inOutChannels, latentEmbedDim, embedDim, filters, numResBlocks, channelMultipliers, temporalDownsample};
+      String[] names = {
+        "in_out_channels",
+        "latent_embed_dim",
+        "embed_dim",
+        "filters",
+        "num_res_blocks",
+        "channel_multipliers",
+        "temporal_downsample"
+      };
+      Object[] given = {
+        inOutChannels,
+        latentEmbedDim,
+        embedDim,
+        filters,
+        numResBlocks,
+        channelMultipliers,
+        temporalDownsample
+      };
       for (int i = 0; i < names.length; i++) {
         if (given[i] != null) {
           fixed.add(names[i]);
         }
       }
-      check(fixed.isEmpty(), "vae_temporal: VAE_Temporal_SD fixes " + String.join(", ", fixed)
-          + "; give type VAE_Temporal to choose them");
+      check(
+          fixed.isEmpty(),
+          "vae_temporal: VAE_Temporal_SD fixes "
+              + String.join(", ", fixed)
+              + "; give type VAE_Temporal to choose them");
       TemporalVaeConfig sd = sd(groups, act);
-      return new TemporalVaeConfig(t, fromPretrained, sd.inOutChannels, sd.latentEmbedDim, sd.embedDim, sd.filters, sd.numResBlocks,
-          sd.channelMultipliers, sd.temporalDownsample, groups, act);
+      return new TemporalVaeConfig(
+          t,
+          fromPretrained,
+          sd.inOutChannels,
+          sd.latentEmbedDim,
+          sd.embedDim,
+          sd.filters,
+          sd.numResBlocks,
+          sd.channelMultipliers,
+          sd.temporalDownsample,
+          groups,
+          act);
     }
-    check(fromPretrained == null, "vae_temporal: VAE_Temporal takes no from_pretrained (only VAE_Temporal_SD does)");
+    check(
+        fromPretrained == null,
+        "vae_temporal: VAE_Temporal takes no from_pretrained (only VAE_Temporal_SD does)");
     // VAE_Temporal's own defaults
-    return new TemporalVaeConfig(t, fromPretrained, or(inOutChannels, 4), or(latentEmbedDim, 4), or(embedDim, 4), or(filters, 128),
-        or(numResBlocks, 4), channelMultipliers == null ? new int[] {1, 2, 2, 4} : channelMultipliers,
-        temporalDownsample == null ? new boolean[] {true, true, false} : temporalDownsample, groups, act);
+    return new TemporalVaeConfig(
+        t,
+        fromPretrained,
+        or(inOutChannels, 4),
+        or(latentEmbedDim, 4),
+        or(embedDim, 4),
+        or(filters, 128),
+        or(numResBlocks, 4),
+        channelMultipliers == null ? new int[] {1, 2, 2, 4} : channelMultipliers,
+        temporalDownsample == null ? new boolean[] {true, true, false} : temporalDownsample,
+        groups,
+        act);
   }
 
   @Override
@@ -213,23 +292,53 @@ public record TemporalVaeConfig(
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TemporalVaeConfig c && c.type == type && java.util.Objects.equals(c.fromPretrained, fromPretrained)
-        && c.inOutChannels == inOutChannels && c.latentEmbedDim == latentEmbedDim && c.embedDim == embedDim && c.filters == filters
-        && c.numResBlocks == numResBlocks && Arrays.equals(c.channelMultipliers, channelMultipliers)
-        && Arrays.equals(c.temporalDownsample, temporalDownsample) && c.numGroups == numGroups && c.activationFn == activationFn;
+    return o instanceof TemporalVaeConfig c
+        && c.type == type
+        && java.util.Objects.equals(c.fromPretrained, fromPretrained)
+        && c.inOutChannels == inOutChannels
+        && c.latentEmbedDim == latentEmbedDim
+        && c.embedDim == embedDim
+        && c.filters == filters
+        && c.numResBlocks == numResBlocks
+        && Arrays.equals(c.channelMultipliers, channelMultipliers)
+        && Arrays.equals(c.temporalDownsample, temporalDownsample)
+        && c.numGroups == numGroups
+        && c.activationFn == activationFn;
   }
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(type, fromPretrained, inOutChannels, latentEmbedDim, embedDim, filters, numResBlocks,
-        Arrays.hashCode(channelMultipliers), Arrays.hashCode(temporalDownsample), numGroups, activationFn);
+    return java.util.Objects.hash(
+        type,
+        fromPretrained,
+        inOutChannels,
+        latentEmbedDim,
+        embedDim,
+        filters,
+        numResBlocks,
+        Arrays.hashCode(channelMultipliers),
+        Arrays.hashCode(temporalDownsample),
+        numGroups,
+        activationFn);
   }
 
   @Override
   public String toString() {
-    return "TemporalVaeConfig[" + type.json() + ", filters=" + filters + ", num_res_blocks=" + numResBlocks + ", channel_multipliers="
-        + Arrays.toString(channelMultipliers) + ", temporal_downsample=" + Arrays.toString(temporalDownsample) + ", num_groups="
-        + numGroups + ", latent=" + embedDim + "]";
+    return "TemporalVaeConfig["
+        + type.json()
+        + ", filters="
+        + filters
+        + ", num_res_blocks="
+        + numResBlocks
+        + ", channel_multipliers="
+        + Arrays.toString(channelMultipliers)
+        + ", temporal_downsample="
+        + Arrays.toString(temporalDownsample)
+        + ", num_groups="
+        + numGroups
+        + ", latent="
+        + embedDim
+        + "]";
   }
 
   private static void check(boolean ok, String message) {

@@ -7,10 +7,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * T5 states to the model width (upstream {@code CaptionEmbedder}): {@code y_proj} is an MLP
- * {@code fc1} (caption_channels → C), tanh-GELU, {@code fc2} (C → C); {@code y_embedding}
- * {@code [model_max_length, caption_channels]} is the learned null caption, a persistent buffer
- * the sampler uses as the unconditional text (and training as the dropped caption).
+ * T5 states to the model width (upstream {@code CaptionEmbedder}): {@code y_proj} is an MLP {@code
+ * fc1} (caption_channels → C), tanh-GELU, {@code fc2} (C → C); {@code y_embedding} {@code
+ * [model_max_length, caption_channels]} is the learned null caption, a persistent buffer the
+ * sampler uses as the unconditional text (and training as the dropped caption).
  *
  * <p>State-dict names: {@code y_proj.fc1.*}, {@code y_proj.fc2.*}, {@code y_embedding}.
  */
@@ -20,9 +20,18 @@ public final class CaptionProjection extends Layer {
 
   CaptionProjection(long captionChannels, long dim, long tokens, Device meta) {
     yProj = child("y_proj", new Mlp(captionChannels, dim, dim, meta));
-    yEmbedding = own(Params.buffer(this, "y_embedding", meta,
-        () -> torch.randn(tokens, captionChannels).div(new Scalar(Math.sqrt((double) captionChannels))), tokens,
-        captionChannels));
+    yEmbedding =
+        own(
+            Params.buffer(
+                this,
+                "y_embedding",
+                meta,
+                () ->
+                    torch
+                        .randn(tokens, captionChannels)
+                        .div(new Scalar(Math.sqrt((double) captionChannels))),
+                tokens,
+                captionChannels));
   }
 
   /**

@@ -2,8 +2,8 @@ package io.jsora.model.stdit3;
 
 import io.jsora.nn.Layer;
 import io.jsora.tensor.Shapes;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -49,11 +49,14 @@ public final class CrossAttention extends Layer {
     long b = s[0], n = s[1], c = s[2];
     long l = Shapes.of(y)[1];
     Tensor q = qLinear.forward(x).view(b, n, heads, headDim).transpose(1, 2); // (B, h, N, hd)
-    TensorVector kv = kvLinear.forward(y).view(b, l, 2, heads, headDim).unbind(2); // k, v: (B, L, h, hd)
+    TensorVector kv =
+        kvLinear.forward(y).view(b, l, 2, heads, headDim).unbind(2); // k, v: (B, L, h, hd)
     Tensor k = kv.get(0).transpose(1, 2); // (B, h, L, hd)
     Tensor v = kv.get(1).transpose(1, 2); // (B, h, L, hd)
     TensorOptional mask = keyMask == null ? new TensorOptional() : new TensorOptional(keyMask);
-    Tensor o = torch.scaled_dot_product_attention(q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, h, N, hd)
+    Tensor o =
+        torch.scaled_dot_product_attention(
+            q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, h, N, hd)
     return proj.forward(o.transpose(1, 2).reshape(b, n, c)); // (B, N, C)
   }
 

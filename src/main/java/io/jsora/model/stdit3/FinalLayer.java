@@ -44,10 +44,13 @@ public final class FinalLayer extends Layer {
   public Tensor forward(Tensor x, Tensor t, Tensor xMask, Tensor t0, long frames, long s) {
     long b = Shapes.of(t)[0];
     Tensor m = scaleShiftTable.unsqueeze(0).add(t.view(b, 1, dim)); // (B, 2, C)
-    Tensor h = Modulation.modulate(Modulation.norm(x, dim), m.select(1, 0), m.select(1, 1)); // (B, T*S, C)
+    Tensor h =
+        Modulation.modulate(Modulation.norm(x, dim), m.select(1, 0), m.select(1, 1)); // (B, T*S, C)
     if (xMask != null) {
       Tensor m0 = scaleShiftTable.unsqueeze(0).add(t0.view(b, 1, dim)); // (B, 2, C)
-      Tensor h0 = Modulation.modulate(Modulation.norm(h, dim), m0.select(1, 0), m0.select(1, 1)); // (B, T*S, C)
+      Tensor h0 =
+          Modulation.modulate(
+              Modulation.norm(h, dim), m0.select(1, 0), m0.select(1, 1)); // (B, T*S, C)
       h = STDiT3Block.select(xMask, h, h0, frames, s); // (B, T*S, C)
     }
     return linear.forward(h); // (B, T*S, pt*ph*pw*C_out)

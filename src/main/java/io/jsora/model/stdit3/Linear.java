@@ -15,9 +15,12 @@ public final class Linear extends Layer {
   private final Tensor weight;
   private final Tensor bias;
 
-  /** @param meta null to build on the CPU, or the meta device to declare only */
+  /**
+   * @param meta null to build on the CPU, or the meta device to declare only
+   */
   Linear(long in, long out, Device meta) {
-    weight = own(Params.parameter(this, "weight", meta, Params.uniform(in, out, in), true, out, in));
+    weight =
+        own(Params.parameter(this, "weight", meta, Params.uniform(in, out, in), true, out, in));
     bias = own(Params.parameter(this, "bias", meta, Params.uniform(in, out), true, out));
   }
 

@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Creates the parameters and buffers of STDiT3's layers either initialised on the CPU or, for
- * {@link STDiT3#declare}, as storage-less tensors on the {@code meta} device (libtorch cannot move a
- * built module to {@code meta}: {@code set_data} rejects the change of tensor type, so layers are
+ * {@link STDiT3#declare}, as storage-less tensors on the {@code meta} device (libtorch cannot move
+ * a built module to {@code meta}: {@code set_data} rejects the change of tensor type, so layers are
  * declared there from the start).
  *
  * <p>{@code register_parameter} returns a reference into the module's dictionary, which moves as
@@ -23,8 +23,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class Params {
   private Params() {}
 
-  /** Registers a float32 parameter of {@code shape}: {@code init} on the CPU, or empty on {@code meta} (non-null). */
-  static Tensor parameter(Module m, String name, Device meta, Supplier<Tensor> init, boolean requiresGrad, long... shape) {
+  /**
+   * Registers a float32 parameter of {@code shape}: {@code init} on the CPU, or empty on {@code
+   * meta} (non-null).
+   */
+  static Tensor parameter(
+      Module m,
+      String name,
+      Device meta,
+      Supplier<Tensor> init,
+      boolean requiresGrad,
+      long... shape) {
     try (Tensor t = create(meta, init, shape)) {
       return new Tensor(m.register_parameter(name, t, requiresGrad));
     }
@@ -51,6 +60,7 @@ final class Params {
   /** PyTorch's default Linear/Conv initialisation: U(−1/sqrt(fan_in), 1/sqrt(fan_in)). */
   static Supplier<Tensor> uniform(long fanIn, long... shape) {
     double bound = 1.0 / Math.sqrt((double) fanIn);
-    return () -> torch.zeros(shape).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional());
+    return () ->
+        torch.zeros(shape).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional());
   }
 }

@@ -23,8 +23,19 @@ public final class PatchEmbed3D extends Layer {
     this.patch = patch.clone();
     long fanIn = in * patch[0] * patch[1] * patch[2];
     Layer proj = child("proj", new Holder());
-    weight = own(Params.parameter(proj, "weight", meta, Params.uniform(fanIn, dim, in, patch[0], patch[1], patch[2]), true,
-        dim, in, patch[0], patch[1], patch[2]));
+    weight =
+        own(
+            Params.parameter(
+                proj,
+                "weight",
+                meta,
+                Params.uniform(fanIn, dim, in, patch[0], patch[1], patch[2]),
+                true,
+                dim,
+                in,
+                patch[0],
+                patch[1],
+                patch[2]));
     bias = own(Params.parameter(proj, "bias", meta, Params.uniform(fanIn, dim), true, dim));
   }
 
@@ -41,7 +52,15 @@ public final class PatchEmbed3D extends Layer {
     if (pt + ph + pw > 0) {
       x = torch.pad(x, new long[] {0, pw, 0, ph, 0, pt}); // (B, in, T_pad, H_pad, W_pad)
     }
-    Tensor h = torch.conv3d(x, weight, new TensorOptional(bias), patch, new long[] {0, 0, 0}, new long[] {1, 1, 1}, 1); // (B, C, T', H', W')
+    Tensor h =
+        torch.conv3d(
+            x,
+            weight,
+            new TensorOptional(bias),
+            patch,
+            new long[] {0, 0, 0},
+            new long[] {1, 1, 1},
+            1); // (B, C, T', H', W')
     return h.flatten(2, -1).transpose(1, 2); // (B, T'*H'*W', C)
   }
 

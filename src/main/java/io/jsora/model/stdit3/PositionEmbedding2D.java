@@ -37,15 +37,26 @@ public final class PositionEmbedding2D {
     Tensor colAt = cols.unsqueeze(0).expand(h, w).reshape(h * w); // (H*W)
     Tensor rowAt = rows.unsqueeze(1).expand(h, w).reshape(h * w); // (H*W)
     long half = dim / 2;
-    Tensor k = torch.arange(new Scalar(0), new Scalar(half), new Scalar(2), new TensorOptions(ScalarType.Float)); // (dim/4)
-    Tensor invFreq = torch.pow(new Scalar(10000.0), k.div(new Scalar((double) half))).reciprocal(); // (dim/4)
-    Tensor emb = torch.cat(new TensorVector(sinCos(colAt, invFreq), sinCos(rowAt, invFreq)), -1); // (H*W, dim)
+    Tensor k =
+        torch.arange(
+            new Scalar(0),
+            new Scalar(half),
+            new Scalar(2),
+            new TensorOptions(ScalarType.Float)); // (dim/4)
+    Tensor invFreq =
+        torch.pow(new Scalar(10000.0), k.div(new Scalar((double) half))).reciprocal(); // (dim/4)
+    Tensor emb =
+        torch.cat(
+            new TensorVector(sinCos(colAt, invFreq), sinCos(rowAt, invFreq)), -1); // (H*W, dim)
     return emb.unsqueeze(0).to(device, ScalarType.Float); // (1, H*W, dim)
   }
 
   /** {@code arange(n) / scale · (baseSize / n)} in float32, the order upstream computes it. */
   private static Tensor grid(long n, double scale, long baseSize) {
-    Tensor g = torch.arange(new Scalar(n), new TensorOptions(ScalarType.Long)).div(new Scalar(scale)); // (n) f32
+    Tensor g =
+        torch
+            .arange(new Scalar(n), new TensorOptions(ScalarType.Long))
+            .div(new Scalar(scale)); // (n) f32
     return g.mul(new Scalar((double) baseSize / n)); // (n)
   }
 

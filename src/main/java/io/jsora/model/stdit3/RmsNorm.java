@@ -34,7 +34,8 @@ public final class RmsNorm extends Layer {
   public Tensor forward(Tensor x) {
     ScalarType dtype = x.scalar_type();
     Tensor h = x.to(ScalarType.Float); // (..., dim) f32
-    Tensor var = h.pow(new Scalar(2.0)).mean(new long[] {-1}, true, new ScalarTypeOptional()); // (..., 1)
+    Tensor var =
+        h.pow(new Scalar(2.0)).mean(new long[] {-1}, true, new ScalarTypeOptional()); // (..., 1)
     h = h.mul(torch.rsqrt(var.add(new Scalar(EPS)))); // (..., dim)
     return weight.mul(h.to(dtype)); // (..., dim)
   }

@@ -11,9 +11,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Rotary position embedding over the sequence axis (rotary-embedding-torch 0.5.3's
- * {@code RotaryEmbedding(dim)} with {@code rotate_queries_or_keys}), used on q and k of the
- * temporal attention, where the sequence is the frame index.
+ * Rotary position embedding over the sequence axis (rotary-embedding-torch 0.5.3's {@code
+ * RotaryEmbedding(dim)} with {@code rotate_queries_or_keys}), used on q and k of the temporal
+ * attention, where the sequence is the frame index.
  *
  * <pre>
  *   ω_i = 10000^(-2i/dim), i < dim/2            (the stored `freqs`)
@@ -34,7 +34,12 @@ public final class Rope extends Layer {
 
   /** {@code 1 / 10000^(2i/dim)}, {@code i < dim/2}, in float32 as upstream. */
   static Tensor frequencies(long dim) {
-    Tensor k = torch.arange(new Scalar(0), new Scalar(dim), new Scalar(2), new TensorOptions(ScalarType.Float)); // (dim/2)
+    Tensor k =
+        torch.arange(
+            new Scalar(0),
+            new Scalar(dim),
+            new Scalar(2),
+            new TensorOptions(ScalarType.Float)); // (dim/2)
     return torch.pow(new Scalar(10000.0), k.div(new Scalar((double) dim))).reciprocal(); // (dim/2)
   }
 
@@ -47,15 +52,26 @@ public final class Rope extends Layer {
   public Tensor rotate(Tensor t) {
     long[] s = Shapes.of(t);
     if (s[s.length - 1] != dim) {
-      throw new IllegalArgumentException("rope: expected " + dim + " channels, found " + Shapes.format(s));
+      throw new IllegalArgumentException(
+          "rope: expected " + dim + " channels, found " + Shapes.format(s));
     }
     long n = s[s.length - 2];
-    Tensor pos = torch.arange(new Scalar(n), new TensorOptions(t.scalar_type())).to(t.device(), freqs.scalar_type()); // (N)
+    Tensor pos =
+        torch
+            .arange(new Scalar(n), new TensorOptions(t.scalar_type()))
+            .to(t.device(), freqs.scalar_type()); // (N)
     Tensor theta = torch.outer(pos, freqs); // (N, dim/2)
-    theta = theta.unsqueeze(-1).expand(n, dim / 2, 2).reshape(n, dim); // (N, dim): each angle on its pair
+    theta =
+        theta
+            .unsqueeze(-1)
+            .expand(n, dim / 2, 2)
+            .reshape(n, dim); // (N, dim): each angle on its pair
     Tensor pairs = t.view(withLast(s, dim / 2, 2)); // (..., N, dim/2, 2)
     TensorVector ab = pairs.unbind(-1); // a, b: (..., N, dim/2)
-    Tensor rotated = torch.stack(new TensorVector(ab.get(1).neg(), ab.get(0)), -1).view(s); // (..., N, dim): (-b, a)
+    Tensor rotated =
+        torch
+            .stack(new TensorVector(ab.get(1).neg(), ab.get(0)), -1)
+            .view(s); // (..., N, dim): (-b, a)
     return t.mul(theta.cos()).add(rotated.mul(theta.sin())).to(t.scalar_type()); // (..., N, dim)
   }
 

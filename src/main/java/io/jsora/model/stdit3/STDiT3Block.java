@@ -49,16 +49,36 @@ public final class STDiT3Block extends Layer {
    * Registers a modulation table {@code [rows, dim]} drawn from N(0, 1/dim) as upstream; returns a
    * new handle to it (the caller owns it).
    */
-  static Tensor table(org.bytedeco.pytorch.Module m, String name, long rows, long dim, Device meta) {
-    return Params.parameter(m, name, meta, () -> torch.randn(rows, dim).div(new Scalar(Math.sqrt((double) dim))), true, rows, dim);
+  static Tensor table(
+      org.bytedeco.pytorch.Module m, String name, long rows, long dim, Device meta) {
+    return Params.parameter(
+        m,
+        name,
+        meta,
+        () -> torch.randn(rows, dim).div(new Scalar(Math.sqrt((double) dim))),
+        true,
+        rows,
+        dim);
   }
 
   /** The six modulation vectors of a block, each {@code [B, C]}. */
-  record Mod(Tensor shiftMsa, Tensor scaleMsa, Tensor gateMsa, Tensor shiftMlp, Tensor scaleMlp, Tensor gateMlp) {
+  record Mod(
+      Tensor shiftMsa,
+      Tensor scaleMsa,
+      Tensor gateMsa,
+      Tensor shiftMlp,
+      Tensor scaleMlp,
+      Tensor gateMlp) {
     static Mod of(Tensor table, Tensor tMlp, long dim) {
       long b = Shapes.of(tMlp)[0];
       Tensor m = table.unsqueeze(0).add(tMlp.view(b, 6, dim)); // (B, 6, C)
-      return new Mod(m.select(1, 0), m.select(1, 1), m.select(1, 2), m.select(1, 3), m.select(1, 4), m.select(1, 5));
+      return new Mod(
+          m.select(1, 0),
+          m.select(1, 1),
+          m.select(1, 2),
+          m.select(1, 3),
+          m.select(1, 4),
+          m.select(1, 5));
     }
   }
 
@@ -74,8 +94,17 @@ public final class STDiT3Block extends Layer {
    *     (spatial blocks only), or null
    * @return {@code [B, T·S, C]}
    */
-  public Tensor forward(Tensor x, Tensor y, Tensor yMask, Tensor tMlp, Tensor xMask, Tensor t0Mlp, long t, long s,
-      Rope rope, Tensor spatialKeys) {
+  public Tensor forward(
+      Tensor x,
+      Tensor y,
+      Tensor yMask,
+      Tensor tMlp,
+      Tensor xMask,
+      Tensor t0Mlp,
+      long t,
+      long s,
+      Rope rope,
+      Tensor spatialKeys) {
     long b = Shapes.of(x)[0];
     Mod m = Mod.of(scaleShiftTable, tMlp, dim);
     Mod m0 = xMask == null ? null : Mod.of(scaleShiftTable, t0Mlp, dim);
@@ -83,7 +112,9 @@ public final class STDiT3Block extends Layer {
     Tensor n1 = Modulation.norm(x, dim); // (B, T*S, C)
     Tensor h = Modulation.modulate(n1, m.shiftMsa(), m.scaleMsa()); // (B, T*S, C)
     if (m0 != null) {
-      h = select(xMask, h, Modulation.modulate(n1, m0.shiftMsa(), m0.scaleMsa()), t, s); // (B, T*S, C)
+      h =
+          select(
+              xMask, h, Modulation.modulate(n1, m0.shiftMsa(), m0.scaleMsa()), t, s); // (B, T*S, C)
     }
     if (temporal) {
       h = h.view(b, t, s, dim).permute(0, 2, 1, 3).reshape(b * s, t, dim); // (B*S, T, C)
@@ -103,7 +134,9 @@ public final class STDiT3Block extends Layer {
     Tensor n2 = Modulation.norm(x, dim); // (B, T*S, C)
     h = Modulation.modulate(n2, m.shiftMlp(), m.scaleMlp()); // (B, T*S, C)
     if (m0 != null) {
-      h = select(xMask, h, Modulation.modulate(n2, m0.shiftMlp(), m0.scaleMlp()), t, s); // (B, T*S, C)
+      h =
+          select(
+              xMask, h, Modulation.modulate(n2, m0.shiftMlp(), m0.scaleMlp()), t, s); // (B, T*S, C)
     }
     h = mlp.forward(h); // (B, T*S, C)
     g = h.mul(m.gateMlp().unsqueeze(1)); // (B, T*S, C)
@@ -114,7 +147,8 @@ public final class STDiT3Block extends Layer {
   }
 
   /**
-   * Per frame: {@code a} where {@code xMask} is true, else {@code b} (upstream {@code t_mask_select}).
+   * Per frame: {@code a} where {@code xMask} is true, else {@code b} (upstream {@code
+   * t_mask_select}).
    *
    * @param xMask {@code [B, T]} bool
    * @param a {@code [B, T·S, C]}
@@ -128,7 +162,10 @@ public final class STDiT3Block extends Layer {
     return torch.where(m, a.view(n, t, s, c), b.view(n, t, s, c)).view(n, t * s, c); // (B, T*S, C)
   }
 
-  /** Spatial blocks split their attention's sequence over {@code sp}'s group; temporal blocks ignore it. */
+  /**
+   * Spatial blocks split their attention's sequence over {@code sp}'s group; temporal blocks ignore
+   * it.
+   */
   void setSequenceParallel(SequenceParallel sp) {
     if (!temporal) {
       attn.setSequenceParallel(sp);

@@ -22,15 +22,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Every knob of an {@link STDiT3}, bound to the field names of the released checkpoint's
- * {@code config.json} (the upstream {@code STDiT3Config}, a Hugging Face {@code PretrainedConfig}).
- * Absent keys take the upstream class defaults; the bookkeeping keys Hugging Face writes into every
- * config ({@link #HF_KEYS}) are accepted and ignored; any other key is an error.
+ * Every knob of an {@link STDiT3}, bound to the field names of the released checkpoint's {@code
+ * config.json} (the upstream {@code STDiT3Config}, a Hugging Face {@code PretrainedConfig}). Absent
+ * keys take the upstream class defaults; the bookkeeping keys Hugging Face writes into every config
+ * ({@link #HF_KEYS}) are accepted and ignored; any other key is an error.
  *
  * @param inputSize upstream's {@code input_size}, unused by the model (the latent size comes from
  *     the input); kept so a config round-trips
- * @param inputSqSize side in pixels of the square resolution the positional embedding is scaled
- *     to (512): {@code scale = sqrt(height·width) / input_sq_size}
+ * @param inputSqSize side in pixels of the square resolution the positional embedding is scaled to
+ *     (512): {@code scale = sqrt(height·width) / input_sq_size}
  * @param inChannels latent channels of the VAE (4)
  * @param patchSize (t, h, w) patch of the 3D patch embedding ({@code [1, 2, 2]})
  * @param hiddenSize transformer width C
@@ -46,16 +46,34 @@ import java.util.Set;
  * @param qkNorm RMS-normalise each head's q and k (LlamaRMSNorm, eps 1e-6) before attention
  * @param enableFlashAttn kernel choice only; jsora always uses libtorch's SDPA
  * @param enableLayernormKernel kernel choice only (apex fused LayerNorm upstream)
- * @param enableSequenceParallelism upstream launch switch; in jsora sequence parallelism is set
- *     at run time, so this value is read and kept but does not change the model
+ * @param enableSequenceParallelism upstream launch switch; in jsora sequence parallelism is set at
+ *     run time, so this value is read and kept but does not change the model
  * @param onlyTrainTemporal training switch: only the temporal blocks require gradients
  * @param freezeYEmbedder training switch: the caption projection requires no gradients
  * @param skipYEmbedder upstream's path for pre-projected, pre-packed captions; must be false
  */
-@JsonPropertyOrder({"input_size", "input_sq_size", "in_channels", "patch_size", "hidden_size", "depth", "num_heads",
-    "mlp_ratio", "class_dropout_prob", "pred_sigma", "drop_path", "caption_channels", "model_max_length", "qk_norm",
-    "enable_flash_attn", "enable_layernorm_kernel", "enable_sequence_parallelism", "only_train_temporal",
-    "freeze_y_embedder", "skip_y_embedder"})
+@JsonPropertyOrder({
+  "input_size",
+  "input_sq_size",
+  "in_channels",
+  "patch_size",
+  "hidden_size",
+  "depth",
+  "num_heads",
+  "mlp_ratio",
+  "class_dropout_prob",
+  "pred_sigma",
+  "drop_path",
+  "caption_channels",
+  "model_max_length",
+  "qk_norm",
+  "enable_flash_attn",
+  "enable_layernorm_kernel",
+  "enable_sequence_parallelism",
+  "only_train_temporal",
+  "freeze_y_embedder",
+  "skip_y_embedder"
+})
 public record STDiT3Config(
     @JsonProperty("input_size") @JsonInclude(JsonInclude.Include.ALWAYS) List<Integer> inputSize,
     @JsonProperty("input_sq_size") int inputSqSize,
@@ -82,37 +100,64 @@ public record STDiT3Config(
    * Keys Hugging Face's {@code PretrainedConfig.save_pretrained} adds to every config: known, and
    * ignored (they name the class, the dtype the weights were saved in and the library version).
    */
-  public static final Set<String> HF_KEYS = Set.of("architectures", "model_type", "torch_dtype", "transformers_version");
+  public static final Set<String> HF_KEYS =
+      Set.of("architectures", "model_type", "torch_dtype", "transformers_version");
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(SerializationFeature.INDENT_OUTPUT);
 
   public STDiT3Config {
-    inputSize = inputSize == null ? Arrays.asList(null, null, null) : Collections.unmodifiableList(new ArrayList<>(inputSize));
-    check(inputSize.size() == 3, "input_size must have 3 entries (t, h, w; null = any), got " + inputSize);
-    check(patchSize != null && patchSize.size() == 3 && patchSize.stream().allMatch(p -> p != null && p >= 1),
+    inputSize =
+        inputSize == null
+            ? Arrays.asList(null, null, null)
+            : Collections.unmodifiableList(new ArrayList<>(inputSize));
+    check(
+        inputSize.size() == 3,
+        "input_size must have 3 entries (t, h, w; null = any), got " + inputSize);
+    check(
+        patchSize != null
+            && patchSize.size() == 3
+            && patchSize.stream().allMatch(p -> p != null && p >= 1),
         "patch_size must be 3 positive integers (t, h, w), got " + patchSize);
     patchSize = List.copyOf(patchSize);
     check(inputSqSize >= 1, "input_sq_size must be >= 1, got " + inputSqSize);
     check(inChannels >= 1, "in_channels must be >= 1, got " + inChannels);
     check(depth >= 1, "depth must be >= 1, got " + depth);
     check(numHeads >= 1, "num_heads must be >= 1, got " + numHeads);
-    check(hiddenSize >= 1 && hiddenSize % numHeads == 0,
+    check(
+        hiddenSize >= 1 && hiddenSize % numHeads == 0,
         "hidden_size " + hiddenSize + " not divisible by num_heads " + numHeads);
-    check((hiddenSize / numHeads) % 2 == 0,
-        "head dim hidden_size/num_heads = " + hiddenSize / numHeads + " must be even (RoPE rotates channel pairs)");
-    check(hiddenSize % 4 == 0, "hidden_size must be divisible by 4 (2D sin-cos position embedding), got " + hiddenSize);
-    check(mlpRatio > 0 && (int) (hiddenSize * mlpRatio) >= 1, "mlp_ratio must be > 0, got " + mlpRatio);
-    check(classDropoutProb >= 0 && classDropoutProb < 1, "class_dropout_prob must be in [0, 1), got " + classDropoutProb);
-    check(dropPath == 0.0, "drop_path must be 0.0 (stochastic depth is not implemented), got " + dropPath);
+    check(
+        (hiddenSize / numHeads) % 2 == 0,
+        "head dim hidden_size/num_heads = "
+            + hiddenSize / numHeads
+            + " must be even (RoPE rotates channel pairs)");
+    check(
+        hiddenSize % 4 == 0,
+        "hidden_size must be divisible by 4 (2D sin-cos position embedding), got " + hiddenSize);
+    check(
+        mlpRatio > 0 && (int) (hiddenSize * mlpRatio) >= 1,
+        "mlp_ratio must be > 0, got " + mlpRatio);
+    check(
+        classDropoutProb >= 0 && classDropoutProb < 1,
+        "class_dropout_prob must be in [0, 1), got " + classDropoutProb);
+    check(
+        dropPath == 0.0,
+        "drop_path must be 0.0 (stochastic depth is not implemented), got " + dropPath);
     check(captionChannels >= 1, "caption_channels must be >= 1, got " + captionChannels);
     check(modelMaxLength >= 1, "model_max_length must be >= 1, got " + modelMaxLength);
-    check(!skipYEmbedder, "skip_y_embedder must be false: captions are given as T5 states [B, 1, L, caption_channels]");
+    check(
+        !skipYEmbedder,
+        "skip_y_embedder must be false: captions are given as T5 states [B, 1, L, caption_channels]");
   }
 
-  /** Reads absent keys as the upstream class defaults; rejects unknown keys, ignores {@link #HF_KEYS}. */
+  /**
+   * Reads absent keys as the upstream class defaults; rejects unknown keys, ignores {@link
+   * #HF_KEYS}.
+   */
   @JsonCreator
   static STDiT3Config fromJsonFields(
       @JsonProperty("input_size") List<Integer> inputSize,
@@ -135,11 +180,27 @@ public record STDiT3Config(
       @JsonProperty("only_train_temporal") Boolean onlyTrainTemporal,
       @JsonProperty("freeze_y_embedder") Boolean freezeYEmbedder,
       @JsonProperty("skip_y_embedder") Boolean skipYEmbedder) {
-    return new STDiT3Config(inputSize, or(inputSqSize, 512), or(inChannels, 4), or(patchSize, List.of(1, 2, 2)),
-        or(hiddenSize, 1152), or(depth, 28), or(numHeads, 16), or(mlpRatio, 4.0), or(classDropoutProb, 0.1),
-        or(predSigma, true), or(dropPath, 0.0), or(captionChannels, 4096), or(modelMaxLength, 300), or(qkNorm, true),
-        or(enableFlashAttn, false), or(enableLayernormKernel, false), or(enableSequenceParallelism, false),
-        or(onlyTrainTemporal, false), or(freezeYEmbedder, false), or(skipYEmbedder, false));
+    return new STDiT3Config(
+        inputSize,
+        or(inputSqSize, 512),
+        or(inChannels, 4),
+        or(patchSize, List.of(1, 2, 2)),
+        or(hiddenSize, 1152),
+        or(depth, 28),
+        or(numHeads, 16),
+        or(mlpRatio, 4.0),
+        or(classDropoutProb, 0.1),
+        or(predSigma, true),
+        or(dropPath, 0.0),
+        or(captionChannels, 4096),
+        or(modelMaxLength, 300),
+        or(qkNorm, true),
+        or(enableFlashAttn, false),
+        or(enableLayernormKernel, false),
+        or(enableSequenceParallelism, false),
+        or(onlyTrainTemporal, false),
+        or(freezeYEmbedder, false),
+        or(skipYEmbedder, false));
   }
 
   /**
@@ -147,8 +208,27 @@ public record STDiT3Config(
    * heads, patch (1, 2, 2), T5-XXL captions of 300 tokens, QK-norm, caption projection frozen.
    */
   public static STDiT3Config xl2() {
-    return new STDiT3Config(null, 512, 4, List.of(1, 2, 2), 1152, 28, 16, 4.0, 0.1, true, 0.0, 4096, 300, true,
-        false, false, false, false, true, false);
+    return new STDiT3Config(
+        null,
+        512,
+        4,
+        List.of(1, 2, 2),
+        1152,
+        28,
+        16,
+        4.0,
+        0.1,
+        true,
+        0.0,
+        4096,
+        300,
+        true,
+        false,
+        false,
+        false,
+        false,
+        true,
+        false);
   }
 
   /** Output channels: twice the input with {@code pred_sigma}. */
@@ -198,7 +278,8 @@ public record STDiT3Config(
     try {
       JsonNode tree = JSON.readTree(json);
       if (tree == null || !tree.isObject()) {
-        throw new IllegalArgumentException(source + ": expected a JSON object for the STDiT3 config");
+        throw new IllegalArgumentException(
+            source + ": expected a JSON object for the STDiT3 config");
       }
       for (Iterator<String> it = tree.fieldNames(); it.hasNext(); ) {
         if (HF_KEYS.contains(it.next())) {
@@ -208,7 +289,8 @@ public record STDiT3Config(
       return JSON.treeToValue(tree, STDiT3Config.class);
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new IllegalArgumentException(source + ": invalid STDiT3 config: " + cause.getMessage(), e);
+      throw new IllegalArgumentException(
+          source + ": invalid STDiT3 config: " + cause.getMessage(), e);
     } catch (JsonProcessingException e) {
       Throwable root = e;
       while (root.getCause() instanceof IllegalArgumentException) {

@@ -8,10 +8,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A scalar per sample (the timestep, or the fps) to a vector: the 256-wide sinusoid of
- * {@link TimestepEmbedder#sinusoidal} (cos half, then sin half, float32), cast to the weights'
- * dtype, then {@code mlp.0} (Linear), SiLU, {@code mlp.2} (Linear). Upstream's
- * {@code TimestepEmbedder} and {@code SizeEmbedder} compute exactly this for one scalar per sample.
+ * A scalar per sample (the timestep, or the fps) to a vector: the 256-wide sinusoid of {@link
+ * TimestepEmbedder#sinusoidal} (cos half, then sin half, float32), cast to the weights' dtype, then
+ * {@code mlp.0} (Linear), SiLU, {@code mlp.2} (Linear). Upstream's {@code TimestepEmbedder} and
+ * {@code SizeEmbedder} compute exactly this for one scalar per sample.
  */
 public final class ScalarEmbedder extends Layer {
   private final Linear fc0;
@@ -28,7 +28,9 @@ public final class ScalarEmbedder extends Layer {
    * @return {@code [B, C]}
    */
   public Tensor forward(Tensor s) {
-    Tensor freq = TimestepEmbedder.sinusoidal(s, TimestepEmbedder.FREQUENCY_DIM).to(fc0.weight().scalar_type()); // (B, 256)
+    Tensor freq =
+        TimestepEmbedder.sinusoidal(s, TimestepEmbedder.FREQUENCY_DIM)
+            .to(fc0.weight().scalar_type()); // (B, 256)
     return fc2.forward(torch.silu(fc0.forward(freq))); // (B, C)
   }
 

@@ -4,8 +4,8 @@ import io.jsora.nn.Layer;
 import io.jsora.parallel.SequenceParallel;
 import io.jsora.parallel.SpAttention;
 import io.jsora.tensor.Shapes;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -23,10 +23,11 @@ import org.bytedeco.pytorch.global.torch;
  * </pre>
  *
  * Spatial blocks can split their sequence over a sequence-parallel group (Ulysses or FastSeq, see
- * {@link SpAttention}); temporal blocks never need to, as each rank holds every frame of its tokens.
+ * {@link SpAttention}); temporal blocks never need to, as each rank holds every frame of its
+ * tokens.
  *
- * <p>State-dict names: {@code qkv.{weight,bias}}, {@code q_norm.weight}, {@code k_norm.weight} (with
- * qk-norm), {@code proj.{weight,bias}}.
+ * <p>State-dict names: {@code qkv.{weight,bias}}, {@code q_norm.weight}, {@code k_norm.weight}
+ * (with qk-norm), {@code proj.{weight,bias}}.
  */
 public final class SelfAttention extends Layer {
   private final Linear qkv;
@@ -47,8 +48,8 @@ public final class SelfAttention extends Layer {
   }
 
   /**
-   * Splits the sequence over {@code sp}'s group from now on (spatial attention only);
-   * {@link SequenceParallel#none()} switches it off.
+   * Splits the sequence over {@code sp}'s group from now on (spatial attention only); {@link
+   * SequenceParallel#none()} switches it off.
    */
   void setSequenceParallel(SequenceParallel sp) {
     this.sp = sp;
@@ -63,13 +64,15 @@ public final class SelfAttention extends Layer {
   public Tensor forward(Tensor x, Rope rope, Tensor keyMask) {
     if (sp.enabled()) {
       if (rope != null) {
-        throw new IllegalStateException("sequence parallelism splits the spatial attention only, which has no RoPE");
+        throw new IllegalStateException(
+            "sequence parallelism splits the spatial attention only, which has no RoPE");
       }
       return parallel(x, keyMask);
     }
     long[] s = Shapes.of(x);
     long b = s[0], n = s[1], c = s[2];
-    Tensor all = qkv.forward(x).view(b, n, 3, heads, headDim).permute(2, 0, 3, 1, 4); // (3, B, h, N, hd)
+    Tensor all =
+        qkv.forward(x).view(b, n, 3, heads, headDim).permute(2, 0, 3, 1, 4); // (3, B, h, N, hd)
     TensorVector qkvParts = all.unbind(0);
     Tensor q = qkvParts.get(0); // (B, h, N, hd)
     Tensor k = qkvParts.get(1); // (B, h, N, hd)
@@ -88,24 +91,30 @@ public final class SelfAttention extends Layer {
 
   /**
    * The same attention with the tokens split over the group ({@link SpAttention}): q/k/v for all
-   * heads of the local tokens (then RMS-normed per head), all-to-all to whole-sequence head
-   * slices, attention, all-to-all back, output projection.
+   * heads of the local tokens (then RMS-normed per head), all-to-all to whole-sequence head slices,
+   * attention, all-to-all back, output projection.
    */
   private Tensor parallel(Tensor x, Tensor keyMask) {
     SpAttention.QkvProjection fused = SpAttention.fusedQkv(qkv.weight(), qkv.bias(), heads);
-    SpAttention.QkvProjection normed = (in, h0, hn) -> {
-      SpAttention.Qkv t = fused.project(in, h0, hn); // (B, N, hn, hd) each
-      return qNorm == null ? t : new SpAttention.Qkv(qNorm.forward(t.q()), kNorm.forward(t.k()), t.v());
-    };
-    SpAttention.AttentionCore core = (q, k, v) ->
-        sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), keyMask).transpose(1, 2); // (B, S, h, hd)
+    SpAttention.QkvProjection normed =
+        (in, h0, hn) -> {
+          SpAttention.Qkv t = fused.project(in, h0, hn); // (B, N, hn, hd) each
+          return qNorm == null
+              ? t
+              : new SpAttention.Qkv(qNorm.forward(t.q()), kNorm.forward(t.k()), t.v());
+        };
+    SpAttention.AttentionCore core =
+        (q, k, v) ->
+            sdpa(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), keyMask)
+                .transpose(1, 2); // (B, S, h, hd)
     return SpAttention.forward(sp, x, heads, normed, core, proj::forward); // (B, N, C)
   }
 
   /** softmax(q kᵀ / sqrt(hd) + mask) v on {@code [B, h, N, hd]}. */
   private static Tensor sdpa(Tensor q, Tensor k, Tensor v, Tensor keyMask) {
     TensorOptional mask = keyMask == null ? new TensorOptional() : new TensorOptional(keyMask);
-    return torch.scaled_dot_product_attention(q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, h, N, hd)
+    return torch.scaled_dot_product_attention(
+        q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, h, N, hd)
   }
 
   public Linear qkv() {

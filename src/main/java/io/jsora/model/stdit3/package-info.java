@@ -5,7 +5,7 @@
  * RoPE and masked cross-attention, the PixArt final layer), {@link io.jsora.model.stdit3.STDiT3}
  * itself and {@link io.jsora.model.stdit3.STDiT3Cost} (parameters and FLOPs in closed form).
  *
- * <p>May depend on: {@code io.jsora.nn}, {@code io.jsora.tensor}, {@code io.jsora.parallel},
- * {@code io.jsora.checkpoint}, Jackson.
+ * <p>May depend on: {@code io.jsora.nn}, {@code io.jsora.tensor}, {@code io.jsora.parallel}, {@code
+ * io.jsora.checkpoint}, Jackson.
  */
 package io.jsora.model.stdit3;

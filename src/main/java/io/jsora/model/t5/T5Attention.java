@@ -39,12 +39,15 @@ final class T5Attention extends T5Layer {
     k = weightChild("k", inner, d);
     v = weightChild("v", inner, d);
     o = weightChild("o", d, inner);
-    relativeBias = hasRelativeBias
-        ? weightChild("relative_attention_bias", c.relativeAttentionNumBuckets(), c.numHeads())
-        : null;
+    relativeBias =
+        hasRelativeBias
+            ? weightChild("relative_attention_bias", c.relativeAttentionNumBuckets(), c.numHeads())
+            : null;
   }
 
-  /** Upstream's initialisation (factor 1): N(0, (D·d_kv)^-1) for q, N(0, 1/D) for k, v and the bias. */
+  /**
+   * Upstream's initialisation (factor 1): N(0, (D·d_kv)^-1) for q, N(0, 1/D) for k, v and the bias.
+   */
   void initialize(Generator g) {
     double d = config.dModel();
     normal(q, Math.pow(d * config.dKv(), -0.5), g);
@@ -69,9 +72,14 @@ final class T5Attention extends T5Layer {
     Tensor qs = torch.linear(x, q).view(b, l, h, dkv).transpose(1, 2); //          (B, H, L, d_kv)
     Tensor ks = torch.linear(x, k).view(b, l, h, dkv).transpose(1, 2); //          (B, H, L, d_kv)
     Tensor vs = torch.linear(x, v).view(b, l, h, dkv).transpose(1, 2); //          (B, H, L, d_kv)
-    Tensor scores = qs.matmul(ks.transpose(3, 2)).add(bias); //                    (B, H, L, L), no 1/sqrt(d_kv)
-    Tensor weights = torch.softmax(scores.to(DType.F32.scalarType()), -1).to(scores.scalar_type()); // (B, H, L, L)
-    Tensor a = weights.matmul(vs).transpose(1, 2).contiguous().view(b, l, h * dkv); // (B, L, H·d_kv)
+    Tensor scores =
+        qs.matmul(ks.transpose(3, 2)).add(bias); //                    (B, H, L, L), no 1/sqrt(d_kv)
+    Tensor weights =
+        torch
+            .softmax(scores.to(DType.F32.scalarType()), -1)
+            .to(scores.scalar_type()); // (B, H, L, L)
+    Tensor a =
+        weights.matmul(vs).transpose(1, 2).contiguous().view(b, l, h * dkv); // (B, L, H·d_kv)
     return torch.linear(a, o); //                                                  (B, L, D)
   }
 
@@ -86,9 +94,14 @@ final class T5Attention extends T5Layer {
     }
     try (TensorOptions longs = new TensorOptions(DType.I64.scalarType())) {
       Tensor pos = torch.arange(new Scalar(length), longs); //                       (L)
-      Tensor relative = pos.view(1, length).sub(pos.view(length, 1)); //           (L, L) key - query
-      Tensor buckets = relativePositionBucket(relative, config.relativeAttentionNumBuckets(),
-          config.relativeAttentionMaxDistance()).to(relativeBias.device(), DType.I64.scalarType()); // (L, L)
+      Tensor relative =
+          pos.view(1, length).sub(pos.view(length, 1)); //           (L, L) key - query
+      Tensor buckets =
+          relativePositionBucket(
+                  relative,
+                  config.relativeAttentionNumBuckets(),
+                  config.relativeAttentionMaxDistance())
+              .to(relativeBias.device(), DType.I64.scalarType()); // (L, L)
       Tensor values = torch.embedding(relativeBias, buckets); //                   (L, L, H)
       return values.permute(2, 0, 1).unsqueeze(0); //                              (1, H, L, L)
     }
@@ -107,12 +120,15 @@ final class T5Attention extends T5Layer {
   static Tensor relativePositionBucket(Tensor relative, int buckets, int maxDistance) {
     long half = buckets / 2;
     long maxExact = half / 2;
-    Tensor base = relative.gt(new Scalar(0L)).to(DType.I64.scalarType()).mul(new Scalar(half)); // 0 or half
+    Tensor base =
+        relative.gt(new Scalar(0L)).to(DType.I64.scalarType()).mul(new Scalar(half)); // 0 or half
     Tensor distance = relative.abs(); //                                         |j - i|
     Tensor small = distance.lt(new Scalar(maxExact));
-    Tensor logScaled = torch.log(distance.to(DType.F32.scalarType()).div(new Scalar((double) maxExact)))
-        .div(new Scalar(Math.log((double) maxDistance / maxExact)))
-        .mul(new Scalar((double) (half - maxExact)));
+    Tensor logScaled =
+        torch
+            .log(distance.to(DType.F32.scalarType()).div(new Scalar((double) maxExact)))
+            .div(new Scalar(Math.log((double) maxDistance / maxExact)))
+            .mul(new Scalar((double) (half - maxExact)));
     Tensor large = logScaled.to(DType.I64.scalarType()).add(new Scalar(maxExact));
     large = torch.clamp_max(large, new Scalar(half - 1));
     return base.add(torch.where(small, distance, large));

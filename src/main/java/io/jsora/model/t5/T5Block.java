@@ -14,8 +14,8 @@ import org.bytedeco.pytorch.global.torch;
  *   x += wo · (gelu_tanh(wi_0 · rms(x)) ⊙ (wi_1 · rms(x)))   (layer.1)
  * </pre>
  *
- * No dropout (inference). State-dict names, as Hugging Face's {@code T5Block} of an encoder:
- * {@code layer.0.SelfAttention.{q,k,v,o}.weight}, {@code layer.0.layer_norm.weight}, {@code
+ * No dropout (inference). State-dict names, as Hugging Face's {@code T5Block} of an encoder: {@code
+ * layer.0.SelfAttention.{q,k,v,o}.weight}, {@code layer.0.layer_norm.weight}, {@code
  * layer.1.DenseReluDense.{wi_0,wi_1,wo}.weight}, {@code layer.1.layer_norm.weight}; the first block
  * also has {@code layer.0.SelfAttention.relative_attention_bias.weight}.
  */
@@ -64,7 +64,10 @@ final class T5Block extends T5Layer {
     }
   }
 
-  /** {@code layer.1}: {@code DenseReluDense} (named so upstream whatever the activation) and its {@code layer_norm}. */
+  /**
+   * {@code layer.1}: {@code DenseReluDense} (named so upstream whatever the activation) and its
+   * {@code layer_norm}.
+   */
   static final class FeedForwardLayer extends T5Layer {
     final GatedGelu dense;
     final T5LayerNorm norm;
@@ -77,8 +80,8 @@ final class T5Block extends T5Layer {
   }
 
   /**
-   * The gated-GELU feed-forward of T5 v1.1, {@code wo · (gelu_tanh(wi_0 · x) ⊙ (wi_1 · x))}, without
-   * biases. {@code gelu_tanh} is upstream's {@code gelu_new}, the tanh approximation.
+   * The gated-GELU feed-forward of T5 v1.1, {@code wo · (gelu_tanh(wi_0 · x) ⊙ (wi_1 · x))},
+   * without biases. {@code gelu_tanh} is upstream's {@code gelu_new}, the tanh approximation.
    */
   static final class GatedGelu extends T5Layer {
     private final Tensor wi0;
@@ -110,13 +113,16 @@ final class T5Block extends T5Layer {
     }
 
     /**
-     * {@code 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))}, op by op as upstream's {@code gelu_new},
-     * so that in bf16 every step rounds where upstream's does (libtorch's fused tanh GELU rounds once).
+     * {@code 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))}, op by op as upstream's {@code
+     * gelu_new}, so that in bf16 every step rounds where upstream's does (libtorch's fused tanh
+     * GELU rounds once).
      */
     static Tensor geluNew(Tensor x) {
       Tensor cube = x.pow(new Scalar(3.0)).mul(new Scalar(0.044715)); //                 0.044715·x³
-      Tensor inner = x.add(cube).mul(new Scalar(Math.sqrt(2.0 / Math.PI))); //            sqrt(2/π)·(x + ...)
-      return x.mul(new Scalar(0.5)).mul(torch.tanh(inner).add(new Scalar(1.0))); //      0.5·x·(1 + tanh(...))
+      Tensor inner =
+          x.add(cube).mul(new Scalar(Math.sqrt(2.0 / Math.PI))); //            sqrt(2/π)·(x + ...)
+      return x.mul(new Scalar(0.5))
+          .mul(torch.tanh(inner).add(new Scalar(1.0))); //      0.5·x·(1 + tanh(...))
     }
   }
 }

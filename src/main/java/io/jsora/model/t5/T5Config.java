@@ -19,8 +19,8 @@ import java.nio.file.Path;
  * ({@code architectures}, {@code num_decoder_layers}, {@code decoder_start_token_id}, ...): those
  * are listed in {@link #IGNORED} and skipped; any other key is an error naming it.
  *
- * @param vocabSize rows of the shared token embedding ({@code vocab_size}); 32128 for T5 v1.1,
- *     more than the 32000 SentencePiece pieces plus 100 sentinels, padded for TPU tiling
+ * @param vocabSize rows of the shared token embedding ({@code vocab_size}); 32128 for T5 v1.1, more
+ *     than the 32000 SentencePiece pieces plus 100 sentinels, padded for TPU tiling
  * @param dModel D, the width of every hidden state ({@code d_model})
  * @param dKv width of one attention head ({@code d_kv}); T5 does not require heads · d_kv = D
  * @param dFf inner width of the feed-forward block ({@code d_ff})
@@ -35,13 +35,32 @@ import java.nio.file.Path;
  * @param feedForwardProj the feed-forward variant ({@code feed_forward_proj}); only T5 v1.1's
  *     {@code gated-gelu} is supported
  * @param padTokenId pad id ({@code pad_token_id}), 0 in every T5 vocabulary
- * @param eosTokenId end-of-sequence id {@code </s>} ({@code eos_token_id}), 1 in every T5 vocabulary
+ * @param eosTokenId end-of-sequence id {@code </s>} ({@code eos_token_id}), 1 in every T5
+ *     vocabulary
  */
 @JsonIgnoreProperties({
-  "architectures", "_name_or_path", "model_type", "transformers_version", "torch_dtype", "is_encoder_decoder",
-  "is_decoder", "decoder_start_token_id", "num_decoder_layers", "use_cache", "output_past", "tie_word_embeddings",
-  "initializer_factor", "classifier_dropout", "gradient_checkpointing", "task_specific_params", "n_positions",
-  "bos_token_id", "return_dict", "output_hidden_states", "output_attentions", "torchscript"
+  "architectures",
+  "_name_or_path",
+  "model_type",
+  "transformers_version",
+  "torch_dtype",
+  "is_encoder_decoder",
+  "is_decoder",
+  "decoder_start_token_id",
+  "num_decoder_layers",
+  "use_cache",
+  "output_past",
+  "tie_word_embeddings",
+  "initializer_factor",
+  "classifier_dropout",
+  "gradient_checkpointing",
+  "task_specific_params",
+  "n_positions",
+  "bos_token_id",
+  "return_dict",
+  "output_hidden_states",
+  "output_attentions",
+  "torchscript"
 })
 public record T5Config(
     @JsonProperty(T5Config.VOCAB_SIZE) int vocabSize,
@@ -81,12 +100,13 @@ public record T5Config(
   public static final String GELU_NEW = "gelu_new";
 
   /** Keys of published T5 configs that the encoder does not read. */
-  public static final java.util.Set<String> IGNORED = java.util.Set.of(
-      T5Config.class.getAnnotation(JsonIgnoreProperties.class).value());
+  public static final java.util.Set<String> IGNORED =
+      java.util.Set.of(T5Config.class.getAnnotation(JsonIgnoreProperties.class).value());
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   public T5Config {
     positive(VOCAB_SIZE, vocabSize);
@@ -101,22 +121,45 @@ public record T5Config(
           NUM_BUCKETS + " must be a positive multiple of 4, got " + relativeAttentionNumBuckets);
     }
     if (relativeAttentionMaxDistance <= relativeAttentionNumBuckets / 4) {
-      throw new IllegalArgumentException(MAX_DISTANCE + " " + relativeAttentionMaxDistance
-          + " must exceed the exact range " + NUM_BUCKETS + "/4 = " + relativeAttentionNumBuckets / 4);
+      throw new IllegalArgumentException(
+          MAX_DISTANCE
+              + " "
+              + relativeAttentionMaxDistance
+              + " must exceed the exact range "
+              + NUM_BUCKETS
+              + "/4 = "
+              + relativeAttentionNumBuckets / 4);
     }
     if (!(dropoutRate >= 0 && dropoutRate < 1)) {
       throw new IllegalArgumentException(DROPOUT_RATE + " must be in [0, 1), got " + dropoutRate);
     }
     if (!(layerNormEpsilon > 0)) {
-      throw new IllegalArgumentException(LAYER_NORM_EPSILON + " must be > 0, got " + layerNormEpsilon);
+      throw new IllegalArgumentException(
+          LAYER_NORM_EPSILON + " must be > 0, got " + layerNormEpsilon);
     }
     if (!GATED_GELU.equals(feedForwardProj)) {
-      throw new IllegalArgumentException(FEED_FORWARD_PROJ + " '" + feedForwardProj + "' is not supported; expected '"
-          + GATED_GELU + "' (T5 v1.1)");
+      throw new IllegalArgumentException(
+          FEED_FORWARD_PROJ
+              + " '"
+              + feedForwardProj
+              + "' is not supported; expected '"
+              + GATED_GELU
+              + "' (T5 v1.1)");
     }
     if (padTokenId < 0 || padTokenId >= vocabSize || eosTokenId < 0 || eosTokenId >= vocabSize) {
-      throw new IllegalArgumentException(PAD_TOKEN_ID + " " + padTokenId + " and " + EOS_TOKEN_ID + " " + eosTokenId
-          + " must lie in [0, " + vocabSize + ") (" + VOCAB_SIZE + ")");
+      throw new IllegalArgumentException(
+          PAD_TOKEN_ID
+              + " "
+              + padTokenId
+              + " and "
+              + EOS_TOKEN_ID
+              + " "
+              + eosTokenId
+              + " must lie in [0, "
+              + vocabSize
+              + ") ("
+              + VOCAB_SIZE
+              + ")");
     }
   }
 
@@ -150,16 +193,45 @@ public record T5Config(
       @JsonProperty(IS_GATED_ACT) Boolean isGatedAct) {
     String proj = feedForwardProj == null ? "relu" : feedForwardProj;
     if (denseActFn != null && !(GATED_GELU.equals(proj) && GELU_NEW.equals(denseActFn))) {
-      throw new IllegalArgumentException(DENSE_ACT_FN + " '" + denseActFn + "' does not match " + FEED_FORWARD_PROJ
-          + " '" + proj + "'; expected '" + GELU_NEW + "' with '" + GATED_GELU + "'");
+      throw new IllegalArgumentException(
+          DENSE_ACT_FN
+              + " '"
+              + denseActFn
+              + "' does not match "
+              + FEED_FORWARD_PROJ
+              + " '"
+              + proj
+              + "'; expected '"
+              + GELU_NEW
+              + "' with '"
+              + GATED_GELU
+              + "'");
     }
     if (isGatedAct != null && !isGatedAct) {
-      throw new IllegalArgumentException(IS_GATED_ACT + " false does not match " + FEED_FORWARD_PROJ + " '" + proj
-          + "'; the encoder supports only the gated '" + GATED_GELU + "'");
+      throw new IllegalArgumentException(
+          IS_GATED_ACT
+              + " false does not match "
+              + FEED_FORWARD_PROJ
+              + " '"
+              + proj
+              + "'; the encoder supports only the gated '"
+              + GATED_GELU
+              + "'");
     }
-    return new T5Config(or(vocabSize, 32128), or(dModel, 512), or(dKv, 64), or(dFf, 2048), or(numLayers, 6),
-        or(numHeads, 8), or(buckets, 32), or(maxDistance, 128), or(dropoutRate, 0.1), or(eps, 1e-6), proj,
-        or(padTokenId, 0), or(eosTokenId, 1));
+    return new T5Config(
+        or(vocabSize, 32128),
+        or(dModel, 512),
+        or(dKv, 64),
+        or(dFf, 2048),
+        or(numLayers, 6),
+        or(numHeads, 8),
+        or(buckets, 32),
+        or(maxDistance, 128),
+        or(dropoutRate, 0.1),
+        or(eps, 1e-6),
+        proj,
+        or(padTokenId, 0),
+        or(eosTokenId, 1));
   }
 
   private static <T> T or(T v, T fallback) {
@@ -182,7 +254,10 @@ public record T5Config(
     long attn = 4 * d * innerDim();
     long ff = 3 * d * dFf;
     long norms = 2 * d;
-    return (long) vocabSize * d + numLayers * (attn + ff + norms) + (long) relativeAttentionNumBuckets * numHeads + d;
+    return (long) vocabSize * d
+        + numLayers * (attn + ff + norms)
+        + (long) relativeAttentionNumBuckets * numHeads
+        + d;
   }
 
   /**
@@ -199,13 +274,18 @@ public record T5Config(
       }
       return c;
     } catch (UnrecognizedPropertyException e) {
-      throw new IllegalArgumentException(source + ": unknown key '" + e.getPropertyName()
-          + "' in a T5 config (neither an encoder field nor a known encoder-decoder key)", e);
+      throw new IllegalArgumentException(
+          source
+              + ": unknown key '"
+              + e.getPropertyName()
+              + "' in a T5 config (neither an encoder field nor a known encoder-decoder key)",
+          e);
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new IllegalArgumentException(source + ": invalid T5 config: " + cause.getMessage(), e);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(source + ": invalid T5 config: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          source + ": invalid T5 config: " + e.getOriginalMessage(), e);
     }
   }
 

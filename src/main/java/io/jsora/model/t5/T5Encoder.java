@@ -31,12 +31,13 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Parameters are float32 (what Open-Sora 1.2 runs T5 in; 19 GB for T5-XXL) or bf16 (9.5 GB); in
  * bf16 the norms' mean of squares and the attention softmax still run in float32, as upstream's
- * bf16 path does. Inference only: dropout is never applied. The module is created outside any
- * scope and released by {@link #close()}; {@link #forward} allocates in the caller's scope.
+ * bf16 path does. Inference only: dropout is never applied. The module is created outside any scope
+ * and released by {@link #close()}; {@link #forward} allocates in the caller's scope.
  */
 public final class T5Encoder extends T5Layer {
   /** {@code torch.finfo(dtype).min}, the additive value of a padded key. */
   private static final double F32_MIN = -Float.MAX_VALUE;
+
   private static final double BF16_MIN = -3.3895313892515355e38;
 
   private final T5Config config;
@@ -94,7 +95,8 @@ public final class T5Encoder extends T5Layer {
    * checkpoint file, an {@code *.index.json} of shards, or a model directory; see {@link
    * T5Weights}). Caller closes the result.
    */
-  public static T5Encoder load(T5Config config, Path weights, DType dtype, Device device) throws IOException {
+  public static T5Encoder load(T5Config config, Path weights, DType dtype, Device device)
+      throws IOException {
     Natives.load();
     T5Encoder m = new T5Encoder(config, new Placement(dtype, device));
     try {
@@ -130,7 +132,8 @@ public final class T5Encoder extends T5Layer {
   public Tensor forward(Tensor inputIds, Tensor attentionMask) {
     long[] shape = Shapes.of(inputIds);
     if (shape.length != 2 || shape[1] < 1) {
-      throw new IllegalArgumentException("input_ids: expected shape [B, L] with L >= 1, found " + Shapes.format(shape));
+      throw new IllegalArgumentException(
+          "input_ids: expected shape [B, L] with L >= 1, found " + Shapes.format(shape));
     }
     long b = shape[0];
     long l = shape[1];
@@ -143,15 +146,23 @@ public final class T5Encoder extends T5Layer {
     long hi = ids.max().item_long();
     if (lo < 0 || hi >= config.vocabSize()) {
       throw new IllegalArgumentException(
-          "input_ids: token id " + (lo < 0 ? lo : hi) + " outside [0, " + config.vocabSize() + ") (vocab_size)");
+          "input_ids: token id "
+              + (lo < 0 ? lo : hi)
+              + " outside [0, "
+              + config.vocabSize()
+              + ") (vocab_size)");
     }
     Tensor h = torch.embedding(shared, ids); //                                            (B, L, D)
-    Tensor bias = blocks.get(0).selfAttention().positionBias(l); //                        (1, H, L, L)
+    Tensor bias =
+        blocks.get(0).selfAttention().positionBias(l); //                        (1, H, L, L)
     if (attentionMask != null) {
       double min = placement.dtype() == DType.F32 ? F32_MIN : BF16_MIN;
-      Tensor keep = attentionMask.to(device, placement.dtype().scalarType()).view(b, 1, 1, l); // (B, 1, 1, L)
-      Tensor masked = torch.rsub(keep, new Scalar(1.0)).mul(new Scalar(min)); //           (B, 1, 1, L)
-      bias = bias.add(masked); //                                                          (B, H, L, L)
+      Tensor keep =
+          attentionMask.to(device, placement.dtype().scalarType()).view(b, 1, 1, l); // (B, 1, 1, L)
+      Tensor masked =
+          torch.rsub(keep, new Scalar(1.0)).mul(new Scalar(min)); //           (B, 1, 1, L)
+      bias =
+          bias.add(masked); //                                                          (B, H, L, L)
     }
     for (T5Block block : blocks) {
       h = block.forward(h, bias); //                                                       (B, L, D)
@@ -159,7 +170,10 @@ public final class T5Encoder extends T5Layer {
     return finalLayerNorm.forward(h); //                                                   (B, L, D)
   }
 
-  /** {@code encoder}: the tied {@code embed_tokens}, the {@code block} list and {@code final_layer_norm}. */
+  /**
+   * {@code encoder}: the tied {@code embed_tokens}, the {@code block} list and {@code
+   * final_layer_norm}.
+   */
   static final class Stack extends T5Layer {
     final ModuleListImpl list;
     private T5LayerNorm finalNorm;
@@ -172,7 +186,8 @@ public final class T5Encoder extends T5Layer {
 
     /** Registers {@code final_layer_norm} after the blocks, so names list in upstream's order. */
     T5LayerNorm finalNorm(T5Config c) {
-      finalNorm = child("final_layer_norm", new T5LayerNorm(placement, c.dModel(), c.layerNormEpsilon()));
+      finalNorm =
+          child("final_layer_norm", new T5LayerNorm(placement, c.dModel(), c.layerNormEpsilon()));
       return finalNorm;
     }
   }

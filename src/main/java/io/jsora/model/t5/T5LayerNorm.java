@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.global.torch;
  * </pre>
  *
  * The mean of squares is taken in float32 whatever the input dtype; with bf16 weights the
- * normalised value is cast back to bf16 before the scale, as upstream does. State-dict name:
- * {@code weight} [D], initialised to ones.
+ * normalised value is cast back to bf16 before the scale, as upstream does. State-dict name: {@code
+ * weight} [D], initialised to ones.
  */
 final class T5LayerNorm extends T5Layer {
   private final Tensor weight;
@@ -37,13 +37,22 @@ final class T5LayerNorm extends T5Layer {
    * @return {@code [..., D]}, float32 for float32 weights, bf16 for bf16 weights
    */
   Tensor forward(Tensor x) {
-    Tensor variance = x.to(DType.F32.scalarType()).pow(new Scalar(2.0))
-        .mean(new long[] {-1}, true, new ScalarTypeOptional()); // (..., 1) fp32
-    Tensor h = x.mul(torch.rsqrt(variance.add(new Scalar(eps)))); //                            (..., D) fp32
+    Tensor variance =
+        x.to(DType.F32.scalarType())
+            .pow(new Scalar(2.0))
+            .mean(new long[] {-1}, true, new ScalarTypeOptional()); // (..., 1) fp32
+    Tensor h =
+        x.mul(
+            torch.rsqrt(variance.add(new Scalar(eps)))); //                            (..., D) fp32
     if (placement.dtype() != DType.F32) {
-      h = h.to(placement.dtype().scalarType()); //                                              (..., D)
+      h =
+          h.to(
+              placement
+                  .dtype()
+                  .scalarType()); //                                              (..., D)
     }
-    return weight.mul(h); //                                                                    (..., D)
+    return weight.mul(
+        h); //                                                                    (..., D)
   }
 
   Tensor weight() {

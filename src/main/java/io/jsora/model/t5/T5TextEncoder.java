@@ -40,8 +40,13 @@ public final class T5TextEncoder implements TextEncoder {
       throw new IllegalArgumentException("maxLength must be >= 1, got " + maxLength);
     }
     if (tokenizer.vocabSize() > model.config().vocabSize()) {
-      throw new IllegalArgumentException("tokenizer " + id + " produces ids up to " + (tokenizer.vocabSize() - 1)
-          + " but the model's vocab_size is " + model.config().vocabSize());
+      throw new IllegalArgumentException(
+          "tokenizer "
+              + id
+              + " produces ids up to "
+              + (tokenizer.vocabSize() - 1)
+              + " but the model's vocab_size is "
+              + model.config().vocabSize());
     }
     this.model = model;
     this.tokenizer = tokenizer;
@@ -54,7 +59,8 @@ public final class T5TextEncoder implements TextEncoder {
    * any layout {@link T5Weights} reads) with parameters in {@code dtype} on {@code device}; caller
    * closes it.
    */
-  public static T5TextEncoder load(Path dir, DType dtype, Device device, int maxLength) throws IOException {
+  public static T5TextEncoder load(Path dir, DType dtype, Device device, int maxLength)
+      throws IOException {
     T5Config config = T5Config.read(dir);
     T5Tokenizer tok = T5Tokenizer.load(dir);
     try {
@@ -94,8 +100,12 @@ public final class T5TextEncoder implements TextEncoder {
       }
       Tensor h = torch.cat(hidden, 0); //                                                  (B, L, D)
       Tensor m = mask.to(h.device(), DType.I64.scalarType()); //                           (B, L)
-      Tensor last = m.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
-          .sub(new Scalar(1L)); //                                                         (B) </s> position
+      Tensor last =
+          m.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+              .sub(
+                  new Scalar(
+                      1L)); //                                                         (B) </s>
+      // position
       Tensor index = last.view(b, 1, 1).expand(b, 1, h.size(2)); //                        (B, 1, D)
       Tensor pooled = h.gather(1, index).squeeze(1); //                                    (B, D)
       return new TextEmbeddings(Scopes.keep(h), Scopes.keep(m), Scopes.keep(pooled));

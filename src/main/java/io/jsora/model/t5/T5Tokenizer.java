@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
  *   <li>rows are padded on the right with {@code <pad>} (id 0) to {@code maxLength}, mask 0 there.
  * </ul>
  *
- * <p>Offline: the binding's native library ships inside its jar (linux-x86_64, linux-aarch64,
- * macOS arm64, Windows x86_64) and is extracted to DJL's cache directory on first use. Before the
- * first tokenizer is made this class sets {@code ai.djl.offline=true} and {@code
- * OPT_OUT_TRACKING=true} unless the user set them. Thread-safe.
+ * <p>Offline: the binding's native library ships inside its jar (linux-x86_64, linux-aarch64, macOS
+ * arm64, Windows x86_64) and is extracted to DJL's cache directory on first use. Before the first
+ * tokenizer is made this class sets {@code ai.djl.offline=true} and {@code OPT_OUT_TRACKING=true}
+ * unless the user set them. Thread-safe.
  */
 public final class T5Tokenizer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(T5Tokenizer.class);
@@ -49,7 +49,8 @@ public final class T5Tokenizer implements AutoCloseable {
     if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
-    if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
+    if (System.getProperty("OPT_OUT_TRACKING") == null
+        && System.getenv("OPT_OUT_TRACKING") == null) {
       System.setProperty("OPT_OUT_TRACKING", "true");
     }
   }
@@ -100,8 +101,13 @@ public final class T5Tokenizer implements AutoCloseable {
     this.padId = processor.getId("<pad>");
     this.eosId = processor.getId("</s>");
     if (padId != 0 || eosId != 1) {
-      throw new IllegalArgumentException(source + ": not a T5 vocabulary: <pad> has id " + padId + " and </s> id "
-          + eosId + "; expected 0 and 1");
+      throw new IllegalArgumentException(
+          source
+              + ": not a T5 vocabulary: <pad> has id "
+              + padId
+              + " and </s> id "
+              + eosId
+              + "; expected 0 and 1");
     }
   }
 
@@ -141,10 +147,17 @@ public final class T5Tokenizer implements AutoCloseable {
       } else if (wire == 1) {
         pos += 8;
       } else {
-        throw new IOException(file + ": not a SentencePiece model (protobuf wire type " + wire + " at byte " + pos + ")");
+        throw new IOException(
+            file
+                + ": not a SentencePiece model (protobuf wire type "
+                + wire
+                + " at byte "
+                + pos
+                + ")");
       }
       if (pos > b.length) {
-        throw new IOException(file + ": not a SentencePiece model (truncated at byte " + b.length + ")");
+        throw new IOException(
+            file + ": not a SentencePiece model (truncated at byte " + b.length + ")");
       }
     }
     if (count == 0) {
@@ -190,7 +203,8 @@ public final class T5Tokenizer implements AutoCloseable {
   /** The id of {@code <extra_id_n>}. */
   public int sentinelId(int n) {
     if (n < 0 || n >= EXTRA_IDS) {
-      throw new IllegalArgumentException("sentinel <extra_id_" + n + "> outside 0.." + (EXTRA_IDS - 1));
+      throw new IllegalArgumentException(
+          "sentinel <extra_id_" + n + "> outside 0.." + (EXTRA_IDS - 1));
     }
     return pieceSize + EXTRA_IDS - 1 - n;
   }
@@ -225,7 +239,8 @@ public final class T5Tokenizer implements AutoCloseable {
       int n = Math.min(pieces.length, maxLength - 1);
       if (n < pieces.length) {
         truncated.add(b);
-        log.warn("{}: caption {} has {} tokens; cut to {} plus </s>", source, b, pieces.length + 1, n);
+        log.warn(
+            "{}: caption {} has {} tokens; cut to {} plus </s>", source, b, pieces.length + 1, n);
       }
       Arrays.fill(ids[b], padId);
       for (int i = 0; i < n; i++) {

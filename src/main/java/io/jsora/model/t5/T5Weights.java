@@ -71,8 +71,16 @@ public final class T5Weights {
           return path.resolve(name);
         }
       }
-      throw new WeightsFormatException(path, "no T5 weights here; expected one of " + SAFETENSORS_INDEX + ", "
-          + SAFETENSORS + ", " + TORCH_INDEX + ", " + TORCH);
+      throw new WeightsFormatException(
+          path,
+          "no T5 weights here; expected one of "
+              + SAFETENSORS_INDEX
+              + ", "
+              + SAFETENSORS
+              + ", "
+              + TORCH_INDEX
+              + ", "
+              + TORCH);
     }
     if (!Files.isRegularFile(path)) {
       throw new WeightsFormatException(path, "no such file");
@@ -87,7 +95,9 @@ public final class T5Weights {
   /** The weight files {@code path} stands for, in load order (the distinct shards of an index). */
   public static List<Path> files(Path path) throws IOException {
     Path file = entry(path);
-    return isIndex(file) ? List.copyOf(new LinkedHashSet<>(weightMap(file).values())) : List.of(file);
+    return isIndex(file)
+        ? List.copyOf(new LinkedHashSet<>(weightMap(file).values()))
+        : List.of(file);
   }
 
   /** name → shard file of an {@code *.index.json}, every shard checked to exist. */
@@ -107,11 +117,14 @@ public final class T5Weights {
     for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isTextual()) {
-        throw new WeightsFormatException(indexFile, "weight_map." + e.getKey() + ": expected a file name, found " + e.getValue());
+        throw new WeightsFormatException(
+            indexFile,
+            "weight_map." + e.getKey() + ": expected a file name, found " + e.getValue());
       }
       Path shard = dir.resolve(e.getValue().asText());
       if (!Files.isRegularFile(shard)) {
-        throw new WeightsFormatException(indexFile, "weight_map." + e.getKey() + ": shard " + shard + " does not exist");
+        throw new WeightsFormatException(
+            indexFile, "weight_map." + e.getKey() + ": shard " + shard + " does not exist");
       }
       out.put(e.getKey(), shard);
     }
@@ -149,7 +162,10 @@ public final class T5Weights {
       }
       progress.throwIfWrong(source);
       if (progress.skipped > 0) {
-        log.info("{}: loaded {} encoder tensors; skipped {} decoder tensors", source, progress.loaded.size(),
+        log.info(
+            "{}: loaded {} encoder tensors; skipped {} decoder tensors",
+            source,
+            progress.loaded.size(),
             progress.skipped);
       }
     }
@@ -207,7 +223,10 @@ public final class T5Weights {
       }
     }
 
-    /** Whether the tensor should be copied; records it as unexpected, mis-shaped or skipped otherwise. */
+    /**
+     * Whether the tensor should be copied; records it as unexpected, mis-shaped or skipped
+     * otherwise.
+     */
     boolean accept(String name, long[] shape) {
       if (isDecoderKey(name)) {
         skipped++;
@@ -220,7 +239,8 @@ public final class T5Weights {
       }
       long[] want = Shapes.of(dst);
       if (!Arrays.equals(want, shape)) {
-        mismatched.add(name + ": model " + Shapes.format(want) + ", weights " + Shapes.format(shape));
+        mismatched.add(
+            name + ": model " + Shapes.format(want) + ", weights " + Shapes.format(shape));
         loaded.add(canonical(name)); // reported once, as mis-shaped, not also as missing
         return false;
       }
@@ -238,7 +258,10 @@ public final class T5Weights {
       List<String> missing = new ArrayList<>();
       for (String name : target.names()) {
         if (!name.equals(EMBED_TOKENS) && !loaded.contains(name)) {
-          missing.add(name.equals(SHARED) ? target.describe(name) + " (or " + EMBED_TOKENS + ")" : target.describe(name));
+          missing.add(
+              name.equals(SHARED)
+                  ? target.describe(name) + " (or " + EMBED_TOKENS + ")"
+                  : target.describe(name));
         }
       }
       if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {

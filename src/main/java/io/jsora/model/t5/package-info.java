@@ -4,8 +4,8 @@
  * <p>{@link io.jsora.model.t5.T5Config} binds a Hugging Face T5 {@code config.json}; {@link
  * io.jsora.model.t5.T5Encoder} is {@code T5EncoderModel} with its parameter names (RMS norms,
  * gated-GELU feed-forward, unscaled attention with a relative-position bias shared from block 0);
- * {@link io.jsora.model.t5.T5Weights} loads the published single and sharded safetensors and
- * {@code torch.save} files strictly, skipping a whole model's decoder; {@link
+ * {@link io.jsora.model.t5.T5Weights} loads the published single and sharded safetensors and {@code
+ * torch.save} files strictly, skipping a whole model's decoder; {@link
  * io.jsora.model.t5.T5Tokenizer} runs {@code spiece.model} through DJL's SentencePiece binding with
  * T5's end token, sentinels, padding and truncation; {@link io.jsora.model.t5.T5TextEncoder} joins
  * them behind {@link io.jsora.model.text.TextEncoder} as Open-Sora's {@code T5Embedder} does.

@@ -42,8 +42,8 @@ import org.bytedeco.pytorch.Tensor;
  * {@code <|pad|>}. Ids: 0 pad, 1 unknown, 2 start, 3 end, then the words by decreasing count (ties
  * in code-point order). The end-of-text id is not 2, so pooling takes the first end-of-text token.
  *
- * <p>The weights are untrained: drawn as upstream initialises a CLIP text model (normal 0.02 for the
- * embeddings, depth-scaled normals for the projections, zero biases, unit LayerNorms) from a
+ * <p>The weights are untrained: drawn as upstream initialises a CLIP text model (normal 0.02 for
+ * the embeddings, depth-scaled normals for the projections, zero biases, unit LayerNorms) from a
  * generator seeded with {@code seed}. The encoder is a fixed, deterministic map from captions to
  * distinct features, which is what a diffusion model needs to learn caption conditioning offline.
  * The same caption multiset and seed give byte-identical files.
@@ -51,7 +51,9 @@ import org.bytedeco.pytorch.Tensor;
 public final class BuiltinTextEncoder {
   private BuiltinTextEncoder() {}
 
-  /** The vocabulary holds at most this many words (the most frequent); rarer words map to unknown. */
+  /**
+   * The vocabulary holds at most this many words (the most frequent); rarer words map to unknown.
+   */
   public static final int MAX_WORDS = 16_384;
 
   public static final String PAD = "<|pad|>";
@@ -71,13 +73,14 @@ public final class BuiltinTextEncoder {
 
   /** The text model's shape for a vocabulary of {@code vocabSize} ids. */
   public static ClipTextConfig config(int vocabSize) {
-    return new ClipTextConfig(vocabSize, 64, 256, 64, 2, 4, 32, "quick_gelu", 1e-5, 0.0, PAD_ID, BOS_ID, EOS_ID);
+    return new ClipTextConfig(
+        vocabSize, 64, 256, 64, 2, 4, 32, "quick_gelu", 1e-5, 0.0, PAD_ID, BOS_ID, EOS_ID);
   }
 
   /**
-   * Writes the encoder for {@code captions} into {@code dir} (created if needed; the three files are
-   * replaced atomically) and returns {@code dir}. Load it with {@code TextEncoders.load(dir.toString(),
-   * device)}.
+   * Writes the encoder for {@code captions} into {@code dir} (created if needed; the three files
+   * are replaced atomically) and returns {@code dir}. Load it with {@code
+   * TextEncoders.load(dir.toString(), device)}.
    */
   public static Path create(Path dir, Collection<String> captions, long seed) throws IOException {
     List<String> words = vocabulary(captions, MAX_WORDS);
@@ -99,9 +102,11 @@ public final class BuiltinTextEncoder {
     marker.put("seed", seed);
     marker.put("words", words.size());
     marker.put("captions", captions.size());
-    AtomicFiles.writeString(dir.resolve("config.json"),
+    AtomicFiles.writeString(
+        dir.resolve("config.json"),
         json.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(cfg) + "\n");
-    AtomicFiles.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(tokenizerJson(vocab)) + "\n");
+    AtomicFiles.writeString(
+        dir.resolve("tokenizer.json"), json.writeValueAsString(tokenizerJson(vocab)) + "\n");
 
     try (PointerScope scope = new PointerScope();
         ClipTextModel model = ClipTextModel.create(config);
@@ -125,7 +130,9 @@ public final class BuiltinTextEncoder {
     }
   }
 
-  /** The words of {@code caption} as the generated tokenizer splits them (normalised, lowercase). */
+  /**
+   * The words of {@code caption} as the generated tokenizer splits them (normalised, lowercase).
+   */
   static List<String> words(String caption) {
     String norm = Normalizer.normalize(caption, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
     List<String> out = new ArrayList<>();
@@ -151,7 +158,11 @@ public final class BuiltinTextEncoder {
       counts.remove(special);
     }
     List<Map.Entry<String, Integer>> entries = new ArrayList<>(counts.entrySet());
-    entries.sort((a, b) -> a.getValue().equals(b.getValue()) ? a.getKey().compareTo(b.getKey()) : b.getValue() - a.getValue());
+    entries.sort(
+        (a, b) ->
+            a.getValue().equals(b.getValue())
+                ? a.getKey().compareTo(b.getKey())
+                : b.getValue() - a.getValue());
     List<String> words = new ArrayList<>();
     for (int i = 0; i < Math.min(max, entries.size()); i++) {
       words.add(entries.get(i).getKey());
@@ -252,7 +263,9 @@ public final class BuiltinTextEncoder {
           t.fill_(new org.bytedeco.pytorch.Scalar(1.0));
         } else if (name.endsWith(".bias")) {
           t.zero_();
-        } else if (name.endsWith("q_proj.weight") || name.endsWith("k_proj.weight") || name.endsWith("v_proj.weight")
+        } else if (name.endsWith("q_proj.weight")
+            || name.endsWith("k_proj.weight")
+            || name.endsWith("v_proj.weight")
             || name.endsWith("fc2.weight")) {
           t.normal_(0.0, inProj, opt);
         } else if (name.endsWith("out_proj.weight")) {

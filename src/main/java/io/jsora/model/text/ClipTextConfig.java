@@ -12,9 +12,9 @@ import java.util.Set;
 /**
  * The text tower of a CLIP model, as a Hugging Face {@code CLIPTextConfig}. Read from a model
  * directory's {@code config.json}: either a whole {@code CLIPModel} config (the text part is its
- * {@code text_config}, overridden by a non-null legacy {@code text_config_dict}) or a text-only one.
- * A key that is absent takes the value Hugging Face's {@code CLIPTextConfig} gives it, which is the
- * text tower of {@code openai/clip-vit-base-patch32}.
+ * {@code text_config}, overridden by a non-null legacy {@code text_config_dict}) or a text-only
+ * one. A key that is absent takes the value Hugging Face's {@code CLIPTextConfig} gives it, which
+ * is the text tower of {@code openai/clip-vit-base-patch32}.
  *
  * @param vocabSize token embedding rows ({@code vocab_size})
  * @param hiddenSize D, the width of every hidden state ({@code hidden_size})
@@ -23,14 +23,14 @@ import java.util.Set;
  *     written config round-trips ({@code projection_dim})
  * @param numHiddenLayers encoder layers ({@code num_hidden_layers})
  * @param numAttentionHeads attention heads; must divide D ({@code num_attention_heads})
- * @param maxPositionEmbeddings the longest token sequence, special tokens included
- *     ({@code max_position_embeddings})
+ * @param maxPositionEmbeddings the longest token sequence, special tokens included ({@code
+ *     max_position_embeddings})
  * @param hiddenAct the MLP activation by its Hugging Face name ({@code hidden_act})
  * @param layerNormEps epsilon of every LayerNorm ({@code layer_norm_eps})
- * @param attentionDropout attention dropout in training; inference ignores it
- *     ({@code attention_dropout})
- * @param padTokenId pad id recorded in the config; the tokenizer's own pad token wins
- *     ({@code pad_token_id})
+ * @param attentionDropout attention dropout in training; inference ignores it ({@code
+ *     attention_dropout})
+ * @param padTokenId pad id recorded in the config; the tokenizer's own pad token wins ({@code
+ *     pad_token_id})
  * @param bosTokenId beginning-of-text id ({@code bos_token_id})
  * @param eosTokenId end-of-text id; decides which state is pooled ({@code eos_token_id}): the
  *     legacy value 2 means "the position of the largest input id", anything else "the first
@@ -70,7 +70,15 @@ public record ClipTextConfig(
 
   /** Activations the MLP supports, by their Hugging Face names. */
   public static final Set<String> ACTIVATIONS =
-      Set.of("quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish");
+      Set.of(
+          "quick_gelu",
+          "gelu",
+          "gelu_new",
+          "gelu_pytorch_tanh",
+          "gelu_fast",
+          "relu",
+          "silu",
+          "swish");
 
   public ClipTextConfig {
     positive(VOCAB_SIZE, vocabSize);
@@ -81,7 +89,13 @@ public record ClipTextConfig(
     positive(MAX_POSITION_EMBEDDINGS, maxPositionEmbeddings);
     if (hiddenSize % numAttentionHeads != 0) {
       throw new IllegalArgumentException(
-          HIDDEN_SIZE + " " + hiddenSize + " is not divisible by " + NUM_ATTENTION_HEADS + " " + numAttentionHeads);
+          HIDDEN_SIZE
+              + " "
+              + hiddenSize
+              + " is not divisible by "
+              + NUM_ATTENTION_HEADS
+              + " "
+              + numAttentionHeads);
     }
     if (hiddenAct == null || !ACTIVATIONS.contains(hiddenAct)) {
       throw new IllegalArgumentException(
@@ -100,7 +114,8 @@ public record ClipTextConfig(
 
   /** Hugging Face's {@code CLIPTextConfig()} defaults: the text tower of CLIP ViT-B/32. */
   public static ClipTextConfig defaults() {
-    return new ClipTextConfig(49408, 512, 2048, 512, 12, 8, 77, "quick_gelu", 1e-5, 0.0, 1, 49406, 49407);
+    return new ClipTextConfig(
+        49408, 512, 2048, 512, 12, 8, 77, "quick_gelu", 1e-5, 0.0, 1, 49406, 49407);
   }
 
   /**
@@ -128,7 +143,10 @@ public record ClipTextConfig(
     long attn = 4 * (d * d + d);
     long mlp = d * i + i + i * d + d;
     long norms = 2 * 2 * d;
-    return (long) vocabSize * d + (long) maxPositionEmbeddings * d + numHiddenLayers * (attn + mlp + norms) + 2 * d;
+    return (long) vocabSize * d
+        + (long) maxPositionEmbeddings * d
+        + numHiddenLayers * (attn + mlp + norms)
+        + 2 * d;
   }
 
   /**
@@ -137,7 +155,8 @@ public record ClipTextConfig(
    */
   public long multiplyAdds(long tokens) {
     long d = hiddenSize;
-    long perLayer = tokens * 4 * d * d + 2 * tokens * tokens * d + 2 * tokens * d * intermediateSize;
+    long perLayer =
+        tokens * 4 * d * d + 2 * tokens * tokens * d + 2 * tokens * d * intermediateSize;
     return numHiddenLayers * perLayer;
   }
 
@@ -168,7 +187,8 @@ public record ClipTextConfig(
       if (tc != null && tc.isObject()) {
         merged.setAll((ObjectNode) tc);
       } else if (tc != null && !tc.isNull()) {
-        throw new IllegalArgumentException("text_config: expected an object, found " + tc.getNodeType());
+        throw new IllegalArgumentException(
+            "text_config: expected an object, found " + tc.getNodeType());
       }
       JsonNode legacy = root.get("text_config_dict");
       if (legacy != null && legacy.isObject()) {

@@ -16,8 +16,8 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A {@link TextEncoder} made of a {@code tokenizer.json} and a {@link ClipTextModel}, loaded from
- * a directory in the Hugging Face layout: {@code config.json}, {@code tokenizer.json} and {@code
+ * A {@link TextEncoder} made of a {@code tokenizer.json} and a {@link ClipTextModel}, loaded from a
+ * directory in the Hugging Face layout: {@code config.json}, {@code tokenizer.json} and {@code
  * model.safetensors} (or {@code pytorch_model.bin}). Serves real CLIP checkpoints and the built-in
  * encoder alike. Obtain one through {@link TextEncoders#load}.
  */
@@ -49,7 +49,10 @@ public final class ClipTextEncoder implements TextEncoder {
   static ClipTextEncoder open(Path dir, String id, Device device) throws IOException {
     Path config = dir.resolve("config.json");
     if (!Files.isRegularFile(config)) {
-      throw new NoSuchFileException(config.toString(), null, "text encoder: no config.json (the directory holds: " + HubCache.contents(dir) + ")");
+      throw new NoSuchFileException(
+          config.toString(),
+          null,
+          "text encoder: no config.json (the directory holds: " + HubCache.contents(dir) + ")");
     }
     Path weights = weightsFile(dir);
     ClipTextConfig cfg = ClipTextConfig.read(config);
@@ -63,7 +66,10 @@ public final class ClipTextEncoder implements TextEncoder {
     }
   }
 
-  /** The weights file of a model directory: {@code model.safetensors}, else {@code pytorch_model.bin}. */
+  /**
+   * The weights file of a model directory: {@code model.safetensors}, else {@code
+   * pytorch_model.bin}.
+   */
   public static Path weightsFile(Path dir) throws IOException {
     return HubCache.firstFile(dir, "text encoder", WEIGHT_FILES);
   }

@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The Hugging Face {@code CLIPTextModel}: token and position embeddings, a pre-LayerNorm encoder
  * with causal and padding attention masks, and a final LayerNorm. Parameter names equal the
- * upstream state dict's ({@code text_model.encoder.layers.3.self_attn.q_proj.weight}), so a
- * {@code CLIPTextModel} checkpoint loads as it is and a whole {@code CLIPModel} checkpoint through
- * {@link ClipTextWeights#select}.
+ * upstream state dict's ({@code text_model.encoder.layers.3.self_attn.q_proj.weight}), so a {@code
+ * CLIPTextModel} checkpoint loads as it is and a whole {@code CLIPModel} checkpoint through {@link
+ * ClipTextWeights#select}.
  *
  * <p>Inference only (eval mode; attention dropout is never applied). The module and its parameters
  * are created outside any scope and released by {@link #close()}; {@link #forward} allocates in the
@@ -54,7 +54,13 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
 
   /** One encoder layer's submodules. */
   private record EncoderLayer(
-      LinearImpl q, LinearImpl k, LinearImpl v, LinearImpl out, LayerNormImpl norm1, LinearImpl fc1, LinearImpl fc2,
+      LinearImpl q,
+      LinearImpl k,
+      LinearImpl v,
+      LinearImpl out,
+      LayerNormImpl norm1,
+      LinearImpl fc1,
+      LinearImpl fc2,
       LayerNormImpl norm2) {}
 
   /**
@@ -81,9 +87,12 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
       // registration order follows upstream's, so state dicts list keys in the same order
       Module textModel = register_module("text_model", keep(new Module()));
       Module embeddings = textModel.register_module("embeddings", keep(new Module()));
-      tokenEmbedding = embeddings.register_module("token_embedding", keep(new EmbeddingImpl(config.vocabSize(), d)));
+      tokenEmbedding =
+          embeddings.register_module(
+              "token_embedding", keep(new EmbeddingImpl(config.vocabSize(), d)));
       positionEmbedding =
-          embeddings.register_module("position_embedding", keep(new EmbeddingImpl(config.maxPositionEmbeddings(), d)));
+          embeddings.register_module(
+              "position_embedding", keep(new EmbeddingImpl(config.maxPositionEmbeddings(), d)));
       Module encoder = textModel.register_module("encoder", keep(new Module()));
       ModuleListImpl list = encoder.register_module("layers", keep(new ModuleListImpl()));
       for (int i = 0; i < config.numHiddenLayers(); i++) {
@@ -95,8 +104,10 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
         LinearImpl out = attn.register_module("out_proj", keep(new LinearImpl(d, d)));
         LayerNormImpl norm1 = layer.register_module("layer_norm1", layerNorm());
         Module mlp = layer.register_module("mlp", keep(new Module()));
-        LinearImpl fc1 = mlp.register_module("fc1", keep(new LinearImpl(d, config.intermediateSize())));
-        LinearImpl fc2 = mlp.register_module("fc2", keep(new LinearImpl(config.intermediateSize(), d)));
+        LinearImpl fc1 =
+            mlp.register_module("fc1", keep(new LinearImpl(d, config.intermediateSize())));
+        LinearImpl fc2 =
+            mlp.register_module("fc2", keep(new LinearImpl(config.intermediateSize(), d)));
         LayerNormImpl norm2 = layer.register_module("layer_norm2", layerNorm());
         list.push_back(layer);
         layers.add(new EncoderLayer(q, k, v, out, norm1, fc1, fc2, norm2));
@@ -106,7 +117,9 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
     }
   }
 
-  /** Owns {@code p} (closed with the model), with a reference that outlives the constructor's scope. */
+  /**
+   * Owns {@code p} (closed with the model), with a reference that outlives the constructor's scope.
+   */
   private <P extends Pointer> P keep(P p) {
     return own(p.retainReference());
   }
@@ -132,12 +145,17 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
    * @throws io.jsora.checkpoint.StateDictMismatchException listing every missing, unexpected or
    *     mis-shaped key
    */
-  public static ClipTextModel load(ClipTextConfig config, Path weightsFile, Device device) throws IOException {
+  public static ClipTextModel load(ClipTextConfig config, Path weightsFile, Device device)
+      throws IOException {
     ClipTextModel model = new ClipTextModel(config);
     try (Weights.Loaded w = Weights.read(weightsFile);
         ClipTextWeights.Selection sel = ClipTextWeights.select(w.tensors())) {
       if (!sel.ignored().isEmpty()) {
-        log.info("{}: using {} text-model tensors; ignored {}", weightsFile, sel.text().size(), sel.describeIgnored());
+        log.info(
+            "{}: using {} text-model tensors; ignored {}",
+            weightsFile,
+            sel.text().size(),
+            sel.describeIgnored());
       }
       model.loadWeights(sel.text(), weightsFile.toString());
       model.to(device);
@@ -188,13 +206,18 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
   public Output forward(Tensor inputIds, Tensor attentionMask) {
     long[] shape = Shapes.of(inputIds);
     if (shape.length != 2) {
-      throw new IllegalArgumentException("input_ids: expected shape [B, S], found " + Shapes.format(shape));
+      throw new IllegalArgumentException(
+          "input_ids: expected shape [B, S], found " + Shapes.format(shape));
     }
     long b = shape[0];
     long s = shape[1];
     if (s < 1 || s > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException(
-          "input_ids: sequence length " + s + " outside [1, " + config.maxPositionEmbeddings() + "] (max_position_embeddings)");
+          "input_ids: sequence length "
+              + s
+              + " outside [1, "
+              + config.maxPositionEmbeddings()
+              + "] (max_position_embeddings)");
     }
     if (attentionMask != null) {
       Shapes.check(attentionMask, "attention_mask", b, s);
@@ -209,42 +232,103 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
 
     // 1. Embeddings
     Tensor positions = positionEmbedding.weight().narrow(0, 0, s); //                         (S, D)
-    Tensor h = tokenEmbedding.forward(ids).add(positions); //                                 (B, S, D)
+    Tensor h =
+        tokenEmbedding.forward(ids).add(positions); //                                 (B, S, D)
 
     // 2. Additive mask: causal plus padding, in float32 as upstream builds it
-    Tensor mask = torch.ones(s, s).to(device, DType.F32.scalarType()).triu(1).mul(new Scalar(MASKED)); // (S, S)
-    mask = mask.view(1, 1, s, s); //                                                          (1, 1, S, S)
+    Tensor mask =
+        torch
+            .ones(s, s)
+            .to(device, DType.F32.scalarType())
+            .triu(1)
+            .mul(new Scalar(MASKED)); // (S, S)
+    mask =
+        mask.view(
+            1, 1, s, s); //                                                          (1, 1, S, S)
     if (attentionMask != null) {
-      Tensor padding = attentionMask.to(device, DType.F32.scalarType()).ne(new Scalar(1.0)); //  (B, S) bool
-      Tensor pad = padding.to(DType.F32.scalarType()).mul(new Scalar(MASKED)).view(b, 1, 1, s); // (B, 1, 1, S)
-      mask = mask.add(pad); //                                                                (B, 1, S, S)
+      Tensor padding =
+          attentionMask.to(device, DType.F32.scalarType()).ne(new Scalar(1.0)); //  (B, S) bool
+      Tensor pad =
+          padding
+              .to(DType.F32.scalarType())
+              .mul(new Scalar(MASKED))
+              .view(b, 1, 1, s); // (B, 1, 1, S)
+      mask =
+          mask.add(
+              pad); //                                                                (B, 1, S, S)
     }
     mask = mask.to(h.scalar_type());
 
     // 3. Encoder layers (pre-LayerNorm)
     for (EncoderLayer layer : layers) {
-      Tensor x = layer.norm1.forward(h); //                                                   (B, S, D)
-      Tensor q = layer.q.forward(x).view(b, s, heads, hd).transpose(1, 2); //                  (B, H, S, hd)
-      Tensor k = layer.k.forward(x).view(b, s, heads, hd).transpose(1, 2); //                  (B, H, S, hd)
-      Tensor v = layer.v.forward(x).view(b, s, heads, hd).transpose(1, 2); //                  (B, H, S, hd)
-      Tensor a = torch.scaled_dot_product_attention(
-          q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), false); //       (B, H, S, hd)
-      a = a.transpose(1, 2).reshape(b, s, d); //                                               (B, S, D)
-      h = h.add(layer.out.forward(a)); //                                                      (B, S, D)
-      x = layer.norm2.forward(h); //                                                           (B, S, D)
-      x = layer.fc2.forward(activation(layer.fc1.forward(x))); //                              (B, S, D)
-      h = h.add(x); //                                                                         (B, S, D)
+      Tensor x =
+          layer.norm1.forward(h); //                                                   (B, S, D)
+      Tensor q =
+          layer
+              .q
+              .forward(x)
+              .view(b, s, heads, hd)
+              .transpose(1, 2); //                  (B, H, S, hd)
+      Tensor k =
+          layer
+              .k
+              .forward(x)
+              .view(b, s, heads, hd)
+              .transpose(1, 2); //                  (B, H, S, hd)
+      Tensor v =
+          layer
+              .v
+              .forward(x)
+              .view(b, s, heads, hd)
+              .transpose(1, 2); //                  (B, H, S, hd)
+      Tensor a =
+          torch.scaled_dot_product_attention(
+              q,
+              k,
+              v,
+              new TensorOptional(mask),
+              0.0,
+              false,
+              new DoubleOptional(),
+              false); //       (B, H, S, hd)
+      a =
+          a.transpose(1, 2)
+              .reshape(b, s, d); //                                               (B, S, D)
+      h =
+          h.add(
+              layer.out.forward(
+                  a)); //                                                      (B, S, D)
+      x =
+          layer.norm2.forward(
+              h); //                                                           (B, S, D)
+      x =
+          layer.fc2.forward(
+              activation(layer.fc1.forward(x))); //                              (B, S, D)
+      h =
+          h.add(
+              x); //                                                                         (B, S,
+      // D)
     }
-    Tensor last = finalLayerNorm.forward(h); //                                                (B, S, D)
+    Tensor last =
+        finalLayerNorm.forward(h); //                                                (B, S, D)
 
     // 4. Pooling at the end-of-text token
     Tensor ids32 = ids.to(DType.I32.scalarType());
-    Tensor where = config.legacyPooling()
-        ? ids32.argmax(new LongOptional(-1), false) //                                         (B) largest id
-        : ids32.eq(new Scalar((long) config.eosTokenId())).to(DType.I32.scalarType())
-            .argmax(new LongOptional(-1), false); //                                           (B) first eos
-    Tensor index = where.view(b, 1, 1).expand(b, 1, d); //                                     (B, 1, D)
-    Tensor pooled = last.gather(1, index).squeeze(1); //                                       (B, D)
+    Tensor where =
+        config.legacyPooling()
+            ? ids32.argmax(
+                new LongOptional(-1),
+                false) //                                         (B) largest id
+            : ids32
+                .eq(new Scalar((long) config.eosTokenId()))
+                .to(DType.I32.scalarType())
+                .argmax(
+                    new LongOptional(-1),
+                    false); //                                           (B) first eos
+    Tensor index =
+        where.view(b, 1, 1).expand(b, 1, d); //                                     (B, 1, D)
+    Tensor pooled =
+        last.gather(1, index).squeeze(1); //                                       (B, D)
     return new Output(last, pooled);
   }
 
@@ -253,7 +337,11 @@ public final class ClipTextModel extends io.jsora.nn.Layer {
     long hi = ids.max().item_long();
     if (lo < 0 || hi >= config.vocabSize()) {
       throw new IllegalArgumentException(
-          "input_ids: token id " + (lo < 0 ? lo : hi) + " outside [0, " + config.vocabSize() + ") (vocab_size)");
+          "input_ids: token id "
+              + (lo < 0 ? lo : hi)
+              + " outside [0, "
+              + config.vocabSize()
+              + ") (vocab_size)");
     }
   }
 

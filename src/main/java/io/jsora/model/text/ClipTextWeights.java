@@ -10,8 +10,8 @@ import java.util.TreeMap;
  * Picks the text model out of a CLIP checkpoint. Published CLIP checkpoints hold a whole {@code
  * CLIPModel}: the text tower under {@code text_model.*}, plus the vision tower ({@code
  * vision_model.*}), the two projections, {@code logit_scale}, and, in files written by older
- * versions of the upstream library, the {@code position_ids} buffers (constant {@code 0..N-1}, which
- * jsora computes instead). Only the text tower's parameters are used.
+ * versions of the upstream library, the {@code position_ids} buffers (constant {@code 0..N-1},
+ * which jsora computes instead). Only the text tower's parameters are used.
  */
 public final class ClipTextWeights {
   private ClipTextWeights() {}
@@ -33,19 +33,22 @@ public final class ClipTextWeights {
     public String describeIgnored() {
       Map<String, List<String>> groups = new TreeMap<>();
       for (String name : ignored) {
-        String group = name.endsWith(POSITION_IDS) ? name
-            : name.contains(".") ? name.substring(0, name.indexOf('.')) + ".*" : name;
+        String group =
+            name.endsWith(POSITION_IDS)
+                ? name
+                : name.contains(".") ? name.substring(0, name.indexOf('.')) + ".*" : name;
         groups.computeIfAbsent(group, k -> new ArrayList<>()).add(name);
       }
       StringBuilder b = new StringBuilder();
-      groups.forEach((g, names) -> {
-        b.append(b.length() == 0 ? "" : ", ");
-        if (names.size() == 1) {
-          b.append(names.get(0)).append(names.get(0).endsWith(POSITION_IDS) ? " (buffer)" : "");
-        } else {
-          b.append(g).append(" (").append(names.size()).append(')');
-        }
-      });
+      groups.forEach(
+          (g, names) -> {
+            b.append(b.length() == 0 ? "" : ", ");
+            if (names.size() == 1) {
+              b.append(names.get(0)).append(names.get(0).endsWith(POSITION_IDS) ? " (buffer)" : "");
+            } else {
+              b.append(g).append(" (").append(names.size()).append(')');
+            }
+          });
       return ignored.size() + " tensors: " + b;
     }
 
@@ -57,9 +60,9 @@ public final class ClipTextWeights {
 
   /**
    * Moves the text-model tensors out of {@code all} into a new state dict, leaving everything else
-   * in {@code all}. A checkpoint with no {@code text_model.} key at all is taken to be a bare
-   * text transformer's state dict ({@code embeddings.*}, {@code encoder.*}, {@code
-   * final_layer_norm.*}) and gets the prefix added.
+   * in {@code all}. A checkpoint with no {@code text_model.} key at all is taken to be a bare text
+   * transformer's state dict ({@code embeddings.*}, {@code encoder.*}, {@code final_layer_norm.*})
+   * and gets the prefix added.
    */
   public static Selection select(StateDict all) {
     boolean prefixed = all.names().stream().anyMatch(n -> n.startsWith(PREFIX));

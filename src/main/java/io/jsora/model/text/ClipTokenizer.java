@@ -24,12 +24,12 @@ import org.slf4j.LoggerFactory;
  * word-level vocabulary alike.
  *
  * <p>Offline: the tokenizers native library ships inside the DJL jar and is extracted to DJL's
- * cache directory ({@code DJL_CACHE_DIR}, default {@code ~/.djl.ai}, or the temporary directory when
- * the home directory is not writable) on first use; nothing is downloaded. Before the first
+ * cache directory ({@code DJL_CACHE_DIR}, default {@code ~/.djl.ai}, or the temporary directory
+ * when the home directory is not writable) on first use; nothing is downloaded. Before the first
  * tokenizer is made this class sets the system properties {@code ai.djl.offline=true} (never
- * download a native library or a tokenizer), {@code OPT_OUT_TRACKING=true} (DJL's usage
- * reporting, which may otherwise query a cloud metadata address) and {@code RUST_FLAVOR=cpu} (the
- * library's CPU build, the one in the jar, without probing for CUDA), unless the user set them.
+ * download a native library or a tokenizer), {@code OPT_OUT_TRACKING=true} (DJL's usage reporting,
+ * which may otherwise query a cloud metadata address) and {@code RUST_FLAVOR=cpu} (the library's
+ * CPU build, the one in the jar, without probing for CUDA), unless the user set them.
  *
  * <p>Captions longer than the model's positions are truncated to fit, keeping the end-of-text token
  * (the tokenizer's own truncation, as upstream's {@code truncation=True}), with one warning per
@@ -107,7 +107,8 @@ public final class ClipTokenizer implements AutoCloseable {
     if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
-    if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
+    if (System.getProperty("OPT_OUT_TRACKING") == null
+        && System.getenv("OPT_OUT_TRACKING") == null) {
       System.setProperty("OPT_OUT_TRACKING", "true");
     }
     if (System.getProperty("RUST_FLAVOR") == null && System.getenv("RUST_FLAVOR") == null) {
@@ -122,10 +123,12 @@ public final class ClipTokenizer implements AutoCloseable {
    * @param fallbackPadId the pad id when neither {@code tokenizer.json}'s padding section nor a
    *     {@code special_tokens_map.json}/{@code tokenizer_config.json} beside it names a pad token
    */
-  public static ClipTokenizer load(Path path, int maxLength, long fallbackPadId) throws IOException {
+  public static ClipTokenizer load(Path path, int maxLength, long fallbackPadId)
+      throws IOException {
     Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
     if (!Files.isRegularFile(file)) {
-      throw new IOException(file + ": no tokenizer.json (the Hugging Face tokenizers file is required)");
+      throw new IOException(
+          file + ": no tokenizer.json (the Hugging Face tokenizers file is required)");
     }
     if (maxLength < 2) {
       throw new IllegalArgumentException("maxLength must be >= 2, got " + maxLength);
@@ -147,7 +150,8 @@ public final class ClipTokenizer implements AutoCloseable {
     try {
       t = HuggingFaceTokenizer.newInstance(file, options);
     } catch (RuntimeException e) {
-      throw new IOException(file + ": the tokenizers library could not load it: " + e.getMessage(), e);
+      throw new IOException(
+          file + ": the tokenizers library could not load it: " + e.getMessage(), e);
     }
     return new ClipTokenizer(t, maxLength, padId, file);
   }
@@ -169,11 +173,15 @@ public final class ClipTokenizer implements AutoCloseable {
         continue;
       }
       JsonNode pad = new ObjectMapper().readTree(f.toFile()).get("pad_token");
-      String content = pad == null || pad.isNull() ? null : pad.isTextual() ? pad.asText() : pad.path("content").asText(null);
+      String content =
+          pad == null || pad.isNull()
+              ? null
+              : pad.isTextual() ? pad.asText() : pad.path("content").asText(null);
       if (content != null) {
         Long id = vocab.get(content);
         if (id == null) {
-          throw new IOException(f + ": pad_token '" + content + "' is not in the vocabulary of tokenizer.json");
+          throw new IOException(
+              f + ": pad_token '" + content + "' is not in the vocabulary of tokenizer.json");
         }
         return id;
       }
@@ -241,7 +249,10 @@ public final class ClipTokenizer implements AutoCloseable {
   private void warnTruncated(String caption) {
     if (warned.size() < MAX_WARNED && warned.add(caption)) {
       String shown = caption.length() > 200 ? caption.substring(0, 200) + "..." : caption;
-      log.warn("caption longer than {} tokens, truncated (the end-of-text token is kept): \"{}\"", maxLength, shown);
+      log.warn(
+          "caption longer than {} tokens, truncated (the end-of-text token is kept): \"{}\"",
+          maxLength,
+          shown);
     }
   }
 

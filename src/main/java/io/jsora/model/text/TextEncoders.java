@@ -66,7 +66,13 @@ public final class TextEncoders {
    * records. Caller closes it.
    */
   public static TextEncoder loadForDataset(
-      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device, HubCache hub) throws IOException {
+      String spec,
+      Path datasetDir,
+      java.util.Collection<String> captions,
+      long seed,
+      Device device,
+      HubCache hub)
+      throws IOException {
     if (spec != null && spec.trim().equals(BUILTIN)) {
       Path dir = BuiltinTextEncoder.create(datasetDir.resolve(DATASET_ENCODER_DIR), captions, seed);
       return load(dir.toString(), device, hub);
@@ -74,9 +80,13 @@ public final class TextEncoders {
     return load(spec, device, hub);
   }
 
-  /** {@link #loadForDataset(String, Path, java.util.Collection, long, Device, HubCache)} with {@link HubCache#ofThisProcess()}. */
+  /**
+   * {@link #loadForDataset(String, Path, java.util.Collection, long, Device, HubCache)} with {@link
+   * HubCache#ofThisProcess()}.
+   */
   public static TextEncoder loadForDataset(
-      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device) throws IOException {
+      String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device)
+      throws IOException {
     return loadForDataset(spec, datasetDir, captions, seed, device, HubCache.ofThisProcess());
   }
 
@@ -105,7 +115,12 @@ public final class TextEncoders {
     if (s.startsWith(BUILTIN_PREFIX)) {
       Path dir = expand(s.substring(BUILTIN_PREFIX.length()), home);
       if (dir == null || !Files.isDirectory(dir)) {
-        throw new IOException("text encoder '" + spec + "': " + s.substring(BUILTIN_PREFIX.length()) + " is not a directory");
+        throw new IOException(
+            "text encoder '"
+                + spec
+                + "': "
+                + s.substring(BUILTIN_PREFIX.length())
+                + " is not a directory");
       }
       Path abs = dir.toAbsolutePath().normalize();
       return new Resolved(abs, BUILTIN_PREFIX + abs);
@@ -113,7 +128,8 @@ public final class TextEncoders {
     Path dir = expand(s, home);
     if (dir != null && Files.isDirectory(dir)) {
       Path abs = dir.toAbsolutePath().normalize();
-      return new Resolved(abs, BuiltinTextEncoder.isBuiltin(abs) ? BUILTIN_PREFIX + abs : abs.toString());
+      return new Resolved(
+          abs, BuiltinTextEncoder.isBuiltin(abs) ? BUILTIN_PREFIX + abs : abs.toString());
     }
     looked.add((dir == null ? s : dir.toAbsolutePath().normalize()) + " (no such directory)");
     if (HubCache.isRepoId(s)) {
@@ -122,11 +138,14 @@ public final class TextEncoders {
         return new Resolved(snapshot, s);
       }
     }
-    throw new IOException("text encoder '" + spec + "' not found (no network is used); looked at:\n  "
-        + String.join("\n  ", looked)
-        + "\nGive a local model directory (config.json, tokenizer.json, model.safetensors), or download the model "
-        + "into the Hugging Face cache on a machine with network and copy the cache here (set HF_HOME if it is "
-        + "not in ~/.cache/huggingface).");
+    throw new IOException(
+        "text encoder '"
+            + spec
+            + "' not found (no network is used); looked at:\n  "
+            + String.join("\n  ", looked)
+            + "\nGive a local model directory (config.json, tokenizer.json, model.safetensors), or download the model "
+            + "into the Hugging Face cache on a machine with network and copy the cache here (set HF_HOME if it is "
+            + "not in ~/.cache/huggingface).");
   }
 
   private static Path expand(String s, Path home) {

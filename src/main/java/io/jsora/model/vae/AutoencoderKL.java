@@ -13,8 +13,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * diffusers' {@code AutoencoderKL} (the Stable Diffusion VAE) on images, with its state-dict names:
  * {@code encoder.*}, {@code quant_conv}, {@code post_quant_conv}, {@code decoder.*}. Pixels are in
- * {@code [-1, 1]}; the latent is a diagonal Gaussian whose log-variance is clamped to [-30, 20]
- * as diffusers does.
+ * {@code [-1, 1]}; the latent is a diagonal Gaussian whose log-variance is clamped to [-30, 20] as
+ * diffusers does.
  *
  * <p>All methods run in the caller's {@link org.bytedeco.javacpp.PointerScope} and return tensors
  * that scope owns.
@@ -35,8 +35,14 @@ public final class AutoencoderKL extends Layer {
     encoder = child("encoder", new Encoder(config, device));
     decoder = child("decoder", new Decoder(config, device));
     long l = config.latentChannels();
-    quantConv = config.useQuantConv() ? child("quant_conv", new Conv2d(2 * l, 2 * l, 1, 1, 0, device)) : null;
-    postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(l, l, 1, 1, 0, device)) : null;
+    quantConv =
+        config.useQuantConv()
+            ? child("quant_conv", new Conv2d(2 * l, 2 * l, 1, 1, 0, device))
+            : null;
+    postQuantConv =
+        config.usePostQuantConv()
+            ? child("post_quant_conv", new Conv2d(l, l, 1, 1, 0, device))
+            : null;
   }
 
   public SdVaeConfig config() {
@@ -51,15 +57,22 @@ public final class AutoencoderKL extends Layer {
   /** The posterior of each image. */
   public record Posterior(Tensor mean, Tensor logvar) {}
 
-  /** Images {@code [N, 3, H, W]} in [-1, 1] → posterior mean and log-variance {@code [N, L, H/f, W/f]}. */
+  /**
+   * Images {@code [N, 3, H, W]} in [-1, 1] → posterior mean and log-variance {@code [N, L, H/f,
+   * W/f]}.
+   */
   public Posterior encode(Tensor images) {
     Tensor moments = encoder.forward(images); // (N, 2L, h, w)
     if (quantConv != null) {
       moments = quantConv.forward(moments);
     }
     TensorVector parts = moments.chunk(2, 1);
-    Tensor logvar = parts.get(1).clamp(new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(-30.0)),
-        new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(20.0)));
+    Tensor logvar =
+        parts
+            .get(1)
+            .clamp(
+                new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(-30.0)),
+                new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(20.0)));
     return new Posterior(parts.get(0), logvar);
   }
 
@@ -77,7 +90,12 @@ public final class AutoencoderKL extends Layer {
    * @return how many keys were renamed
    */
   public static int renameLegacyKeys(StateDict sd) {
-    String[][] map = {{".query.", ".to_q."}, {".key.", ".to_k."}, {".value.", ".to_v."}, {".proj_attn.", ".to_out.0."}};
+    String[][] map = {
+      {".query.", ".to_q."},
+      {".key.", ".to_k."},
+      {".value.", ".to_v."},
+      {".proj_attn.", ".to_out.0."}
+    };
     int n = 0;
     for (String name : new ArrayList<>(sd.names())) {
       if (!name.contains(".attentions.")) {
@@ -94,7 +112,10 @@ public final class AutoencoderKL extends Layer {
     return n;
   }
 
-  /** The encoder: {@code conv_in}, {@code down_blocks.i}, {@code mid_block}, {@code conv_norm_out}, {@code conv_out}. */
+  /**
+   * The encoder: {@code conv_in}, {@code down_blocks.i}, {@code mid_block}, {@code conv_norm_out},
+   * {@code conv_out}.
+   */
   static final class Encoder extends Layer {
     private final Conv2d convIn;
     private final List<VaeBlocks.Down> down = new ArrayList<>();
@@ -112,13 +133,19 @@ public final class AutoencoderKL extends Layer {
       for (int i = 0; i < ch.length; i++) {
         long in = out;
         out = ch[i];
-        VaeBlocks.Down b = own(new VaeBlocks.Down(in, out, c.layersPerBlock(), i < ch.length - 1, g, device));
+        VaeBlocks.Down b =
+            own(new VaeBlocks.Down(in, out, c.layersPerBlock(), i < ch.length - 1, g, device));
         blocks.push_back(b);
         down.add(b);
       }
-      mid = child("mid_block", new VaeBlocks.Mid(ch[ch.length - 1], g, c.midBlockAddAttention(), device));
+      mid =
+          child(
+              "mid_block",
+              new VaeBlocks.Mid(ch[ch.length - 1], g, c.midBlockAddAttention(), device));
       normOut = child("conv_norm_out", new GroupNorm(g, ch[ch.length - 1], 1e-6, device));
-      convOut = child("conv_out", new Conv2d(ch[ch.length - 1], 2L * c.latentChannels(), 3, 1, 1, device));
+      convOut =
+          child(
+              "conv_out", new Conv2d(ch[ch.length - 1], 2L * c.latentChannels(), 3, 1, 1, device));
     }
 
     /** {@code x [N, 3, H, W]} → moments {@code [N, 2L, H/f, W/f]}. */
@@ -132,7 +159,10 @@ public final class AutoencoderKL extends Layer {
     }
   }
 
-  /** The decoder: {@code conv_in}, {@code mid_block}, {@code up_blocks.i}, {@code conv_norm_out}, {@code conv_out}. */
+  /**
+   * The decoder: {@code conv_in}, {@code mid_block}, {@code up_blocks.i}, {@code conv_norm_out},
+   * {@code conv_out}.
+   */
   static final class Decoder extends Layer {
     private final Conv2d convIn;
     private final VaeBlocks.Mid mid;
@@ -152,7 +182,8 @@ public final class AutoencoderKL extends Layer {
       for (int i = 0; i < ch.length; i++) {
         long in = out;
         out = ch[last - i];
-        VaeBlocks.Up b = own(new VaeBlocks.Up(in, out, c.layersPerBlock() + 1, i < last, g, device));
+        VaeBlocks.Up b =
+            own(new VaeBlocks.Up(in, out, c.layersPerBlock() + 1, i < last, g, device));
         blocks.push_back(b);
         up.add(b);
       }

@@ -47,7 +47,15 @@ final class BatchNorm3d extends Layer {
         numBatchesTracked.add_(one);
       }
     }
-    return torch.batch_norm(x, new TensorOptional(weight), new TensorOptional(bias), new TensorOptional(runningMean),
-        new TensorOptional(runningVar), training, 0.1, 1e-5, true);
+    return torch.batch_norm(
+        x,
+        new TensorOptional(weight),
+        new TensorOptional(bias),
+        new TensorOptional(runningMean),
+        new TensorOptional(runningVar),
+        training,
+        0.1,
+        1e-5,
+        true);
   }
 }

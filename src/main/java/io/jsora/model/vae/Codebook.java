@@ -26,16 +26,16 @@ import org.bytedeco.pytorch.global.torch;
  * <p>In training mode each call also, as VideoGPT does:
  *
  * <ol>
- *   <li>on the first call, initialises the codebook with randomly chosen encoder vectors of the batch
- *       (counts set to 1);
+ *   <li>on the first call, initialises the codebook with randomly chosen encoder vectors of the
+ *       batch (counts set to 1);
  *   <li>updates {@code N} and {@code z_avg} with decay 0.99 and sets each code to {@code z_avg / N}
  *       (N Laplace-smoothed with 1e-7);
- *   <li>restarts dead codes, those whose count EMA fell below 1, at random encoder vectors of the batch
- *       (the batch tiled with N(0, 0.01/√D) noise when it holds fewer vectors than codes).
+ *   <li>restarts dead codes, those whose count EMA fell below 1, at random encoder vectors of the
+ *       batch (the batch tiled with N(0, 0.01/√D) noise when it holds fewer vectors than codes).
  * </ol>
  *
- * Single-process only: VideoGPT all-reduces the counts and sums across ranks, which a
- * data-parallel trainer must add.
+ * Single-process only: VideoGPT all-reduces the counts and sums across ranks, which a data-parallel
+ * trainer must add.
  */
 final class Codebook extends Layer {
   static final double DECAY = 0.99;
@@ -93,10 +93,14 @@ final class Codebook extends Layer {
     try (NoGradGuard g = new NoGradGuard()) {
       idx = nearest(flat, embeddings); // (n)
     }
-    Tensor emb = torch.embedding(embeddings, idx.view(s[0], s[2], s[3], s[4])) // (B, T, H, W, D)
-        .permute(0, 4, 1, 2, 3); // (B, D, T, H, W)
+    Tensor emb =
+        torch
+            .embedding(embeddings, idx.view(s[0], s[2], s[3], s[4])) // (B, T, H, W, D)
+            .permute(0, 4, 1, 2, 3); // (B, D, T, H, W)
     Tensor commitment = torch.mse_loss(z, emb.detach()).mul(new Scalar(COMMITMENT)); // ()
-    Tensor used = idx.bincount(new TensorOptional(), nCodes).to(torch.ScalarType.Float); // (n_codes) code counts
+    Tensor used =
+        idx.bincount(new TensorOptional(), nCodes)
+            .to(torch.ScalarType.Float); // (n_codes) code counts
     if (training) {
       emaUpdate(flat, idx, used, random);
     }
@@ -111,9 +115,15 @@ final class Codebook extends Layer {
    * squared distance (ties go to the lower index, as {@code argmin} does).
    */
   static Tensor nearest(Tensor flat, Tensor codes) {
-    Tensor d = flat.pow(new Scalar(2.0)).sum(new long[] {1}, true, new ScalarTypeOptional()) // (n, 1)
-        .sub(flat.matmul(codes.t()).mul(new Scalar(2.0))) // (n, n_codes)
-        .add(codes.t().pow(new Scalar(2.0)).sum(new long[] {0}, true, new ScalarTypeOptional())); // (n, n_codes)
+    Tensor d =
+        flat.pow(new Scalar(2.0))
+            .sum(new long[] {1}, true, new ScalarTypeOptional()) // (n, 1)
+            .sub(flat.matmul(codes.t()).mul(new Scalar(2.0))) // (n, n_codes)
+            .add(
+                codes
+                    .t()
+                    .pow(new Scalar(2.0))
+                    .sum(new long[] {0}, true, new ScalarTypeOptional())); // (n, n_codes)
     return torch.argmin(d, new LongOptional(1), false); // (n)
   }
 
@@ -139,10 +149,12 @@ final class Codebook extends Layer {
       counts.mul_(new Scalar(DECAY)).add_(used, new Scalar(1 - DECAY));
       zAvg.mul_(new Scalar(DECAY)).add_(sums, new Scalar(1 - DECAY));
       Tensor n = counts.sum(); // ()
-      Tensor weights = counts.add(new Scalar(1e-7)).div(n.add(new Scalar(nCodes * 1e-7))).mul(n); // (n_codes)
+      Tensor weights =
+          counts.add(new Scalar(1e-7)).div(n.add(new Scalar(nCodes * 1e-7))).mul(n); // (n_codes)
       embeddings.copy_(zAvg.div(weights.unsqueeze(1)));
       Tensor restart = randomRows(f, random); // (n_codes, D)
-      Tensor usage = counts.view(nCodes, 1).ge(new Scalar(1.0)).to(torch.ScalarType.Float); // (n_codes, 1)
+      Tensor usage =
+          counts.view(nCodes, 1).ge(new Scalar(1.0)).to(torch.ScalarType.Float); // (n_codes, 1)
       embeddings.mul_(usage).add_(restart.mul(usage.neg().add(new Scalar(1.0))));
     }
   }
@@ -162,11 +174,18 @@ final class Codebook extends Layer {
       long repeats = (nCodes + n - 1) / n;
       y = flat.repeat(repeats, 1); // (n·repeats, D)
       double std = 0.01 / Math.sqrt(dim);
-      Tensor noise = torch.randn(Shapes.of(y), new GeneratorOptional(random), new TensorOptions(torch.ScalarType.Float));
+      Tensor noise =
+          torch.randn(
+              Shapes.of(y),
+              new GeneratorOptional(random),
+              new TensorOptions(torch.ScalarType.Float));
       y = y.add(noise.to(y.device(), torch.ScalarType.Float).mul(new Scalar(std)));
     }
     long m = Shapes.of(y)[0];
-    Tensor perm = torch.randperm(m, new GeneratorOptional(random), new TensorOptions(torch.ScalarType.Long)); // (m)
-    return y.index_select(0, perm.narrow(0, 0, nCodes).to(y.device(), torch.ScalarType.Long)); // (n_codes, D)
+    Tensor perm =
+        torch.randperm(
+            m, new GeneratorOptional(random), new TensorOptions(torch.ScalarType.Long)); // (m)
+    return y.index_select(
+        0, perm.narrow(0, 0, nCodes).to(y.device(), torch.ScalarType.Long)); // (n_codes, D)
   }
 }

@@ -5,8 +5,8 @@ package io.jsora.model.vae;
  *
  * @param scalingFactor multiplies the sampled latent before diffusion; null takes the model's
  *     {@code scaling_factor} ({@code 0.18215} for SD 1.x VAEs)
- * @param microBatch frames per encoder/decoder call; bounds activation memory on long videos
- *     (each 256×256 frame needs a few hundred MB in the decoder)
+ * @param microBatch frames per encoder/decoder call; bounds activation memory on long videos (each
+ *     256×256 frame needs a few hundred MB in the decoder)
  * @param seed seeds the generator that samples latents from the posterior
  */
 public record CompressorOptions(Double scalingFactor, int microBatch, long seed) {

@@ -15,8 +15,11 @@ import java.util.List;
  */
 public record CompressorShape(String name, int t, int h, int w, int channels) {
   /** The shapes of {@link Compressors#NAMES}, in that order. */
-  public static final List<CompressorShape> ALL = List.of(
-      new CompressorShape("raw", 1, 1, 1, 3), new CompressorShape("vqvae", 2, 4, 4, 256), new CompressorShape("vae", 1, 8, 8, 4));
+  public static final List<CompressorShape> ALL =
+      List.of(
+          new CompressorShape("raw", 1, 1, 1, 3),
+          new CompressorShape("vqvae", 2, 4, 4, 256),
+          new CompressorShape("vae", 1, 8, 8, 4));
 
   /** The shape of compressor {@code kind}. */
   public static CompressorShape of(CompressorKind kind) {
@@ -30,14 +33,15 @@ public record CompressorShape(String name, int t, int h, int w, int channels) {
         return c;
       }
     }
-    throw new IllegalArgumentException("unknown compressor '" + name + "'; expected raw, vqvae or vae");
+    throw new IllegalArgumentException(
+        "unknown compressor '" + name + "'; expected raw, vqvae or vae");
   }
 
   /**
    * The latent {@code [C, T', H', W']} of a {@code frames × height × width} pixel video.
    *
-   * @throws IllegalArgumentException naming the dimension ({@code frames}, {@code height} or
-   *     {@code width}, first in the message) when a size is not a positive multiple of its factor
+   * @throws IllegalArgumentException naming the dimension ({@code frames}, {@code height} or {@code
+   *     width}, first in the message) when a size is not a positive multiple of its factor
    */
   public long[] latent(long frames, long height, long width) {
     check("frames", frames, t);
@@ -48,8 +52,14 @@ public record CompressorShape(String name, int t, int h, int w, int channels) {
 
   private void check(String what, long v, int f) {
     if (v < 1 || v % f != 0) {
-      throw new IllegalArgumentException(what + " " + v + " is not a positive multiple of the " + name
-          + " compressor's factor " + f);
+      throw new IllegalArgumentException(
+          what
+              + " "
+              + v
+              + " is not a positive multiple of the "
+              + name
+              + " compressor's factor "
+              + f);
     }
   }
 }

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Module;
 import org.slf4j.Logger;
@@ -35,7 +34,8 @@ public final class Compressors {
   private Compressors() {}
 
   /** {@link #load(String, Path, Device, CompressorOptions)} with default options. */
-  public static VideoCompressor load(String name, Path dirOrNull, Device device) throws IOException {
+  public static VideoCompressor load(String name, Path dirOrNull, Device device)
+      throws IOException {
     return load(name, dirOrNull, device, CompressorOptions.defaults());
   }
 
@@ -48,18 +48,27 @@ public final class Compressors {
    * @throws IllegalArgumentException for an unknown name
    * @throws IOException when the model cannot be found or its files do not match
    */
-  public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options) throws IOException {
+  public static VideoCompressor load(
+      String name, Path dirOrNull, Device device, CompressorOptions options) throws IOException {
     return load(name, dirOrNull, device, options, HubCache.ofThisProcess());
   }
 
-  /** As {@link #load(String, Path, Device, CompressorOptions)}, looking for cached models in {@code hub}. */
-  public static VideoCompressor load(String name, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
+  /**
+   * As {@link #load(String, Path, Device, CompressorOptions)}, looking for cached models in {@code
+   * hub}.
+   */
+  public static VideoCompressor load(
+      String name, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
       throws IOException {
     return load(CompressorKind.parse(name), dirOrNull, device, options, hub);
   }
 
-  /** {@link #load(CompressorKind, Path, Device, CompressorOptions, HubCache)} with default options and this process's hub cache. */
-  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device) throws IOException {
+  /**
+   * {@link #load(CompressorKind, Path, Device, CompressorOptions, HubCache)} with default options
+   * and this process's hub cache.
+   */
+  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device)
+      throws IOException {
     return load(kind, dirOrNull, device, CompressorOptions.defaults(), HubCache.ofThisProcess());
   }
 
@@ -71,31 +80,61 @@ public final class Compressors {
    *     default model; ignored for {@code raw}
    * @throws IOException when the model cannot be found or its files do not match
    */
-  public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
+  public static VideoCompressor load(
+      CompressorKind kind, Path dirOrNull, Device device, CompressorOptions options, HubCache hub)
       throws IOException {
     switch (kind) {
       case RAW:
         return new RawCompressor(device);
       case VQVAE:
-        return new VqVaeCompressor(loadVqVae(hub.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"), device));
-      case VAE: {
-        Path dir = hub.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
-        return new SdVaeCompressor(loadSdVae(dir.resolve("config.json"), HubCache.firstFile(dir, "vae",
-            List.of("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors", "pytorch_model.bin")), device),
-            options);
-      }
+        return new VqVaeCompressor(
+            loadVqVae(
+                hub.resolve(dirOrNull == null ? DEFAULT_VQVAE : dirOrNull.toString(), "vqvae"),
+                device));
+      case VAE:
+        {
+          Path dir = hub.resolve(dirOrNull == null ? DEFAULT_VAE : dirOrNull.toString(), "vae");
+          return new SdVaeCompressor(
+              loadSdVae(
+                  dir.resolve("config.json"),
+                  HubCache.firstFile(
+                      dir,
+                      "vae",
+                      List.of(
+                          "diffusion_pytorch_model.safetensors",
+                          "diffusion_pytorch_model.bin",
+                          "model.safetensors",
+                          "pytorch_model.bin")),
+                  device),
+              options);
+        }
       default:
         throw new IllegalStateException("compressor " + kind);
     }
   }
 
-  /** A VQ-VAE from a model directory ({@code config.json} and weights); see {@link #loadVqVae(Path, Path, Device)}. */
+  /**
+   * A VQ-VAE from a model directory ({@code config.json} and weights); see {@link #loadVqVae(Path,
+   * Path, Device)}.
+   */
   public static VqVae loadVqVae(Path dir, Device device) throws IOException {
-    return loadVqVae(dir.resolve("config.json"), HubCache.firstFile(dir, "vqvae",
-        List.of("model.safetensors", "pytorch_model.bin", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")), device);
+    return loadVqVae(
+        dir.resolve("config.json"),
+        HubCache.firstFile(
+            dir,
+            "vqvae",
+            List.of(
+                "model.safetensors",
+                "pytorch_model.bin",
+                "diffusion_pytorch_model.safetensors",
+                "diffusion_pytorch_model.bin")),
+        device);
   }
 
-  /** A VQ-VAE from its {@code config.json} and weights, in eval mode, codebook kept as loaded; caller owns. */
+  /**
+   * A VQ-VAE from its {@code config.json} and weights, in eval mode, codebook kept as loaded;
+   * caller owns.
+   */
   public static VqVae loadVqVae(Path configJson, Path weights, Device device) throws IOException {
     VqVae m = new VqVae(VqVaeConfig.read(configJson), device);
     try {
@@ -110,7 +149,8 @@ public final class Compressors {
   }
 
   /** An SD VAE from its diffusers {@code config.json} and weights, in eval mode; caller owns. */
-  public static AutoencoderKL loadSdVae(Path configJson, Path weights, Device device) throws IOException {
+  public static AutoencoderKL loadSdVae(Path configJson, Path weights, Device device)
+      throws IOException {
     AutoencoderKL m = new AutoencoderKL(SdVaeConfig.read(configJson), device);
     try {
       load(m, weights, true);
@@ -133,7 +173,8 @@ public final class Compressors {
       if (legacyAttention) {
         int renamed = AutoencoderKL.renameLegacyKeys(sd);
         if (renamed > 0) {
-          log.debug("{}: renamed {} attention keys from diffusers' pre-0.14 names", weights, renamed);
+          log.debug(
+              "{}: renamed {} attention keys from diffusers' pre-0.14 names", weights, renamed);
         }
       }
       try (StateDict stripped = stripWrapperPrefix(model, sd)) {
@@ -142,7 +183,9 @@ public final class Compressors {
     }
   }
 
-  /** When no key matches the model but all share a first component that, removed, makes them match. */
+  /**
+   * When no key matches the model but all share a first component that, removed, makes them match.
+   */
   private static StateDict stripWrapperPrefix(Module model, StateDict sd) {
     if (sd.size() == 0) {
       return null;
@@ -180,12 +223,28 @@ public final class Compressors {
     long[] v = {frames, height, width};
     for (int i = 0; i < 3; i++) {
       if (v[i] < 1) {
-        throw new IllegalArgumentException(name + ": " + dims[i] + " must be positive, got " + v[i]);
+        throw new IllegalArgumentException(
+            name + ": " + dims[i] + " must be positive, got " + v[i]);
       }
       if (v[i] % f[i] != 0) {
-        throw new IllegalArgumentException(name + ": " + dims[i] + " " + v[i] + " is not a multiple of " + f[i]
-            + " (factors t,h,w = " + f[0] + "," + f[1] + "," + f[2] + "); crop or resize the video to " + (v[i] / f[i]) * f[i]
-            + " or " + (v[i] / f[i] + 1) * f[i]);
+        throw new IllegalArgumentException(
+            name
+                + ": "
+                + dims[i]
+                + " "
+                + v[i]
+                + " is not a multiple of "
+                + f[i]
+                + " (factors t,h,w = "
+                + f[0]
+                + ","
+                + f[1]
+                + ","
+                + f[2]
+                + "); crop or resize the video to "
+                + (v[i] / f[i]) * f[i]
+                + " or "
+                + (v[i] / f[i] + 1) * f[i]);
       }
     }
   }

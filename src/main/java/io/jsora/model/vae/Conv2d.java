@@ -6,7 +6,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
-/** A 2D convolution with {@code nn.Conv2d}'s names: {@code weight [out, in, k, k]}, {@code bias}. */
+/**
+ * A 2D convolution with {@code nn.Conv2d}'s names: {@code weight [out, in, k, k]}, {@code bias}.
+ */
 final class Conv2d extends Layer {
   final Tensor weight;
   final Tensor bias;
@@ -25,7 +27,13 @@ final class Conv2d extends Layer {
 
   /** {@code x [N, in, H, W]} → {@code [N, out, H', W']}. */
   Tensor forward(Tensor x) {
-    return torch.conv2d(x, weight, new TensorOptional(bias), new long[] {stride, stride}, new long[] {padding, padding},
-        new long[] {1, 1}, 1);
+    return torch.conv2d(
+        x,
+        weight,
+        new TensorOptional(bias),
+        new long[] {stride, stride},
+        new long[] {padding, padding},
+        new long[] {1, 1},
+        1);
   }
 }

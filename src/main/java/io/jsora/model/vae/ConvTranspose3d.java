@@ -30,6 +30,7 @@ final class ConvTranspose3d extends Layer {
 
   /** {@code x [B, in, T, H, W]} → {@code [B, out, T', H', W']}. */
   Tensor forward(Tensor x) {
-    return torch.conv_transpose3d(x, weight, new TensorOptional(bias), stride, padding, new long[] {0, 0, 0}, 1, 1, 1, 1);
+    return torch.conv_transpose3d(
+        x, weight, new TensorOptional(bias), stride, padding, new long[] {0, 0, 0}, 1, 1, 1, 1);
   }
 }

@@ -16,7 +16,8 @@ final class GroupNorm extends Layer {
   GroupNorm(long groups, long channels, double eps, Device device) {
     super(device);
     if (channels % groups != 0) {
-      throw new IllegalArgumentException("group norm: " + channels + " channels not divisible by " + groups + " groups");
+      throw new IllegalArgumentException(
+          "group norm: " + channels + " channels not divisible by " + groups + " groups");
     }
     this.groups = groups;
     this.eps = eps;
@@ -28,6 +29,7 @@ final class GroupNorm extends Layer {
 
   /** {@code x [N, C, *]} → same shape. */
   Tensor forward(Tensor x) {
-    return torch.group_norm(x, groups, new TensorOptional(weight), new TensorOptional(bias), eps, true);
+    return torch.group_norm(
+        x, groups, new TensorOptional(weight), new TensorOptional(bias), eps, true);
   }
 }

@@ -23,6 +23,8 @@ final class Linear extends Layer {
 
   /** {@code x [..., in]} → {@code [..., out]}. */
   Tensor forward(Tensor x) {
-    return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+    return bias == null
+        ? torch.linear(x, weight)
+        : torch.linear(x, weight, new TensorOptional(bias));
   }
 }

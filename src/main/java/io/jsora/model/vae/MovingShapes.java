@@ -22,8 +22,15 @@ public final class MovingShapes implements VideoClips {
 
   public MovingShapes(int count, int frames, int height, int width, long seed) {
     if (count < 1 || frames < 1 || height < 4 || width < 4) {
-      throw new IllegalArgumentException("moving shapes: need count, frames >= 1 and frames of at least 4x4, got " + count + " clips of "
-          + frames + "x" + height + "x" + width);
+      throw new IllegalArgumentException(
+          "moving shapes: need count, frames >= 1 and frames of at least 4x4, got "
+              + count
+              + " clips of "
+              + frames
+              + "x"
+              + height
+              + "x"
+              + width);
     }
     this.count = count;
     this.frames = frames;
@@ -50,7 +57,11 @@ public final class MovingShapes implements VideoClips {
       Tensor ys = torch.arange(new Scalar(height), f32).view(1, height, 1); // (1, H, 1)
       Tensor xs = torch.arange(new Scalar(width), f32).view(1, 1, width); // (1, 1, W)
       Tensor ts = torch.arange(new Scalar(frames), f32); // (T)
-      Tensor video = Tensors.of(color(r), 3, 1, 1, 1).mul(new Scalar(0.5)).expand(3, frames, height, width).clone(); // dim background
+      Tensor video =
+          Tensors.of(color(r), 3, 1, 1, 1)
+              .mul(new Scalar(0.5))
+              .expand(3, frames, height, width)
+              .clone(); // dim background
       int shapes = 1 + r.nextInt(2);
       for (int k = 0; k < shapes; k++) {
         double size = Math.max(2, Math.min(height, width) * (0.15 + 0.2 * r.nextDouble()));
@@ -58,20 +69,32 @@ public final class MovingShapes implements VideoClips {
         double cx = size / 2 + r.nextDouble() * (width - size);
         double speed = Math.min(height, width) * (0.03 + 0.05 * r.nextDouble());
         double angle = r.nextDouble() * 2 * Math.PI;
-        Tensor py = bounce(ts.mul(new Scalar(speed * Math.sin(angle))).add(new Scalar(cy - size / 2)), height - size)
-            .add(new Scalar(size / 2)).view(frames, 1, 1); // (T, 1, 1) centre row
-        Tensor px = bounce(ts.mul(new Scalar(speed * Math.cos(angle))).add(new Scalar(cx - size / 2)), width - size)
-            .add(new Scalar(size / 2)).view(frames, 1, 1);
+        Tensor py =
+            bounce(
+                    ts.mul(new Scalar(speed * Math.sin(angle))).add(new Scalar(cy - size / 2)),
+                    height - size)
+                .add(new Scalar(size / 2))
+                .view(frames, 1, 1); // (T, 1, 1) centre row
+        Tensor px =
+            bounce(
+                    ts.mul(new Scalar(speed * Math.cos(angle))).add(new Scalar(cx - size / 2)),
+                    width - size)
+                .add(new Scalar(size / 2))
+                .view(frames, 1, 1);
         Tensor dy = ys.sub(py).abs(); // (T, H, 1)
         Tensor dx = xs.sub(px).abs(); // (T, 1, W)
-        Tensor mask = r.nextBoolean()
-            ? dy.le(new Scalar(size / 2)).logical_and(dx.le(new Scalar(size / 2))) // square
-            : dy.pow(new Scalar(2.0)).add(dx.pow(new Scalar(2.0))).le(new Scalar(size * size / 4)); // disc
+        Tensor mask =
+            r.nextBoolean()
+                ? dy.le(new Scalar(size / 2)).logical_and(dx.le(new Scalar(size / 2))) // square
+                : dy.pow(new Scalar(2.0))
+                    .add(dx.pow(new Scalar(2.0)))
+                    .le(new Scalar(size * size / 4)); // disc
         Tensor m = mask.to(torch.ScalarType.Float).unsqueeze(0); // (1, T, H, W)
         Tensor c = Tensors.of(color(r), 3, 1, 1, 1);
         video = video.mul(m.neg().add(new Scalar(1.0))).add(c.mul(m));
       }
-      return io.jsora.tensor.Scopes.keep(video.sub(new Scalar(0.5)).unsqueeze(0).contiguous()); // (1, 3, T, H, W)
+      return io.jsora.tensor.Scopes.keep(
+          video.sub(new Scalar(0.5)).unsqueeze(0).contiguous()); // (1, 3, T, H, W)
     }
   }
 
@@ -85,6 +108,8 @@ public final class MovingShapes implements VideoClips {
   }
 
   private static float[] color(Random r) {
-    return new float[] {0.15f + 0.85f * r.nextFloat(), 0.15f + 0.85f * r.nextFloat(), 0.15f + 0.85f * r.nextFloat()};
+    return new float[] {
+      0.15f + 0.85f * r.nextFloat(), 0.15f + 0.85f * r.nextFloat(), 0.15f + 0.85f * r.nextFloat()
+    };
   }
 }

@@ -36,7 +36,10 @@ public final class RawCompressor implements VideoCompressor {
     return new long[] {3, frames, height, width};
   }
 
-  /** Returns the video itself (float32 on this compressor's device; may share storage with the input). */
+  /**
+   * Returns the video itself (float32 on this compressor's device; may share storage with the
+   * input).
+   */
   @Override
   public Tensor encode(Tensor video) {
     check(video, "video");
@@ -52,7 +55,8 @@ public final class RawCompressor implements VideoCompressor {
   private static void check(Tensor t, String name) {
     long[] s = Shapes.of(t);
     if (s.length != 5 || s[1] != 3) {
-      throw new IllegalArgumentException("raw: " + name + " must be [B, 3, T, H, W], found " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "raw: " + name + " must be [B, 3, T, H, W], found " + Arrays.toString(s));
     }
   }
 

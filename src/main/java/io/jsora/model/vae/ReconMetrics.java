@@ -16,8 +16,8 @@ import org.bytedeco.pytorch.global.torch;
  * clamped before it becomes pixels), and computed in float64.
  *
  * <ul>
- *   <li>PSNR per video: {@code 10·log10(1 / MSE)} over all its pixels and channels; +∞ for identical
- *       videos.
+ *   <li>PSNR per video: {@code 10·log10(1 / MSE)} over all its pixels and channels; +∞ for
+ *       identical videos.
  *   <li>SSIM per video: the mean over frames and channels of Wang et al.'s SSIM, with their
  *       constants (K1 = 0.01, K2 = 0.03, range 1) and an 11×11 Gaussian window of σ 1.5 over the
  *       positions where it fits entirely ('valid'); frames must be at least 11×11.
@@ -38,7 +38,11 @@ public final class ReconMetrics {
     check(reference, reconstruction);
     Tensor a = unit(reference);
     Tensor b = unit(reconstruction);
-    Tensor mse = a.sub(b).pow(new Scalar(2.0)).flatten(1, -1).mean(new long[] {1}, false, new ScalarTypeOptional()); // (B)
+    Tensor mse =
+        a.sub(b)
+            .pow(new Scalar(2.0))
+            .flatten(1, -1)
+            .mean(new long[] {1}, false, new ScalarTypeOptional()); // (B)
     return mse.log10().mul(new Scalar(-10.0)); // (B), +inf where mse = 0
   }
 
@@ -47,7 +51,15 @@ public final class ReconMetrics {
     check(reference, reconstruction);
     long[] s = Shapes.of(reference);
     if (s[3] < WINDOW || s[4] < WINDOW) {
-      throw new IllegalArgumentException("ssim: frames must be at least " + WINDOW + "x" + WINDOW + ", found " + s[3] + "x" + s[4]);
+      throw new IllegalArgumentException(
+          "ssim: frames must be at least "
+              + WINDOW
+              + "x"
+              + WINDOW
+              + ", found "
+              + s[3]
+              + "x"
+              + s[4]);
     }
     Tensor x = planes(unit(reference)); // (B·C·T, 1, H, W)
     Tensor y = planes(unit(reconstruction));
@@ -60,7 +72,10 @@ public final class ReconMetrics {
     Tensor vx = blur(x.mul(x), g).sub(mx2);
     Tensor vy = blur(y.mul(y), g).sub(my2);
     Tensor cxy = blur(x.mul(y), g).sub(mxy);
-    Tensor num = mxy.mul(new Scalar(2.0)).add(new Scalar(C1)).mul(cxy.mul(new Scalar(2.0)).add(new Scalar(C2)));
+    Tensor num =
+        mxy.mul(new Scalar(2.0))
+            .add(new Scalar(C1))
+            .mul(cxy.mul(new Scalar(2.0)).add(new Scalar(C2)));
     Tensor den = mx2.add(my2).add(new Scalar(C1)).mul(vx.add(vy).add(new Scalar(C2)));
     Tensor map = num.div(den); // (B·C·T, 1, H−10, W−10)
     return map.reshape(s[0], -1).mean(new long[] {1}, false, new ScalarTypeOptional()); // (B)
@@ -88,13 +103,30 @@ public final class ReconMetrics {
 
   /** Separable 'valid' Gaussian filtering of {@code x [N, 1, H, W]}. */
   private static Tensor blur(Tensor x, Tensor g) {
-    Tensor h = torch.conv2d(x, g.view(1, 1, 1, WINDOW), new TensorOptional(), new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1);
-    return torch.conv2d(h, g.view(1, 1, WINDOW, 1), new TensorOptional(), new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1);
+    Tensor h =
+        torch.conv2d(
+            x,
+            g.view(1, 1, 1, WINDOW),
+            new TensorOptional(),
+            new long[] {1, 1},
+            new long[] {0, 0},
+            new long[] {1, 1},
+            1);
+    return torch.conv2d(
+        h,
+        g.view(1, 1, WINDOW, 1),
+        new TensorOptional(),
+        new long[] {1, 1},
+        new long[] {0, 0},
+        new long[] {1, 1},
+        1);
   }
 
   /** [-0.5, 0.5] → [0, 1], clamped, float64. */
   private static Tensor unit(Tensor v) {
-    return v.to(torch.ScalarType.Double).add(new Scalar(0.5)).clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)));
+    return v.to(torch.ScalarType.Double)
+        .add(new Scalar(0.5))
+        .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)));
   }
 
   /** {@code [B, C, T, H, W]} → {@code [B·C·T, 1, H, W]}. */
@@ -107,8 +139,11 @@ public final class ReconMetrics {
     long[] sa = Shapes.of(a);
     long[] sb = Shapes.of(b);
     if (sa.length != 5 || !Arrays.equals(sa, sb)) {
-      throw new IllegalArgumentException("metrics: expected two videos of the same shape [B, C, T, H, W], found " + Arrays.toString(sa)
-          + " and " + Arrays.toString(sb));
+      throw new IllegalArgumentException(
+          "metrics: expected two videos of the same shape [B, C, T, H, W], found "
+              + Arrays.toString(sa)
+              + " and "
+              + Arrays.toString(sb));
     }
   }
 }

@@ -7,9 +7,8 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * VideoGPT's "same" 3D convolution: the input is zero-padded by {@code k - s} per dimension (the
- * odd element on the left), then convolved without padding, so a dimension divisible by the
- * stride {@code s} comes out divided by it. State-dict names: {@code conv.weight}, {@code
- * conv.bias}.
+ * odd element on the left), then convolved without padding, so a dimension divisible by the stride
+ * {@code s} comes out divided by it. State-dict names: {@code conv.weight}, {@code conv.bias}.
  */
 final class SamePadConv3d extends Layer {
   private final Conv3d conv;

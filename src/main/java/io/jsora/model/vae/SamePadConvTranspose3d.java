@@ -18,7 +18,11 @@ final class SamePadConvTranspose3d extends Layer {
     super(device);
     long[] k = {kernel, kernel, kernel};
     pad = SamePadConv3d.samePadding(k, stride);
-    convt = child("convt", new ConvTranspose3d(in, out, k, stride, new long[] {kernel - 1, kernel - 1, kernel - 1}, device));
+    convt =
+        child(
+            "convt",
+            new ConvTranspose3d(
+                in, out, k, stride, new long[] {kernel - 1, kernel - 1, kernel - 1}, device));
   }
 
   /** {@code x [B, in, T, H, W]} → {@code [B, out, T·s, H·s, W·s]}. */

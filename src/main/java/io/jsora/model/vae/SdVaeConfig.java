@@ -8,21 +8,24 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The shape of a diffusers {@code AutoencoderKL}, under the keys of its {@code config.json}.
- * Only the block types Stable Diffusion's VAE uses are supported ({@code DownEncoderBlock2D} /
- * {@code UpDecoderBlock2D}, SiLU, group norm).
+ * The shape of a diffusers {@code AutoencoderKL}, under the keys of its {@code config.json}. Only
+ * the block types Stable Diffusion's VAE uses are supported ({@code DownEncoderBlock2D} / {@code
+ * UpDecoderBlock2D}, SiLU, group norm).
  *
  * @param inChannels {@code in_channels}: image channels (3)
  * @param outChannels {@code out_channels}: decoded channels (3)
  * @param blockOutChannels {@code block_out_channels}: channels per resolution level; each level but
  *     the last halves height and width, so the spatial factor is {@code 2^(levels − 1)} (8 for SD)
- * @param layersPerBlock {@code layers_per_block}: resnets per encoder level (the decoder has one more)
+ * @param layersPerBlock {@code layers_per_block}: resnets per encoder level (the decoder has one
+ *     more)
  * @param latentChannels {@code latent_channels}: latent channels (4)
  * @param normNumGroups {@code norm_num_groups}: group-norm groups (32)
  * @param sampleSize {@code sample_size}: training resolution; informational
  * @param scalingFactor {@code scaling_factor}: latent scale for diffusion (0.18215 when absent)
- * @param shiftFactor {@code shift_factor}: subtracted before scaling, or null (SD 1/2 VAEs have none)
- * @param midBlockAddAttention {@code mid_block_add_attention}: attention in the middle blocks (true)
+ * @param shiftFactor {@code shift_factor}: subtracted before scaling, or null (SD 1/2 VAEs have
+ *     none)
+ * @param midBlockAddAttention {@code mid_block_add_attention}: attention in the middle blocks
+ *     (true)
  * @param useQuantConv {@code use_quant_conv}: 1×1 conv after the encoder (true)
  * @param usePostQuantConv {@code use_post_quant_conv}: 1×1 conv before the decoder (true)
  */
@@ -48,22 +51,54 @@ public record SdVaeConfig(
     blockOutChannels = blockOutChannels.clone();
     for (int c : blockOutChannels) {
       if (c < 1 || c % normNumGroups != 0) {
-        throw new IllegalArgumentException("block_out_channels " + Arrays.toString(blockOutChannels)
-            + ": each must be a positive multiple of norm_num_groups " + normNumGroups);
+        throw new IllegalArgumentException(
+            "block_out_channels "
+                + Arrays.toString(blockOutChannels)
+                + ": each must be a positive multiple of norm_num_groups "
+                + normNumGroups);
       }
     }
-    if (inChannels < 1 || outChannels < 1 || latentChannels < 1 || layersPerBlock < 1 || normNumGroups < 1) {
-      throw new IllegalArgumentException("in_channels " + inChannels + ", out_channels " + outChannels + ", latent_channels "
-          + latentChannels + ", layers_per_block " + layersPerBlock + ", norm_num_groups " + normNumGroups + " must be positive");
+    if (inChannels < 1
+        || outChannels < 1
+        || latentChannels < 1
+        || layersPerBlock < 1
+        || normNumGroups < 1) {
+      throw new IllegalArgumentException(
+          "in_channels "
+              + inChannels
+              + ", out_channels "
+              + outChannels
+              + ", latent_channels "
+              + latentChannels
+              + ", layers_per_block "
+              + layersPerBlock
+              + ", norm_num_groups "
+              + normNumGroups
+              + " must be positive");
     }
     if (!(scalingFactor > 0) || Double.isInfinite(scalingFactor)) {
       throw new IllegalArgumentException("scaling_factor must be positive, found " + scalingFactor);
     }
   }
 
-  /** {@code stabilityai/sd-vae-ft-mse} (and the SD 1.x VAE): 128, 256, 512, 512; 2 layers; 4 latent channels. */
+  /**
+   * {@code stabilityai/sd-vae-ft-mse} (and the SD 1.x VAE): 128, 256, 512, 512; 2 layers; 4 latent
+   * channels.
+   */
   public static SdVaeConfig sdVaeFtMse() {
-    return new SdVaeConfig(3, 3, new int[] {128, 256, 512, 512}, 2, 4, 32, 256, DEFAULT_SCALING_FACTOR, null, true, true, true);
+    return new SdVaeConfig(
+        3,
+        3,
+        new int[] {128, 256, 512, 512},
+        2,
+        4,
+        32,
+        256,
+        DEFAULT_SCALING_FACTOR,
+        null,
+        true,
+        true,
+        true);
   }
 
   @Override
@@ -81,7 +116,8 @@ public record SdVaeConfig(
     HfConfig j = HfConfig.read(configJson);
     String cls = j.stringValue("_class_name", "AutoencoderKL");
     if (!cls.equals("AutoencoderKL")) {
-      throw new IOException(configJson + ": \"_class_name\" is " + cls + ", expected AutoencoderKL");
+      throw new IOException(
+          configJson + ": \"_class_name\" is " + cls + ", expected AutoencoderKL");
     }
     int[] blocks = j.intArray("block_out_channels", new int[] {64});
     checkTypes(j, "down_block_types", "DownEncoderBlock2D", blocks.length);
@@ -92,13 +128,23 @@ public record SdVaeConfig(
     }
     String norm = j.stringValue("norm_type", "group");
     if (!norm.equals("group")) {
-      throw new IOException(configJson + ": \"norm_type\" is " + norm + ", only group is supported");
+      throw new IOException(
+          configJson + ": \"norm_type\" is " + norm + ", only group is supported");
     }
     try {
-      return new SdVaeConfig(j.intValue("in_channels", 3), j.intValue("out_channels", 3), blocks, j.intValue("layers_per_block", 1),
-          j.intValue("latent_channels", 4), j.intValue("norm_num_groups", 32), sampleSize(j),
-          j.doubleValue("scaling_factor", DEFAULT_SCALING_FACTOR), j.optionalDouble("shift_factor"),
-          j.boolValue("mid_block_add_attention", true), j.boolValue("use_quant_conv", true), j.boolValue("use_post_quant_conv", true));
+      return new SdVaeConfig(
+          j.intValue("in_channels", 3),
+          j.intValue("out_channels", 3),
+          blocks,
+          j.intValue("layers_per_block", 1),
+          j.intValue("latent_channels", 4),
+          j.intValue("norm_num_groups", 32),
+          sampleSize(j),
+          j.doubleValue("scaling_factor", DEFAULT_SCALING_FACTOR),
+          j.optionalDouble("shift_factor"),
+          j.boolValue("mid_block_add_attention", true),
+          j.boolValue("use_quant_conv", true),
+          j.boolValue("use_post_quant_conv", true));
     } catch (IllegalArgumentException e) {
       throw j.invalid(e);
     }
@@ -113,14 +159,23 @@ public record SdVaeConfig(
     }
   }
 
-  private static void checkTypes(HfConfig j, String key, String expected, int levels) throws IOException {
+  private static void checkTypes(HfConfig j, String key, String expected, int levels)
+      throws IOException {
     String[] types = j.stringArray(key, repeat(expected, levels));
     if (types.length != levels) {
-      throw new IOException(j.file() + ": \"" + key + "\" has " + types.length + " entries, block_out_channels has " + levels);
+      throw new IOException(
+          j.file()
+              + ": \""
+              + key
+              + "\" has "
+              + types.length
+              + " entries, block_out_channels has "
+              + levels);
     }
     for (String t : types) {
       if (!t.equals(expected)) {
-        throw new IOException(j.file() + ": \"" + key + "\" holds " + t + ", only " + expected + " is supported");
+        throw new IOException(
+            j.file() + ": \"" + key + "\" holds " + t + ", only " + expected + " is supported");
       }
     }
   }
@@ -172,7 +227,16 @@ public record SdVaeConfig(
 
   @Override
   public String toString() {
-    return "SdVaeConfig[block_out_channels=" + Arrays.toString(blockOutChannels) + ", layers_per_block=" + layersPerBlock
-        + ", latent_channels=" + latentChannels + ", norm_num_groups=" + normNumGroups + ", scaling_factor=" + scalingFactor + "]";
+    return "SdVaeConfig[block_out_channels="
+        + Arrays.toString(blockOutChannels)
+        + ", layers_per_block="
+        + layersPerBlock
+        + ", latent_channels="
+        + latentChannels
+        + ", norm_num_groups="
+        + normNumGroups
+        + ", scaling_factor="
+        + scalingFactor
+        + "]";
   }
 }

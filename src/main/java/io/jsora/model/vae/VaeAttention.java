@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.global.torch;
  * it): group norm, {@code to_q}/{@code to_k}/{@code to_v}, softmax over all H·W positions with
  * scale {@code 1/sqrt(C)}, {@code to_out.0}, plus the residual.
  *
- * <p>Checkpoints saved by diffusers before 0.14 (among them {@code stabilityai/sd-vae-ft-mse})
- * name these {@code query}, {@code key}, {@code value} and {@code proj_attn}; {@link
+ * <p>Checkpoints saved by diffusers before 0.14 (among them {@code stabilityai/sd-vae-ft-mse}) name
+ * these {@code query}, {@code key}, {@code value} and {@code proj_attn}; {@link
  * AutoencoderKL#renameLegacyKeys} maps them.
  */
 final class VaeAttention extends Layer {
@@ -38,7 +38,8 @@ final class VaeAttention extends Layer {
   Tensor forward(Tensor x) {
     long[] s = Shapes.of(x);
     Tensor h = norm.forward(x).view(s[0], s[1], s[2] * s[3]).transpose(1, 2); // (N, HW, C)
-    Tensor a = torch.scaled_dot_product_attention(q.forward(h), k.forward(h), v.forward(h)); // (N, HW, C)
+    Tensor a =
+        torch.scaled_dot_product_attention(q.forward(h), k.forward(h), v.forward(h)); // (N, HW, C)
     a = out.forward(a).transpose(1, 2).reshape(s[0], s[1], s[2], s[3]); // (N, C, H, W)
     return a.add(x);
   }

@@ -7,9 +7,9 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>Video tensors are {@code [B, 3, T, H, W]} float32 with pixels in {@code [-0.5, 0.5]} (what
  * {@code io.jsora.video.Frames.toModel} produces); latents are {@code [B, C, T', H', W']} with
- * {@code T' = T / factors()[0]}, {@code H' = H / factors()[1]}, {@code W' = W / factors()[2]}.
- * T, H and W must be multiples of the factors: nothing is cropped or padded silently, and a
- * mismatch is an {@link IllegalArgumentException} naming the dimension.
+ * {@code T' = T / factors()[0]}, {@code H' = H / factors()[1]}, {@code W' = W / factors()[2]}. T, H
+ * and W must be multiples of the factors: nothing is cropped or padded silently, and a mismatch is
+ * an {@link IllegalArgumentException} naming the dimension.
  *
  * <p>Inputs may live on any device; outputs are on the compressor's device. Encoding and decoding
  * run without gradients. Each returned tensor is owned by the caller, who closes it (it is not

@@ -36,8 +36,12 @@ public final class VqVae extends Layer {
     this.home = own(Compressors.copy(device));
     encoder = child("encoder", new VqVaeEncoder(config, device));
     decoder = child("decoder", new VqVaeDecoder(config, device));
-    preVq = child("pre_vq_conv", new SamePadConv3d(config.nHiddens(), config.embeddingDim(), 1, device));
-    postVq = child("post_vq_conv", new SamePadConv3d(config.embeddingDim(), config.nHiddens(), 1, device));
+    preVq =
+        child(
+            "pre_vq_conv", new SamePadConv3d(config.nHiddens(), config.embeddingDim(), 1, device));
+    postVq =
+        child(
+            "post_vq_conv", new SamePadConv3d(config.embeddingDim(), config.nHiddens(), 1, device));
     codebook = child("codebook", new Codebook(config.nCodes(), config.embeddingDim(), device));
   }
 
@@ -54,7 +58,12 @@ public final class VqVae extends Layer {
   public record Encoded(Tensor embeddings, Tensor indices) {}
 
   /** One training forward pass, as VideoGPT's {@code VQVAE.forward}. */
-  public record TrainOutput(Tensor reconLoss, Tensor commitmentLoss, Tensor perplexity, Tensor reconstruction, Tensor indices) {
+  public record TrainOutput(
+      Tensor reconLoss,
+      Tensor commitmentLoss,
+      Tensor perplexity,
+      Tensor reconstruction,
+      Tensor indices) {
     /** {@code recon + commitment}, the loss VideoGPT minimises. */
     public Tensor loss() {
       return reconLoss.add(commitmentLoss);
@@ -129,7 +138,8 @@ public final class VqVae extends Layer {
   public void checkVideo(Tensor x, String name) {
     long[] s = Shapes.of(x);
     if (s.length != 5 || s[1] != 3) {
-      throw new IllegalArgumentException(name + ": expected shape [B, 3, T, H, W], found " + java.util.Arrays.toString(s));
+      throw new IllegalArgumentException(
+          name + ": expected shape [B, 3, T, H, W], found " + java.util.Arrays.toString(s));
     }
     Compressors.checkDivisible("vqvae", s[2], s[3], s[4], config.downsample());
   }

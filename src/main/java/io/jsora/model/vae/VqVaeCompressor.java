@@ -72,7 +72,11 @@ public final class VqVaeCompressor implements VideoCompressor {
   public Tensor decode(Tensor latent) {
     long[] s = Shapes.of(latent);
     if (s.length != 5 || s[1] != latentChannels()) {
-      throw new IllegalArgumentException("vqvae: latent must be [B, " + latentChannels() + ", T', H', W'], found " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "vqvae: latent must be [B, "
+              + latentChannels()
+              + ", T', H', W'], found "
+              + Arrays.toString(s));
     }
     try (PointerScope sc = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
@@ -80,7 +84,9 @@ public final class VqVaeCompressor implements VideoCompressor {
     }
   }
 
-  /** Codebook vectors for indices {@code [B, T', H', W']}: {@code [B, D, T', H', W']}; caller owns. */
+  /**
+   * Codebook vectors for indices {@code [B, T', H', W']}: {@code [B, D, T', H', W']}; caller owns.
+   */
   public Tensor embed(Tensor indices) {
     checkIndices(indices);
     try (PointerScope sc = new PointerScope();
@@ -89,19 +95,23 @@ public final class VqVaeCompressor implements VideoCompressor {
     }
   }
 
-  /** Decodes indices {@code [B, T', H', W']} straight to video {@code [B, 3, T, H, W]}; caller owns. */
+  /**
+   * Decodes indices {@code [B, T', H', W']} straight to video {@code [B, 3, T, H, W]}; caller owns.
+   */
   public Tensor decodeIndices(Tensor indices) {
     checkIndices(indices);
     try (PointerScope sc = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
-      return Scopes.keep(model.decode(model.embed(indices.to(model.device(), torch.ScalarType.Long))));
+      return Scopes.keep(
+          model.decode(model.embed(indices.to(model.device(), torch.ScalarType.Long))));
     }
   }
 
   private void checkIndices(Tensor indices) {
     long[] s = Shapes.of(indices);
     if (s.length != 4) {
-      throw new IllegalArgumentException("vqvae: indices must be [B, T', H', W'], found " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "vqvae: indices must be [B, T', H', W'], found " + Arrays.toString(s));
     }
   }
 

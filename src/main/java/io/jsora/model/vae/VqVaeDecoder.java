@@ -35,7 +35,8 @@ final class VqVaeDecoder extends Layer {
         stride[d] = times[d] > 0 ? 2 : 1;
         times[d]--;
       }
-      SamePadConvTranspose3d convt = new SamePadConvTranspose3d(c.nHiddens(), out, 4, stride, device);
+      SamePadConvTranspose3d convt =
+          new SamePadConvTranspose3d(c.nHiddens(), out, 4, stride, device);
       list.push_back(convt);
       convts.add(own(convt));
     }

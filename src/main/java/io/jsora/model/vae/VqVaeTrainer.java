@@ -45,8 +45,14 @@ public final class VqVaeTrainer implements AutoCloseable {
   public record Settings(double learningRate, double weightDecay, double gradClip, long seed) {
     public Settings {
       if (!(learningRate > 0) || weightDecay < 0 || gradClip < 0) {
-        throw new IllegalArgumentException("learning rate " + learningRate + " must be positive, weight decay " + weightDecay
-            + " and gradient clip " + gradClip + " non-negative");
+        throw new IllegalArgumentException(
+            "learning rate "
+                + learningRate
+                + " must be positive, weight decay "
+                + weightDecay
+                + " and gradient clip "
+                + gradClip
+                + " non-negative");
       }
     }
 
@@ -56,7 +62,13 @@ public final class VqVaeTrainer implements AutoCloseable {
   }
 
   /** What one step measured (before the update), as numbers. */
-  public record Stats(long step, double loss, double reconLoss, double commitmentLoss, double perplexity, double psnr) {}
+  public record Stats(
+      long step,
+      double loss,
+      double reconLoss,
+      double commitmentLoss,
+      double perplexity,
+      double psnr) {}
 
   private final VqVae model;
   private final Settings settings;
@@ -109,8 +121,13 @@ public final class VqVaeTrainer implements AutoCloseable {
       try (NoGradGuard g = new NoGradGuard()) {
         psnr = ReconMetrics.psnr(x, o.reconstruction().detach()).mean().item_double();
       }
-      return new Stats(step, loss.item_double(), o.reconLoss().item_double(), o.commitmentLoss().item_double(),
-          o.perplexity().item_double(), psnr);
+      return new Stats(
+          step,
+          loss.item_double(),
+          o.reconLoss().item_double(),
+          o.commitmentLoss().item_double(),
+          o.perplexity().item_double(),
+          psnr);
     }
   }
 
@@ -122,7 +139,10 @@ public final class VqVaeTrainer implements AutoCloseable {
     Files.createDirectories(dir);
     AtomicFiles.writeString(dir.resolve("config.json"), model.config().toJson());
     try (StateDict sd = StateDict.of(model)) {
-      SafetensorsWriter.write(dir.resolve("model.safetensors"), sd, Map.of("format", "pt", "step", Long.toString(step)));
+      SafetensorsWriter.write(
+          dir.resolve("model.safetensors"),
+          sd,
+          Map.of("format", "pt", "step", Long.toString(step)));
     }
     Path tmp = Files.createTempFile(dir, ".optimizer.pt.", ".tmp");
     try (OutputArchive a = new OutputArchive()) {
@@ -151,7 +171,8 @@ public final class VqVaeTrainer implements AutoCloseable {
     if (state == null || !state.has("step") || !state.get("step").canConvertToLong()) {
       throw new IOException(stateFile + ": expected {\"step\": N, ...}");
     }
-    VqVae m = Compressors.loadVqVae(dir.resolve("config.json"), dir.resolve("model.safetensors"), device);
+    VqVae m =
+        Compressors.loadVqVae(dir.resolve("config.json"), dir.resolve("model.safetensors"), device);
     VqVaeTrainer t = new VqVaeTrainer(m, settings, state.get("step").longValue());
     Path opt = dir.resolve("optimizer.pt");
     if (Files.isRegularFile(opt)) {

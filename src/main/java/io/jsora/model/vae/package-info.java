@@ -1,6 +1,6 @@
 /**
- * Video compressors: what maps pixel video {@code [B, 3, T, H, W]} in [-0.5, 0.5] to the latent
- * the DiT diffuses in, and back ({@link io.jsora.model.vae.VideoCompressor}).
+ * Video compressors: what maps pixel video {@code [B, 3, T, H, W]} in [-0.5, 0.5] to the latent the
+ * DiT diffuses in, and back ({@link io.jsora.model.vae.VideoCompressor}).
  *
  * <ul>
  *   <li>{@code raw}: the identity ({@link io.jsora.model.vae.RawCompressor}).

@@ -57,7 +57,8 @@ class FrameMaskTest {
         assertTrue(k >= 1 && k <= 3 && !qt[frames - k] && qt[frames - k - 1], "a tail run " + k);
         boolean[] qht = MaskGenerator.mask(MaskType.QUARTER_HEAD_TAIL, frames, g);
         k = conditions(qht) / 2;
-        assertTrue(k >= 1 && k <= 3 && !qht[k - 1] && qht[k] && !qht[frames - k] && qht[frames - k - 1]);
+        assertTrue(
+            k >= 1 && k <= 3 && !qht[k - 1] && qht[k] && !qht[frames - k] && qht[frames - k - 1]);
         boolean[] qr = MaskGenerator.mask(MaskType.QUARTER_RANDOM, frames, g);
         k = conditions(qr);
         int first = 0;
@@ -83,9 +84,12 @@ class FrameMaskTest {
       assertEquals(0.5, held / (400.0 * frames), 0.05, "share of random condition frames");
       // an image is always generated; the quarter types need 4 frames, as upstream (randint(1, 0))
       assertArrayEquals(new boolean[] {true}, MaskGenerator.mask(MaskType.IMAGE_HEAD, 1, g));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> MaskGenerator.mask(MaskType.QUARTER_HEAD, 3, g));
-      assertTrue(e.getMessage().contains("quarter_head needs at least 4 latent frames"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> MaskGenerator.mask(MaskType.QUARTER_HEAD, 3, g));
+      assertTrue(
+          e.getMessage().contains("quarter_head needs at least 4 latent frames"), e.getMessage());
     }
   }
 
@@ -107,10 +111,17 @@ class FrameMaskTest {
       Tensor c = gen.masks(64, 15, torch.createCPUGenerator(6), cpu);
       assertTrue(torch.equal(a, b) && !torch.equal(a, c));
       assertEquals(ScalarType.Bool.value, a.scalar_type().value);
-      // stage 3 conditions the first frame of about a fifth of the samples (image_head 0.22 + head_tail, …)
-      double firstHeld = 1 - Tensors.toDoubles(gen.masks(2000, 15, torch.createCPUGenerator(7), cpu).select(1, 0)
-          .to(ScalarType.Double).mean())[0];
-      assertEquals(0.22 + 0.005 + 0.002 * 2 + 0.01 * 0.5 + 0.002 * 0.5 + 0.002 * 3.0 / 15, firstHeld, 0.03);
+      // stage 3 conditions the first frame of about a fifth of the samples (image_head 0.22 +
+      // head_tail, …)
+      double firstHeld =
+          1
+              - Tensors.toDoubles(
+                  gen.masks(2000, 15, torch.createCPUGenerator(7), cpu)
+                      .select(1, 0)
+                      .to(ScalarType.Double)
+                      .mean())[0];
+      assertEquals(
+          0.22 + 0.005 + 0.002 * 2 + 0.01 * 0.5 + 0.002 * 0.5 + 0.002 * 3.0 / 15, firstHeld, 0.03);
     }
   }
 
@@ -120,17 +131,23 @@ class FrameMaskTest {
     m.put("intepolate", 0.1);
     m.put("image_head", 0.3);
     MaskRatios r = MaskRatios.of(m);
-    assertEquals(List.of(MaskType.INTERPOLATE, MaskType.IMAGE_HEAD, MaskType.IDENTITY), List.copyOf(r.ratios().keySet()));
+    assertEquals(
+        List.of(MaskType.INTERPOLATE, MaskType.IMAGE_HEAD, MaskType.IDENTITY),
+        List.copyOf(r.ratios().keySet()));
     assertEquals(0.6, r.ratios().get(MaskType.IDENTITY), 1e-12);
     assertEquals(MaskType.INTERPOLATE, r.pick(0.05));
     assertEquals(MaskType.IMAGE_HEAD, r.pick(0.1));
     assertEquals(MaskType.IDENTITY, r.pick(0.99));
     assertEquals(MaskType.INTERPOLATE, MaskType.parse("interpolate"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> MaskType.parse("head")).getMessage()
-        .contains("intepolate"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> MaskType.parse("head"))
+            .getMessage()
+            .contains("intepolate"));
     m.put("identity", 0.5);
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> MaskRatios.of(m)).getMessage()
-        .contains("must sum to 1, got 0.9"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> MaskRatios.of(m))
+            .getMessage()
+            .contains("must sum to 1, got 0.9"));
   }
 
   @Test
@@ -141,39 +158,59 @@ class FrameMaskTest {
     assertError("0,0,0,0,1,half", "field edit_ratio 'half' is not a number");
     assertError("0,0,0,0,0", "group 1 ('0,0,0,0,0'): mask group: length must be >= 1, got 0");
     assertError("0,0,0,0,1,1.5", "edit_ratio must be in [0, 1], got 1.5");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> MaskStrategy.parse("0;0,2,0,-1").resolve(0, 15, new int[] {1, 15}, 1));
-    assertTrue(e.getMessage().contains("group 2 (0,2,0,-1,1,0.0): field ref_id 2 but the sample has 2 reference(s)"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> MaskStrategy.parse("0;0,2,0,-1").resolve(0, 15, new int[] {1, 15}, 1));
+    assertTrue(
+        e.getMessage()
+            .contains("group 2 (0,2,0,-1,1,0.0): field ref_id 2 but the sample has 2 reference(s)"),
         e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> MaskStrategy.parse("0,1,-20,0,5").resolve(0, 15, new int[] {1, 15}, 5));
-    assertTrue(e.getMessage().contains("field ref_start -20 is outside the 15 latent frames"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> MaskStrategy.parse("0,1,-20,0,5").resolve(0, 15, new int[] {1, 15}, 5));
+    assertTrue(
+        e.getMessage().contains("field ref_start -20 is outside the 15 latent frames"),
+        e.getMessage());
   }
 
   private static void assertError(String strategy, String part) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MaskStrategy.parse(strategy));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> MaskStrategy.parse(strategy));
     assertTrue(e.getMessage().contains(part), e.getMessage());
   }
 
   @Test
   void strategyDefaultsNegativeStartsAlignAndClipping() {
     MaskStrategy s = MaskStrategy.parse("0;0,1,-5,-1,9,0.5");
-    assertEquals(List.of(new MaskGroup(0, 0, 0, 0, 1, 0.0), new MaskGroup(0, 1, -5, -1, 9, 0.5)), s.groups());
+    assertEquals(
+        List.of(new MaskGroup(0, 0, 0, 0, 1, 0.0), new MaskGroup(0, 1, -5, -1, 9, 0.5)),
+        s.groups());
     // reference 1 has 15 latent frames; z 15: −5 → 10, −1 → 14, length clipped to 1
-    assertEquals(List.of(new Placement(0, 0, 0, 1, 0.0), new Placement(1, 10, 14, 1, 0.5)),
+    assertEquals(
+        List.of(new Placement(0, 0, 0, 1, 0.0), new Placement(1, 10, 14, 1, 0.5)),
         s.resolve(0, 15, new int[] {1, 15}, 1));
     // align 5: 14 snaps down to 10 (never up past 5·(15/5 − 1)); length then min(9, 5, 5)
-    assertEquals(List.of(new Placement(0, 0, 0, 1, 0.0), new Placement(1, 10, 10, 5, 0.5)),
+    assertEquals(
+        List.of(new Placement(0, 0, 0, 1, 0.0), new Placement(1, 10, 10, 5, 0.5)),
         s.resolve(0, 15, new int[] {1, 15}, 5));
-    assertArrayEquals(new double[] {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5},
-        MaskStrategy.frameMask(s.resolve(0, 15, new int[] {1, 15}, 5), 15), 0.0);
+    assertArrayEquals(
+        new double[] {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5},
+        MaskStrategy.frameMask(s.resolve(0, 15, new int[] {1, 15}, 5), 15),
+        0.0);
     assertEquals(List.of(), s.resolve(1, 15, new int[] {1, 15}, 1), "loop 1 has no groups");
     assertEquals(MaskStrategy.none(), MaskStrategy.parse(""));
     try (PointerScope p = new PointerScope()) {
-      assertEquals(null, MaskStrategy.apply(torch.zeros(1, 4, 15, 2, 2), List.of(), List.of(), 0, 1),
+      assertEquals(
+          null,
+          MaskStrategy.apply(torch.zeros(1, 4, 15, 2, 2), List.of(), List.of(), 0, 1),
           "no strategies: no mask, as upstream");
-      Tensor ones = MaskStrategy.apply(torch.zeros(1, 4, 15, 2, 2), List.of(List.of()), List.of(MaskStrategy.none()), 0, 1);
-      assertEquals(15.0, Tensors.toDoubles(ones.sum())[0], "an empty strategy gives an all-ones mask");
+      Tensor ones =
+          MaskStrategy.apply(
+              torch.zeros(1, 4, 15, 2, 2), List.of(List.of()), List.of(MaskStrategy.none()), 0, 1);
+      assertEquals(
+          15.0, Tensors.toDoubles(ones.sum())[0], "an empty strategy gives an all-ones mask");
     }
   }
 

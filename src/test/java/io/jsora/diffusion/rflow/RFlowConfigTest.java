@@ -21,7 +21,8 @@ class RFlowConfigTest {
   @Test
   void inferenceConfigOfOpenSora12ReadsAsTheFactory() {
     // configs/opensora-v1-2/inference/sample.py, scheduler dict without its registry "type"
-    String json = "{\"use_timestep_transform\": true, \"num_sampling_steps\": 30, \"cfg_scale\": 7.0}";
+    String json =
+        "{\"use_timestep_transform\": true, \"num_sampling_steps\": 30, \"cfg_scale\": 7.0}";
     assertEquals(RFlowConfig.inference12(), RFlowConfig.fromJson(json, "sample.py"));
     String train = "{\"use_timestep_transform\": true, \"sample_method\": \"logit-normal\"}";
     assertEquals(RFlowConfig.training12(), RFlowConfig.fromJson(train, "stage1.py"));
@@ -29,10 +30,14 @@ class RFlowConfigTest {
 
   @Test
   void roundTripsThroughJsonWithUpstreamNames() {
-    RFlowConfig c = new RFlowConfig(25, 1000, 5.5, false, true, 1.5, SampleMethod.LOGIT_NORMAL, 0.2, 0.9);
+    RFlowConfig c =
+        new RFlowConfig(25, 1000, 5.5, false, true, 1.5, SampleMethod.LOGIT_NORMAL, 0.2, 0.9);
     String json = c.toJson();
-    assertTrue(json.contains("\"num_sampling_steps\" : 25") && json.contains("\"sample_method\" : \"logit-normal\"")
-        && json.contains("\"transform_scale\" : 1.5"), json);
+    assertTrue(
+        json.contains("\"num_sampling_steps\" : 25")
+            && json.contains("\"sample_method\" : \"logit-normal\"")
+            && json.contains("\"transform_scale\" : 1.5"),
+        json);
     assertEquals(c, RFlowConfig.fromJson(json, "test"));
   }
 
@@ -41,13 +46,16 @@ class RFlowConfigTest {
     assertMessage("{\"num_sampling_steps\": 0}", "num_sampling_steps must be >= 1, got 0");
     assertMessage("{\"sample_method\": \"normal\"}", "unknown sample_method 'normal'");
     assertMessage("{\"cfg_scale\": 7.0, \"guidance\": 3}", "guidance");
-    assertMessage("{\"use_discrete_timesteps\": true, \"sample_method\": \"logit-normal\"}",
+    assertMessage(
+        "{\"use_discrete_timesteps\": true, \"sample_method\": \"logit-normal\"}",
         "use_discrete_timesteps needs sample_method uniform");
     assertMessage("{\"scale\": 0}", "scale must be > 0, got 0.0");
   }
 
   private static void assertMessage(String json, String part) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RFlowConfig.fromJson(json, "cfg.json"));
-    assertTrue(e.getMessage().startsWith("cfg.json: ") && e.getMessage().contains(part), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> RFlowConfig.fromJson(json, "cfg.json"));
+    assertTrue(
+        e.getMessage().startsWith("cfg.json: ") && e.getMessage().contains(part), e.getMessage());
   }
 }

@@ -18,7 +18,9 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** The upstream reference data under {@code golden/rflow/} (made by {@code tools/golden/rflow.py}). */
+/**
+ * The upstream reference data under {@code golden/rflow/} (made by {@code tools/golden/rflow.py}).
+ */
 final class RFlowGolden {
   private RFlowGolden() {}
 
@@ -38,7 +40,9 @@ final class RFlowGolden {
   static JsonNode json() {
     try (InputStream in = RFlowGolden.class.getResourceAsStream("/golden/rflow/rflow.json")) {
       return com.fasterxml.jackson.databind.json.JsonMapper.builder()
-          .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build().readTree(in);
+          .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .build()
+          .readTree(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -57,15 +61,25 @@ final class RFlowGolden {
    * the mean of that row's text (given here per row instead of the text itself); each call's t and
    * x_mask are appended to {@code calls} (if not null). Caller's scope.
    */
-  static FlowModel fakeModel(Tensor a, Tensor beta, Tensor delta, Tensor gamma, double[] rowText,
+  static FlowModel fakeModel(
+      Tensor a,
+      Tensor beta,
+      Tensor delta,
+      Tensor gamma,
+      double[] rowText,
       java.util.List<double[][]> calls) {
     return (x, t, xMask) -> {
       if (calls != null) {
-        calls.add(new double[][] {Tensors.toDoubles(t), xMask == null ? null : Tensors.toDoubles(xMask.to(ScalarType.Double))});
+        calls.add(
+            new double[][] {
+              Tensors.toDoubles(t),
+              xMask == null ? null : Tensors.toDoubles(xMask.to(ScalarType.Double))
+            });
       }
       long rows = Shapes.of(x)[0];
       if (rows != rowText.length) {
-        throw new IllegalStateException("fake model: " + rows + " rows but " + rowText.length + " text rows");
+        throw new IllegalStateException(
+            "fake model: " + rows + " rows but " + rowText.length + " text rows");
       }
       Tensor out;
       try (TensorVector v = new TensorVector(a, x)) {
@@ -84,7 +98,8 @@ final class RFlowGolden {
 
   /** Per-row means over all but the batch dimension of a text tensor {@code [B, 1, L, D]}. */
   static double[] rowMeans(Tensor y) {
-    return Tensors.toDoubles(y.mean(new long[] {1, 2, 3}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+    return Tensors.toDoubles(
+        y.mean(new long[] {1, 2, 3}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
   }
 
   private static Tensor channel(Tensor v) {
@@ -106,8 +121,19 @@ final class RFlowGolden {
       }
     }
     if (worst >= 0) {
-      throw new AssertionError(what + ": element " + worst + " expected " + e[worst] + " found " + a[worst]
-          + " (rtol " + rtol + ", atol " + atol + ")");
+      throw new AssertionError(
+          what
+              + ": element "
+              + worst
+              + " expected "
+              + e[worst]
+              + " found "
+              + a[worst]
+              + " (rtol "
+              + rtol
+              + ", atol "
+              + atol
+              + ")");
     }
   }
 }

@@ -13,15 +13,15 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Measures the peak memory of one DiT training step in a process of its own (run by
- * {@link DiTCheckpointTest}): {@code plain} or {@code ckpt}. Prints {@code peak_kb=N} (peak RSS
- * during the step above the RSS before it) and {@code inputs_kb=N} (the bytes of the block inputs,
- * what checkpointing must keep).
+ * Measures the peak memory of one DiT training step in a process of its own (run by {@link
+ * DiTCheckpointTest}): {@code plain} or {@code ckpt}. Prints {@code peak_kb=N} (peak RSS during the
+ * step above the RSS before it) and {@code inputs_kb=N} (the bytes of the block inputs, what
+ * checkpointing must keep).
  *
- * <p>The parent starts it with {@code MALLOC_MMAP_THRESHOLD_} fixed, so every tensor above 64 KiB is
- * its own mapping, returned to the system when freed: RSS then follows the live tensors instead of
- * glibc's cache. The peak is the kernel's high-water mark, reset just before the step
- * ({@code /proc/self/clear_refs}), so no short-lived peak is missed.
+ * <p>The parent starts it with {@code MALLOC_MMAP_THRESHOLD_} fixed, so every tensor above 64 KiB
+ * is its own mapping, returned to the system when freed: RSS then follows the live tensors instead
+ * of glibc's cache. The peak is the kernel's high-water mark, reset just before the step ({@code
+ * /proc/self/clear_refs}), so no short-lived peak is missed.
  */
 public final class CheckpointMemoryProbe {
   static final int BATCH = 2;
@@ -34,8 +34,22 @@ public final class CheckpointMemoryProbe {
     Natives.load();
     try (PointerScope s = new PointerScope()) {
       torch.manual_seed(0);
-      DiTConfig c = new DiTConfig(2, 4, 16, HIDDEN, DEPTH, 4, 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true,
-          Arch.ADALN, PosEmbed.THW, ckpt, false);
+      DiTConfig c =
+          new DiTConfig(
+              2,
+              4,
+              16,
+              HIDDEN,
+              DEPTH,
+              4,
+              4.0,
+              DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS,
+              0.1,
+              true,
+              Arch.ADALN,
+              PosEmbed.THW,
+              ckpt,
+              false);
       DiT model = new DiT(c);
       model.train(true);
       Tensor x = torch.randn(BATCH, 4, 1, SIDE, SIDE);
@@ -45,7 +59,8 @@ public final class CheckpointMemoryProbe {
       try {
         Files.writeString(Path.of("/proc/self/clear_refs"), "5");
       } catch (IOException e) {
-        System.out.println("unsupported=cannot reset the peak RSS through /proc/self/clear_refs: " + e);
+        System.out.println(
+            "unsupported=cannot reset the peak RSS through /proc/self/clear_refs: " + e);
         return;
       }
       long base = status("VmRSS");
@@ -64,7 +79,9 @@ public final class CheckpointMemoryProbe {
   }
 
   static long status(String key) throws IOException {
-    Matcher m = Pattern.compile(key + ":\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc/self/status")));
+    Matcher m =
+        Pattern.compile(key + ":\\s+(\\d+) kB")
+            .matcher(Files.readString(Path.of("/proc/self/status")));
     if (!m.find()) {
       throw new IOException(key + " not in /proc/self/status");
     }

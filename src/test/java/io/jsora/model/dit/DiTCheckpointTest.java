@@ -40,10 +40,14 @@ class DiTCheckpointTest {
     model.setGradCheckpoint(checkpoint);
     model.zero_grad(true);
     DiTConfig c = model.config();
-    try (Generator g = torch.createCPUGenerator(seed); PointerScope step = new PointerScope()) {
+    try (Generator g = torch.createCPUGenerator(seed);
+        PointerScope step = new PointerScope()) {
       Tensor t = Tensors.of(new long[] {3, 800}, 2);
       Tensor text = DiTFixtures.text(g, c, 2);
-      Tensor mask = c.modelArch().pooledText() ? null : Tensors.of(new long[] {1, 1, 0, 0, 0, 1, 1, 1, 1, 0}, 2, 5);
+      Tensor mask =
+          c.modelArch().pooledText()
+              ? null
+              : Tensors.of(new long[] {1, 1, 0, 0, 0, 1, 1, 1, 1, 0}, 2, 5);
       Tensor out = model.forward(randn(g, 2, 3, 2, 8, 8), t, text, mask); // (2, 6, 2, 8, 8)
       out.mul(randn(g, 2, 6, 2, 8, 8)).sum().backward();
     }
@@ -69,8 +73,11 @@ class DiTCheckpointTest {
           double scale = plain.get(name).abs().max().item_double();
           double err = plain.get(name).sub(ckpt.get(name)).abs().max().item_double();
           assertTrue(scale > 0, arch + " " + name + ": no gradient");
-          // same ops in the same order; only the summation order of shared inputs' gradients differs
-          assertTrue(err <= 1e-5 * scale, arch + " " + name + ": |ckpt - plain| " + err + " vs scale " + scale);
+          // same ops in the same order; only the summation order of shared inputs' gradients
+          // differs
+          assertTrue(
+              err <= 1e-5 * scale,
+              arch + " " + name + ": |ckpt - plain| " + err + " vs scale " + scale);
         }
       }
     }
@@ -81,18 +88,39 @@ class DiTCheckpointTest {
   void checkpointingLowersThePeakMemoryOfATrainingStep() throws Exception {
     Map<String, Long> plain = probe("plain");
     Map<String, Long> ckpt = probe("ckpt");
-    System.out.printf("training step peak memory above baseline (DiT depth %d, width %d, batch %d, %d tokens): "
-            + "plain %d KiB, checkpointed %d KiB (block inputs %d KiB)%n", CheckpointMemoryProbe.DEPTH,
-        CheckpointMemoryProbe.HIDDEN, CheckpointMemoryProbe.BATCH, 1024, plain.get("peak_kb"), ckpt.get("peak_kb"),
+    System.out.printf(
+        "training step peak memory above baseline (DiT depth %d, width %d, batch %d, %d tokens): "
+            + "plain %d KiB, checkpointed %d KiB (block inputs %d KiB)%n",
+        CheckpointMemoryProbe.DEPTH,
+        CheckpointMemoryProbe.HIDDEN,
+        CheckpointMemoryProbe.BATCH,
+        1024,
+        plain.get("peak_kb"),
+        ckpt.get("peak_kb"),
         ckpt.get("inputs_kb"));
-    assertTrue(ckpt.get("peak_kb") < 0.5 * plain.get("peak_kb"),
-        "checkpointed peak " + ckpt.get("peak_kb") + " KiB not below half the plain peak " + plain.get("peak_kb") + " KiB");
+    assertTrue(
+        ckpt.get("peak_kb") < 0.5 * plain.get("peak_kb"),
+        "checkpointed peak "
+            + ckpt.get("peak_kb")
+            + " KiB not below half the plain peak "
+            + plain.get("peak_kb")
+            + " KiB");
   }
 
   static Map<String, Long> probe(String mode) throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), CheckpointMemoryProbe.class.getName(), mode));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xms128m",
+                "-Xmx128m",
+                "-XX:+AlwaysPreTouch",
+                "-XX:+UseSerialGC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                CheckpointMemoryProbe.class.getName(),
+                mode));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("MALLOC_MMAP_THRESHOLD_", "65536");
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");

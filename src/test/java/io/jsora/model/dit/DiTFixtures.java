@@ -19,15 +19,31 @@ final class DiTFixtures {
 
   /** hidden 32, 2 blocks, 2 heads, 3 latent channels, 12-wide text, thw positions. */
   static DiTConfig tiny(Arch arch, int patch) {
-    return new DiTConfig(patch, 3, TEXT_DIM, 32, 2, 2, 4.0, DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS, 0.1, true, arch,
-        PosEmbed.THW, false, false);
+    return new DiTConfig(
+        patch,
+        3,
+        TEXT_DIM,
+        32,
+        2,
+        2,
+        4.0,
+        DiTConfig.DEFAULT_MAX_NUM_EMBEDDINGS,
+        0.1,
+        true,
+        arch,
+        PosEmbed.THW,
+        false,
+        false);
   }
 
   static Tensor randn(Generator g, long... shape) {
     return torch.randn(shape, new GeneratorOptional(g), new TensorOptions(torch.ScalarType.Float));
   }
 
-  /** Overwrites every parameter with seeded N(0, 1/fan_in) values (biases N(0, 0.01)), so no gate is zero. */
+  /**
+   * Overwrites every parameter with seeded N(0, 1/fan_in) values (biases N(0, 0.01)), so no gate is
+   * zero.
+   */
   static void randomize(Module m, long seed) {
     try (Generator g = torch.createCPUGenerator(seed);
         NoGradGuard ng = new NoGradGuard();
@@ -45,7 +61,9 @@ final class DiTFixtures {
 
   /** Text for {@code config}'s arch: pooled {@code [B, Dt]} for adaln, else {@code [B, L, Dt]}. */
   static Tensor text(Generator g, DiTConfig config, long b) {
-    return config.modelArch().pooledText() ? randn(g, b, TEXT_DIM) : randn(g, b, TEXT_LEN, TEXT_DIM);
+    return config.modelArch().pooledText()
+        ? randn(g, b, TEXT_DIM)
+        : randn(g, b, TEXT_LEN, TEXT_DIM);
   }
 
   static double maxDiff(Tensor a, Tensor b) {

@@ -47,11 +47,16 @@ class DiTGoldenTest {
       Tensor out = model.forward(in.get("x"), in.get("t"), in.get("text"), in.get("text_mask"));
       assertClose(in.get("out"), out, arch + " out");
 
-      // the reference's padded batch of two shapes: each sample's real tokens equal that sample alone
+      // the reference's padded batch of two shapes: each sample's real tokens equal that sample
+      // alone
       for (int i = 0; i < 2; i++) {
         Tensor mask = in.get("mixed_text_mask");
-        Tensor alone = model.forward(in.get("mixed_x" + i).unsqueeze(0), in.get("mixed_t").narrow(0, i, 1),
-            in.get("mixed_text").narrow(0, i, 1), mask == null ? null : mask.narrow(0, i, 1)); // (1, C_out, T_i, H_i, W_i)
+        Tensor alone =
+            model.forward(
+                in.get("mixed_x" + i).unsqueeze(0),
+                in.get("mixed_t").narrow(0, i, 1),
+                in.get("mixed_text").narrow(0, i, 1),
+                mask == null ? null : mask.narrow(0, i, 1)); // (1, C_out, T_i, H_i, W_i)
         assertClose(in.get("mixed_out" + i), alone.squeeze(0), arch + " mixed_out" + i);
       }
     }

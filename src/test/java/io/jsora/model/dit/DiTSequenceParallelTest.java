@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A DiT whose sequence is split over 2 ranks equals the same DiT in one process: outputs, every
  * parameter's gradient (partial ones summed over the group), the input's and the text's gradient,
- * for every arch, Ulysses and FastSeq, token counts that divide and that need padding, with
- * and with gradient checkpointing.
+ * for every arch, Ulysses and FastSeq, token counts that divide and that need padding, with and
+ * with gradient checkpointing.
  */
 class DiTSequenceParallelTest {
   /**
@@ -38,7 +38,8 @@ class DiTSequenceParallelTest {
   @Test
   @Timeout(150)
   void twoRanksEqualOneProcessForEveryArchAndBothModes(@TempDir Path dir) throws Exception {
-    Workers.Result r = Workers.launch(2, DiTSpWorker.class, Duration.ofSeconds(140), dir.toString());
+    Workers.Result r =
+        Workers.launch(2, DiTSpWorker.class, Duration.ofSeconds(140), dir.toString());
     assertEquals(0, r.status(), r.all());
     double worst = 0;
     int compared = 0;
@@ -51,22 +52,39 @@ class DiTSequenceParallelTest {
         double diff = c.path("diff").asDouble();
         double scale = c.path("scale").asDouble();
         if (name.endsWith("to_k.bias")) {
-          assertTrue(scale <= ZERO_GRAD && diff <= 2 * ZERO_GRAD, "rank " + rank + " " + name + ": |ref| " + scale + ", |sp - ref| " + diff);
+          assertTrue(
+              scale <= ZERO_GRAD && diff <= 2 * ZERO_GRAD,
+              "rank " + rank + " " + name + ": |ref| " + scale + ", |sp - ref| " + diff);
           compared++;
           continue;
         }
         double rel = diff / Math.max(1, scale);
-        assertTrue(rel <= TOL, "rank " + rank + " " + name + ": max |sp - ref| = " + diff + " (max |ref| " + scale + ") > " + TOL);
+        assertTrue(
+            rel <= TOL,
+            "rank "
+                + rank
+                + " "
+                + name
+                + ": max |sp - ref| = "
+                + diff
+                + " (max |ref| "
+                + scale
+                + ") > "
+                + TOL);
         worst = Math.max(worst, rel);
         nonZero += scale > 1e-4 ? 1 : 0;
         compared++;
       }
       // every comparison but the key biases' (zero by construction) has signal
-      assertTrue(nonZero > 0.85 * cmps.size(), nonZero + " of " + cmps.size() + " reference tensors are non-zero");
+      assertTrue(
+          nonZero > 0.85 * cmps.size(),
+          nonZero + " of " + cmps.size() + " reference tensors are non-zero");
     }
-    // 4 archs × 2 modes × 2 shapes, plus 1 special case, on 2 ranks; each with outputs and gradients
+    // 4 archs × 2 modes × 2 shapes, plus 1 special case, on 2 ranks; each with outputs and
+    // gradients
     assertTrue(compared >= 2 * 17 * 20, "compared " + compared);
-    System.out.println("DiT sequence parallel: " + compared + " tensors, worst relative |sp - ref| = " + worst);
+    System.out.println(
+        "DiT sequence parallel: " + compared + " tensors, worst relative |sp - ref| = " + worst);
   }
 
   @Test
@@ -76,9 +94,16 @@ class DiTSequenceParallelTest {
       assertTrue(!model.sequenceParallel().enabled());
       assertThrows(IllegalArgumentException.class, () -> model.setSequenceParallel(null));
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> io.jsora.parallel.SequenceParallel.checkHeads(2, 4));
-    assertTrue(e.getMessage().contains("2 heads, not divisible by the sequence-parallel size 4"), e.getMessage());
-    assertTrue(DiT.hasCompleteGradient("final_layer.linear.weight") && DiT.hasCompleteGradient("t_embedder.mlp.0.weight")
-        && !DiT.hasCompleteGradient("blocks.0.attn.to_q.weight"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> io.jsora.parallel.SequenceParallel.checkHeads(2, 4));
+    assertTrue(
+        e.getMessage().contains("2 heads, not divisible by the sequence-parallel size 4"),
+        e.getMessage());
+    assertTrue(
+        DiT.hasCompleteGradient("final_layer.linear.weight")
+            && DiT.hasCompleteGradient("t_embedder.mlp.0.weight")
+            && !DiT.hasCompleteGradient("blocks.0.attn.to_q.weight"));
   }
 }

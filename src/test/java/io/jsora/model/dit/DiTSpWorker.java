@@ -19,8 +19,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Test worker (world 2, SP 2): for every arch, both SP modes and two latent shapes (one whose
- * token count needs padding to a multiple of 2), runs a seeded tiny DiT once without and once with
+ * Test worker (world 2, SP 2): for every arch, both SP modes and two latent shapes (one whose token
+ * count needs padding to a multiple of 2), runs a seeded tiny DiT once without and once with
  * sequence parallelism on the same inputs, back-propagates the same loss, sums the partial
  * gradients over the group with {@link GradientSync} and {@link DiT#hasCompleteGradient}, and
  * compares outputs, every parameter's gradient and the input and text gradients. Also: gradient
@@ -39,24 +39,50 @@ public final class DiTSpWorker {
 
   public static void main(String[] args) {
     Path out = Path.of(args[0]);
-    WorkerMain.run(2, Duration.ofSeconds(30), ctx -> {
-      List<Cmp> cmps = new ArrayList<>();
-      for (Arch arch : Arch.values()) {
-        for (SpMode mode : SpMode.values()) {
-          // 3·3·1 = 9 tokens (padded to 10; token-concat 14), and 2·2·2 = 8 (token-concat 13, padded)
-          for (long[] shape : new long[][] {{2, 3, 3, 12, 4}, {2, 3, 2, 8, 8}}) {
-            String tag = arch.id() + "/" + mode.name().toLowerCase() + "/" + shape[2] + "x" + shape[3] + "x" + shape[4];
-            compare(ctx, arch, mode, shape, false, tag, cmps);
+    WorkerMain.run(
+        2,
+        Duration.ofSeconds(30),
+        ctx -> {
+          List<Cmp> cmps = new ArrayList<>();
+          for (Arch arch : Arch.values()) {
+            for (SpMode mode : SpMode.values()) {
+              // 3·3·1 = 9 tokens (padded to 10; token-concat 14), and 2·2·2 = 8 (token-concat 13,
+              // padded)
+              for (long[] shape : new long[][] {{2, 3, 3, 12, 4}, {2, 3, 2, 8, 8}}) {
+                String tag =
+                    arch.id()
+                        + "/"
+                        + mode.name().toLowerCase()
+                        + "/"
+                        + shape[2]
+                        + "x"
+                        + shape[3]
+                        + "x"
+                        + shape[4];
+                compare(ctx, arch, mode, shape, false, tag, cmps);
+              }
+            }
           }
-        }
-      }
-      compare(ctx, Arch.SELF_CROSS, SpMode.ULYSSES, new long[] {2, 3, 3, 12, 4}, true, "self-cross/ulysses/checkpointed", cmps);
-      new ObjectMapper().writeValue(out.resolve("rank" + ctx.rank() + ".json").toFile(), cmps);
-    });
+          compare(
+              ctx,
+              Arch.SELF_CROSS,
+              SpMode.ULYSSES,
+              new long[] {2, 3, 3, 12, 4},
+              true,
+              "self-cross/ulysses/checkpointed",
+              cmps);
+          new ObjectMapper().writeValue(out.resolve("rank" + ctx.rank() + ".json").toFile(), cmps);
+        });
   }
 
-  private static void compare(io.jsora.parallel.ParallelContext ctx, Arch arch, SpMode mode, long[] shape, boolean checkpointed,
-      String tag, List<Cmp> cmps) {
+  private static void compare(
+      io.jsora.parallel.ParallelContext ctx,
+      Arch arch,
+      SpMode mode,
+      long[] shape,
+      boolean checkpointed,
+      String tag,
+      List<Cmp> cmps) {
     DiTConfig c = DiTFixtures.tiny(arch, 4).withGradCheckpoint(checkpointed);
     try (PointerScope s = new PointerScope()) {
       torch.manual_seed(1);
@@ -73,7 +99,10 @@ public final class DiTSpWorker {
       Tensor x = leaf(DiTFixtures.randn(g, shape));
       Tensor text = leaf(DiTFixtures.text(g, c, b));
       Tensor t = Tensors.of(new long[] {3, 700}, 2);
-      Tensor mask = arch.pooledText() ? null : Tensors.ofBytes(new byte[] {1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 2, DiTFixtures.TEXT_LEN);
+      Tensor mask =
+          arch.pooledText()
+              ? null
+              : Tensors.ofBytes(new byte[] {1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 2, DiTFixtures.TEXT_LEN);
       Tensor drop = Tensors.ofBytes(new byte[] {0, 1}, 2).to(torch.ScalarType.Bool);
       Tensor r = DiTFixtures.randn(g, b, c.outChannels(), shape[2], shape[3], shape[4]);
       Pass pass = m -> List.of(m.forward(x, t, text, mask, drop));
@@ -132,8 +161,12 @@ public final class DiTSpWorker {
 
   private static Cmp cmp(String name, Tensor got, Tensor ref) {
     if (!java.util.Arrays.equals(io.jsora.tensor.Shapes.of(got), io.jsora.tensor.Shapes.of(ref))) {
-      throw new IllegalStateException(name + ": shape " + java.util.Arrays.toString(io.jsora.tensor.Shapes.of(got)) + " vs "
-          + java.util.Arrays.toString(io.jsora.tensor.Shapes.of(ref)));
+      throw new IllegalStateException(
+          name
+              + ": shape "
+              + java.util.Arrays.toString(io.jsora.tensor.Shapes.of(got))
+              + " vs "
+              + java.util.Arrays.toString(io.jsora.tensor.Shapes.of(ref)));
     }
     return new Cmp(name, got.sub(ref).abs().max().item_double(), ref.abs().max().item_double());
   }

@@ -41,13 +41,18 @@ final class NaiveDiT {
   }
 
   static Tensor gelu(Tensor x) {
-    Tensor inner = x.add(x.pow(new Scalar(3.0)).mul(new Scalar(0.044715))).mul(new Scalar(Math.sqrt(2 / Math.PI)));
+    Tensor inner =
+        x.add(x.pow(new Scalar(3.0)).mul(new Scalar(0.044715)))
+            .mul(new Scalar(Math.sqrt(2 / Math.PI)));
     return x.mul(new Scalar(0.5)).mul(inner.tanh().add(new Scalar(1.0)));
   }
 
   static Tensor layerNorm(Tensor x) {
     Tensor mean = x.mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
-    Tensor var = x.sub(mean).pow(new Scalar(2.0)).mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+    Tensor var =
+        x.sub(mean)
+            .pow(new Scalar(2.0))
+            .mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
     return x.sub(mean).div(var.add(new Scalar(1e-6)).sqrt());
   }
 
@@ -64,13 +69,15 @@ final class NaiveDiT {
     Tensor q = linear(prefix + ".to_q", x).view(xs[0], xs[1], heads, hd).permute(0, 2, 1, 3);
     Tensor k = linear(prefix + ".to_k", ctx).view(cs[0], cs[1], heads, hd).permute(0, 2, 1, 3);
     Tensor v = linear(prefix + ".to_v", ctx).view(cs[0], cs[1], heads, hd).permute(0, 2, 1, 3);
-    Tensor scores = torch.matmul(q, k.transpose(2, 3)).div(new Scalar(Math.sqrt(hd))); // (B, h, Sq, Skv)
+    Tensor scores =
+        torch.matmul(q, k.transpose(2, 3)).div(new Scalar(Math.sqrt(hd))); // (B, h, Sq, Skv)
     if (valid != null) {
       Tensor neg = valid.eq(new Scalar(0.0)).unsqueeze(1).unsqueeze(1);
       scores = scores.masked_fill(neg, new Scalar(Double.NEGATIVE_INFINITY));
     }
     Tensor e = scores.sub(scores.amax(new long[] {-1}, true)).exp();
-    Tensor attn = e.div(e.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+    Tensor attn =
+        e.div(e.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
     Tensor o = torch.matmul(attn, v).permute(0, 2, 1, 3).reshape(xs[0], xs[1], c.hiddenSize());
     return linear(prefix + ".to_out.0", o);
   }
@@ -147,7 +154,10 @@ final class NaiveDiT {
     int pz = c.patchSize();
     long d = c.hiddenSize();
     Tensor tokens = PatchEmbed.patchify(x, pz).to(ScalarType.Double);
-    Tensor h = torch.matmul(tokens, p("video_embedder.proj.weight").reshape(d, -1).t()).add(p("video_embedder.proj.bias"));
+    Tensor h =
+        torch
+            .matmul(tokens, p("video_embedder.proj.weight").reshape(d, -1).t())
+            .add(p("video_embedder.proj.bias"));
     long s = Shapes.of(h)[1];
     double[][] freq = new double[t.length][];
     for (int b = 0; b < t.length; b++) {
@@ -172,7 +182,10 @@ final class NaiveDiT {
         h = torch.cat(new TensorVector(pt, h), 1).add(index(textLen + s));
       }
       if (valid != null) {
-        valid = torch.cat(new TensorVector(valid, torch.ones(new long[] {xs[0], s}).to(ScalarType.Double)), 1);
+        valid =
+            torch.cat(
+                new TensorVector(valid, torch.ones(new long[] {xs[0], s}).to(ScalarType.Double)),
+                1);
       }
     } else {
       h = h.add(c.posEmbed() == PosEmbed.THW ? thw(xs[2], xs[3] / pz, xs[4] / pz) : index(s));
@@ -190,21 +203,26 @@ final class NaiveDiT {
         ch[k] = m.narrow(1, k * d, d);
       }
       Tensor a = modulate(layerNorm(h), ch[0], ch[1]);
-      Tensor att = arch == Arch.CROSS_ATTN ? attention(b + "attn", a, ctx, valid)
-          : attention(b + "attn", a, a, arch == Arch.TOKEN_CONCAT ? valid : null);
+      Tensor att =
+          arch == Arch.CROSS_ATTN
+              ? attention(b + "attn", a, ctx, valid)
+              : attention(b + "attn", a, a, arch == Arch.TOKEN_CONCAT ? valid : null);
       h = h.add(ch[2].unsqueeze(1).mul(att));
       if (arch == Arch.SELF_CROSS) {
         Tensor n = layerNorm(h);
         h = h.add(attention(b + "cross_attn", n, ctx, valid));
       }
-      Tensor mlp = linear(b + "mlp.fc2", gelu(linear(b + "mlp.fc1", modulate(layerNorm(h), ch[3], ch[4]))));
+      Tensor mlp =
+          linear(b + "mlp.fc2", gelu(linear(b + "mlp.fc1", modulate(layerNorm(h), ch[3], ch[4]))));
       h = h.add(ch[5].unsqueeze(1).mul(mlp));
     }
     if (arch == Arch.TOKEN_CONCAT) {
       h = h.narrow(1, textLen, s);
     }
     Tensor fm = linear("final_layer.adaLN_modulation.1", silu(cvec));
-    Tensor out = linear("final_layer.linear", modulate(layerNorm(h), fm.narrow(1, 0, d), fm.narrow(1, d, d)));
+    Tensor out =
+        linear(
+            "final_layer.linear", modulate(layerNorm(h), fm.narrow(1, 0, d), fm.narrow(1, d, d)));
     return PatchEmbed.unpatchify(out, c.outChannels(), xs[2], xs[3], xs[4], pz);
   }
 }

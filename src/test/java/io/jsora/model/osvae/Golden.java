@@ -32,7 +32,8 @@ final class Golden {
 
   /** The tiny seeded pipeline, from its config and safetensors weights, in eval mode. */
   static OpenSoraVae tiny(org.bytedeco.pytorch.Device device) throws IOException {
-    return OsVaeFiles.load(dir().resolve("config.json"), dir().resolve("model.safetensors"), device);
+    return OsVaeFiles.load(
+        dir().resolve("config.json"), dir().resolve("model.safetensors"), device);
   }
 
   /** Largest absolute difference relative to the largest expected magnitude; shapes must match. */
@@ -47,6 +48,9 @@ final class Golden {
 
   static void assertClose(Tensor expected, Tensor actual, double relTol, String what) {
     double d = relDiff(expected, actual);
-    assertTrue(d <= relTol, String.format(Locale.ROOT, "%s: max |diff| / max |expected| = %.3g exceeds %.1g", what, d, relTol));
+    assertTrue(
+        d <= relTol,
+        String.format(
+            Locale.ROOT, "%s: max |diff| / max |expected| = %.3g exceeds %.1g", what, d, relTol));
   }
 }

@@ -38,11 +38,15 @@ class OsVaeGoldenTest {
         StateDict out = Golden.read("encode_out.safetensors")) {
       for (String c : CASES) {
         Tensor video = in.get("video_" + c);
-        Golden.assertClose(out.get("spatial_" + c), m.spatial().encode(video, null), TOL, "2D latent " + c);
+        Golden.assertClose(
+            out.get("spatial_" + c), m.spatial().encode(video, null), TOL, "2D latent " + c);
         Tensor z = m.encode(video);
         Golden.assertClose(out.get("latent_" + c), z, TOL, "latent " + c);
         long[] v = Shapes.of(video);
-        assertArrayEquals(new long[] {4, Shapes.of(z)[2], v[3] / 2, v[4] / 2}, m.latentShape(v[2], v[3], v[4]), "latent shape " + c);
+        assertArrayEquals(
+            new long[] {4, Shapes.of(z)[2], v[3] / 2, v[4] / 2},
+            m.latentShape(v[2], v[3], v[4]),
+            "latent shape " + c);
       }
     }
   }
@@ -61,12 +65,19 @@ class OsVaeGoldenTest {
         Tensor video = m.decode(in.get("latent_" + c), frames);
         assertEquals(frames, Shapes.of(video)[2], "frames " + c);
         Golden.assertClose(out.get("video_" + c), video, TOL, "video " + c);
-        Golden.assertClose(out.get("video_from_mean_" + c), m.decode(enc.get("latent_" + c), frames), TOL, "video from mean " + c);
+        Golden.assertClose(
+            out.get("video_from_mean_" + c),
+            m.decode(enc.get("latent_" + c), frames),
+            TOL,
+            "video from mean " + c);
       }
     }
   }
 
-  /** A CPU generator seeded 42 draws what upstream's global generator draws after {@code torch.manual_seed(42)}. */
+  /**
+   * A CPU generator seeded 42 draws what upstream's global generator draws after {@code
+   * torch.manual_seed(42)}.
+   */
   @Test
   void sampledEncodeReplaysUpstreamsDraws() throws Exception {
     try (PointerScope s = new PointerScope();
@@ -76,7 +87,11 @@ class OsVaeGoldenTest {
         StateDict in = Golden.read("encode_in.safetensors");
         StateDict out = Golden.read("encode_out.safetensors");
         Generator random = Seeds.cpuGenerator(42)) {
-      Golden.assertClose(out.get("latent_a_sampled_seed42"), m.encode(in.get("video_a"), random), TOL, "sampled latent");
+      Golden.assertClose(
+          out.get("latent_a_sampled_seed42"),
+          m.encode(in.get("video_a"), random),
+          TOL,
+          "sampled latent");
     }
   }
 
@@ -90,12 +105,17 @@ class OsVaeGoldenTest {
         StateDict out = Golden.read("encode_out.safetensors")) {
       OsVaeConfig base = OsVaeConfig.read(Golden.dir().resolve("config.json"));
       for (Integer mb : new Integer[] {1, 7, null}) {
-        try (OpenSoraVae m = new OpenSoraVae(base.withMicroBatchSize(mb), io.jsora.model.vae.SdVaeConfig.read(Golden.dir().resolve("spatial/config.json")),
-            cpu);
+        try (OpenSoraVae m =
+                new OpenSoraVae(
+                    base.withMicroBatchSize(mb),
+                    io.jsora.model.vae.SdVaeConfig.read(
+                        Golden.dir().resolve("spatial/config.json")),
+                    cpu);
             StateDict w = Golden.read("model.safetensors")) {
           io.jsora.checkpoint.StrictLoader.load(m, w, "model.safetensors");
           m.eval();
-          Golden.assertClose(out.get("latent_a"), m.encode(in.get("video_a")), TOL, "latent, micro-batch " + mb);
+          Golden.assertClose(
+              out.get("latent_a"), m.encode(in.get("video_a")), TOL, "latent, micro-batch " + mb);
         }
       }
     }
@@ -119,10 +139,19 @@ class OsVaeGoldenTest {
       Tensor chunked = out.get("latent_b"); // 5 + 5 + 1 latent frames
       long[][] parts = {{0, 17, 0, 5}, {17, 17, 5, 5}, {34, 1, 10, 1}};
       for (long[] p : parts) {
-        Golden.assertClose(chunked.narrow(2, p[2], p[3]), m.encode(video.narrow(2, p[0], p[1])), TOL, "frames from " + p[0]);
+        Golden.assertClose(
+            chunked.narrow(2, p[2], p[3]),
+            m.encode(video.narrow(2, p[0], p[1])),
+            TOL,
+            "frames from " + p[0]);
       }
-      OsVaeConfig whole = OsVaeConfig.read(Golden.dir().resolve("config.json")).withMicroFrameSize(null);
-      try (OpenSoraVae one = new OpenSoraVae(whole, io.jsora.model.vae.SdVaeConfig.read(Golden.dir().resolve("spatial/config.json")), cpu)) {
+      OsVaeConfig whole =
+          OsVaeConfig.read(Golden.dir().resolve("config.json")).withMicroFrameSize(null);
+      try (OpenSoraVae one =
+          new OpenSoraVae(
+              whole,
+              io.jsora.model.vae.SdVaeConfig.read(Golden.dir().resolve("spatial/config.json")),
+              cpu)) {
         io.jsora.checkpoint.StrictLoader.load(one, w, "model.safetensors");
         one.eval();
         assertEquals(9, Shapes.of(one.encode(video))[2]); // 35 frames padded to 36
@@ -134,17 +163,29 @@ class OsVaeGoldenTest {
   void torchSaveFileLoadsTheSame() throws Exception {
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
-        OpenSoraVae m = OsVaeFiles.load(Golden.dir().resolve("config.json"), Golden.dir().resolve("pytorch_model.bin"), cpu);
+        OpenSoraVae m =
+            OsVaeFiles.load(
+                Golden.dir().resolve("config.json"),
+                Golden.dir().resolve("pytorch_model.bin"),
+                cpu);
         NoGradGuard g = new NoGradGuard();
         StateDict in = Golden.read("encode_in.safetensors");
         StateDict out = Golden.read("encode_out.safetensors")) {
-      Golden.assertClose(out.get("latent_c"), m.encode(in.get("video_c")), TOL, "latent from the torch.save weights");
+      Golden.assertClose(
+          out.get("latent_c"),
+          m.encode(in.get("video_c")),
+          TOL,
+          "latent from the torch.save weights");
     }
   }
 
-  /** A model directory loads through {@code config.json} + {@code model.safetensors}; a file missing a key is refused naming it. */
+  /**
+   * A model directory loads through {@code config.json} + {@code model.safetensors}; a file missing
+   * a key is refused naming it.
+   */
   @Test
-  void directoryLoadsAndAMissingKeyIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+  void directoryLoadsAndAMissingKeyIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
     io.jsora.checkpoint.HubCache noHub = io.jsora.checkpoint.HubCache.at(tmp.resolve("hub"));
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
@@ -153,13 +194,17 @@ class OsVaeGoldenTest {
         StateDict in = Golden.read("encode_in.safetensors");
         StateDict out = Golden.read("encode_out.safetensors");
         StateDict w = Golden.read("model.safetensors")) {
-      Golden.assertClose(out.get("latent_c"), m.encode(in.get("video_c")), TOL, "latent from the directory");
+      Golden.assertClose(
+          out.get("latent_c"), m.encode(in.get("video_c")), TOL, "latent from the directory");
       w.remove("temporal_vae.decoder.conv_out.conv.bias").close();
       java.nio.file.Path broken = tmp.resolve("broken.safetensors");
       io.jsora.checkpoint.SafetensorsWriter.write(broken, w.asMap(), java.util.Map.of());
-      RuntimeException e = assertThrows(io.jsora.checkpoint.StateDictMismatchException.class,
-          () -> OsVaeFiles.load(Golden.dir().resolve("config.json"), broken, cpu, noHub));
-      assertTrue(e.getMessage().contains("temporal_vae.decoder.conv_out.conv.bias"), e.getMessage());
+      RuntimeException e =
+          assertThrows(
+              io.jsora.checkpoint.StateDictMismatchException.class,
+              () -> OsVaeFiles.load(Golden.dir().resolve("config.json"), broken, cpu, noHub));
+      assertTrue(
+          e.getMessage().contains("temporal_vae.decoder.conv_out.conv.bias"), e.getMessage());
     }
   }
 
@@ -183,13 +228,17 @@ class OsVaeGoldenTest {
         Golden.assertClose(out.get("latent_b"), z, TOL, "latent of [-0.5, 0.5] pixels");
       }
       try (Tensor v = c.decode(dec.get("latent_b"), 35)) {
-        Golden.assertClose(decOut.get("video_b").mul(new Scalar(0.5)), v, TOL, "video in [-0.5, 0.5]");
+        Golden.assertClose(
+            decOut.get("video_b").mul(new Scalar(0.5)), v, TOL, "video in [-0.5, 0.5]");
       }
       try (Tensor v = c.decode(dec.get("latent_b"))) {
         assertEquals(38, Shapes.of(v)[2]);
       }
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.encode(in.get("video_a")));
-      assertTrue(e.getMessage().contains("height (H) 9 and width (W) 11 must be positive multiples of 2"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> c.encode(in.get("video_a")));
+      assertTrue(
+          e.getMessage().contains("height (H) 9 and width (W) 11 must be positive multiples of 2"),
+          e.getMessage());
     }
   }
 
@@ -199,12 +248,17 @@ class OsVaeGoldenTest {
         Device cpu = Devices.cpu();
         OpenSoraVae m = Golden.tiny(cpu);
         StateDict in = Golden.read("decode_in.safetensors")) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.decode(in.get("latent_a"), 17));
-      assertTrue(e.getMessage().contains("17 frames need 5 latent frames, the latent has 6"), e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> m.decode(in.get("latent_a"), 17));
+      assertTrue(
+          e.getMessage().contains("17 frames need 5 latent frames, the latent has 6"),
+          e.getMessage());
     }
   }
 
-  /** bfloat16 weights and buffers (upstream's GPU dtype) stay close to float32 on the tiny model. */
+  /**
+   * bfloat16 weights and buffers (upstream's GPU dtype) stay close to float32 on the tiny model.
+   */
   @Test
   void bfloat16RunsCloseToFloat32() throws Exception {
     try (PointerScope s = new PointerScope();

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The full-size pipeline built from the released config declares exactly the keys, shapes and
  * dtypes of upstream's module (golden/osvae/released.keys.json), so {@code
- * hpcai-tech/OpenSora-VAE-v1.2}'s file loads strictly. Built on the {@code meta} device: no
- * weight memory.
+ * hpcai-tech/OpenSora-VAE-v1.2}'s file loads strictly. Built on the {@code meta} device: no weight
+ * memory.
  */
 class ReleasedKeysTest {
   @BeforeAll
@@ -31,7 +31,8 @@ class ReleasedKeysTest {
 
   @Test
   void releasedPipelineHasUpstreamsKeysAndShapes() throws Exception {
-    JsonNode want = new ObjectMapper().readTree(Golden.dir().resolve("released.keys.json").toFile());
+    JsonNode want =
+        new ObjectMapper().readTree(Golden.dir().resolve("released.keys.json").toFile());
     Map<String, String> expected = new TreeMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = want.get("tensors").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -44,19 +45,27 @@ class ReleasedKeysTest {
     OsVaeConfig c = OsVaeConfig.read(Golden.dir().resolve("released.config.json"));
     try (PointerScope s = new PointerScope();
         Device meta = new Device(DeviceType.Meta);
-        OpenSoraVae m = new OpenSoraVae(c, OsVaeFiles.spatialConfig(c.vae2d(), Golden.dir(),
-            io.jsora.checkpoint.HubCache.at(Golden.dir().resolve("no-hub"))), meta)) {
+        OpenSoraVae m =
+            new OpenSoraVae(
+                c,
+                OsVaeFiles.spatialConfig(
+                    c.vae2d(),
+                    Golden.dir(),
+                    io.jsora.checkpoint.HubCache.at(Golden.dir().resolve("no-hub"))),
+                meta)) {
       Map<String, String> actual = new TreeMap<>();
       try (StateDict sd = StateDict.of(m)) {
         for (String k : sd.names()) {
-          actual.put(k, DType.of(sd.get(k)).safetensorsName() + " " + Shapes.format(Shapes.of(sd.get(k))));
+          actual.put(
+              k, DType.of(sd.get(k)).safetensorsName() + " " + Shapes.format(Shapes.of(sd.get(k))));
         }
       }
       assertEquals(expected.size(), actual.size(), "number of tensors");
       assertEquals(expected, actual);
       assertEquals(want.get("parameters").longValue(), m.parameterCount());
       assertEquals(want.get("temporal_parameters").longValue(), count(m.temporal()));
-      assertEquals(want.get("spatial_parameters").longValue(), m.spatial().module().parameterCount());
+      assertEquals(
+          want.get("spatial_parameters").longValue(), m.spatial().module().parameterCount());
     }
   }
 

@@ -46,17 +46,27 @@ class STDiT3ConfigTest {
 
   @Test
   void unknownKeysAreRejectedAndHuggingFaceKeysIgnored() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> STDiT3Config.fromJson("{\"hiden_size\": 64}", "cfg.json"));
-    assertTrue(e.getMessage().contains("cfg.json") && e.getMessage().contains("hiden_size"), e.getMessage());
-    STDiT3Config c = STDiT3Config.fromJson("{\"model_type\": \"STDiT3\", \"torch_dtype\": \"bfloat16\"}", "cfg.json");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> STDiT3Config.fromJson("{\"hiden_size\": 64}", "cfg.json"));
+    assertTrue(
+        e.getMessage().contains("cfg.json") && e.getMessage().contains("hiden_size"),
+        e.getMessage());
+    STDiT3Config c =
+        STDiT3Config.fromJson(
+            "{\"model_type\": \"STDiT3\", \"torch_dtype\": \"bfloat16\"}", "cfg.json");
     assertEquals(STDiT3Config.fromJson("{}", "x"), c);
   }
 
   @Test
   void invariantsNameTheValues() {
-    assertMessage("{\"hidden_size\": 100, \"num_heads\": 16}", "hidden_size 100 not divisible by num_heads 16");
-    assertMessage("{\"hidden_size\": 36, \"num_heads\": 4}", "head dim hidden_size/num_heads = 9 must be even");
+    assertMessage(
+        "{\"hidden_size\": 100, \"num_heads\": 16}",
+        "hidden_size 100 not divisible by num_heads 16");
+    assertMessage(
+        "{\"hidden_size\": 36, \"num_heads\": 4}",
+        "head dim hidden_size/num_heads = 9 must be even");
     assertMessage("{\"patch_size\": [2, 2]}", "patch_size must be 3 positive integers");
     assertMessage("{\"drop_path\": 0.1}", "drop_path must be 0.0");
     assertMessage("{\"skip_y_embedder\": true}", "skip_y_embedder must be false");
@@ -64,7 +74,8 @@ class STDiT3ConfigTest {
   }
 
   private static void assertMessage(String json, String part) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> STDiT3Config.fromJson(json, "c.json"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> STDiT3Config.fromJson(json, "c.json"));
     assertTrue(e.getMessage().contains(part) && e.getMessage().contains("c.json"), e.getMessage());
   }
 }

@@ -51,11 +51,27 @@ class STDiT3GoldenTest {
         Weights.Loaded io = Weights.read(golden("tiny_io.safetensors"));
         NoGradGuard g = new NoGradGuard()) {
       StateDict in = io.tensors();
-      Tensor out = model.forward(in.get("x"), in.get("timestep"), in.get("y"), in.get("mask"), null, in.get("fps"),
-          in.get("height"), in.get("width"));
+      Tensor out =
+          model.forward(
+              in.get("x"),
+              in.get("timestep"),
+              in.get("y"),
+              in.get("mask"),
+              null,
+              in.get("fps"),
+              in.get("height"),
+              in.get("width"));
       assertClose(in.get("out"), out, "out");
-      Tensor masked = model.forward(in.get("x"), in.get("timestep"), in.get("y"), in.get("mask"), in.get("x_mask"),
-          in.get("fps"), in.get("height"), in.get("width"));
+      Tensor masked =
+          model.forward(
+              in.get("x"),
+              in.get("timestep"),
+              in.get("y"),
+              in.get("mask"),
+              in.get("x_mask"),
+              in.get("fps"),
+              in.get("height"),
+              in.get("width"));
       assertClose(in.get("out_x_mask"), masked, "out_x_mask");
     }
   }
@@ -67,8 +83,16 @@ class STDiT3GoldenTest {
         Weights.Loaded io = Weights.read(golden("tiny_io.safetensors"));
         NoGradGuard g = new NoGradGuard()) {
       StateDict in = io.tensors();
-      Tensor out = model.forward(in.get("cfg_x"), in.get("cfg_timestep"), in.get("cfg_y"), in.get("mask"), null,
-          in.get("cfg_fps"), in.get("cfg_height"), in.get("cfg_width"));
+      Tensor out =
+          model.forward(
+              in.get("cfg_x"),
+              in.get("cfg_timestep"),
+              in.get("cfg_y"),
+              in.get("mask"),
+              null,
+              in.get("cfg_fps"),
+              in.get("cfg_height"),
+              in.get("cfg_width"));
       assertClose(in.get("cfg_out"), out, "cfg_out");
     }
   }
@@ -78,6 +102,7 @@ class STDiT3GoldenTest {
     double scale = expected.abs().max().item_double();
     double err = expected.sub(actual).abs().max().item_double();
     System.out.printf("%s: max |diff| %.3g (max |expected| %.3g)%n", what, err, scale);
-    assertTrue(err <= REL_TOL * scale, what + ": max |diff| " + err + " > " + REL_TOL + " x " + scale);
+    assertTrue(
+        err <= REL_TOL * scale, what + ": max |diff| " + err + " > " + REL_TOL + " x " + scale);
   }
 }

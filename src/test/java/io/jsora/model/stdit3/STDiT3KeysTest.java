@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * jsora's full-size STDiT3-XL/2, declared on the meta device (no 4.8 GB), has exactly the keys,
- * dtypes and shapes the upstream class has with the released config
- * ({@code golden/stdit3/STDiT3-XL-2.keys.tsv}), and the closed-form parameter count agrees.
+ * dtypes and shapes the upstream class has with the released config ({@code
+ * golden/stdit3/STDiT3-XL-2.keys.tsv}), and the closed-form parameter count agrees.
  */
 class STDiT3KeysTest {
   @BeforeAll
@@ -27,7 +27,8 @@ class STDiT3KeysTest {
 
   @Test
   void xl2DeclaresTheReleasedKeysAndShapes() throws Exception {
-    Path tsv = Path.of(STDiT3KeysTest.class.getResource("/golden/stdit3/STDiT3-XL-2.keys.tsv").toURI());
+    Path tsv =
+        Path.of(STDiT3KeysTest.class.getResource("/golden/stdit3/STDiT3-XL-2.keys.tsv").toURI());
     Map<String, String> expected = new TreeMap<>();
     for (String line : Files.readAllLines(tsv)) {
       if (!line.isBlank()) {

@@ -24,7 +24,8 @@ class STDiT3SequenceParallelTest {
   @Test
   @Timeout(150)
   void twoRanksEqualOneProcess(@TempDir Path dir) throws Exception {
-    Workers.Result r = Workers.launch(2, STDiT3SpWorker.class, Duration.ofSeconds(140), dir.toString());
+    Workers.Result r =
+        Workers.launch(2, STDiT3SpWorker.class, Duration.ofSeconds(140), dir.toString());
     assertEquals(0, r.status(), r.all());
     ObjectMapper json = new ObjectMapper();
     for (int rank = 0; rank < 2; rank++) {
@@ -33,7 +34,9 @@ class STDiT3SequenceParallelTest {
       for (JsonNode c : cmps) {
         double diff = c.path("diff").asDouble();
         double scale = c.path("scale").asDouble();
-        System.out.printf("rank %d %s: max |sp - ref| %.3g (max |ref| %.3g)%n", rank, c.path("name").asText(), diff, scale);
+        System.out.printf(
+            "rank %d %s: max |sp - ref| %.3g (max |ref| %.3g)%n",
+            rank, c.path("name").asText(), diff, scale);
         assertTrue(scale > 1 && diff <= TOL * scale, "rank " + rank + " " + c);
       }
     }

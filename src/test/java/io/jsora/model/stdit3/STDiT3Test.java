@@ -20,7 +20,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Properties of STDiT3 beyond the golden outputs: masks, activation checkpointing, training switches. */
+/**
+ * Properties of STDiT3 beyond the golden outputs: masks, activation checkpointing, training
+ * switches.
+ */
 class STDiT3Test {
   @BeforeAll
   static void natives() {
@@ -29,7 +32,15 @@ class STDiT3Test {
 
   /** Forward of the golden model on the golden inputs with the given y, mask and x_mask. */
   private static Tensor run(STDiT3 m, StateDict in, Tensor y, Tensor mask, Tensor xMask) {
-    return m.forward(in.get("x"), in.get("timestep"), y, mask, xMask, in.get("fps"), in.get("height"), in.get("width"));
+    return m.forward(
+        in.get("x"),
+        in.get("timestep"),
+        y,
+        mask,
+        xMask,
+        in.get("fps"),
+        in.get("height"),
+        in.get("width"));
   }
 
   @Test
@@ -42,8 +53,12 @@ class STDiT3Test {
       Tensor base = run(m, in, in.get("y"), in.get("mask"), null);
       // new values in the padded caption positions (mask 0) of both samples
       Tensor pad = in.get("mask").eq(new Scalar(0)).unsqueeze(1).unsqueeze(-1); // (B, 1, L, 1)
-      Tensor y2 = in.get("y").add(torch.randn(in.get("y").sizes().vec().get()).mul(pad.to(torch.ScalarType.Float)));
-      assertEquals(0.0, run(m, in, y2, in.get("mask"), null).sub(base).abs().max().item_double(), 0.0);
+      Tensor y2 =
+          in.get("y")
+              .add(
+                  torch.randn(in.get("y").sizes().vec().get()).mul(pad.to(torch.ScalarType.Float)));
+      assertEquals(
+          0.0, run(m, in, y2, in.get("mask"), null).sub(base).abs().max().item_double(), 0.0);
       // a real token changed in sample 1 changes sample 1 only
       Tensor y3 = in.get("y").clone();
       y3.select(0, 1).select(0, 0).select(0, 2).add_(new Scalar(1.0));
@@ -51,8 +66,13 @@ class STDiT3Test {
       assertEquals(0.0, d3.select(0, 0).max().item_double(), 0.0);
       assertTrue(d3.select(0, 1).max().item_double() > 1e-4);
       // x_mask all true: every frame takes the t modulation, as without a mask
-      Tensor all = torch.ones(new long[] {2, 3}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Bool));
-      assertEquals(0.0, run(m, in, in.get("y"), in.get("mask"), all).sub(base).abs().max().item_double(), 0.0);
+      Tensor all =
+          torch.ones(
+              new long[] {2, 3}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Bool));
+      assertEquals(
+          0.0,
+          run(m, in, in.get("y"), in.get("mask"), all).sub(base).abs().max().item_double(),
+          0.0);
     }
   }
 
@@ -65,13 +85,23 @@ class STDiT3Test {
       StateDict in = io.tensors();
       Tensor empty = in.get("mask").clone();
       empty.select(0, 0).zero_();
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(m, in, in.get("y"), empty, null));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> run(m, in, in.get("y"), empty, null));
       assertTrue(e.getMessage().contains("1 sample(s) have no real caption token"), e.getMessage());
-      Tensor three = torch.ones(new long[] {3, 8}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long));
+      Tensor three =
+          torch.ones(
+              new long[] {3, 8}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long));
       e = assertThrows(IllegalArgumentException.class, () -> run(m, in, in.get("y"), three, null));
-      assertTrue(e.getMessage().contains("mask: expected [B, 8] or [B/k, 8] for batch B = 2, found [3, 8]"), e.getMessage());
-      Tensor xm = torch.ones(new long[] {2, 4}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Bool));
-      e = assertThrows(IllegalArgumentException.class, () -> run(m, in, in.get("y"), in.get("mask"), xm));
+      assertTrue(
+          e.getMessage()
+              .contains("mask: expected [B, 8] or [B/k, 8] for batch B = 2, found [3, 8]"),
+          e.getMessage());
+      Tensor xm =
+          torch.ones(
+              new long[] {2, 4}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Bool));
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> run(m, in, in.get("y"), in.get("mask"), xm));
       assertTrue(e.getMessage().contains("x_mask"), e.getMessage());
     }
   }
@@ -96,7 +126,10 @@ class STDiT3Test {
             Tensor p = ps.get(i);
             Tensor gr = p.grad();
             g.add(gr.defined() ? gr.abs().sum().item_double() : -1.0);
-            g.add(gr.defined() ? gr.mul(torch.randn(gr.sizes().vec().get())).sum().item_double() : 0.0);
+            g.add(
+                gr.defined()
+                    ? gr.mul(torch.randn(gr.sizes().vec().get())).sum().item_double()
+                    : 0.0);
           }
         }
         runs.add(g.stream().mapToDouble(Double::doubleValue).toArray());
@@ -116,8 +149,11 @@ class STDiT3Test {
 
   @Test
   void trainingSwitchesFreezeWhatUpstreamFreezes() throws Exception {
-    STDiT3Config c = STDiT3Config.fromJson("{\"hidden_size\": 16, \"depth\": 1, \"num_heads\": 2, \"caption_channels\": 8,"
-        + " \"model_max_length\": 4, \"only_train_temporal\": true}", "c");
+    STDiT3Config c =
+        STDiT3Config.fromJson(
+            "{\"hidden_size\": 16, \"depth\": 1, \"num_heads\": 2, \"caption_channels\": 8,"
+                + " \"model_max_length\": 4, \"only_train_temporal\": true}",
+            "c");
     try (STDiT3 m = STDiT3.declare(c);
         PointerScope s = new PointerScope()) {
       var named = m.named_parameters(true);
@@ -130,8 +166,12 @@ class STDiT3Test {
       }
       assertTrue(temporal > 10);
     }
-    try (STDiT3 m = STDiT3.declare(STDiT3Config.fromJson("{\"hidden_size\": 16, \"depth\": 1, \"num_heads\": 2,"
-            + " \"caption_channels\": 8, \"model_max_length\": 4, \"freeze_y_embedder\": true}", "c"));
+    try (STDiT3 m =
+            STDiT3.declare(
+                STDiT3Config.fromJson(
+                    "{\"hidden_size\": 16, \"depth\": 1, \"num_heads\": 2,"
+                        + " \"caption_channels\": 8, \"model_max_length\": 4, \"freeze_y_embedder\": true}",
+                    "c"));
         PointerScope s = new PointerScope()) {
       var named = m.named_parameters(true);
       for (long i = 0; i < named.size(); i++) {

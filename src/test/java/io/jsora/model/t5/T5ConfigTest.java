@@ -23,8 +23,10 @@ class T5ConfigTest {
     assertEquals(16, c.dModel());
     assertEquals(3, c.numHeads());
     assertEquals(6, c.relativeAttentionMaxDistance());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> T5Config.fromJson(json.replace("\"d_ff\"", "\"d_fff\""), "cfg.json"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> T5Config.fromJson(json.replace("\"d_ff\"", "\"d_fff\""), "cfg.json"));
     assertTrue(e.getMessage().startsWith("cfg.json: unknown key 'd_fff'"), e.getMessage());
     assertTrue(T5Config.IGNORED.contains("num_decoder_layers"));
   }
@@ -32,15 +34,36 @@ class T5ConfigTest {
   @Test
   void invariantsNameFieldAndValue() throws Exception {
     String json = Files.readString(Golden.TINY.resolve("config.json"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> T5Config.fromJson(json.replace("\"gated-gelu\"", "\"relu\""), "c"));
-    assertTrue(e.getMessage().contains("dense_act_fn 'gelu_new' does not match feed_forward_proj 'relu'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> T5Config.fromJson(json.replace("\"gated-gelu\"", "\"relu\"").replace("\"dense_act_fn\": \"gelu_new\",", ""), "c"));
-    assertTrue(e.getMessage().contains("feed_forward_proj 'relu' is not supported; expected 'gated-gelu'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> T5Config.fromJson(json.replace("\"relative_attention_num_buckets\": 8", "\"relative_attention_num_buckets\": 6"), "c"));
-    assertTrue(e.getMessage().contains("relative_attention_num_buckets must be a positive multiple of 4, got 6"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> T5Config.fromJson(json.replace("\"gated-gelu\"", "\"relu\""), "c"));
+    assertTrue(
+        e.getMessage().contains("dense_act_fn 'gelu_new' does not match feed_forward_proj 'relu'"),
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                T5Config.fromJson(
+                    json.replace("\"gated-gelu\"", "\"relu\"")
+                        .replace("\"dense_act_fn\": \"gelu_new\",", ""),
+                    "c"));
+    assertTrue(
+        e.getMessage().contains("feed_forward_proj 'relu' is not supported; expected 'gated-gelu'"),
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                T5Config.fromJson(
+                    json.replace(
+                        "\"relative_attention_num_buckets\": 8",
+                        "\"relative_attention_num_buckets\": 6"),
+                    "c"));
+    assertTrue(
+        e.getMessage()
+            .contains("relative_attention_num_buckets must be a positive multiple of 4, got 6"),
         e.getMessage());
   }
 }

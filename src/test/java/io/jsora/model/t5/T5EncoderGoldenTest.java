@@ -1,7 +1,6 @@
 package io.jsora.model.t5;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,9 +16,9 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The encoder against upstream's {@code T5EncoderModel} (transformers 4.33.2 under PyTorch 1.13,
@@ -44,8 +43,14 @@ class T5EncoderGoldenTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"model.safetensors", "sharded-safetensors/model.safetensors.index.json", "sharded-safetensors",
-      "sharded-bin/pytorch_model.bin.index.json", "sharded-bin"})
+  @ValueSource(
+      strings = {
+        "model.safetensors",
+        "sharded-safetensors/model.safetensors.index.json",
+        "sharded-safetensors",
+        "sharded-bin/pytorch_model.bin.index.json",
+        "sharded-bin"
+      })
   void float32MatchesUpstreamFromEveryFileLayout(String weights) throws Exception {
     try (PointerScope s = new PointerScope()) {
       Tensor got = run(Golden.TINY.resolve(weights), DType.F32);
@@ -70,19 +75,28 @@ class T5EncoderGoldenTest {
       assertTrue(rel < 2e-2, "max rel. difference to upstream bf16 " + rel);
       double toBf16 = meanAbs(got, bf16);
       double toFp32 = meanAbs(got, fp32);
-      assertTrue(toBf16 < 0.8 * toFp32, "mean abs. difference to upstream bf16 " + toBf16 + ", to fp32 " + toFp32);
+      assertTrue(
+          toBf16 < 0.8 * toFp32,
+          "mean abs. difference to upstream bf16 " + toBf16 + ", to fp32 " + toFp32);
     }
   }
 
   @Test
   void relativePositionBucketsEqualUpstream() throws Exception {
     JsonNode j = new ObjectMapper().readTree(Golden.T5.resolve("buckets.json").toFile());
-    long[] rel = StreamSupport.stream(j.get("relative_positions").spliterator(), false).mapToLong(JsonNode::asLong).toArray();
+    long[] rel =
+        StreamSupport.stream(j.get("relative_positions").spliterator(), false)
+            .mapToLong(JsonNode::asLong)
+            .toArray();
     for (String[] c : new String[][] {{"xxl", "32", "128"}, {"tiny", "8", "6"}}) {
-      long[] want = StreamSupport.stream(j.get(c[0]).spliterator(), false).mapToLong(JsonNode::asLong).toArray();
+      long[] want =
+          StreamSupport.stream(j.get(c[0]).spliterator(), false)
+              .mapToLong(JsonNode::asLong)
+              .toArray();
       try (PointerScope s = new PointerScope()) {
-        Tensor got = T5Attention.relativePositionBucket(Tensors.of(rel, rel.length), Integer.parseInt(c[1]),
-            Integer.parseInt(c[2]));
+        Tensor got =
+            T5Attention.relativePositionBucket(
+                Tensors.of(rel, rel.length), Integer.parseInt(c[1]), Integer.parseInt(c[2]));
         assertArrayEquals(want, Tensors.toLongs(got), c[0]);
       }
     }

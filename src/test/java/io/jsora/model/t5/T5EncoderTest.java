@@ -53,17 +53,24 @@ class T5EncoderTest {
   void paddingNeitherLeaksIntoRealTokensNorDependsOnPadLength() throws Exception {
     T5Config c = T5Config.read(Golden.TINY);
     try (Device cpu = Devices.cpu();
-        T5Encoder model = T5Encoder.load(c, Golden.TINY.resolve("model.safetensors"), DType.F32, cpu);
+        T5Encoder model =
+            T5Encoder.load(c, Golden.TINY.resolve("model.safetensors"), DType.F32, cpu);
         PointerScope s = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
       long[] real = {5, 9, 17, 3, 1};
-      Tensor alone = model.forward(Tensors.of(real, 1, 5), Tensors.of(new long[] {1, 1, 1, 1, 1}, 1, 5)); // (1, 5, D)
+      Tensor alone =
+          model.forward(
+              Tensors.of(real, 1, 5), Tensors.of(new long[] {1, 1, 1, 1, 1}, 1, 5)); // (1, 5, D)
       long[] padded = {5, 9, 17, 3, 1, 0, 0, 0};
-      Tensor withPads = model.forward(Tensors.of(padded, 1, 8), Tensors.of(new long[] {1, 1, 1, 1, 1, 0, 0, 0}, 1, 8));
+      Tensor withPads =
+          model.forward(
+              Tensors.of(padded, 1, 8), Tensors.of(new long[] {1, 1, 1, 1, 1, 0, 0, 0}, 1, 8));
       double d = withPads.narrow(1, 0, 5).sub(alone).abs().max().item_double();
       assertTrue(d < 1e-5, "padded vs unpadded: " + d);
       Tensor unmasked = model.forward(Tensors.of(padded, 1, 8), null);
-      assertTrue(unmasked.narrow(1, 0, 5).sub(alone).abs().max().item_double() > 1e-3, "the mask takes effect");
+      assertTrue(
+          unmasked.narrow(1, 0, 5).sub(alone).abs().max().item_double() > 1e-3,
+          "the mask takes effect");
     }
   }
 
@@ -74,17 +81,25 @@ class T5EncoderTest {
     try (StateDict sd = SafetensorsFile.read(Golden.TINY.resolve("model.safetensors"));
         PointerScope s = new PointerScope()) {
       sd.remove("encoder.block.1.layer.1.DenseReluDense.wo.weight").close();
-      sd.put("encoder.block.0.layer.0.SelfAttention.q.weight", Tensors.of(new float[12 * 15], 12, 15));
+      sd.put(
+          "encoder.block.0.layer.0.SelfAttention.q.weight", Tensors.of(new float[12 * 15], 12, 15));
       sd.put("encoder.extra.weight", Tensors.of(new float[] {1}, 1));
-      sd.put("decoder.block.0.layer.0.SelfAttention.q.weight", Tensors.of(new float[] {1}, 1)); // skipped
+      sd.put(
+          "decoder.block.0.layer.0.SelfAttention.q.weight",
+          Tensors.of(new float[] {1}, 1)); // skipped
       SafetensorsWriter.write(bad, sd, Map.of());
     }
     try (Device cpu = Devices.cpu()) {
-      StateDictMismatchException e = assertThrows(StateDictMismatchException.class,
-          () -> T5Encoder.load(c, bad, DType.F32, cpu).close());
-      assertEquals(List.of("encoder.block.1.layer.1.DenseReluDense.wo.weight [16, 24]"), e.missing());
+      StateDictMismatchException e =
+          assertThrows(
+              StateDictMismatchException.class,
+              () -> T5Encoder.load(c, bad, DType.F32, cpu).close());
+      assertEquals(
+          List.of("encoder.block.1.layer.1.DenseReluDense.wo.weight [16, 24]"), e.missing());
       assertEquals(List.of("encoder.extra.weight [1]"), e.unexpected());
-      assertEquals(List.of("encoder.block.0.layer.0.SelfAttention.q.weight: model [12, 16], weights [12, 15]"),
+      assertEquals(
+          List.of(
+              "encoder.block.0.layer.0.SelfAttention.q.weight: model [12, 16], weights [12, 15]"),
           e.mismatched());
       assertTrue(e.getMessage().startsWith(bad.toString()), e.getMessage());
     }
@@ -108,38 +123,64 @@ class T5EncoderTest {
   void aShardedIndexNamingAnUnknownKeyFailsBeforeReadingShards(@TempDir Path tmp) throws Exception {
     Path src = Golden.TINY.resolve("sharded-safetensors");
     String index = Files.readString(src.resolve(T5Weights.SAFETENSORS_INDEX));
-    Files.writeString(tmp.resolve(T5Weights.SAFETENSORS_INDEX),
+    Files.writeString(
+        tmp.resolve(T5Weights.SAFETENSORS_INDEX),
         index.replace("\"shared.weight\"", "\"shared.weights\""));
     for (Path shard : T5Weights.files(src)) {
       Files.copy(shard, tmp.resolve(shard.getFileName()));
     }
     try (Device cpu = Devices.cpu()) {
-      StateDictMismatchException e = assertThrows(StateDictMismatchException.class,
-          () -> T5Encoder.load(T5Config.read(Golden.TINY), tmp, DType.F32, cpu).close());
+      StateDictMismatchException e =
+          assertThrows(
+              StateDictMismatchException.class,
+              () -> T5Encoder.load(T5Config.read(Golden.TINY), tmp, DType.F32, cpu).close());
       assertEquals(List.of("shared.weights"), e.unexpected());
       assertEquals(List.of("shared.weight [40, 16] (or encoder.embed_tokens.weight)"), e.missing());
     }
     Files.delete(tmp.resolve("model-00002-of-00002.safetensors"));
     try (Device cpu = Devices.cpu()) {
-      Exception e = assertThrows(java.io.IOException.class,
-          () -> T5Encoder.load(T5Config.read(Golden.TINY), tmp, DType.F32, cpu).close());
-      assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors does not exist"), e.getMessage());
+      Exception e =
+          assertThrows(
+              java.io.IOException.class,
+              () -> T5Encoder.load(T5Config.read(Golden.TINY), tmp, DType.F32, cpu).close());
+      assertTrue(
+          e.getMessage().contains("model-00002-of-00002.safetensors does not exist"),
+          e.getMessage());
     }
   }
 
   @Test
   void textEncoderPadsToMaxLengthAndReturnsTheMask() throws Exception {
     T5Config c = T5Config.read(Golden.TINY);
-    T5Config wide = new T5Config(300, c.dModel(), c.dKv(), c.dFf(), c.numLayers(), c.numHeads(),
-        c.relativeAttentionNumBuckets(), c.relativeAttentionMaxDistance(), c.dropoutRate(), c.layerNormEpsilon(),
-        c.feedForwardProj(), c.padTokenId(), c.eosTokenId());
+    T5Config wide =
+        new T5Config(
+            300,
+            c.dModel(),
+            c.dKv(),
+            c.dFf(),
+            c.numLayers(),
+            c.numHeads(),
+            c.relativeAttentionNumBuckets(),
+            c.relativeAttentionMaxDistance(),
+            c.dropoutRate(),
+            c.layerNormEpsilon(),
+            c.feedForwardProj(),
+            c.padTokenId(),
+            c.eosTokenId());
     try (Device cpu = Devices.cpu();
-        T5TextEncoder enc = new T5TextEncoder(T5Encoder.create(wide, DType.F32, cpu, 3),
-            T5Tokenizer.load(Golden.T5.resolve("spiece")), 300, "tiny");
+        T5TextEncoder enc =
+            new T5TextEncoder(
+                T5Encoder.create(wide, DType.F32, cpu, 3),
+                T5Tokenizer.load(Golden.T5.resolve("spiece")),
+                300,
+                "tiny");
         PointerScope s = new PointerScope()) {
-      List<String> captions = List.of("a red fox", "video of city streets at night with cars", "x", "dog", "sky");
+      List<String> captions =
+          List.of("a red fox", "video of city streets at night with cars", "x", "dog", "sky");
       var e = enc.encode(captions);
-      assertEquals(List.of(5L, 300L, 16L), List.of(e.hidden().size(0), e.hidden().size(1), e.hidden().size(2)));
+      assertEquals(
+          List.of(5L, 300L, 16L),
+          List.of(e.hidden().size(0), e.hidden().size(1), e.hidden().size(2)));
       assertEquals(DType.F32, DType.of(e.hidden()));
       long[] mask = Tensors.toLongs(e.mask());
       try (T5Tokenizer t = T5Tokenizer.load(Golden.T5.resolve("spiece"))) {
@@ -147,10 +188,13 @@ class T5EncoderTest {
         assertTrue(java.util.Arrays.equals(tok.flatMask(), mask));
         // a caption's states are those of a batch of one: the micro-batch split changes nothing
         try (NoGradGuard g = new NoGradGuard()) {
-          Tensor one = enc.model().forward(Tensors.of(tok.ids()[4], 1, 300), Tensors.of(tok.mask()[4], 1, 300));
+          Tensor one =
+              enc.model()
+                  .forward(Tensors.of(tok.ids()[4], 1, 300), Tensors.of(tok.mask()[4], 1, 300));
           assertTrue(one.sub(e.hidden().narrow(0, 4, 1)).abs().max().item_double() < 1e-6);
           long eos = java.util.Arrays.stream(tok.mask()[4]).sum() - 1;
-          assertTrue(one.select(1, eos).sub(e.pooled().narrow(0, 4, 1)).abs().max().item_double() < 1e-6);
+          assertTrue(
+              one.select(1, eos).sub(e.pooled().narrow(0, 4, 1)).abs().max().item_double() < 1e-6);
         }
       }
       e.close();

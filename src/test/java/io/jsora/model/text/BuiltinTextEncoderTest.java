@@ -22,12 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The built-in offline encoder: files, determinism, and loading through the generic loader. */
 class BuiltinTextEncoderTest {
-  static final List<String> CAPTIONS = List.of(
-      "a red ball bounces from left to right",
-      "a blue square moves up",
-      "two green circles orbit each other slowly",
-      "a red square moves down",
-      "the ball bounces");
+  static final List<String> CAPTIONS =
+      List.of(
+          "a red ball bounces from left to right",
+          "a blue square moves up",
+          "two green circles orbit each other slowly",
+          "a red square moves down",
+          "the ball bounces");
 
   @Test
   void writesAHuggingFaceModelDirectoryDeterministically(@TempDir Path tmp) throws IOException {
@@ -38,10 +39,16 @@ class BuiltinTextEncoderTest {
     Path c = BuiltinTextEncoder.create(tmp.resolve("c"), CAPTIONS, 8);
     for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {
       assertTrue(Files.isRegularFile(a.resolve(f)), f);
-      assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), f + " independent of caption order");
+      assertArrayEquals(
+          Files.readAllBytes(a.resolve(f)),
+          Files.readAllBytes(b.resolve(f)),
+          f + " independent of caption order");
     }
-    assertFalse(java.util.Arrays.equals(Files.readAllBytes(a.resolve("model.safetensors")),
-        Files.readAllBytes(c.resolve("model.safetensors"))), "another seed, other weights");
+    assertFalse(
+        java.util.Arrays.equals(
+            Files.readAllBytes(a.resolve("model.safetensors")),
+            Files.readAllBytes(c.resolve("model.safetensors"))),
+        "another seed, other weights");
     assertTrue(BuiltinTextEncoder.isBuiltin(a));
     ClipTextConfig cfg = ClipTextConfig.read(a);
     int words = BuiltinTextEncoder.vocabulary(CAPTIONS, BuiltinTextEncoder.MAX_WORDS).size();
@@ -49,14 +56,19 @@ class BuiltinTextEncoderTest {
     assertEquals(3, cfg.eosTokenId());
     assertFalse(cfg.legacyPooling());
     // most frequent first, ties in code-point order
-    assertEquals(List.of("a", "ball", "bounces", "moves", "red", "square"),
+    assertEquals(
+        List.of("a", "ball", "bounces", "moves", "red", "square"),
         BuiltinTextEncoder.vocabulary(CAPTIONS, 6));
   }
 
   @Test
   void loadsThroughTheGenericLoaderAndEncodesCausally(@TempDir Path tmp) throws IOException {
     Path dir = BuiltinTextEncoder.create(tmp.resolve("enc"), CAPTIONS, 3);
-    List<String> batch = List.of("a red ball bounces", "two green circles orbit each other slowly and a purple thing", "ball");
+    List<String> batch =
+        List.of(
+            "a red ball bounces",
+            "two green circles orbit each other slowly and a purple thing",
+            "ball");
     try (Device cpu = Devices.cpu();
         TextEncoder enc = TextEncoders.load(dir.toString(), cpu)) {
       assertEquals(TextEncoders.BUILTIN_PREFIX + dir.toAbsolutePath().normalize(), enc.id());
@@ -68,7 +80,11 @@ class BuiltinTextEncoderTest {
         assertArrayEquals(new long[] {3, 13, 64}, Shapes.of(e.hidden()));
         assertArrayEquals(new long[] {3, 13}, Shapes.of(e.mask()));
         assertArrayEquals(new long[] {3, 64}, Shapes.of(e.pooled()));
-        assertArrayEquals(lengths, Tensors.toLongs(e.mask().sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())));
+        assertArrayEquals(
+            lengths,
+            Tensors.toLongs(
+                e.mask()
+                    .sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())));
         for (int i = 0; i < 3; i++) {
           // pooled is the state at the end-of-text token, the last real one
           Tensor atEos = e.hidden().select(0, i).select(0, lengths[i] - 1);
@@ -78,7 +94,8 @@ class BuiltinTextEncoderTest {
         try (TextEmbeddings alone = enc.encode(List.of(batch.get(2)))) {
           Tensor inBatch = e.hidden().select(0, 2).narrow(0, 0, 3);
           assertTrue(Golden.maxAbsDiff(alone.hidden().select(0, 0), inBatch) < 1e-5);
-          assertTrue(Golden.maxAbsDiff(alone.pooled().select(0, 0), e.pooled().select(0, 2)) < 1e-5);
+          assertTrue(
+              Golden.maxAbsDiff(alone.pooled().select(0, 0), e.pooled().select(0, 2)) < 1e-5);
         }
         // different captions, different features
         assertTrue(Golden.maxAbsDiff(e.pooled().select(0, 0), e.pooled().select(0, 2)) > 1e-2);
@@ -106,17 +123,21 @@ class BuiltinTextEncoderTest {
   void upstreamLibrariesReadTheSameDirectoryToTheSameNumbers(@TempDir Path tmp) throws IOException {
     Path golden = Golden.resource("golden/clip/builtin");
     List<String> captions = new ArrayList<>();
-    new com.fasterxml.jackson.databind.ObjectMapper().readTree(golden.resolve("captions.json").toFile())
-        .get("captions").forEach(n -> captions.add(n.asText()));
+    new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(golden.resolve("captions.json").toFile())
+        .get("captions")
+        .forEach(n -> captions.add(n.asText()));
     Path dir = BuiltinTextEncoder.create(tmp, CAPTIONS, 11);
     try (Device cpu = Devices.cpu();
         ClipTextEncoder enc = (ClipTextEncoder) TextEncoders.load(dir.toString(), cpu);
-        io.jsora.checkpoint.Weights.Loaded want = io.jsora.checkpoint.Weights.read(golden.resolve("expected.safetensors"));
+        io.jsora.checkpoint.Weights.Loaded want =
+            io.jsora.checkpoint.Weights.read(golden.resolve("expected.safetensors"));
         TextEmbeddings e = enc.encode(captions);
         PointerScope s = new PointerScope()) {
       ClipTokenizer.Tokens tok = enc.tokenizer().encode(captions);
       assertArrayEquals(Tensors.toLongs(want.tensors().get("input_ids")), tok.flatIds());
-      assertArrayEquals(Tensors.toLongs(want.tensors().get("attention_mask")), Tensors.toLongs(e.mask()));
+      assertArrayEquals(
+          Tensors.toLongs(want.tensors().get("attention_mask")), Tensors.toLongs(e.mask()));
       assertTrue(Golden.maxAbsDiff(want.tensors().get("last_hidden_state"), e.hidden()) <= 1e-4);
       assertTrue(Golden.maxAbsDiff(want.tensors().get("pooler_output"), e.pooled()) <= 1e-4);
     }
@@ -137,7 +158,10 @@ class BuiltinTextEncoderTest {
       for (int i : new int[] {0, ClipTextEncoder.MICRO_BATCH, many.size() - 1}) {
         try (TextEmbeddings one = enc.encode(List.of(many.get(i)))) {
           long len = Shapes.of(one.hidden())[1];
-          assertTrue(Golden.maxAbsDiff(one.hidden().select(0, 0), all.hidden().select(0, i).narrow(0, 0, len)) < 1e-5);
+          assertTrue(
+              Golden.maxAbsDiff(
+                      one.hidden().select(0, 0), all.hidden().select(0, i).narrow(0, 0, len))
+                  < 1e-5);
           assertTrue(Golden.maxAbsDiff(one.pooled(), all.pooled().narrow(0, i, 1)) < 1e-5);
         }
       }

@@ -41,13 +41,15 @@ class ClipTextGoldenTest {
     }
   }
 
-  private static void check(String dirName, String weightsName, long[] hiddenShape) throws Exception {
+  private static void check(String dirName, String weightsName, long[] hiddenShape)
+      throws Exception {
     try (Device cpu = Devices.cpu()) {
       check(dirName, weightsName, hiddenShape, cpu);
     }
   }
 
-  private static void check(String dirName, String weightsName, long[] hiddenShape, Device device) throws Exception {
+  private static void check(String dirName, String weightsName, long[] hiddenShape, Device device)
+      throws Exception {
     Path dir = Golden.resource(dirName);
     ClipTextConfig cfg = ClipTextConfig.read(dir.resolve("config.json"));
     try (ClipTextModel model = ClipTextModel.load(cfg, dir.resolve(weightsName), device);
@@ -59,11 +61,15 @@ class ClipTextGoldenTest {
       ClipTextModel.Output masked = model.forward(ids, in.tensors().get("attention_mask"));
       assertArrayEquals(hiddenShape, Shapes.of(masked.lastHiddenState()));
       assertArrayEquals(new long[] {hiddenShape[0], hiddenShape[2]}, Shapes.of(masked.pooled()));
-      within(want.tensors().get("last_hidden_state"), masked.lastHiddenState(), "last_hidden_state");
+      within(
+          want.tensors().get("last_hidden_state"), masked.lastHiddenState(), "last_hidden_state");
       within(want.tensors().get("pooler_output"), masked.pooled(), "pooler_output");
 
       ClipTextModel.Output plain = model.forward(ids, null);
-      within(want.tensors().get("last_hidden_state_nomask"), plain.lastHiddenState(), "last_hidden_state (no mask)");
+      within(
+          want.tensors().get("last_hidden_state_nomask"),
+          plain.lastHiddenState(),
+          "last_hidden_state (no mask)");
       within(want.tensors().get("pooler_output_nomask"), plain.pooled(), "pooler_output (no mask)");
     }
   }

@@ -18,21 +18,25 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The real {@code openai/clip-vit-base-patch32} checkpoint's key/shape list (committed, derived
- * from the upstream code and the model's config): jsora's text model built from the real config
- * has exactly the text part, and the loader takes exactly that part and ignores the rest. No
- * weights are read: the fake checkpoint's tensors are broadcast zeros of the listed shapes.
+ * from the upstream code and the model's config): jsora's text model built from the real config has
+ * exactly the text part, and the loader takes exactly that part and ignores the rest. No weights
+ * are read: the fake checkpoint's tensors are broadcast zeros of the listed shapes.
  */
 class ClipTextKeysTest {
   record Entry(String name, DType dtype, long[] shape) {}
 
   static List<Entry> realKeys() throws IOException {
     List<Entry> out = new ArrayList<>();
-    for (String line : Files.readAllLines(Golden.resource("golden/clip/clip-vit-base-patch32.keys.tsv"))) {
+    for (String line :
+        Files.readAllLines(Golden.resource("golden/clip/clip-vit-base-patch32.keys.tsv"))) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
       String[] f = line.split("\t", -1);
-      long[] shape = f[2].isEmpty() ? new long[0] : java.util.Arrays.stream(f[2].split(",")).mapToLong(Long::parseLong).toArray();
+      long[] shape =
+          f[2].isEmpty()
+              ? new long[0]
+              : java.util.Arrays.stream(f[2].split(",")).mapToLong(Long::parseLong).toArray();
       out.add(new Entry(f[0], DType.fromSafetensorsName(f[1]), shape));
     }
     return out;
@@ -40,7 +44,8 @@ class ClipTextKeysTest {
 
   @Test
   void realConfigReadsAsThePublishedTextTower() throws IOException {
-    ClipTextConfig c = ClipTextConfig.read(Golden.resource("golden/clip/clip-vit-base-patch32.config.json"));
+    ClipTextConfig c =
+        ClipTextConfig.read(Golden.resource("golden/clip/clip-vit-base-patch32.config.json"));
     assertEquals(ClipTextConfig.clipVitBasePatch32(), c);
     assertEquals(63_165_952L, c.parameterCount());
   }
@@ -49,7 +54,8 @@ class ClipTextKeysTest {
   void modelFromRealConfigHasExactlyTheTextKeysAndTheLoaderIgnoresTheRest() throws IOException {
     List<Entry> keys = realKeys();
     assertEquals(400, keys.size(), "entries in the committed list");
-    ClipTextConfig c = ClipTextConfig.read(Golden.resource("golden/clip/clip-vit-base-patch32.config.json"));
+    ClipTextConfig c =
+        ClipTextConfig.read(Golden.resource("golden/clip/clip-vit-base-patch32.config.json"));
     List<String> expectedText = new ArrayList<>();
     List<String> expectedIgnored = new ArrayList<>();
     for (Entry e : keys) {
@@ -83,8 +89,12 @@ class ClipTextKeysTest {
           }
           assertEquals(expectedIgnored, ignored);
           assertEquals(expectedIgnored.size(), sel.ignored().size());
-          assertTrue(sel.describeIgnored().equals("204 tensors: logit_scale, text_model.embeddings.position_ids (buffer), "
-              + "text_projection.weight, vision_model.* (199), vision_model.embeddings.position_ids (buffer), visual_projection.weight"), sel.describeIgnored());
+          assertTrue(
+              sel.describeIgnored()
+                  .equals(
+                      "204 tensors: logit_scale, text_model.embeddings.position_ids (buffer), "
+                          + "text_projection.weight, vision_model.* (199), vision_model.embeddings.position_ids (buffer), visual_projection.weight"),
+              sel.describeIgnored());
           model.loadWeights(sel.text(), "fake clip-vit-base-patch32");
         }
       }

@@ -52,7 +52,15 @@ class ClipTokenizerTest {
     try (ClipTokenizer t = ClipTokenizer.load(BPE, 77, 0)) {
       assertEquals("true", System.getProperty("ai.djl.offline"));
       assertEquals("true", System.getProperty("OPT_OUT_TRACKING"));
-      assertEquals(List.of("<|startoftext|>", "a</w>", "photo</w>", "of</w>", "the</w>", "cat</w>", "<|endoftext|>"),
+      assertEquals(
+          List.of(
+              "<|startoftext|>",
+              "a</w>",
+              "photo</w>",
+              "of</w>",
+              "the</w>",
+              "cat</w>",
+              "<|endoftext|>"),
           t.tokens("A photo of the cat"));
     }
   }
@@ -62,7 +70,8 @@ class ClipTokenizerTest {
     JsonNode e = expected();
     List<String> captions = strings(e.get("captions"));
     try (ClipTokenizer t = ClipTokenizer.load(BPE, 77, 0)) {
-      assertEquals(e.get("eos_token_id").asLong(), t.padId(), "pad token from special_tokens_map.json");
+      assertEquals(
+          e.get("eos_token_id").asLong(), t.padId(), "pad token from special_tokens_map.json");
       ClipTokenizer.Tokens tok = t.encode(captions);
       assertEquals(List.of(), tok.truncated());
       int longest = 0;
@@ -105,7 +114,9 @@ class ClipTokenizerTest {
       assertEquals(e.get("eos_token_id").asLong(), tok.ids()[4][max - 1], "end-of-text kept");
       t.encode(captions); // the same captions again: no new warning
       assertEquals(2, logs.list.size(), "one warning per truncated caption");
-      assertTrue(logs.list.get(0).getFormattedMessage().contains("Person cooking: 3 eggs"), logs.list.get(0).getFormattedMessage());
+      assertTrue(
+          logs.list.get(0).getFormattedMessage().contains("Person cooking: 3 eggs"),
+          logs.list.get(0).getFormattedMessage());
       assertEquals(ch.qos.logback.classic.Level.WARN, logs.list.get(0).getLevel());
     } finally {
       logger.detachAppender(logs);
@@ -113,15 +124,29 @@ class ClipTokenizerTest {
   }
 
   @Test
-  void wordLevelTokenizerOfTheBuiltinEncoderMatchesANaiveLookup(@TempDir Path dir) throws IOException {
-    List<String> corpus = List.of("A red ball bounces.", "Two cats, playing!", "a RED square; moving left", "Café-style don't");
+  void wordLevelTokenizerOfTheBuiltinEncoderMatchesANaiveLookup(@TempDir Path dir)
+      throws IOException {
+    List<String> corpus =
+        List.of(
+            "A red ball bounces.",
+            "Two cats, playing!",
+            "a RED square; moving left",
+            "Café-style don't");
     BuiltinTextEncoder.create(dir, corpus, 1);
     Map<String, Integer> vocab = new java.util.HashMap<>();
-    new ObjectMapper().readTree(dir.resolve("tokenizer.json").toFile()).path("model").path("vocab")
-        .fields().forEachRemaining(f -> vocab.put(f.getKey(), f.getValue().asInt()));
+    new ObjectMapper()
+        .readTree(dir.resolve("tokenizer.json").toFile())
+        .path("model")
+        .path("vocab")
+        .fields()
+        .forEachRemaining(f -> vocab.put(f.getKey(), f.getValue().asInt()));
     // hand-written splits: lowercase, words and punctuation runs apart
-    assertEquals(List.of("café", "-", "style", "don", "'", "t"), BuiltinTextEncoder.words("Café-style don't"));
-    assertEquals(List.of("a", "red", "square", ";", "moving", "left"), BuiltinTextEncoder.words("a RED square; moving left"));
+    assertEquals(
+        List.of("café", "-", "style", "don", "'", "t"),
+        BuiltinTextEncoder.words("Café-style don't"));
+    assertEquals(
+        List.of("a", "red", "square", ";", "moving", "left"),
+        BuiltinTextEncoder.words("a RED square; moving left"));
     List<String> queries = new ArrayList<>(corpus);
     queries.add("a purple ball, unseen words");
     try (ClipTokenizer t = ClipTokenizer.load(dir, 32, 99)) {
@@ -137,7 +162,16 @@ class ClipTokenizerTest {
         long[] got = Arrays.copyOf(tok.ids()[i], tok.lengths()[i]);
         assertArrayEquals(want.stream().mapToLong(Long::longValue).toArray(), got, queries.get(i));
       }
-      assertEquals(List.of("<|startoftext|>", "a", "<|unk|>", "ball", ",", "<|unk|>", "<|unk|>", "<|endoftext|>"),
+      assertEquals(
+          List.of(
+              "<|startoftext|>",
+              "a",
+              "<|unk|>",
+              "ball",
+              ",",
+              "<|unk|>",
+              "<|unk|>",
+              "<|endoftext|>"),
           t.tokens("a purple ball, unseen words"));
     }
   }

@@ -31,14 +31,16 @@ class TextEncodersTest {
   }
 
   /** Resolves {@code spec} in the cache the environment {@code env} and home {@code home} give. */
-  static TextEncoders.Resolved resolve(String spec, Map<String, String> env, Path home) throws IOException {
+  static TextEncoders.Resolved resolve(String spec, Map<String, String> env, Path home)
+      throws IOException {
     return TextEncoders.resolve(spec, HubCache.fromEnvironment(env, home), home);
   }
 
   @Test
   void findsAModelIdInTheHubCacheThroughRefsMain(@TempDir Path tmp) throws IOException {
     Path snapshot = fakeCache(tmp.resolve("hf").resolve("hub"), "acme/tiny-clip", "0123abcd", true);
-    Files.createDirectories(snapshot.getParent().resolve("ffff0000")); // an older snapshot beside it
+    Files.createDirectories(
+        snapshot.getParent().resolve("ffff0000")); // an older snapshot beside it
     Map<String, String> env = Map.of("HF_HOME", tmp.resolve("hf").toString());
     TextEncoders.Resolved r = resolve("acme/tiny-clip", env, tmp.resolve("home"));
     assertEquals(snapshot.toAbsolutePath().normalize(), r.directory().toAbsolutePath().normalize());
@@ -56,11 +58,21 @@ class TextEncodersTest {
   }
 
   @Test
-  void cacheOrderFollowsTheHubLibrariesAndHomeIsTheLastResort(@TempDir Path tmp) throws IOException {
+  void cacheOrderFollowsTheHubLibrariesAndHomeIsTheLastResort(@TempDir Path tmp)
+      throws IOException {
     Path home = tmp.resolve("home");
     Path snapshot = fakeCache(home.resolve(".cache/huggingface/hub"), "org/model", "c0ffee", false);
-    Map<String, String> env = Map.of("HF_HUB_CACHE", tmp.resolve("elsewhere").toString(), "XDG_CACHE_HOME", tmp.resolve("xdg").toString());
-    assertEquals(List.of(tmp.resolve("elsewhere"), tmp.resolve("xdg/huggingface/hub"), home.resolve(".cache/huggingface/hub")),
+    Map<String, String> env =
+        Map.of(
+            "HF_HUB_CACHE",
+            tmp.resolve("elsewhere").toString(),
+            "XDG_CACHE_HOME",
+            tmp.resolve("xdg").toString());
+    assertEquals(
+        List.of(
+            tmp.resolve("elsewhere"),
+            tmp.resolve("xdg/huggingface/hub"),
+            home.resolve(".cache/huggingface/hub")),
         HubCache.fromEnvironment(env, home).roots());
     // no refs/main, a single snapshot: that one
     assertEquals(snapshot, resolve("org/model", env, home).directory());
@@ -74,43 +86,63 @@ class TextEncodersTest {
     Files.writeString(model.resolve("refs/main"), "deadbeef");
     Map<String, String> env = Map.of("HF_HUB_CACHE", hub.toString());
     IOException e = assertThrows(IOException.class, () -> resolve("org/missing", env, tmp));
-    assertTrue(e.getMessage().contains(hub.resolve("models--org--missing") + " (absent)"), e.getMessage());
-    assertTrue(e.getMessage().contains(tmp.resolve(".cache/huggingface/hub/models--org--missing").toString()), e.getMessage());
-    assertTrue(e.getMessage().contains("org/missing (no such directory)") || e.getMessage().contains("missing (no such directory)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(hub.resolve("models--org--missing") + " (absent)"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(tmp.resolve(".cache/huggingface/hub/models--org--missing").toString()),
+        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("org/missing (no such directory)")
+            || e.getMessage().contains("missing (no such directory)"),
+        e.getMessage());
     IOException broken = assertThrows(IOException.class, () -> resolve("org/broken", env, tmp));
-    assertTrue(broken.getMessage().contains("refs/main names it, but it is absent"), broken.getMessage());
+    assertTrue(
+        broken.getMessage().contains("refs/main names it, but it is absent"), broken.getMessage());
   }
 
   @Test
   void directoriesAndBuiltinSpecs(@TempDir Path tmp) throws IOException {
-    Path dir = BuiltinTextEncoder.create(tmp.resolve("ds/text_encoder"), BuiltinTextEncoderTest.CAPTIONS, 1);
+    Path dir =
+        BuiltinTextEncoder.create(
+            tmp.resolve("ds/text_encoder"), BuiltinTextEncoderTest.CAPTIONS, 1);
     String abs = dir.toAbsolutePath().normalize().toString();
     assertEquals("builtin:" + abs, resolve(dir.toString(), Map.of(), tmp).id());
     assertEquals("builtin:" + abs, resolve("builtin:" + dir, Map.of(), tmp).id());
     Path golden = Golden.resource("golden/clip/tiny_text_gelu");
-    assertEquals(golden.toAbsolutePath().normalize().toString(), resolve(golden.toString(), Map.of(), tmp).id());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve("builtin", Map.of(), tmp));
+    assertEquals(
+        golden.toAbsolutePath().normalize().toString(),
+        resolve(golden.toString(), Map.of(), tmp).id());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> resolve("builtin", Map.of(), tmp));
     assertTrue(e.getMessage().contains("captions"), e.getMessage());
     assertThrows(IOException.class, () -> resolve("builtin:" + tmp.resolve("nope"), Map.of(), tmp));
   }
 
   @Test
   void aDirectoryWithoutWeightsOrTokenizerSaysWhatIsMissing(@TempDir Path tmp) throws IOException {
-    Path golden = Golden.resource("golden/clip/tiny_text_gelu"); // config and weights, no tokenizer.json
+    Path golden =
+        Golden.resource("golden/clip/tiny_text_gelu"); // config and weights, no tokenizer.json
     try (Device cpu = Devices.cpu()) {
-      IOException noTok = assertThrows(IOException.class, () -> ClipTextEncoder.open(golden, "x", cpu));
+      IOException noTok =
+          assertThrows(IOException.class, () -> ClipTextEncoder.open(golden, "x", cpu));
       assertTrue(noTok.getMessage().contains("tokenizer.json"), noTok.getMessage());
       Files.copy(golden.resolve("config.json"), tmp.resolve("config.json"));
-      IOException noWeights = assertThrows(IOException.class, () -> ClipTextEncoder.open(tmp, "x", cpu));
-      assertTrue(noWeights.getMessage().contains("model.safetensors") && noWeights.getMessage().contains("config.json"),
+      IOException noWeights =
+          assertThrows(IOException.class, () -> ClipTextEncoder.open(tmp, "x", cpu));
+      assertTrue(
+          noWeights.getMessage().contains("model.safetensors")
+              && noWeights.getMessage().contains("config.json"),
           noWeights.getMessage());
     }
   }
 
   @Test
-  void datasetPreparationCreatesTheBuiltinEncoderInTheDataset(@TempDir Path tmp) throws IOException {
+  void datasetPreparationCreatesTheBuiltinEncoderInTheDataset(@TempDir Path tmp)
+      throws IOException {
     try (Device cpu = Devices.cpu();
-        TextEncoder enc = TextEncoders.loadForDataset("builtin", tmp, BuiltinTextEncoderTest.CAPTIONS, 4, cpu)) {
+        TextEncoder enc =
+            TextEncoders.loadForDataset("builtin", tmp, BuiltinTextEncoderTest.CAPTIONS, 4, cpu)) {
       Path dir = tmp.resolve(TextEncoders.DATASET_ENCODER_DIR);
       assertTrue(BuiltinTextEncoder.isBuiltin(dir));
       assertEquals("builtin:" + dir.toAbsolutePath().normalize(), enc.id());

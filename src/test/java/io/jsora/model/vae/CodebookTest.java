@@ -45,7 +45,8 @@ class CodebookTest {
     float[] z = new float[n * d];
     float[] codes = new float[k * d];
     for (int i = 0; i < z.length; i++) {
-      z[i] = (float) (r.nextGaussian() + 3.0); // offset: the |z|² term dominates, as in real latents
+      z[i] =
+          (float) (r.nextGaussian() + 3.0); // offset: the |z|² term dominates, as in real latents
     }
     for (int i = 0; i < codes.length; i++) {
       codes[i] = (float) (r.nextGaussian() + 3.0);

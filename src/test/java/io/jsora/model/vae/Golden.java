@@ -34,13 +34,18 @@ final class Golden {
   static double maxAbsDiff(Tensor expected, Tensor actual) {
     assertArrayEquals(Shapes.of(expected), Shapes.of(actual), "shape");
     try (PointerScope s = new PointerScope()) {
-      return expected.to(org.bytedeco.pytorch.global.torch.ScalarType.Double)
-          .sub(actual.cpu().to(org.bytedeco.pytorch.global.torch.ScalarType.Double)).abs().max().item_double();
+      return expected
+          .to(org.bytedeco.pytorch.global.torch.ScalarType.Double)
+          .sub(actual.cpu().to(org.bytedeco.pytorch.global.torch.ScalarType.Double))
+          .abs()
+          .max()
+          .item_double();
     }
   }
 
   static void assertClose(Tensor expected, Tensor actual, double tol, String what) {
     double d = maxAbsDiff(expected, actual);
-    assertTrue(d <= tol, String.format(Locale.ROOT, "%s: max |diff| %.3g exceeds %.1g", what, d, tol));
+    assertTrue(
+        d <= tol, String.format(Locale.ROOT, "%s: max |diff| %.3g exceeds %.1g", what, d, tol));
   }
 }

@@ -20,7 +20,8 @@ class MovingShapesTest {
       assertArrayEquals(new long[] {1, 3, 6, 20, 24}, Shapes.of(c));
       assertEquals(0.0, Golden.maxAbsDiff(c, again), "same seed and index, same clip");
       assertTrue(Golden.maxAbsDiff(c, other) > 0.1, "different clips");
-      assertTrue(c.min().item_double() >= -0.5 && c.max().item_double() <= 0.5, "pixels in [-0.5, 0.5]");
+      assertTrue(
+          c.min().item_double() >= -0.5 && c.max().item_double() <= 0.5, "pixels in [-0.5, 0.5]");
       double motion = c.narrow(2, 1, 5).sub(c.narrow(2, 0, 5)).abs().max().item_double();
       assertTrue(motion > 0.1, "consecutive frames differ: " + motion);
     }

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Models built from the real configurations have exactly the state-dict keys, shapes and dtypes
- * of the upstream modules (lists in golden/), so the real checkpoints load strictly. Built on the
+ * Models built from the real configurations have exactly the state-dict keys, shapes and dtypes of
+ * the upstream modules (lists in golden/), so the real checkpoints load strictly. Built on the
  * {@code meta} device: shapes without memory.
  */
 class RealCheckpointKeysTest {
@@ -37,7 +37,9 @@ class RealCheckpointKeysTest {
     try (PointerScope s = new PointerScope();
         Device meta = new Device(DeviceType.Meta);
         VqVae m = new VqVae(c, meta)) {
-      JsonNode want = new ObjectMapper().readTree(Golden.dir("vqvae").resolve("hpcai-tech-vqvae.keys.json").toFile());
+      JsonNode want =
+          new ObjectMapper()
+              .readTree(Golden.dir("vqvae").resolve("hpcai-tech-vqvae.keys.json").toFile());
       assertMatches(want, m);
       assertEquals(want.get("parameters").longValue(), m.parameterCount());
     }
@@ -51,7 +53,9 @@ class RealCheckpointKeysTest {
     try (PointerScope s = new PointerScope();
         Device meta = new Device(DeviceType.Meta);
         AutoencoderKL m = new AutoencoderKL(c, meta)) {
-      JsonNode want = new ObjectMapper().readTree(Golden.dir("sdvae").resolve("sd-vae-ft-mse.keys.json").toFile());
+      JsonNode want =
+          new ObjectMapper()
+              .readTree(Golden.dir("sdvae").resolve("sd-vae-ft-mse.keys.json").toFile());
       assertMatches(want, m);
       assertEquals(want.get("parameters").longValue(), m.parameterCount());
     }
@@ -70,7 +74,8 @@ class RealCheckpointKeysTest {
     Map<String, String> actual = new TreeMap<>();
     try (StateDict sd = StateDict.of(m)) {
       for (String k : sd.names()) {
-        actual.put(k, DType.of(sd.get(k)).safetensorsName() + " " + Shapes.format(Shapes.of(sd.get(k))));
+        actual.put(
+            k, DType.of(sd.get(k)).safetensorsName() + " " + Shapes.format(Shapes.of(sd.get(k))));
       }
     }
     assertEquals(expected.size(), actual.size(), "number of tensors");

@@ -37,7 +37,9 @@ class ReconMetricsTest {
     try (PointerScope s = new PointerScope()) {
       Tensor white = torch.full(new long[] {1, 3, 2, 4, 4}, new Scalar(0.5));
       // 0.9 is clamped to 0.5: identical after clamping
-      assertEquals(Double.POSITIVE_INFINITY, Tensors.toDoubles(ReconMetrics.psnr(white, white.add(new Scalar(0.4))))[0]);
+      assertEquals(
+          Double.POSITIVE_INFINITY,
+          Tensors.toDoubles(ReconMetrics.psnr(white, white.add(new Scalar(0.4))))[0]);
       // black vs white: MSE 1, PSNR 0
       assertEquals(0.0, Tensors.toDoubles(ReconMetrics.psnr(white, white.neg()))[0], 1e-12);
     }
@@ -93,14 +95,18 @@ class ReconMetricsTest {
         double vx = sxx - mx * mx;
         double vy = syy - my * my;
         double cxy = sxy - mx * my;
-        total += (2 * mx * my + ReconMetrics.C1) * (2 * cxy + ReconMetrics.C2)
-            / ((mx * mx + my * my + ReconMetrics.C1) * (vx + vy + ReconMetrics.C2));
+        total +=
+            (2 * mx * my + ReconMetrics.C1)
+                * (2 * cxy + ReconMetrics.C2)
+                / ((mx * mx + my * my + ReconMetrics.C1) * (vx + vy + ReconMetrics.C2));
         windows++;
       }
     }
     double want = total / windows;
     try (PointerScope s = new PointerScope()) {
-      double got = Tensors.toDoubles(ReconMetrics.ssim(Tensors.of(x, 1, 1, 1, h, w), Tensors.of(y, 1, 1, 1, h, w)))[0];
+      double got =
+          Tensors.toDoubles(
+              ReconMetrics.ssim(Tensors.of(x, 1, 1, 1, h, w), Tensors.of(y, 1, 1, 1, h, w)))[0];
       assertEquals(want, got, 1e-10);
       assertTrue(want > 0.1 && want < 0.99, "a non-trivial value: " + want);
     }
@@ -109,10 +115,15 @@ class ReconMetricsTest {
   @Test
   void mismatchedShapesAndTinyFramesAreRefused() {
     try (PointerScope s = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> ReconMetrics.psnr(torch.zeros(1, 3, 2, 8, 8), torch.zeros(1, 3, 2, 8, 4)));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> ReconMetrics.psnr(torch.zeros(1, 3, 2, 8, 8), torch.zeros(1, 3, 2, 8, 4)));
       assertTrue(e.getMessage().contains("[1, 3, 2, 8, 8] and [1, 3, 2, 8, 4]"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> ReconMetrics.ssim(torch.zeros(1, 3, 2, 8, 8), torch.zeros(1, 3, 2, 8, 8)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> ReconMetrics.ssim(torch.zeros(1, 3, 2, 8, 8), torch.zeros(1, 3, 2, 8, 8)));
       assertEquals("ssim: frames must be at least 11x11, found 8x8", e.getMessage());
     }
   }

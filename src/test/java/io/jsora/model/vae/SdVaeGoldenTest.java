@@ -21,7 +21,8 @@ class SdVaeGoldenTest {
 
   private static AutoencoderKL model(Device cpu) throws Exception {
     Path dir = Golden.dir("sdvae");
-    return Compressors.loadSdVae(dir.resolve("config.json"), dir.resolve("diffusion_pytorch_model.safetensors"), cpu);
+    return Compressors.loadSdVae(
+        dir.resolve("config.json"), dir.resolve("diffusion_pytorch_model.safetensors"), cpu);
   }
 
   @Test
@@ -48,7 +49,8 @@ class SdVaeGoldenTest {
         NoGradGuard g = new NoGradGuard();
         StateDict in = Golden.read("sdvae", "decode_in.safetensors");
         StateDict out = Golden.read("sdvae", "decode_out.safetensors")) {
-      Golden.assertClose(out.get("video"), SdVaeCompressor.decodeFrames(m, in.get("latent"), 4), TOL, "decode");
+      Golden.assertClose(
+          out.get("video"), SdVaeCompressor.decodeFrames(m, in.get("latent"), 4), TOL, "decode");
     }
   }
 
@@ -60,7 +62,10 @@ class SdVaeGoldenTest {
   void compressorSamplesTheLatentAsDiffusersDoes() throws Exception {
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
-        SdVaeCompressor c = (SdVaeCompressor) Compressors.load("vae", Golden.dir("sdvae"), cpu, new CompressorOptions(null, 5, 42));
+        SdVaeCompressor c =
+            (SdVaeCompressor)
+                Compressors.load(
+                    "vae", Golden.dir("sdvae"), cpu, new CompressorOptions(null, 5, 42));
         StateDict in = Golden.read("sdvae", "encode_in.safetensors");
         StateDict out = Golden.read("sdvae", "encode_out.safetensors");
         StateDict dec = Golden.read("sdvae", "decode_in.safetensors");
@@ -75,7 +80,8 @@ class SdVaeGoldenTest {
         Golden.assertClose(z, z2, 0.0, "same seed, same latent");
       }
       try (Tensor v = c.decode(dec.get("latent").mul(new Scalar(0.18215)))) {
-        Golden.assertClose(decOut.get("video").mul(new Scalar(0.5)), v, TOL / 2, "decoded video in [-0.5, 0.5]");
+        Golden.assertClose(
+            decOut.get("video").mul(new Scalar(0.5)), v, TOL / 2, "decoded video in [-0.5, 0.5]");
       }
     }
   }

@@ -66,7 +66,9 @@ class VqVaeGoldenTest {
     Path dir = Golden.dir("vqvae");
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
-        VqVae m = Compressors.loadVqVae(dir.resolve("config.json"), dir.resolve("model.safetensors"), cpu);
+        VqVae m =
+            Compressors.loadVqVae(
+                dir.resolve("config.json"), dir.resolve("model.safetensors"), cpu);
         StateDict in = Golden.read("vqvae", "encode_in.safetensors");
         StateDict want = Golden.read("vqvae", "train_step.safetensors");
         Generator g = Seeds.cpuGenerator(123)) {
@@ -75,7 +77,8 @@ class VqVaeGoldenTest {
       VqVae.TrainOutput o = m.forwardTrain(in.get("video"), g);
       o.loss().backward();
       Golden.assertClose(want.get("recon_loss"), o.reconLoss().reshape(1), TOL, "recon loss");
-      Golden.assertClose(want.get("commitment_loss"), o.commitmentLoss().reshape(1), TOL, "commitment loss");
+      Golden.assertClose(
+          want.get("commitment_loss"), o.commitmentLoss().reshape(1), TOL, "commitment loss");
       Golden.assertClose(want.get("perplexity"), o.perplexity().reshape(1), TOL, "perplexity");
       assertArrayEquals(Tensors.toLongs(want.get("indices")), Tensors.toLongs(o.indices()));
       assertTrue(!m.codebookNeedsInit());

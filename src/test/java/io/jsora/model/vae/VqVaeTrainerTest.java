@@ -60,10 +60,12 @@ class VqVaeTrainerTest {
         assertEquals(30, t.step());
         t.save(ckpt);
       }
-      for (String f : new String[] {"config.json", "model.safetensors", "optimizer.pt", "trainer_state.json"}) {
+      for (String f :
+          new String[] {"config.json", "model.safetensors", "optimizer.pt", "trainer_state.json"}) {
         assertTrue(Files.isRegularFile(ckpt.resolve(f)), f);
       }
-      // the saved directory is a compressor directory: same reconstruction as the trained model in eval mode
+      // the saved directory is a compressor directory: same reconstruction as the trained model in
+      // eval mode
       m.eval();
       try (VqVaeCompressor c = (VqVaeCompressor) Compressors.load("vqvae", ckpt, cpu);
           Tensor x = batch(shapes, 0, 2);
@@ -76,18 +78,21 @@ class VqVaeTrainerTest {
       }
       m.close();
     }
-    assertTrue(last.recon() < 0.6 * first.recon(), "recon loss " + first.recon() + " -> " + last.recon());
+    assertTrue(
+        last.recon() < 0.6 * first.recon(), "recon loss " + first.recon() + " -> " + last.recon());
     assertTrue(last.psnr() > first.psnr() + 2, "PSNR " + first.psnr() + " -> " + last.psnr());
 
     try (PointerScope s = new PointerScope();
         Device cpu = Devices.cpu();
         VqVaeTrainer r = VqVaeTrainer.resume(ckpt, cpu, VqVaeTrainer.Settings.defaults());
         VqVae m = r.model();
-        StateDict saved = io.jsora.checkpoint.SafetensorsFile.read(ckpt.resolve("model.safetensors"));
+        StateDict saved =
+            io.jsora.checkpoint.SafetensorsFile.read(ckpt.resolve("model.safetensors"));
         StateDict now = StateDict.of(m)) {
       assertEquals(30, r.step());
       assertFalse(m.codebookNeedsInit(), "a loaded codebook is kept");
-      Golden.assertClose(saved.get("codebook.embeddings"), now.get("codebook.embeddings"), 0.0, "codebook");
+      Golden.assertClose(
+          saved.get("codebook.embeddings"), now.get("codebook.embeddings"), 0.0, "codebook");
       r.step(batch(shapes, 0, 2));
       assertEquals(31, r.step());
     }
