@@ -58,7 +58,8 @@ final class BenchData {
       CompressorKind compressor,
       Path compressorDir,
       long seed,
-      Device device)
+      Device device,
+      io.jsora.checkpoint.HubCache hub)
       throws IOException {
     if (height != width) {
       throw new IllegalArgumentException(
@@ -79,7 +80,13 @@ final class BenchData {
     int textLen;
     try (TextEncoder text =
             TextEncoders.loadForDataset(TextEncoders.BUILTIN, dataset, texts, seed, device);
-        VideoCompressor comp = Compressors.load(compressor, compressorDir, device)) {
+        VideoCompressor comp =
+            Compressors.load(
+                compressor,
+                compressorDir,
+                device,
+                io.jsora.model.vae.CompressorOptions.defaults(),
+                hub)) {
       textLen = text.maxLength();
       summary =
           new Preprocessor(pc, text, LatentSpec.floats(comp, LatentSpec.Kind.FLOAT16), device)

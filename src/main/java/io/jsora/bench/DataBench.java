@@ -45,7 +45,8 @@ public final class DataBench {
       int size,
       CompressorKind compressor,
       Path compressorDir,
-      DeviceSpec device) {}
+      DeviceSpec device,
+      io.jsora.checkpoint.HubCache hub) {}
 
   public static List<BenchRecord> run(Options o, int warmup, int runs) throws Exception {
     Natives.load();
@@ -108,7 +109,13 @@ public final class DataBench {
         TextEncoder text =
             TextEncoders.loadForDataset(
                 TextEncoders.BUILTIN, work.resolve("encoder"), texts, 0, dev);
-        VideoCompressor comp = Compressors.load(o.compressor(), o.compressorDir(), dev)) {
+        VideoCompressor comp =
+            Compressors.load(
+                o.compressor(),
+                o.compressorDir(),
+                dev,
+                io.jsora.model.vae.CompressorOptions.defaults(),
+                o.hub())) {
       pcfg.put("device", Devices.name(dev));
       Timing pre =
           Stopwatch.time(

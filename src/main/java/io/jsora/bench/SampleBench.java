@@ -78,7 +78,16 @@ public final class SampleBench {
     try (org.bytedeco.pytorch.Device dev = Devices.resolve(o.device())) {
       p =
           BenchData.prepare(
-              work, 1, o.frames(), o.height(), o.width(), o.compressor(), null, 0, dev);
+              work,
+              1,
+              o.frames(),
+              o.height(),
+              o.width(),
+              o.compressor(),
+              null,
+              0,
+              dev,
+              io.jsora.checkpoint.HubCache.NONE);
     }
     TrainConfig cfg =
         TrainConfig.defaults().toBuilder()

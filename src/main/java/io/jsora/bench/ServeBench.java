@@ -362,7 +362,8 @@ public final class ServeBench {
               io.jsora.model.vae.CompressorKind.RAW,
               null,
               0,
-              dev);
+              dev,
+              io.jsora.checkpoint.HubCache.NONE);
     }
     TrainConfig cfg =
         TrainConfig.defaults().toBuilder()

@@ -77,7 +77,8 @@ public final class TrainBench {
       int workers,
       Path dataset,
       DeviceSpec device,
-      DistEnv env) {}
+      DistEnv env,
+      io.jsora.checkpoint.HubCache hub) {}
 
   /**
    * Runs {@code warmup + runs} training steps and returns one record {@code train_step} (on every
@@ -144,7 +145,8 @@ public final class TrainBench {
             o.workers(),
             null,
             o.device(),
-            o.env());
+            o.env(),
+            o.hub());
     // two steps: the optimizer state is made in the first step's update, so only the second step
     // reaches the peak a longer run has
     BenchRecord small = run(half, 1, 1, 0).get(0);
@@ -225,7 +227,8 @@ public final class TrainBench {
                 o.compressor(),
                 o.compressorDir(),
                 0,
-                dev);
+                dev,
+                o.hub());
         dataset = p.dataset();
         textLen = p.textLen();
       }
@@ -265,7 +268,7 @@ public final class TrainBench {
     DiTConfig mc;
     ParallelContext ctx;
     String deviceName;
-    try (Trainer trainer = new Trainer(cfg, o.env())) {
+    try (Trainer trainer = new Trainer(cfg, o.env(), o.hub())) {
       mc = trainer.modelConfig();
       ctx = trainer.parallelContext();
       world = ctx.worldSize();

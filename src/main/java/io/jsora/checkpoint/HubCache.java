@@ -58,12 +58,11 @@ public final class HubCache {
   }
 
   /**
-   * The cache of this process's environment, for the callers that are not given one yet (the
-   * trainer, the pipeline, the benchmarks). The command line passes its own environment instead.
+   * No cache at all: every model must be named by its directory. What library callers that pass no
+   * cache get; the command line passes the cache its environment describes ({@link
+   * #fromEnvironment}).
    */
-  public static HubCache ofThisProcess() {
-    return fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")));
-  }
+  public static final HubCache NONE = new HubCache(List.of());
 
   public List<Path> roots() {
     return roots;

@@ -451,7 +451,8 @@ public final class BenchCommand implements Runnable {
               workers,
               dataset,
               common.device,
-              io.jsora.parallel.DistEnv.parse(System.getenv()));
+              io.jsora.parallel.DistEnv.parse(System.getenv()),
+              Environment.hubCache());
       long limit = fitMemory == null ? 0 : io.jsora.bench.Memory.parseSize(fitMemory);
       if (limit > 0 && common.warmup + common.runs < 2) {
         throw new IllegalArgumentException(
@@ -616,7 +617,14 @@ public final class BenchCommand implements Runnable {
         throw new IllegalArgumentException("--videos and --frames must be >= 1 and --size >= 8");
       }
       DataBench.Options o =
-          new DataBench.Options(videos, frames, size, compressor, compressorDir, common.device);
+          new DataBench.Options(
+              videos,
+              frames,
+              size,
+              compressor,
+              compressorDir,
+              common.device,
+              Environment.hubCache());
       List<BenchRecord> records = DataBench.run(o, common.warmup, common.runs);
       PrintWriter out = spec.commandLine().getOut();
       common.emit(records, out);

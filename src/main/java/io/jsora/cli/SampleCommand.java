@@ -137,7 +137,8 @@ public final class SampleCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<String> prompts = prompts();
     PrintWriter out = spec.commandLine().getOut();
-    try (TextToVideoPipeline pipe = TextToVideoPipeline.load(ckpt, ema, Devices.resolve(device))) {
+    try (TextToVideoPipeline pipe =
+        TextToVideoPipeline.load(ckpt, ema, Devices.resolve(device), Environment.hubCache())) {
       DataInfo data = pipe.data();
       double f = fps != null ? fps : data.fps() != null ? data.fps() : 8;
       int n =

@@ -163,7 +163,8 @@ public final class ServeCommand implements Callable<Integer> {
             defaultSteps);
     PrintWriter out = spec.commandLine().getOut();
     PipelineGenerator gen =
-        PipelineGenerator.load(cfg.checkpoint(), cfg.ema(), cfg.device(), cfg.maxConcurrent());
+        PipelineGenerator.load(
+            cfg.checkpoint(), cfg.ema(), cfg.device(), cfg.maxConcurrent(), Environment.hubCache());
     VideoServer server;
     try {
       server = VideoServer.start(cfg, gen);

@@ -50,7 +50,7 @@ public final class TrainCommand implements Callable<Integer> {
       out.println("effective config: " + io.jsora.config.Settings.JSON.writeValueAsString(cfg));
       out.flush();
     }
-    try (Trainer trainer = new Trainer(cfg, env)) {
+    try (Trainer trainer = new Trainer(cfg, env, Environment.hubCache())) {
       if (main) {
         trainer.listen(new ProgressListener("train", out, cfg.logInterval()));
       }

@@ -1,5 +1,6 @@
 package io.jsora.pipeline;
 
+import io.jsora.checkpoint.HubCache;
 import io.jsora.diffusion.Denoiser;
 import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
@@ -71,15 +72,24 @@ public final class TextToVideoPipeline implements AutoCloseable {
    * @param device where to run; the pipeline owns it from now on
    */
   public static TextToVideoPipeline load(Path ckpt, boolean ema, Device device) throws IOException {
+    return load(ckpt, ema, device, HubCache.NONE);
+  }
+
+  /**
+   * As {@link #load(Path, boolean, Device)}, finding a compressor or text encoder the checkpoint
+   * names by a Hugging Face id in {@code hub}.
+   */
+  public static TextToVideoPipeline load(Path ckpt, boolean ema, Device device, HubCache hub)
+      throws IOException {
     try {
-      return build(ckpt, ema, device);
+      return build(ckpt, ema, device, hub);
     } catch (IOException | RuntimeException e) {
       device.close();
       throw e;
     }
   }
 
-  private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device)
+  private static TextToVideoPipeline build(Path ckpt, boolean ema, Device device, HubCache hub)
       throws IOException {
     Path dir = CheckpointLayout.resolve(ckpt);
     RunConfig cfg = CheckpointLayout.readConfig(dir);
@@ -99,7 +109,11 @@ public final class TextToVideoPipeline implements AutoCloseable {
       String compDir = cfg.compressor().dir();
       comp =
           Compressors.load(
-              cfg.compressor().kind(), compDir == null ? null : Path.of(compDir), device);
+              cfg.compressor().kind(),
+              compDir == null ? null : Path.of(compDir),
+              device,
+              io.jsora.model.vae.CompressorOptions.defaults(),
+              hub);
       if (comp.latentChannels() != mc.inChannels()) {
         throw new IllegalArgumentException(
             source
@@ -110,7 +124,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
                 + " channels but the model takes "
                 + mc.inChannels());
       }
-      enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device);
+      enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device, hub);
       if (enc.hiddenSize() != mc.textEmbedDim()) {
         throw new IllegalArgumentException(
             source

@@ -30,13 +30,22 @@ public final class PipelineGenerator implements VideoGenerator {
     this.model = model;
   }
 
-  /** Loads {@code copies} pipelines from the checkpoint. */
+  /** Loads {@code copies} pipelines from the checkpoint (models named by directory only). */
   public static PipelineGenerator load(Path checkpoint, boolean ema, String device, int copies)
+      throws IOException {
+    return load(checkpoint, ema, device, copies, io.jsora.checkpoint.HubCache.NONE);
+  }
+
+  /**
+   * Loads {@code copies} pipelines from the checkpoint, finding models named by id in {@code hub}.
+   */
+  public static PipelineGenerator load(
+      Path checkpoint, boolean ema, String device, int copies, io.jsora.checkpoint.HubCache hub)
       throws IOException {
     List<TextToVideoPipeline> pipes = new ArrayList<>();
     try {
       for (int i = 0; i < copies; i++) {
-        pipes.add(TextToVideoPipeline.load(checkpoint, ema, Devices.resolve(device)));
+        pipes.add(TextToVideoPipeline.load(checkpoint, ema, Devices.resolve(device), hub));
       }
       return new PipelineGenerator(pipes, describe(pipes.get(0)));
     } catch (IOException | RuntimeException e) {

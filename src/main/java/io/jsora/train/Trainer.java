@@ -1,6 +1,7 @@
 package io.jsora.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;
 import io.jsora.data.Batch;
@@ -120,6 +121,7 @@ public final class Trainer implements AutoCloseable {
   private final Path runDir;
   private final ParallelContext givenContext;
   private final DistEnv env;
+  private final HubCache hub;
   private ParallelContext ctx;
   private Throwable failure;
   private final Map<String, Path> attachments = new LinkedHashMap<>();
@@ -147,7 +149,7 @@ public final class Trainer implements AutoCloseable {
    * @throws IllegalArgumentException when settings contradict each other or the data
    */
   public Trainer(TrainConfig cfg) throws IOException {
-    this(cfg, DistEnv.single(), null);
+    this(cfg, DistEnv.single(), HubCache.NONE, null);
   }
 
   /**
@@ -157,7 +159,15 @@ public final class Trainer implements AutoCloseable {
    * this one failed).
    */
   public Trainer(TrainConfig cfg, DistEnv env) throws IOException {
-    this(cfg, env, null);
+    this(cfg, env, HubCache.NONE, null);
+  }
+
+  /**
+   * As {@link #Trainer(TrainConfig, DistEnv)}, finding compressors named by a Hugging Face id in
+   * {@code hub} (the command line passes the cache its environment describes).
+   */
+  public Trainer(TrainConfig cfg, DistEnv env, HubCache hub) throws IOException {
+    this(cfg, env, hub, null);
   }
 
   /**
@@ -165,13 +175,15 @@ public final class Trainer implements AutoCloseable {
    * {@code cfg.spSize()}.
    */
   public Trainer(TrainConfig cfg, ParallelContext context) throws IOException {
-    this(cfg, context.env(), context);
+    this(cfg, context.env(), HubCache.NONE, context);
   }
 
-  private Trainer(TrainConfig cfg, DistEnv env, ParallelContext context) throws IOException {
+  private Trainer(TrainConfig cfg, DistEnv env, HubCache hub, ParallelContext context)
+      throws IOException {
     this.cfg = cfg;
     this.runDir = Path.of(cfg.checkpointDir());
     this.env = env;
+    this.hub = hub;
     this.givenContext = context;
     if (cfg.dataset().size() != 1) {
       throw new IllegalArgumentException(
@@ -235,7 +247,9 @@ public final class Trainer implements AutoCloseable {
         Compressors.load(
             compressorKind,
             cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()),
-            device);
+            device,
+            io.jsora.model.vae.CompressorOptions.defaults(),
+            hub);
     textEncoderId = info.textEncoder();
     if (textEncoderId != null && textEncoderId.startsWith("builtin:")) {
       attachments.put("text_encoder", Path.of(textEncoderId.substring("builtin:".length())));

@@ -73,7 +73,7 @@ public final class OsVaeFiles {
 
   /** {@link #load(Path, Path, Device, HubCache)} with the environment's Hugging Face cache. */
   public static OpenSoraVae load(Path configJson, Path weights, Device device) throws IOException {
-    return load(configJson, weights, device, HubCache.ofThisProcess());
+    return load(configJson, weights, device, HubCache.NONE);
   }
 
   /**

@@ -51,9 +51,9 @@ public final class TextEncoders {
     return ClipTextEncoder.open(r.directory(), r.id(), device);
   }
 
-  /** {@link #load(String, Device, HubCache)} with {@link HubCache#ofThisProcess()}. */
+  /** {@link #load(String, Device, HubCache)} with {@link HubCache#NONE} (directories only). */
   public static TextEncoder load(String spec, Device device) throws IOException {
-    return load(spec, device, HubCache.ofThisProcess());
+    return load(spec, device, HubCache.NONE);
   }
 
   /** Where the data pipeline writes the built-in encoder, inside a dataset directory. */
@@ -82,12 +82,12 @@ public final class TextEncoders {
 
   /**
    * {@link #loadForDataset(String, Path, java.util.Collection, long, Device, HubCache)} with {@link
-   * HubCache#ofThisProcess()}.
+   * HubCache#NONE} (directories only).
    */
   public static TextEncoder loadForDataset(
       String spec, Path datasetDir, java.util.Collection<String> captions, long seed, Device device)
       throws IOException {
-    return loadForDataset(spec, datasetDir, captions, seed, device, HubCache.ofThisProcess());
+    return loadForDataset(spec, datasetDir, captions, seed, device, HubCache.NONE);
   }
 
   /**

@@ -50,7 +50,7 @@ public final class Compressors {
    */
   public static VideoCompressor load(
       String name, Path dirOrNull, Device device, CompressorOptions options) throws IOException {
-    return load(name, dirOrNull, device, options, HubCache.ofThisProcess());
+    return load(name, dirOrNull, device, options, HubCache.NONE);
   }
 
   /**
@@ -69,7 +69,7 @@ public final class Compressors {
    */
   public static VideoCompressor load(CompressorKind kind, Path dirOrNull, Device device)
       throws IOException {
-    return load(kind, dirOrNull, device, CompressorOptions.defaults(), HubCache.ofThisProcess());
+    return load(kind, dirOrNull, device, CompressorOptions.defaults(), HubCache.NONE);
   }
 
   /**
