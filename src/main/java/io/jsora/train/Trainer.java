@@ -12,7 +12,6 @@ import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.PerSampleRandom;
 import io.jsora.diffusion.VarianceType;
-import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTPresets;
@@ -542,16 +541,12 @@ public final class Trainer implements AutoCloseable {
     }
 
     PerSampleRandom random = new PerSampleRandom(cfg.seed());
-    Loader.Options options = loaderOptions();
-    Loader loader = new Loader(dataset, sampler, options);
+    Epochs data = new Epochs(sampler, loaderOptions());
     long step = state.step();
     long state0 = step;
     long samplesSeen = state.samplesSeen();
-    int epoch = sampler.epoch();
     Path last = null;
     TrainListener.StepMetrics lastMetrics = null;
-    Arch arch = modelConfig.modelArch();
-    int patch = modelConfig.patchSize();
     Phases phases = new Phases(events, device);
     try {
       while (step < maxSteps) {
@@ -563,67 +558,15 @@ public final class Trainer implements AutoCloseable {
         long samples = 0;
         long tokens = 0;
         for (int micro = 0; micro < cfg.accumulationSteps(); micro++) {
-          Batch next = loader.next();
-          while (next == null) {
-            loader.close();
-            epoch++;
-            sampler.setEpoch(epoch);
-            loader = new Loader(dataset, sampler, options);
-            next = loader.next();
-            if (next == null && sampler.batchesPerEpoch() == 0) {
-              throw new IllegalStateException("the data sampler gives no batch");
-            }
-          }
+          Batch next = data.next();
           phases.end(StepTimer.Phase.DATA, micro);
-          try (Batch b = next;
-              PointerScope scope = new PointerScope()) {
-            Tensor x0 = b.latents(); // (B, C, T, H, W)
-            long[] xs = Shapes.of(x0);
-            int n = b.size();
-            // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's
-            // global
-            // batch (R replicas), whichever process runs it
-            long[] idx =
-                PerSampleRandom.range(((long) micro * dpSize + dpRank) * cfg.batchSize(), n);
-            long randomStep = step;
-            Tensor t = random.timesteps(randomStep, idx, diffusion.numTimesteps(), device); // (B)
-            Tensor noise =
-                random.noise(
-                    randomStep,
-                    idx,
-                    new long[] {xs[1], xs[2], xs[3], xs[4]},
-                    device); // (B, C, T, H, W)
-            boolean[] drop = new boolean[n];
-            byte[] dropBytes = new byte[n];
-            for (int i = 0; i < n; i++) {
-              drop[i] =
-                  random.uniform(PerSampleRandom.DROPOUT_STREAM, randomStep, idx[i])
-                      < cfg.textDropout();
-              dropBytes[i] = (byte) (drop[i] ? 1 : 0);
-            }
-            Tensor dropText =
-                Tensors.ofBytes(dropBytes, n)
-                    .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
-            TextConditioning text = TextConditioning.forArch(arch, b.text(), b.textMask());
-            GaussianDiffusion.Losses losses;
-            try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
-              losses =
-                  diffusion.trainingLosses(
-                      (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
-                      x0,
-                      t,
-                      noise,
-                      null);
-            }
-            Tensor loss = losses.loss().mean(); // ()
-            phases.end(StepTimer.Phase.FORWARD, micro);
-            loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
-            lossSum += loss.item_double();
-            mseSum += losses.mse().mean().item_double();
-            vbSum += losses.vb() == null ? 0 : losses.vb().mean().item_double();
-            samples += n;
-            tokens += n * xs[2] * (xs[3] / patch) * (xs[4] / patch);
-            phases.end(StepTimer.Phase.BACKWARD, micro);
+          try (Batch batch = next) {
+            Micro m = microStep(batch, step, micro, random, phases);
+            lossSum += m.loss();
+            mseSum += m.mse();
+            vbSum += m.vb();
+            samples += m.samples();
+            tokens += m.tokens();
           }
         }
         double norm = Double.NaN;
@@ -646,27 +589,9 @@ public final class Trainer implements AutoCloseable {
         phases.end(StepTimer.Phase.COMMUNICATION, -1);
         double loss = lossSum / cfg.accumulationSteps();
         double lr = schedule.lr(step);
-        boolean admitted;
-        try (PointerScope scope = new PointerScope()) {
-          if (sharded != null) {
-            admitted = guard.admit(step, loss, norm);
-            if (admitted) {
-              sharded.setLr(lr);
-              sharded.step(cfg.gradClip());
-              ema.update();
-            }
-            sharded.zeroGrad();
-          } else {
-            optimizer.setLr(lr);
-            norm = GradClip.clip(optimizer.parameters(), cfg.gradClip());
-            admitted = guard.admit(step, loss, norm);
-            if (admitted) {
-              optimizer.step();
-              ema.update();
-            }
-            optimizer.zeroGrad();
-          }
-        }
+        Update u = update(step, loss, norm, lr, guard);
+        norm = u.norm();
+        boolean admitted = u.admitted();
         phases.end(StepTimer.Phase.OPTIMIZER, -1);
         step++;
         samplesSeen += samples;
@@ -676,7 +601,7 @@ public final class Trainer implements AutoCloseable {
         lastMetrics =
             new TrainListener.StepMetrics(
                 step,
-                epoch,
+                data.epoch(),
                 loss,
                 lr,
                 norm,
@@ -688,10 +613,10 @@ public final class Trainer implements AutoCloseable {
         events.onStep(lastMetrics);
         state =
             state
-                .withStep(step, epoch, samplesSeen)
+                .withStep(step, data.epoch(), samplesSeen)
                 .withData(
                     SamplerPosition.of(
-                        loader.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
+                        data.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
                 .withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
@@ -704,7 +629,7 @@ public final class Trainer implements AutoCloseable {
         last = save(state, events);
       }
       events.onTrainEnd(lastMetrics);
-      List<String> dropped = loader.dropped();
+      List<String> dropped = data.dropped();
       if (!dropped.isEmpty()) {
         log.warn(
             "{} video(s) could not be read and were left out{}: {}",
@@ -713,7 +638,7 @@ public final class Trainer implements AutoCloseable {
             dropped);
       }
     } finally {
-      loader.close();
+      data.close();
       if (metrics != null) {
         metrics.close();
       }
@@ -725,6 +650,153 @@ public final class Trainer implements AutoCloseable {
         last,
         guard.skipped(),
         (System.nanoTime() - started) / 1e9);
+  }
+
+  /** What one micro-batch contributed to its step. */
+  private record Micro(double loss, double mse, double vb, long samples, long tokens) {}
+
+  /**
+   * Forward and backward of one micro-batch, in its own scope: each sample's timestep, noise and
+   * text dropout from its stream keyed by (seed, step, global sample index), the diffusion loss,
+   * and backward of {@code loss / accumulation}.
+   */
+  private Micro microStep(Batch b, long step, int micro, PerSampleRandom random, Phases phases)
+      throws IOException {
+    int dpSize = ctx.dpSize();
+    try (PointerScope scope = new PointerScope()) {
+      Tensor x0 = b.latents(); // (B, C, T, H, W)
+      long[] xs = Shapes.of(x0);
+      int n = b.size();
+      // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's global
+      // batch (R replicas), whichever process runs it
+      long[] idx =
+          PerSampleRandom.range(((long) micro * dpSize + ctx.dpRank()) * cfg.batchSize(), n);
+      Tensor t = random.timesteps(step, idx, diffusion.numTimesteps(), device); // (B)
+      Tensor noise =
+          random.noise(
+              step, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
+      byte[] dropBytes = new byte[n];
+      for (int i = 0; i < n; i++) {
+        boolean drop =
+            random.uniform(PerSampleRandom.DROPOUT_STREAM, step, idx[i]) < cfg.textDropout();
+        dropBytes[i] = (byte) (drop ? 1 : 0);
+      }
+      Tensor dropText =
+          Tensors.ofBytes(dropBytes, n)
+              .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
+      TextConditioning text =
+          TextConditioning.forArch(modelConfig.modelArch(), b.text(), b.textMask());
+      GaussianDiffusion.Losses losses;
+      try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
+        losses =
+            diffusion.trainingLosses(
+                (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
+                x0,
+                t,
+                noise,
+                null);
+      }
+      Tensor loss = losses.loss().mean(); // ()
+      phases.end(StepTimer.Phase.FORWARD, micro);
+      loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
+      int patch = modelConfig.patchSize();
+      Micro m =
+          new Micro(
+              loss.item_double(),
+              losses.mse().mean().item_double(),
+              losses.vb() == null ? 0 : losses.vb().mean().item_double(),
+              n,
+              n * xs[2] * (xs[3] / patch) * (xs[4] / patch));
+      phases.end(StepTimer.Phase.BACKWARD, micro);
+      return m;
+    }
+  }
+
+  /**
+   * What the optimizer update did: the gradient norm it measured and whether the NaN guard let it
+   * through.
+   */
+  private record Update(double norm, boolean admitted) {}
+
+  /**
+   * The optimizer update of step {@code step}: learning rate, clipping (ZeRO-2: inside the sharded
+   * step), the NaN guard's veto, AdamW and the EMA; gradients zeroed either way.
+   *
+   * @param norm the gradient norm already measured (ZeRO-2's reduce), NaN when not yet measured
+   */
+  private Update update(long step, double loss, double norm, double lr, NanGuard guard) {
+    boolean admitted;
+    try (PointerScope scope = new PointerScope()) {
+      if (sharded != null) {
+        admitted = guard.admit(step, loss, norm);
+        if (admitted) {
+          sharded.setLr(lr);
+          sharded.step(cfg.gradClip());
+          ema.update();
+        }
+        sharded.zeroGrad();
+      } else {
+        optimizer.setLr(lr);
+        norm = GradClip.clip(optimizer.parameters(), cfg.gradClip());
+        admitted = guard.admit(step, loss, norm);
+        if (admitted) {
+          optimizer.step();
+          ema.update();
+        }
+        optimizer.zeroGrad();
+      }
+    }
+    return new Update(norm, admitted);
+  }
+
+  /** The training data as one stream of micro-batches over epochs (a new shuffle each epoch). */
+  private final class Epochs implements AutoCloseable {
+    private final BucketSampler sampler;
+    private final Loader.Options options;
+    private Loader loader;
+    private int epoch;
+
+    Epochs(BucketSampler sampler, Loader.Options options) {
+      this.sampler = sampler;
+      this.options = options;
+      this.epoch = sampler.epoch();
+      this.loader = new Loader(dataset, sampler, options);
+    }
+
+    /**
+     * The next micro-batch, starting the next epoch when this one is used up; the caller closes it.
+     */
+    Batch next() throws IOException {
+      Batch next = loader.next();
+      while (next == null) {
+        loader.close();
+        epoch++;
+        sampler.setEpoch(epoch);
+        loader = new Loader(dataset, sampler, options);
+        next = loader.next();
+        if (next == null && sampler.batchesPerEpoch() == 0) {
+          throw new IllegalStateException("the data sampler gives no batch");
+        }
+      }
+      return next;
+    }
+
+    int epoch() {
+      return epoch;
+    }
+
+    BucketSampler.State state() {
+      return loader.state();
+    }
+
+    List<String> dropped() {
+      return loader.dropped();
+    }
+
+    @Override
+    public void close() {
+      loader.close();
+    }
   }
 
   /**
