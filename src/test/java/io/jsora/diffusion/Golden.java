@@ -1,13 +1,9 @@
 package io.jsora.diffusion;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsora.checkpoint.SafetensorsFile;
 import io.jsora.checkpoint.StateDict;
-import io.jsora.tensor.Shapes;
-import io.jsora.tensor.Tensors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,32 +40,6 @@ final class Golden {
 
   /** Asserts |a − b| ≤ atol + rtol·|b| element-wise, naming the worst element. */
   static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what) {
-    assertArrayEquals(Shapes.of(expected), Shapes.of(actual), what + ": shape");
-    double[] e = Tensors.toDoubles(expected);
-    double[] a = Tensors.toDoubles(actual);
-    int worst = -1;
-    double worstExcess = 0;
-    for (int i = 0; i < e.length; i++) {
-      double excess = Math.abs(a[i] - e[i]) - (atol + rtol * Math.abs(e[i]));
-      if (!(excess <= worstExcess)) {
-        worst = i;
-        worstExcess = Double.isNaN(excess) ? Double.POSITIVE_INFINITY : excess;
-      }
-    }
-    if (worst >= 0) {
-      throw new AssertionError(
-          what
-              + ": element "
-              + worst
-              + " expected "
-              + e[worst]
-              + " found "
-              + a[worst]
-              + " (rtol "
-              + rtol
-              + ", atol "
-              + atol
-              + ")");
-    }
+    io.jsora.testing.TensorAssert.assertClose(expected, actual, rtol, atol, what);
   }
 }
