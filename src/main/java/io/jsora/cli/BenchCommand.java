@@ -332,7 +332,7 @@ public final class BenchCommand implements Runnable {
       o.tokens();
       boolean main = "0".equals(System.getenv().getOrDefault("RANK", "0"));
       try (Device dev =
-          io.jsora.train.Trainer.processDevice(
+          io.jsora.train.TrainingRun.processDevice(
               common.device, io.jsora.parallel.DistEnv.parse(System.getenv()))) {
         List<BenchRecord> records =
             ModelBench.run(

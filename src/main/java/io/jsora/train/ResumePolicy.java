@@ -1,12 +1,23 @@
 package io.jsora.train;
 
 import io.jsora.data.BucketSampler;
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.parallel.ParallelContext;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.TrainConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a resumed run restores of its data order. Weights, EMA, optimizer state, step, schedule and
- * NaN counts always continue ({@link Checkpointer#restore}); the sampler continues at its saved
+ * Which checkpoint a run resumes, and what it restores of its data order. The checkpoint is the one
+ * {@code --resume} names ({@code auto}: the newest in the run directory), the same on every rank,
+ * and made for the same model.
+ *
+ * <p>What it restores of its data order: Weights, EMA, optimizer state, step, schedule and NaN
+ * counts always continue ({@link Checkpointer#restore}); the sampler continues at its saved
  * position only when the run takes as many rows per step as the saved one: with another batch size,
  * accumulation or number of replicas the saved position would mean other rows, so the data restarts
  * at the beginning of the saved epoch instead (with a warning).
@@ -15,6 +26,73 @@ final class ResumePolicy {
   private static final Logger log = LoggerFactory.getLogger(ResumePolicy.class);
 
   private ResumePolicy() {}
+
+  /**
+   * The checkpoint {@code run} resumes from, if any: found on every rank alike, and for this run's
+   * model.
+   *
+   * @throws IllegalArgumentException when ranks see different checkpoints or the checkpoint's model
+   *     differs from the run's
+   */
+  static Optional<Path> checkpointToResume(TrainConfig cfg, Path runDir, TrainingRun run)
+      throws IOException {
+    Optional<Path> found = CheckpointLayout.resolveResume(cfg.resume(), runDir);
+    agreeAcrossRanks(cfg, runDir, run, found);
+    if (found.isPresent()) {
+      checkCompatible(found.get(), run.modelConfig());
+    }
+    return found;
+  }
+
+  /**
+   * Every rank must resume from the same checkpoint: compares the step each rank found (a run
+   * directory that is not shared by all nodes shows up here, not as diverging replicas).
+   */
+  private static void agreeAcrossRanks(
+      TrainConfig cfg, Path runDir, TrainingRun run, Optional<Path> mine) {
+    ParallelContext ctx = run.context();
+    if (ctx.worldSize() == 1) {
+      return;
+    }
+    double found = mine.map(p -> (double) CheckpointLayout.stepOf(p)).orElse(-1.0);
+    double[] each = new double[ctx.worldSize()];
+    each[ctx.rank()] = found;
+    double[] all = run.allReduceSum(each);
+    for (int r = 0; r < all.length; r++) {
+      if (all[r] != all[0]) {
+        throw new IllegalArgumentException(
+            "--resume "
+                + cfg.resume()
+                + ": rank 0 found "
+                + describeFound(all[0])
+                + " but rank "
+                + r
+                + " found "
+                + describeFound(all[r])
+                + " under "
+                + runDir.toAbsolutePath()
+                + "; every rank must see the same checkpoint directory (a shared file system on several nodes)");
+      }
+    }
+  }
+
+  private static String describeFound(double step) {
+    return step < 0 ? "no checkpoint" : "the checkpoint of step " + (long) step;
+  }
+
+  /** Refuses to resume a checkpoint made for a different model. */
+  private static void checkCompatible(Path dir, DiTConfig modelConfig) throws IOException {
+    DiTConfig savedModel = CheckpointLayout.readConfig(dir).dit();
+    if (!savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
+      throw new IllegalArgumentException(
+          "--resume "
+              + dir
+              + ": the checkpoint's model "
+              + savedModel.toJson().replaceAll("\\s+", " ")
+              + " differs from this run's "
+              + modelConfig.toJson().replaceAll("\\s+", " "));
+    }
+  }
 
   /**
    * Places {@code sampler} for a run taking {@code globalBatch} rows per step.

@@ -1,52 +1,30 @@
 package io.jsora.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;
 import io.jsora.data.Batch;
 import io.jsora.data.BucketSampler;
-import io.jsora.data.LatentSpec;
 import io.jsora.data.Loader;
-import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.PerSampleRandom;
-import io.jsora.diffusion.VarianceType;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
-import io.jsora.model.dit.DiTPresets;
 import io.jsora.model.dit.TextConditioning;
-import io.jsora.model.vae.CompressorKind;
-import io.jsora.model.vae.Compressors;
-import io.jsora.model.vae.VideoCompressor;
-import io.jsora.model.vae.VqVaeCompressor;
-import io.jsora.parallel.AdamWConfig;
 import io.jsora.parallel.DistEnv;
-import io.jsora.parallel.DistributedException;
 import io.jsora.parallel.GradientSync;
 import io.jsora.parallel.ParallelContext;
-import io.jsora.parallel.ParallelOptions;
 import io.jsora.parallel.SequenceParallel;
 import io.jsora.run.CheckpointLayout;
-import io.jsora.run.CompressorRef;
-import io.jsora.run.DataInfo;
-import io.jsora.run.ModelSpec;
-import io.jsora.run.ProcessSpec;
 import io.jsora.run.RunConfig;
-import io.jsora.run.TextInput;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.Autocast;
-import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
-import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Tensors;
-import io.jsora.video.VideoInfo;
-import io.jsora.video.VideoReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,15 +32,14 @@ import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a DiT on a preprocessed dataset: the loop that ties data, model, diffusion, optimizer, EMA
- * and checkpoints together.
+ * Trains a DiT on a preprocessed dataset: the steps over the parts a {@link TrainingRun} builds
+ * (device and job, data, compressor, model, diffusion, optimizer, EMA), resuming where {@link
+ * ResumePolicy} says, and writing checkpoints.
  *
  * <p>One optimizer step: for each of {@code accumulation_steps} micro-batches, draw each sample's
  * timestep, noise and text dropout from its own stream keyed by (seed, micro-step, sample index),
@@ -91,7 +68,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * What a run did.
@@ -118,27 +94,20 @@ public final class Trainer implements AutoCloseable {
 
   private final TrainConfig cfg;
   private final Path runDir;
-  private final ParallelContext givenContext;
-  private final DistEnv env;
-  private final HubCache hub;
-  private ParallelContext ctx;
+  private final TrainingRun run;
+  // the parts the steps use, from the run
+  private final Device device;
+  private final ParallelContext ctx;
+  private final ArrowVideoDataset dataset;
+  private final DiTConfig modelConfig;
+  private final DiT model;
+  private final GaussianDiffusion diffusion;
+  private final AdamWOptimizer optimizer;
+  private final ShardedAdamW sharded;
+  private final GradientSync gradSync;
+  private final Ema ema;
+  private final Checkpointer checkpointer;
   private Throwable failure;
-  private final Map<String, Path> attachments = new LinkedHashMap<>();
-  // built in the constructor; close() releases whatever was built, also after a failure midway
-  private Device device;
-  private ArrowVideoDataset dataset;
-  private VideoCompressor compressor;
-  private DiTConfig modelConfig;
-  private DiT model;
-  private DiffusionConfig diffusionConfig;
-  private GaussianDiffusion diffusion;
-  private AdamWOptimizer optimizer;
-  private ShardedAdamW sharded;
-  private GradientSync gradSync;
-  private Ema ema;
-  private Checkpointer checkpointer;
-  private DataInfo dataInfo;
-  private String textEncoderId;
   private final List<TrainListener> listeners = new ArrayList<>();
 
   /**
@@ -181,194 +150,18 @@ public final class Trainer implements AutoCloseable {
       throws IOException {
     this.cfg = cfg;
     this.runDir = Path.of(cfg.checkpointDir());
-    this.env = env;
-    this.hub = hub;
-    this.givenContext = context;
-    if (cfg.dataset().size() != 1) {
-      throw new IllegalArgumentException(
-          "--dataset: give exactly one preprocessed dataset directory, got "
-              + cfg.dataset().size());
-    }
-    try {
-      build();
-    } catch (IOException | RuntimeException e) {
-      failure = e;
-      close();
-      throw e;
-    }
-  }
-
-  /** The process-group settings {@code cfg} describes. */
-  public static ParallelOptions parallelOptions(TrainConfig cfg) {
-    return ParallelOptions.defaults()
-        .withSpSize(cfg.spSize())
-        .withTimeout(Duration.ofMillis(Math.round(cfg.distTimeout() * 1000)));
-  }
-
-  private void build() throws IOException {
-    device = processDevice(cfg.device(), env);
-    if (givenContext != null) {
-      if (givenContext.spSize() != cfg.spSize()) {
-        throw new IllegalArgumentException(
-            "sp_size "
-                + cfg.spSize()
-                + " differs from the job's sequence-parallel size "
-                + givenContext.spSize());
-      }
-      ctx = givenContext;
-    } else {
-      ctx = ParallelContext.create(env, parallelOptions(cfg), device.is_cuda());
-    }
-    Seeds.manualSeed(cfg.seed());
-    Path dsDir = Path.of(cfg.dataset().get(0));
-    dataset =
-        ArrowVideoDataset.open(dsDir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
-    ArrowVideoDataset.Info info = dataset.info();
-    if (dataset.size() == 0) {
-      throw new IllegalArgumentException(dsDir + ": the dataset has no rows");
-    }
-    CompressorKind compressorKind = cfg.compressor();
-    if (dataset.hasLatents()
-        && info.compressor() != null
-        && !info.compressor().equals(compressorKind.id())) {
-      throw new IllegalArgumentException(
-          "compressor "
-              + compressorKind
-              + ": the dataset "
-              + dsDir
-              + " caches latents made by '"
-              + info.compressor()
-              + "'; train with compressor "
-              + info.compressor()
-              + " or preprocess again");
-    }
-    compressor =
-        Compressors.load(
-            compressorKind,
-            cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()),
-            device,
-            io.jsora.model.vae.CompressorOptions.defaults(),
-            hub);
-    textEncoderId = info.textEncoder();
-    if (textEncoderId != null && textEncoderId.startsWith("builtin:")) {
-      attachments.put("text_encoder", Path.of(textEncoderId.substring("builtin:".length())));
-    }
-    long textDim;
-    try (Tensor first = dataset.textStates(0)) {
-      long[] s = Shapes.of(first);
-      textDim = s[s.length - 1];
-    }
-    modelConfig =
-        modelConfigOf(cfg)
-            .withInChannels(compressor.latentChannels())
-            .withTextEmbedDim((int) textDim)
-            .withLearnSigma(cfg.learnSigma())
-            .withTextDropoutProb(cfg.textDropout())
-            .withGradCheckpoint(cfg.gradCheckpoint())
-            .withTextToC(cfg.textToC());
-    diffusionConfig =
-        new DiffusionConfig(
-            cfg.noiseSchedule(),
-            1000,
-            cfg.prediction(),
-            cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
-    model = new DiT(modelConfig);
-    try (PointerScope s = new PointerScope()) {
-      model.to(device, false);
-    }
-    model.train(true);
-    if (ctx.spSize() > 1) {
-      model.setSequenceParallel(new SequenceParallel(ctx.sp(), cfg.spMode()));
-    }
-    if (ctx.worldSize() > 1) {
-      try (PointerScope s = new PointerScope()) {
-        List<Tensor> all = new ArrayList<>(trainable(model, false).values());
-        StringTensorDict buffers = model.named_buffers(true);
-        for (long i = 0; i < buffers.size(); i++) {
-          all.add(buffers.get(i).value());
-        }
-        GradientSync.broadcastFromRank0(ctx, all); // identical start on every rank
-      }
-    }
-    diffusion = GaussianDiffusion.create(diffusionConfig, "", device);
-    AdamWConfig adam = AdamWConfig.defaults().withLr(cfg.lr()).withWeightDecay(cfg.weightDecay());
-    if (cfg.zero() == 2) {
-      sharded = new ShardedAdamW(ctx, model, adam, DiT::hasCompleteGradient);
-    } else {
-      optimizer = AdamWOptimizer.create(model, adam);
-      if (ctx.worldSize() > 1) {
-        try (PointerScope s = new PointerScope()) {
-          gradSync = new GradientSync(ctx, trainable(model, true), DiT::hasCompleteGradient);
-        }
-      }
-    }
-    ema = Ema.of(model, cfg.emaDecay());
-    checkpointer = new Checkpointer(runDir, cfg.keepLast());
-    dataInfo = dataInfo(dataset);
-  }
-
-  /**
-   * The model a run trains before the data's shapes are applied: the model config file's (keeping
-   * its architecture unless {@code arch} is set) or the preset's with the architecture.
-   */
-  public static DiTConfig modelConfigOf(TrainConfig cfg) throws IOException {
-    if (cfg.modelConfig() != null) {
-      DiTConfig file = DiTConfig.read(Path.of(cfg.modelConfig()));
-      return file.withArch(cfg.effectiveArch(file.modelArch()));
-    }
-    return DiTPresets.get(cfg.effectiveModel(), cfg.effectiveArch(null));
-  }
-
-  /**
-   * This process's device in the job {@code env} describes: {@link #deviceSpec}, resolved, and made
-   * CUDA's current device under a launcher (NCCL uses it). The caller owns it.
-   */
-  public static Device processDevice(DeviceSpec spec, DistEnv env) {
-    Device d = Devices.resolve(deviceSpec(spec, env));
-    if (d.is_cuda() && !env.isSingle()) {
-      org.bytedeco.pytorch.global.torch_cuda.set_device(
-          (byte) Math.max(0, d.index())); // NCCL uses the current device
-    }
-    return d;
-  }
-
-  /**
-   * The device spec to use: under a launcher with several processes, {@code auto} and {@code cuda}
-   * become {@code cuda:LOCAL_RANK} (one GPU per process) when CUDA is there.
-   */
-  static DeviceSpec deviceSpec(DeviceSpec spec, DistEnv env) {
-    if (!env.isSingle() && spec.unpinnedGpu() && Devices.cudaAvailable()) {
-      int n = Devices.cudaDeviceCount();
-      if (env.localRank() >= n) {
-        throw new IllegalArgumentException(
-            "local rank "
-                + env.localRank()
-                + " has no GPU of its own: this node has "
-                + n
-                + " CUDA device(s) for "
-                + env.localWorldSize()
-                + " processes; use --nproc-per-node "
-                + n);
-      }
-      return DeviceSpec.cuda(env.localRank());
-    }
-    return spec;
-  }
-
-  /**
-   * The module's parameters that require gradients, by name in the module's order. With {@code
-   * own}, new handles the caller's scope owns; else handles valid while the caller's scope lives.
-   */
-  private static Map<String, Tensor> trainable(DiT m, boolean own) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    StringTensorDict dict = m.named_parameters(true);
-    for (long i = 0; i < dict.size(); i++) {
-      Tensor p = dict.get(i).value();
-      if (p.requires_grad()) {
-        out.put(dict.get(i).key().getString(), own ? new Tensor(p) : p);
-      }
-    }
-    return out;
+    this.run = TrainingRun.build(cfg, env, hub, context);
+    this.device = run.device();
+    this.ctx = run.context();
+    this.dataset = run.dataset();
+    this.modelConfig = run.modelConfig();
+    this.model = run.model();
+    this.diffusion = run.diffusion();
+    this.optimizer = run.optimizer();
+    this.sharded = run.sharded();
+    this.gradSync = run.gradSync();
+    this.ema = run.ema();
+    this.checkpointer = new Checkpointer(runDir, cfg.keepLast());
   }
 
   /** The job this trainer runs in (one process: rank 0 of 1). */
@@ -393,48 +186,11 @@ public final class Trainer implements AutoCloseable {
     return modelConfig;
   }
 
-  /** Frames, size and fps of the training videos, as recorded in checkpoints for sampling. */
-  private static DataInfo dataInfo(ArrowVideoDataset ds) {
-    Integer frames = null;
-    Integer height = null;
-    Integer width = null;
-    Double fps = null;
-    int[] size = ds.videoSize(0);
-    if (size != null) {
-      frames = size[0];
-      height = size[1];
-      width = size[2];
-    }
-    Path videoDir = ds.info().videoDir();
-    if (videoDir != null) {
-      Path f = videoDir.resolve(ds.videoFile(0));
-      if (Files.isRegularFile(f)) {
-        try {
-          VideoInfo vi = VideoReader.probe(f);
-          fps = vi.fps();
-          frames = frames != null ? frames : (int) vi.frames();
-          height = height != null ? height : vi.height();
-          width = width != null ? width : vi.width();
-        } catch (IOException e) {
-          log.debug("cannot probe {} for the data's fps: {}", f, e.getMessage());
-        }
-      }
-    }
-    return new DataInfo(frames, height, width, fps);
-  }
-
   /**
    * The configuration a checkpoint carries: everything sampling needs to rebuild the run's models.
    */
   public RunConfig runConfig() {
-    return new RunConfig(
-        new ModelSpec.Dit(modelConfig),
-        new ProcessSpec.Iddpm(diffusionConfig),
-        new CompressorRef(cfg.compressor(), cfg.compressorDir()),
-        attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId,
-        dataset.info().pooled() ? TextInput.POOLED : TextInput.STATES,
-        dataInfo,
-        cfg);
+    return run.runConfig();
   }
 
   /** Trains to {@code max_steps} (or the epochs), saving checkpoints on the way and at the end. */
@@ -457,8 +213,7 @@ public final class Trainer implements AutoCloseable {
     boolean main = ctx.isMain();
     int dpRank = ctx.dpRank();
     int dpSize = ctx.dpSize();
-    int[] factors = compressor.factors();
-    long[][] keys = Loader.shapeKeys(dataset, io.jsora.video.DecodeOptions.NATIVE, factors);
+    long[][] keys = run.shapeKeys();
     BucketSampler sampler =
         BucketSampler.forSteps(
             keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), dpRank, dpSize);
@@ -483,9 +238,8 @@ public final class Trainer implements AutoCloseable {
                 cfg.minLr());
     TrainState state = TrainState.fresh(cfg.seed(), schedule);
     NanGuard guard = new NanGuard(cfg.nanTolerance());
-    Optional<Path> resumeFrom = agreeOnResume(CheckpointLayout.resolveResume(cfg.resume(), runDir));
+    Optional<Path> resumeFrom = ResumePolicy.checkpointToResume(cfg, runDir, run);
     if (resumeFrom.isPresent()) {
-      checkCompatible(resumeFrom.get());
       state =
           Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
@@ -529,19 +283,19 @@ public final class Trainer implements AutoCloseable {
     if (main) {
       log.info(
           "training {} ({} parameters) on {} rows, {} steps of {} x {} samples{}, {} on {}",
-          describe(),
+          run.describe(),
           model.parameterCount(),
           dataset.size(),
           maxSteps,
           cfg.batchSize(),
           cfg.accumulationSteps(),
-          layout(),
-          diffusionConfig,
+          run.layout(),
+          run.diffusionConfig(),
           Devices.name(device));
     }
 
     PerSampleRandom random = new PerSampleRandom(cfg.seed());
-    Epochs data = new Epochs(sampler, loaderOptions());
+    Epochs data = new Epochs(sampler, run.loaderOptions());
     long step = state.step();
     long state0 = step;
     long samplesSeen = state.samplesSeen();
@@ -578,7 +332,7 @@ public final class Trainer implements AutoCloseable {
         if (ctx.worldSize() > 1) {
           // the ranks of a sequence-parallel group hold the same samples: divide by the world size
           // for the replicas' mean, by the SP size for the count
-          double[] sums = allReduce(new double[] {lossSum, mseSum, vbSum, samples, tokens});
+          double[] sums = run.allReduceSum(new double[] {lossSum, mseSum, vbSum, samples, tokens});
           int w = ctx.worldSize();
           lossSum = sums[0] / w;
           mseSum = sums[1] / w;
@@ -811,7 +565,7 @@ public final class Trainer implements AutoCloseable {
         return runDir.resolve(CheckpointLayout.dirName(state.step()));
       }
       OptimizerCheckpoint opt = gathered != null ? OptimizerCheckpoint.of(gathered) : optimizer;
-      Path dir = checkpointer.save(model, ema, opt, state, runConfig().toJson(), attachments);
+      Path dir = checkpointer.save(model, ema, opt, state, runConfig().toJson(), run.attachments());
       events.onCheckpoint(state.step(), dir);
       return dir;
     } finally {
@@ -819,67 +573,6 @@ public final class Trainer implements AutoCloseable {
         gathered.close();
       }
     }
-  }
-
-  /** Sums {@code values} over every rank (float64). */
-  private double[] allReduce(double[] values) {
-    try (PointerScope s = new PointerScope()) {
-      Tensor t = Tensors.of(values, values.length);
-      Tensor onDevice = ctx.cuda() ? t.to(device, t.scalar_type()) : t;
-      ctx.world().allReduceSum(onDevice);
-      return Tensors.toDoubles(onDevice.cpu());
-    }
-  }
-
-  /**
-   * Every rank must resume from the same checkpoint: compares the step each rank found (a run
-   * directory that is not shared by all nodes shows up here, not as diverging replicas).
-   */
-  private Optional<Path> agreeOnResume(Optional<Path> mine) {
-    if (ctx.worldSize() == 1) {
-      return mine;
-    }
-    double found = mine.map(p -> (double) CheckpointLayout.stepOf(p)).orElse(-1.0);
-    double[] each = new double[ctx.worldSize()];
-    each[ctx.rank()] = found;
-    double[] all = allReduce(each);
-    for (int r = 0; r < all.length; r++) {
-      if (all[r] != all[0]) {
-        throw new IllegalArgumentException(
-            "--resume "
-                + cfg.resume()
-                + ": rank 0 found "
-                + describeFound(all[0])
-                + " but rank "
-                + r
-                + " found "
-                + describeFound(all[r])
-                + " under "
-                + runDir.toAbsolutePath()
-                + "; every rank must see the same checkpoint directory (a shared file system on several nodes)");
-      }
-    }
-    return mine;
-  }
-
-  private static String describeFound(double step) {
-    return step < 0 ? "no checkpoint" : "the checkpoint of step " + (long) step;
-  }
-
-  /**
-   * {@code , over 2 data-parallel replicas x 2 sequence-parallel ranks} or nothing for one process.
-   */
-  private String layout() {
-    if (ctx.worldSize() == 1) {
-      return "";
-    }
-    return " per replica, over "
-        + ctx.dpSize()
-        + " data-parallel replica(s) x "
-        + ctx.spSize()
-        + " sequence-parallel rank(s)"
-        + (ctx.spSize() > 1 ? " (" + cfg.spMode().id() + ")" : "")
-        + (sharded != null ? ", ZeRO-2" : "");
   }
 
   /** Measures step phases for a {@link StepTimer}; does nothing without one. */
@@ -925,83 +618,12 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private Loader.Options loaderOptions() {
-    Loader.Options o =
-        Loader.Options.defaults(device).withThreads(cfg.workers(), Math.max(2, 2 * cfg.workers()));
-    if (dataset.hasLatents()) {
-      if (dataset.info().latentKind() == LatentSpec.Kind.INDICES) {
-        if (!(compressor instanceof VqVaeCompressor vq)) {
-          throw new IllegalArgumentException(
-              "the dataset caches VQ code indices: train with --compressor vqvae");
-        }
-        return o.withEmbedCodes(vq::embed);
-      }
-      return o;
-    }
-    VideoCompressor c = compressor;
-    return o.withCompressor(
-        c.factors(),
-        video -> {
-          try (NoGradGuard g = new NoGradGuard()) {
-            return c.encode(video);
-          }
-        });
-  }
-
-  /** Refuses to resume a checkpoint made for a different model. */
-  private void checkCompatible(Path dir) throws IOException {
-    DiTConfig savedModel = CheckpointLayout.readConfig(dir).dit();
-    if (!savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
-      throw new IllegalArgumentException(
-          "--resume "
-              + dir
-              + ": the checkpoint's model "
-              + savedModel.toJson().replaceAll("\\s+", " ")
-              + " differs from this run's "
-              + modelConfig.toJson().replaceAll("\\s+", " "));
-    }
-  }
-
-  private String describe() {
-    return (cfg.modelConfig() != null
-            ? cfg.modelConfig()
-            : DiTPresets.canonical(cfg.effectiveModel()))
-        + " "
-        + modelConfig.modelArch().id();
-  }
-
+  /**
+   * Releases the run; ends the job the trainer joined (telling the other ranks when this one
+   * failed).
+   */
   @Override
   public void close() {
-    for (AutoCloseable c :
-        new AutoCloseable[] {
-          ema, gradSync, sharded, optimizer, diffusion, model, compressor, dataset, device
-        }) {
-      if (c == null) {
-        continue;
-      }
-      try {
-        c.close();
-      } catch (Exception e) {
-        log.debug("closing {}: {}", c.getClass().getSimpleName(), e.toString());
-      }
-    }
-    if (ctx != null && ctx != givenContext) {
-      if (failure != null && !causedByPeer(failure)) {
-        ctx.abort(failure); // the other ranks' errors name this rank and say why
-      } else {
-        ctx.close(); // after success: waits for every rank; after a peer's failure: only stops
-      }
-      ctx = null;
-    }
-  }
-
-  /** Whether {@code t} reports another rank's failure rather than this rank's own. */
-  private static boolean causedByPeer(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof DistributedException) {
-        return true;
-      }
-    }
-    return false;
+    run.close(failure);
   }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.run.TrainConfig;
-import io.jsora.train.Trainer;
+import io.jsora.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -28,15 +28,16 @@ class TypedSettingsTest {
         "{\"patch_size\": 4, \"in_channels\": 3, \"text_embed_dim\": 32, \"hidden_size\": 16, \"depth\": 1,"
             + " \"num_heads\": 2, \"mlp_ratio\": 2.0, \"model_arch\": \"token-concat\"}");
     TrainConfig fromFile = TrainCommandConfigTest.parse("train", "--model-config", file.toString());
-    DiTConfig kept = Trainer.modelConfigOf(fromFile);
+    DiTConfig kept = TrainingRun.modelConfigOf(fromFile);
     assertEquals(Arch.TOKEN_CONCAT, kept.modelArch(), "no -x: the file's model_arch");
     assertEquals(16, kept.hiddenSize());
     TrainConfig flagged =
         TrainCommandConfigTest.parse("train", "--model-config", file.toString(), "-x", "adaln");
-    assertEquals(Arch.ADALN, Trainer.modelConfigOf(flagged).modelArch(), "-x given: the flag's");
+    assertEquals(
+        Arch.ADALN, TrainingRun.modelConfigOf(flagged).modelArch(), "-x given: the flag's");
     assertEquals(
         Arch.CROSS_ATTN,
-        Trainer.modelConfigOf(TrainCommandConfigTest.parse("train")).modelArch(),
+        TrainingRun.modelConfigOf(TrainCommandConfigTest.parse("train")).modelArch(),
         "a preset: cross-attn");
   }
 
