@@ -55,12 +55,12 @@ public final class ServeBench {
    * @param jobs jobs in total
    * @param maxQueue the server's queue bound
    * @param workers the server's concurrent jobs
-   * @param device cpu, cuda, cuda:N or auto
+   * @param device the device the models run on
    */
   public record Options(
       Path checkpoint,
       String model,
-      String arch,
+      io.jsora.model.dit.Arch arch,
       int frames,
       int height,
       int width,
@@ -69,7 +69,7 @@ public final class ServeBench {
       int jobs,
       int maxQueue,
       int workers,
-      String device) {
+      io.jsora.tensor.DeviceSpec device) {
     public Options {
       if (clients < 1 || jobs < 1 || steps < 1 || maxQueue < 1 || workers < 1) {
         throw new IllegalArgumentException(
@@ -311,7 +311,7 @@ public final class ServeBench {
       c.put(
           "checkpoint",
           o.checkpoint() == null
-              ? "fresh " + o.model() + " " + o.arch()
+              ? "fresh " + o.model() + " " + o.arch().id()
               : o.checkpoint().toString());
       c.put("frames", o.frames());
       c.put("height", o.height());
@@ -321,7 +321,7 @@ public final class ServeBench {
       c.put("jobs", o.jobs());
       c.put("max_queue", o.maxQueue());
       c.put("workers", o.workers());
-      c.put("device", o.device());
+      c.put("device", o.device().toString());
       c.put("threads", Natives.threads());
       Map<String, Object> jobsExtra = new LinkedHashMap<>();
       jobsExtra.put("jobs_per_s", done / load.wallS());
@@ -368,11 +368,11 @@ public final class ServeBench {
     TrainConfig cfg =
         TrainConfig.defaults().toBuilder()
             .model(o.model())
-            .arch(io.jsora.model.dit.Arch.parse(o.arch()))
+            .arch(o.arch())
             .dataset(List.of(p.dataset().toString()))
             .maxSteps(1)
             .batchSize(1)
-            .device(io.jsora.tensor.DeviceSpec.parse(o.device()))
+            .device(o.device())
             .checkpointDir(work.resolve("run").toString())
             .resume(io.jsora.run.ResumeSpec.NONE)
             .logInterval(1_000_000)

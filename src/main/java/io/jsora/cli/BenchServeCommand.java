@@ -3,6 +3,8 @@ package io.jsora.cli;
 import io.jsora.bench.BenchRecord;
 import io.jsora.bench.Report;
 import io.jsora.bench.ServeBench;
+import io.jsora.model.dit.Arch;
+import io.jsora.tensor.DeviceSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +43,7 @@ public final class BenchServeCommand implements Callable<Integer> {
       names = "--arch",
       defaultValue = "cross-attn",
       description = "Conditioning without --checkpoint (default: ${DEFAULT-VALUE}).")
-  String arch;
+  Arch arch;
 
   @Option(
       names = "--frames",
@@ -90,7 +92,7 @@ public final class BenchServeCommand implements Callable<Integer> {
       names = "--device",
       defaultValue = "auto",
       description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  DeviceSpec device;
 
   @Option(
       names = "--json",

@@ -3,6 +3,7 @@ package io.jsora.cli;
 import io.jsora.serve.PipelineGenerator;
 import io.jsora.serve.ServeConfig;
 import io.jsora.serve.VideoServer;
+import io.jsora.tensor.DeviceSpec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,7 +132,7 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--device",
       defaultValue = "auto",
       description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  DeviceSpec device;
 
   @Override
   public Integer call() throws Exception {

@@ -5,6 +5,7 @@ import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.text.TextEncoders;
 import io.jsora.pipeline.GenerationRequest;
 import io.jsora.pipeline.TextToVideoPipeline;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class PipelineGenerator implements VideoGenerator {
   }
 
   /** Loads {@code copies} pipelines from the checkpoint (models named by directory only). */
-  public static PipelineGenerator load(Path checkpoint, boolean ema, String device, int copies)
+  public static PipelineGenerator load(Path checkpoint, boolean ema, DeviceSpec device, int copies)
       throws IOException {
     return load(checkpoint, ema, device, copies, io.jsora.checkpoint.HubCache.NONE);
   }
@@ -40,7 +41,7 @@ public final class PipelineGenerator implements VideoGenerator {
    * Loads {@code copies} pipelines from the checkpoint, finding models named by id in {@code hub}.
    */
   public static PipelineGenerator load(
-      Path checkpoint, boolean ema, String device, int copies, io.jsora.checkpoint.HubCache hub)
+      Path checkpoint, boolean ema, DeviceSpec device, int copies, io.jsora.checkpoint.HubCache hub)
       throws IOException {
     List<TextToVideoPipeline> pipes = new ArrayList<>();
     try {

@@ -1,5 +1,6 @@
 package io.jsora.serve;
 
+import io.jsora.tensor.DeviceSpec;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Optional;
  *
  * @param checkpoint a checkpoint ({@code step-N} directory) or a run directory (its latest)
  * @param ema generate with the EMA weights
- * @param device cpu, cuda, cuda:N or auto
+ * @param device the device the models run on
  * @param host the address to bind; anything but loopback needs a token
  * @param port TCP port; 0 picks a free one
  * @param outputs where jobs and their videos persist
@@ -30,7 +31,7 @@ import java.util.Optional;
 public record ServeConfig(
     Path checkpoint,
     boolean ema,
-    String device,
+    DeviceSpec device,
     String host,
     int port,
     Path outputs,
@@ -90,7 +91,7 @@ public record ServeConfig(
     return new ServeConfig(
         checkpoint,
         false,
-        "auto",
+        DeviceSpec.AUTO,
         "127.0.0.1",
         port,
         outputs,
@@ -149,7 +150,7 @@ public record ServeConfig(
         defaultSteps);
   }
 
-  public ServeConfig withDevice(String d) {
+  public ServeConfig withDevice(DeviceSpec d) {
     return new ServeConfig(
         checkpoint,
         ema,

@@ -57,6 +57,19 @@ class TypedSettingsTest {
   }
 
   @Test
+  void serveAndItsBenchmarkParseTheDeviceAndArchitectureAtTheFlag() {
+    Path missing = dir.resolve("no-such-checkpoint");
+    Cli r = Cli.run("serve", "--checkpoint", missing.toString(), "--device", "tpu");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(
+        r.err().contains("--device") && r.err().contains("auto, cpu, cuda or cuda:N"), r.err());
+    assertFalse(r.err().contains("no-such-checkpoint"), "nothing was opened: " + r.err());
+    r = Cli.run("bench", "serve", "--arch", "cross_atn");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--arch") && r.err().contains("'cross_atn'"), r.err());
+  }
+
+  @Test
   void aBadEnumOrValueInAConfigFileFailsNamingTheKey() throws Exception {
     Path yaml = dir.resolve("bad.yaml");
     Files.writeString(yaml, "lr_schedule: constnt\n");

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsora.serve.ServeFixtures.Http;
 import io.jsora.serve.ServeFixtures.Reply;
 import io.jsora.serve.ServeFixtures.TestGenerator;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.video.DecodedVideo;
 import io.jsora.video.VideoReader;
 import java.awt.image.BufferedImage;
@@ -54,7 +55,7 @@ class ServeApiTest {
   @BeforeAll
   static void start() throws Exception {
     Path ckpt = ServeFixtures.checkpoint(dir);
-    real = PipelineGenerator.load(ckpt, true, "cpu", 1);
+    real = PipelineGenerator.load(ckpt, true, DeviceSpec.CPU, 1);
     gen = new TestGenerator(real);
     outputs = dir.resolve("outputs");
     server = VideoServer.start(ServeFixtures.config(ckpt, outputs).withMaxQueue(MAX_QUEUE), gen);

@@ -3,6 +3,7 @@ package io.jsora.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsora.diffusion.SamplingProgress;
+import io.jsora.tensor.DeviceSpec;
 import io.jsora.train.TrainFixtures;
 import io.jsora.train.Trainer;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class ServeFixtures {
   }
 
   static ServeConfig config(Path ckpt, Path outputs) {
-    return ServeConfig.defaults(ckpt, outputs, 0).withDevice("cpu");
+    return ServeConfig.defaults(ckpt, outputs, 0).withDevice(DeviceSpec.CPU);
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jsora.bench.Memory;
 import io.jsora.bench.ServeBench;
 import io.jsora.serve.ServeFixtures.TestGenerator;
+import io.jsora.tensor.DeviceSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -30,7 +31,7 @@ class ServeLoadTest {
   @Test
   void noJobIsLostOrRunTwiceAndEveryAcceptedJobCompletes() throws Exception {
     Path ckpt = ServeFixtures.checkpoint(dir);
-    try (PipelineGenerator real = PipelineGenerator.load(ckpt, true, "cpu", 1)) {
+    try (PipelineGenerator real = PipelineGenerator.load(ckpt, true, DeviceSpec.CPU, 1)) {
       TestGenerator gen = new TestGenerator(real);
       gen.release();
       ServeConfig cfg = ServeFixtures.config(ckpt, dir.resolve("outputs")).withMaxQueue(16);

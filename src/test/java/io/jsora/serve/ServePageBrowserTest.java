@@ -3,6 +3,7 @@ package io.jsora.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsora.tensor.DeviceSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +59,7 @@ class ServePageBrowserTest {
       Assumptions.assumeTrue(false, why);
     }
     Path ckpt = ServeFixtures.checkpoint(dir);
-    real = PipelineGenerator.load(ckpt, true, "cpu", 1);
+    real = PipelineGenerator.load(ckpt, true, DeviceSpec.CPU, 1);
     server = VideoServer.start(ServeFixtures.config(ckpt, dir.resolve("outputs")), real);
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsora.serve.ServeFixtures.Http;
 import io.jsora.serve.ServeFixtures.TestGenerator;
+import io.jsora.tensor.DeviceSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +29,7 @@ class ServeRestartTest {
   @BeforeAll
   static void load() throws Exception {
     ckpt = ServeFixtures.checkpoint(dir);
-    real = PipelineGenerator.load(ckpt, false, "cpu", 1);
+    real = PipelineGenerator.load(ckpt, false, DeviceSpec.CPU, 1);
   }
 
   @AfterAll
@@ -53,7 +54,7 @@ class ServeRestartTest {
         new ServeConfig(
             cfg.checkpoint(),
             false,
-            "cpu",
+            DeviceSpec.CPU,
             cfg.host(),
             0,
             outputs,

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jsora.cli.Main;
 import io.jsora.serve.ServeFixtures.Http;
 import io.jsora.serve.ServeFixtures.Reply;
+import io.jsora.tensor.DeviceSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class ServeSecurityTest {
   @BeforeAll
   static void load() throws Exception {
     ckpt = ServeFixtures.checkpoint(dir);
-    real = PipelineGenerator.load(ckpt, false, "cpu", 1);
+    real = PipelineGenerator.load(ckpt, false, DeviceSpec.CPU, 1);
   }
 
   @AfterAll
@@ -91,7 +92,7 @@ class ServeSecurityTest {
                 new ServeConfig(
                     d.checkpoint(),
                     false,
-                    "cpu",
+                    DeviceSpec.CPU,
                     "0.0.0.0",
                     0,
                     d.outputs(),
@@ -113,7 +114,7 @@ class ServeSecurityTest {
     new ServeConfig(
         d.checkpoint(),
         false,
-        "cpu",
+        DeviceSpec.CPU,
         "0.0.0.0",
         0,
         d.outputs(),
@@ -131,7 +132,7 @@ class ServeSecurityTest {
     new ServeConfig(
         d.checkpoint(),
         false,
-        "cpu",
+        DeviceSpec.CPU,
         "localhost",
         0,
         d.outputs(),
@@ -190,7 +191,7 @@ class ServeSecurityTest {
         new ServeConfig(
             c.checkpoint(),
             false,
-            "cpu",
+            DeviceSpec.CPU,
             c.host(),
             0,
             c.outputs(),
