@@ -42,6 +42,7 @@ class ArchitectureTest {
               Map.entry(
                   "data",
                   Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
+              Map.entry("data.bucket", Set.of("config")),
               Map.entry(
                   "run",
                   Set.of(
@@ -190,5 +191,6 @@ class ArchitectureTest {
     assertEquals("model.dit", packageOf("model.dit"));
     assertEquals("model.stdit3", packageOf("model.stdit3"));
     assertEquals("tensor", packageOf("tensor"));
+    assertEquals("data.bucket", packageOf("data.bucket"));
   }
 }
