@@ -232,6 +232,13 @@ public final class TrainingRun implements AutoCloseable {
                     .withSampleMethod(cfg.timestepSampling())
                     .withTimestepTransform(cfg.timestepTransform()));
         masks = cfg.maskRatios() == null ? null : new MaskGenerator(cfg.maskRatios());
+        Integer frames = dataInfo.frames();
+        if (cfg.timestepTransform() && frames != null && frames > 1 && frames < 17) {
+          throw new IllegalArgumentException(
+              "timestep_transform: the transform counts 17-frame chunks, and the data's videos have "
+                  + frames
+                  + " frames; use videos of 1 or >= 17 frames or turn it off");
+        }
       }
     }
   }

@@ -168,6 +168,16 @@ class RectifiedFlowTrainingTest {
     assertTrue(e.getMessage().contains("mask_ratios"), e.getMessage());
   }
 
+  @Test
+  void theTimestepTransformOnShortVideosIsRefusedBeforeTraining(@TempDir Path dir) {
+    TrainConfig cfg = flow(dataset, dir, 1, 1).toBuilder().timestepTransform(true).build();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new Trainer(cfg).close());
+    assertTrue(
+        e.getMessage().contains("timestep_transform") && e.getMessage().contains("4 frames"),
+        e.getMessage());
+  }
+
   private static void assertWeightsClose(Path a, Path b, double tol) throws IOException {
     for (String f : new String[] {CheckpointLayout.MODEL, CheckpointLayout.EMA}) {
       try (StateDict x = SafetensorsFile.read(a.resolve(f));
