@@ -37,6 +37,12 @@ final class Converters {
     cl.registerConverter(DeviceSpec.class, DeviceSpec::parse);
     cl.registerConverter(ResumeSpec.class, ResumeSpec::parse);
     cl.registerConverter(LatentDtype.class, LatentDtype::parse);
+    cl.registerConverter(io.jsora.pipeline.Resolution.class, io.jsora.pipeline.Resolution::parse);
+    cl.registerConverter(io.jsora.pipeline.AspectRatio.class, io.jsora.pipeline.AspectRatio::parse);
+    cl.registerConverter(io.jsora.pipeline.NumFrames.class, io.jsora.pipeline.NumFrames::parse);
+    cl.registerConverter(io.jsora.pipeline.StageDtype.class, io.jsora.pipeline.StageDtype::parse);
+    cl.registerConverter(
+        io.jsora.diffusion.rflow.MaskStrategy.class, io.jsora.diffusion.rflow.MaskStrategy::parse);
     cl.registerConverter(
         io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
   }
