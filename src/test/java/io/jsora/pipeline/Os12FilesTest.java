@@ -90,6 +90,19 @@ class Os12FilesTest {
     assertArrayEquals(new int[] {166, 221}, Resolution.P144.size(AspectRatio.R3_4));
     assertArrayEquals(new int[] {740, 555}, Resolution.P480.size(AspectRatio.R4_3));
     assertArrayEquals(new int[] {960, 960}, Resolution.P720.size(AspectRatio.R1_1));
+    // every entry: rows 144p..720p, columns 9:16, 16:9, 3:4, 4:3, 1:1 (H x W)
+    int[][][] table = {
+      {{144, 256}, {256, 144}, {166, 221}, {221, 165}, {192, 192}},
+      {{240, 426}, {426, 240}, {276, 368}, {370, 278}, {320, 320}},
+      {{360, 640}, {640, 360}, {416, 554}, {554, 416}, {480, 480}},
+      {{480, 854}, {854, 480}, {554, 738}, {740, 555}, {640, 640}},
+      {{720, 1280}, {1280, 720}, {832, 1110}, {1108, 832}, {960, 960}}
+    };
+    for (Resolution r : Resolution.values()) {
+      for (AspectRatio a : AspectRatio.values()) {
+        assertArrayEquals(table[r.ordinal()][a.ordinal()], r.size(a), r + " " + a);
+      }
+    }
     assertEquals(Resolution.P360, Resolution.parse("360P"));
     assertEquals(AspectRatio.R4_3, AspectRatio.parse("4:3"));
     // get_num_frames: NUM_FRAMES_MAP or int(...)
