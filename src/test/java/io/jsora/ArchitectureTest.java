@@ -103,6 +103,7 @@ class ArchitectureTest {
                       "model.stdit3",
                       "model.osvae",
                       "model.t5",
+                      "diffusion.rflow",
                       "serve")),
               Map.entry("model.osvae", Set.of("nn", "tensor", "checkpoint", "model.vae", "video")),
               Map.entry("model.t5", Set.of("nn", "tensor", "checkpoint", "model.text")),

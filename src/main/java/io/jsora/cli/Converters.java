@@ -42,6 +42,8 @@ final class Converters {
     cl.registerConverter(io.jsora.pipeline.NumFrames.class, io.jsora.pipeline.NumFrames::parse);
     cl.registerConverter(io.jsora.pipeline.StageDtype.class, io.jsora.pipeline.StageDtype::parse);
     cl.registerConverter(
+        io.jsora.bench.Os12SampleBench.T5Size.class, io.jsora.bench.Os12SampleBench.T5Size::parse);
+    cl.registerConverter(
         io.jsora.diffusion.rflow.MaskStrategy.class, io.jsora.diffusion.rflow.MaskStrategy::parse);
     cl.registerConverter(
         io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);

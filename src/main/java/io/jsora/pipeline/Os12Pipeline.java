@@ -134,7 +134,6 @@ public final class Os12Pipeline {
 
       // 3. References: read at the VAE's size, encoded once, shared by every prompt
       if (!req.references().isEmpty()) {
-        vae = parts.loadVae(req.seed());
         listener.begin(
             Stage.ENCODE,
             String.format(
@@ -143,6 +142,7 @@ public final class Os12Pipeline {
                 dt.vae(),
                 req.references().size()),
             req.references().size());
+        vae = parts.loadVae(req.seed());
         for (Path ref : req.references()) {
           try (PointerScope s = new PointerScope();
               NoGradGuard g = new NoGradGuard();
@@ -202,9 +202,6 @@ public final class Os12Pipeline {
           listener.step(Stage.ENCODE);
           listener.end(Stage.ENCODE);
         }
-        if (model == null) {
-          model = parts.loadModel();
-        }
         listener.begin(
             Stage.DENOISE,
             String.format(
@@ -217,6 +214,9 @@ public final class Os12Pipeline {
                 req.numSteps(),
                 req.cfgScale()),
             req.numSteps());
+        if (model == null) {
+          model = parts.loadModel();
+        }
         Tensor sampled =
             denoise(model, sampler, noise, zShape, y, mask, req, refs, strategies, loop, listener);
         try (PointerScope s = new PointerScope()) {
@@ -227,14 +227,14 @@ public final class Os12Pipeline {
           model.close();
           model = null;
         }
-        if (vae == null) {
-          vae = parts.loadVae(req.seed());
-        }
         listener.begin(
             Stage.DECODE,
             String.format(
                 Locale.ROOT, "VAE in %s, decoding clip %d of %d", dt.vae(), loop + 1, req.loops()),
             1);
+        if (vae == null) {
+          vae = parts.loadVae(req.seed());
+        }
         try (Tensor z = sampled) {
           Tensor clip = vae.decode(z, req.numFrames()); // (B, 3, T, H, W) in [-0.5, 0.5]
           owned.add(clip);
