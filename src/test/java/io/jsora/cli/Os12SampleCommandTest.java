@@ -113,6 +113,38 @@ class Os12SampleCommandTest {
   }
 
   @Test
+  void theDefaultBf16StagesRun() throws Exception {
+    Path mp4 = tmp.resolve("bf16.mp4");
+    Cli r =
+        run(
+            List.of(
+                "sample",
+                "--model-dir",
+                models.toString(),
+                "--text",
+                "a cat",
+                "--resolution",
+                "144p",
+                "--aspect-ratio",
+                "1:1",
+                "--num-frames",
+                "17",
+                "--num-sampling-steps",
+                "2",
+                "--device",
+                "cpu",
+                "-o",
+                mp4.toString()));
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(r.out().contains("T5 text encoder in bf16"), r.out());
+    assertTrue(r.out().contains("STDiT3 in bf16"), r.out());
+    VideoInfo info = VideoReader.probe(mp4);
+    assertEquals(192, info.height());
+    assertEquals(17, info.frames());
+    assertEquals(24.0, info.fps(), 1e-6, "upstream's default fps");
+  }
+
+  @Test
   void anImageReferenceAtEditRatioZeroKeepsItsLatentExactly() throws Exception {
     Path png = tmp.resolve("ref.png");
     BufferedImage img = new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB);
