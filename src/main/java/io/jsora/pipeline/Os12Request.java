@@ -25,8 +25,8 @@ import java.util.Locale;
  * @param flow motion score appended as {@code " motion score: F."}, or null for none (the default)
  * @param references reference images or videos (upstream's {@code reference_path}, indexed by the
  *     strategy's {@code ref_id}), the same for every prompt; empty for none
- * @param maskStrategy where the references go (upstream syntax); with references and no groups,
- *     {@code "0"} is meant only if given
+ * @param maskStrategy where the references go (upstream syntax); {@link MaskStrategy#none()}
+ *     generates every frame (the command line defaults to {@code "0"} when references are given)
  * @param loops clips generated one after the other, each starting from the end of the previous
  * @param conditionFrameLength latent frames carried from one clip to the next (5)
  */
