@@ -546,8 +546,71 @@ public final class BenchCommand implements Runnable {
         description = "Classifier-free guidance scale, 0 = off (default: ${DEFAULT-VALUE}).")
     double guidance;
 
+    @Option(
+        names = "--os12",
+        description = {
+          "Open-Sora 1.2 instead: STDiT3-XL/2, the 1.2 VAE and T5 with seeded full-size weights, one generation;",
+          "seconds and peak memory per stage (T5, denoise, decode), seconds per step. Takes --steps, --cfg-scale,",
+          "--resolution, --aspect-ratio, --num-frames, --t5, --dtype, --t5-dtype."
+        })
+    boolean os12;
+
+    @Option(
+        names = "--resolution",
+        defaultValue = "144p",
+        description = "With --os12: 144p ... 720p (default: ${DEFAULT-VALUE}).")
+    io.jsora.pipeline.Resolution resolution;
+
+    @Option(
+        names = "--aspect-ratio",
+        defaultValue = "9:16",
+        description = "With --os12: upstream's H:W name (default: ${DEFAULT-VALUE}).")
+    io.jsora.pipeline.AspectRatio aspectRatio;
+
+    @Option(
+        names = "--num-frames",
+        defaultValue = "2s",
+        description = "With --os12: 2s (51 frames) ... or a count (default: ${DEFAULT-VALUE}).")
+    io.jsora.pipeline.NumFrames numFrames;
+
+    @Option(
+        names = "--t5",
+        defaultValue = "tiny",
+        description =
+            "With --os12: xxl (T5-XXL, 9.5 GB in bf16) or tiny (its width, one layer) (default: ${DEFAULT-VALUE}).")
+    io.jsora.bench.Os12SampleBench.T5Size t5;
+
+    @Option(
+        names = "--dtype",
+        defaultValue = "bf16",
+        description =
+            "With --os12: STDiT3 and VAE dtype, bf16 or fp32 (default: ${DEFAULT-VALUE}).")
+    io.jsora.pipeline.StageDtype dtype;
+
+    @Option(
+        names = "--t5-dtype",
+        defaultValue = "bf16",
+        description = "With --os12: T5 dtype (default: ${DEFAULT-VALUE}).")
+    io.jsora.pipeline.StageDtype t5Dtype;
+
     @Override
     public Integer call() throws Exception {
+      if (os12) {
+        common.emit(
+            io.jsora.bench.Os12SampleBench.run(
+                new io.jsora.bench.Os12SampleBench.Options(
+                    resolution,
+                    aspectRatio,
+                    numFrames.frames(),
+                    steps,
+                    guidance,
+                    t5,
+                    dtype,
+                    t5Dtype,
+                    common.device)),
+            spec.commandLine().getOut());
+        return 0;
+      }
       if (common.warmup < 1) {
         common.warmup = 1; // the first call pays one-time costs that are no part of sampling
       }

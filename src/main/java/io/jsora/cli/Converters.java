@@ -42,6 +42,14 @@ final class Converters {
         io.jsora.diffusion.rflow.SampleMethod.class, io.jsora.diffusion.rflow.SampleMethod::parse);
     cl.registerConverter(
         io.jsora.diffusion.rflow.MaskType.class, io.jsora.diffusion.rflow.MaskType::parse);
+    cl.registerConverter(io.jsora.pipeline.Resolution.class, io.jsora.pipeline.Resolution::parse);
+    cl.registerConverter(io.jsora.pipeline.AspectRatio.class, io.jsora.pipeline.AspectRatio::parse);
+    cl.registerConverter(io.jsora.pipeline.NumFrames.class, io.jsora.pipeline.NumFrames::parse);
+    cl.registerConverter(io.jsora.pipeline.StageDtype.class, io.jsora.pipeline.StageDtype::parse);
+    cl.registerConverter(
+        io.jsora.bench.Os12SampleBench.T5Size.class, io.jsora.bench.Os12SampleBench.T5Size::parse);
+    cl.registerConverter(
+        io.jsora.diffusion.rflow.MaskStrategy.class, io.jsora.diffusion.rflow.MaskStrategy::parse);
     cl.registerConverter(
         io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
   }

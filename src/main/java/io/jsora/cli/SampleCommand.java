@@ -34,8 +34,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Generate videos from text with a trained checkpoint. The model, compressor and text encoder come from the checkpoint;",
-      "size, fps and length default to those of the training data recorded there."
+      "Generate videos from text with a trained checkpoint (--ckpt) or with Open-Sora 1.2 (--model-dir, --stdit3, --vae, --t5).",
+      "A training checkpoint gives the model, compressor and text encoder; size, fps and length default to those of its",
+      "training data. Open-Sora 1.2 takes --resolution, --aspect-ratio and --num-frames, with its inference defaults."
     })
 public final class SampleCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -52,7 +53,6 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Option(
       names = "--ckpt",
-      required = true,
       paramLabel = "DIR",
       description = "A checkpoint (step-N directory) or a run's checkpoint directory (its latest).")
   Path ckpt;
@@ -63,7 +63,8 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--cfg-scale",
       defaultValue = "4.0",
-      description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
+      description =
+          "Classifier-free guidance scale (default: ${DEFAULT-VALUE}; Open-Sora 1.2: 7.0).")
   double cfgScale;
 
   @Option(names = "--disable-cfg", description = "No guidance: one model call per step.")
@@ -72,7 +73,7 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--num-sampling-steps",
       defaultValue = "250",
-      description = "Denoising steps (default: ${DEFAULT-VALUE}).")
+      description = "Denoising steps (default: ${DEFAULT-VALUE}; Open-Sora 1.2: 30).")
   int steps;
 
   @Option(
@@ -91,7 +92,7 @@ public final class SampleCommand implements Callable<Integer> {
       names = "--seed",
       defaultValue = "0",
       description =
-          "Noise seed; prompt i gets the same noise for a seed (default: ${DEFAULT-VALUE}).")
+          "Noise seed; prompt i gets the same noise for a seed (default: ${DEFAULT-VALUE}; Open-Sora 1.2: 42).")
   long seed;
 
   @Option(names = "--width", description = "Pixels (default: the training data's).")
@@ -100,7 +101,9 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--height", description = "Pixels (default: the training data's).")
   Integer height;
 
-  @Option(names = "--fps", description = "Frames per second (default: the training data's).")
+  @Option(
+      names = "--fps",
+      description = "Frames per second (default: the training data's; Open-Sora 1.2: 24).")
   Double fps;
 
   @Option(
@@ -133,8 +136,53 @@ public final class SampleCommand implements Callable<Integer> {
       description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   DeviceSpec device;
 
+  @CommandLine.Mixin Os12Options os12;
+
+  /** Flags only a training checkpoint takes. */
+  private static final List<String> ONLY_CKPT =
+      List.of(
+          "--ckpt",
+          "--ema",
+          "--disable-cfg",
+          "--sampler",
+          "--eta",
+          "--width",
+          "--height",
+          "--sec",
+          "--frames");
+
   @Override
   public Integer call() throws Exception {
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    boolean os12Model = Os12Options.SELECTORS.stream().anyMatch(parsed::hasMatchedOption);
+    List<String> wrong =
+        (os12Model ? ONLY_CKPT : Os12Options.ONLY_OS12)
+            .stream().filter(parsed::hasMatchedOption).toList();
+    if (!wrong.isEmpty()) {
+      throw new IllegalArgumentException(
+          (os12Model
+                  ? "Open-Sora 1.2 (--model-dir/--stdit3/--vae/--t5) does not take "
+                  : "a training checkpoint (--ckpt) does not take ")
+              + String.join(", ", wrong));
+    }
+    if (os12Model) {
+      return Os12Sample.run(
+          this,
+          os12,
+          new Os12Sample.Shared(
+              prompts(),
+              parsed.hasMatchedOption("--num-sampling-steps") ? steps : 30,
+              parsed.hasMatchedOption("--cfg-scale") ? cfgScale : 7.0,
+              parsed.hasMatchedOption("--seed") ? seed : 42,
+              fps != null ? fps : 24,
+              device,
+              gif,
+              contactSheet));
+    }
+    if (ckpt == null) {
+      throw new IllegalArgumentException(
+          "no model: give --ckpt DIR (a training checkpoint) or --model-dir DIR (Open-Sora 1.2)");
+    }
     List<String> prompts = prompts();
     PrintWriter out = spec.commandLine().getOut();
     try (TextToVideoPipeline pipe =
