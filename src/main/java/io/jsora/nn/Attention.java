@@ -151,8 +151,11 @@ public class Attention extends Layer {
    */
   public static Tensor core(Tensor q, Tensor k, Tensor v, Tensor keyMask) {
     TensorOptional mask = keyMask == null ? new TensorOptional() : new TensorOptional(keyMask);
-    return torch.scaled_dot_product_attention(
-        q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, n, Sq, hd)
+    return BlasThreads.single(
+        () ->
+            torch.scaled_dot_product_attention(
+                q, k, v, mask, 0.0, false, new DoubleOptional(), false),
+        q); // (B, n, Sq, hd); OpenBLAS at one thread inside the fused kernel
   }
 
   /** {@code [B, S, inner]} → {@code [B, S, D]}. */
