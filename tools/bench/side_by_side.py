@@ -94,7 +94,8 @@ def run_upstream(upstream, workload, threads, setting):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--upstream", required=True, help="Open-Sora checkout at commit 0a4a091")
-    p.add_argument("--jar", action="append", required=True, help="LABEL=PATH of a jsora -all.jar (repeatable)")
+    p.add_argument("--jar", action="append", required=True,
+                   help="LABEL=PATH[:PRELOAD] of a jsora -all.jar, optionally with its own LD_PRELOAD (repeatable)")
     p.add_argument("--workloads", default="C,A", help="comma-separated subset of A,B,C (default: C,A)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--runs", type=int, default=0, help="timed steps per side and round (default: the workload's)")
@@ -105,6 +106,10 @@ def main():
     p.add_argument("--json", help="also write every sample here")
     a = p.parse_args()
     jars = [j.split("=", 1) for j in a.jar]
+    preloads = {}
+    for j in jars:
+        if ":" in j[1]:
+            j[1], preloads[j[0]] = j[1].split(":", 1)
     names = [w.strip().upper() for w in a.workloads.split(",") if w.strip()]
     samples = {n: {label: [] for label, _ in jars} | {"upstream": []} for n in names}
     peaks, loads = [], []
@@ -113,7 +118,8 @@ def main():
         for n in names:
             warmup, runs = upstream_dit.WORKLOADS[n][6], a.runs or upstream_dit.WORKLOADS[n][7]
             for label, jar in jars:
-                samples[n][label].append(run_jsora(jar, n, max(warmup, 1), runs, a.threads, a.preload))
+                samples[n][label].append(run_jsora(jar, n, max(warmup, 1), runs, a.threads,
+                                                  preloads.get(label, a.preload)))
             samples[n]["upstream"].append(run_upstream(a.upstream, n, a.threads, a.setting))
             loads.append(os.getloadavg()[0])
             print(f"round {rnd + 1} {n}: " + ", ".join(
