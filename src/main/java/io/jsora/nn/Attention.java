@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -22,8 +23,12 @@ import org.bytedeco.pytorch.global.torch;
  *   y = projectOut(mergeHeads(o))                              // [B, S, D]
  * </pre>
  *
- * {@link #splitHeads} derives the head count from the tensor's width, so it works on a slice of the
- * heads. The core is libtorch's {@code scaled_dot_product_attention} (fused kernels where the
+ * {@link #forward} itself runs the projections of the same input as one matrix product (q, k and v
+ * for self-attention; k and v of the context for cross-attention): fewer, larger GEMMs and fewer
+ * native calls, the same weights and names.
+ *
+ * <p>{@link #splitHeads} derives the head count from the tensor's width, so it works on a slice of
+ * the heads. The core is libtorch's {@code scaled_dot_product_attention} (fused kernels where the
  * device has them), scale {@code 1/sqrt(head_dim)}.
  */
 public class Attention extends Layer {
@@ -62,12 +67,49 @@ public class Attention extends Layer {
    * @return {@code [B, Sq, D]}
    */
   public Tensor forward(Tensor x, Tensor context, Tensor keyMask) {
-    Tensor ctx = context == null ? x : context;
-    Tensor q = splitHeads(Trace.apply("linear", this::projectQ, x)); // (B, h, Sq, hd)
-    Tensor k = splitHeads(Trace.apply("linear", this::projectK, ctx)); // (B, h, Skv, hd)
-    Tensor v = splitHeads(Trace.apply("linear", this::projectV, ctx)); // (B, h, Skv, hd)
+    Tensor q;
+    Tensor k;
+    Tensor v;
+    if (context == null) {
+      TensorVector qkv =
+          Trace.of("linear", () -> packed(x, toQ, toK, toV))
+              .unbind(0); // 3 x (B, h, S, hd): strided views of one product
+      q = qkv.get(0);
+      k = qkv.get(1);
+      v = qkv.get(2);
+    } else {
+      q = splitHeads(Trace.apply("linear", this::projectQ, x)); // (B, h, Sq, hd)
+      TensorVector kv =
+          Trace.of("linear", () -> packed(context, toK, toV)).unbind(0); // 2 x (B, h, Skv, hd)
+      k = kv.get(0);
+      v = kv.get(1);
+    }
     Tensor o = Trace.of("sdpa", () -> core(q, k, v, keyMask)); // (B, h, Sq, hd)
     return Trace.apply("linear", this::projectOut, mergeHeads(o)); // (B, Sq, D)
+  }
+
+  /**
+   * The projections {@code ps} of the same input as one matrix product: {@code x·[W₁; W₂; …]ᵀ +
+   * [b₁; b₂; …]}, split into heads. Each output element is the same dot product as in the separate
+   * projections; the gradients reach each weight through the concatenation.
+   *
+   * @param x {@code [B, S, Din]}
+   * @return {@code [n, B, heads, S, head_dim]} for n projections, a permuted view
+   */
+  private Tensor packed(Tensor x, LinearImpl... ps) {
+    TensorVector ws = new TensorVector();
+    TensorVector bs = new TensorVector();
+    for (LinearImpl p : ps) {
+      ws.push_back(p.weight());
+      bs.push_back(p.bias());
+    }
+    Tensor w = torch.cat(ws, 0); // (n*inner, Din)
+    Tensor b = torch.cat(bs, 0); // (n*inner)
+    long[] s = Shapes.of(x);
+    return torch
+        .linear(x, w, new TensorOptional(b)) // (B, S, n*inner)
+        .view(s[0], s[1], ps.length, heads, headDim) // (B, S, n, h, hd)
+        .permute(2, 0, 3, 1, 4); // (n, B, h, S, hd)
   }
 
   /** {@code [B, S, D]} → {@code [B, S, inner]}. */
@@ -109,8 +151,11 @@ public class Attention extends Layer {
    */
   public static Tensor core(Tensor q, Tensor k, Tensor v, Tensor keyMask) {
     TensorOptional mask = keyMask == null ? new TensorOptional() : new TensorOptional(keyMask);
-    return torch.scaled_dot_product_attention(
-        q, k, v, mask, 0.0, false, new DoubleOptional(), false); // (B, n, Sq, hd)
+    return BlasThreads.single(
+        () ->
+            torch.scaled_dot_product_attention(
+                q, k, v, mask, 0.0, false, new DoubleOptional(), false),
+        q); // (B, n, Sq, hd); OpenBLAS at one thread inside the fused kernel
   }
 
   /** {@code [B, S, inner]} → {@code [B, S, D]}. */

@@ -48,7 +48,19 @@ public final class Modulation extends Layer {
   public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
     return Trace.of(
         "modulate",
-        () -> x.mul(scale.unsqueeze(1).add(new Scalar(1.0))).add(shift.unsqueeze(1))); // (B, S, D)
+        () ->
+            torch.addcmul(
+                shift.unsqueeze(1),
+                x,
+                scale.unsqueeze(1).add(new Scalar(1.0)))); // (B, S, D): one kernel, one temporary
+  }
+
+  /**
+   * The gated residual {@code x + gate·y}, per sample: x and y {@code [B, S, D]}, gate {@code [B,
+   * D]}; one fused kernel ({@code addcmul}) instead of a product and a sum.
+   */
+  public static Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+    return Trace.of("residual", () -> torch.addcmul(x, gate.unsqueeze(1), y)); // (B, S, D)
   }
 
   /** LayerNorm over the last dimension without affine parameters, eps 1e-6. */

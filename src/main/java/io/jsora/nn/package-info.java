@@ -12,6 +12,9 @@
  * (or inside the scope that owns the model); forward methods allocate only inside the caller's
  * scope and return tensors the caller's scope owns.
  *
- * <p>May depend on: {@code io.jsora.tensor}, javacpp, pytorch.
+ * <p>{@link io.jsora.nn.BlasThreads} lowers OpenBLAS's thread count around the fused attention
+ * kernel (forward and backward), which calls BLAS from inside torch's own threads.
+ *
+ * <p>May depend on: {@code io.jsora.tensor}, javacpp, pytorch, openblas (its thread count).
  */
 package io.jsora.nn;

@@ -61,6 +61,7 @@ public final class NativeLeakCheck
           x.add(x).sum();
         }
       }
+      io.jsora.nn.BlasThreads.prepare(); // its two process-lifetime gradient hooks
       warmedUp = true;
     }
   }

@@ -36,12 +36,10 @@ public final class CrossAttentionBlock extends DiTBlock {
     Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
     x =
-        x.add(
-            m[2].unsqueeze(1)
-                .mul(
-                    Trace.apply("attn", a -> attn.forward(a, context, crossMask), h))); // (B, S, D)
+        Modulation.gatedResidual(
+            x, m[2], Trace.apply("attn", a -> attn.forward(a, context, crossMask), h)); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
-    return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
+    return Modulation.gatedResidual(x, m[5], Trace.apply("mlp", mlp::forward, h)); // (B, S, D)
   }
 
   @Override

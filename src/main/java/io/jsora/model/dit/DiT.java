@@ -240,6 +240,11 @@ public final class DiT extends Layer {
     Tensor selfMask = null;
     Tensor crossMask = null;
     Tensor textValid = arch.pooledText() || textMask == null ? null : textMask.to(ScalarType.Bool);
+    if (textValid != null && textValid.is_cpu() && textValid.all().item_bool()) {
+      // nothing padded: attention without a mask is the same and skips the mask's pass (on the CPU
+      // the check is a cheap read; on a GPU it would stall the stream, so the mask stays)
+      textValid = null;
+    }
     if (arch == Arch.TOKEN_CONCAT) {
       Tensor txt = Trace.of("text_embedder", () -> textEmbedder.forward(txtIn)); // (B, L, D)
       if (thwPos != null) {

@@ -39,11 +39,10 @@ public final class SelfAttentionBlock extends DiTBlock {
             () -> adaLN.forward(c)); // 6 x (B, D): shift/scale/gate for attention, then for the MLP
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
     x =
-        x.add(
-            m[2].unsqueeze(1)
-                .mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
+        Modulation.gatedResidual(
+            x, m[2], Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h)); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
-    return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
+    return Modulation.gatedResidual(x, m[5], Trace.apply("mlp", mlp::forward, h)); // (B, S, D)
   }
 
   @Override

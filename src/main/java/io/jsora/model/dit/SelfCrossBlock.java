@@ -41,9 +41,8 @@ public final class SelfCrossBlock extends DiTBlock {
     Tensor[] m = Trace.all("adaLN_modulation", () -> adaLN.forward(c)); // 6 x (B, D)
     Tensor h = Modulation.modulate(Modulation.norm(x, dim), m[0], m[1]); // (B, S, D)
     x =
-        x.add(
-            m[2].unsqueeze(1)
-                .mul(Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h))); // (B, S, D)
+        Modulation.gatedResidual(
+            x, m[2], Trace.apply("attn", a -> selfAttention(attn, a, selfMask), h)); // (B, S, D)
     x =
         x.add(
             Trace.apply(
@@ -51,7 +50,7 @@ public final class SelfCrossBlock extends DiTBlock {
                 a -> crossAttn.forward(a, context, crossMask),
                 Modulation.norm(x, dim))); // (B, S, D)
     h = Modulation.modulate(Modulation.norm(x, dim), m[3], m[4]); // (B, S, D)
-    return x.add(m[5].unsqueeze(1).mul(Trace.apply("mlp", mlp::forward, h))); // (B, S, D)
+    return Modulation.gatedResidual(x, m[5], Trace.apply("mlp", mlp::forward, h)); // (B, S, D)
   }
 
   @Override
