@@ -15,6 +15,10 @@ import io.jsora.data.SynthScore;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
 import io.jsora.model.dit.Arch;
+import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.dit.DiTCost;
+import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.dit.PosEmbed;
 import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
 import io.jsora.model.vae.Compressors;
@@ -80,9 +84,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--start",
-      defaultValue = "fixed",
+      defaultValue = "random",
       description =
-          "Where motions start: fixed, jitter or random (harder) (default: ${DEFAULT-VALUE}).")
+          "Where motions start: random (anywhere the path fits), jitter, or fixed (one place per direction: the easy task) (default: ${DEFAULT-VALUE}).")
   io.jsora.data.SynthConfig.Start start;
 
   @Option(
@@ -97,11 +101,81 @@ public final class DemoCommand implements Callable<Integer> {
       description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   DeviceSpec device;
 
-  /** The demo's data: 16×16 pixels, 8 frames at 8 fps. */
-  static final int SIZE = 16;
+  @Option(
+      names = "--size",
+      description = "Frame side in pixels (default 24; 16 with --start fixed).")
+  Integer size;
 
-  static final int FRAMES = 8;
+  @Option(
+      names = "--frames",
+      defaultValue = "8",
+      description = "Frames per clip (default: ${DEFAULT-VALUE}).")
+  int frames;
+
+  @Option(
+      names = "--clips-per-combination",
+      description = "Training clips per seen combination (default 16; 1 with --start fixed).")
+  Integer perCombination;
+
+  @Option(names = "--patch", description = "Patch side in pixels (default 4).")
+  Integer patch;
+
+  @Option(
+      names = "--width",
+      defaultValue = "64",
+      description = "Transformer width (default: ${DEFAULT-VALUE}).")
+  int width;
+
+  @Option(
+      names = "--depth",
+      defaultValue = "4",
+      description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
+  int depth;
+
+  @Option(
+      names = "--arch",
+      defaultValue = "adaln",
+      description = "adaln or cross-attn (default: ${DEFAULT-VALUE}).")
+  Arch arch;
+
+  @Option(
+      names = "--pos-embed",
+      defaultValue = "thw",
+      description = "thw or index (default: ${DEFAULT-VALUE}).")
+  PosEmbed posEmbed;
+
+  @Option(
+      names = "--prediction",
+      defaultValue = "x0",
+      description = "eps, v or x0 (default: ${DEFAULT-VALUE}).")
+  Prediction prediction;
+
+  @Option(
+      names = "--lr",
+      defaultValue = "3e-3",
+      description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(names = "--batch", description = "Clips per step (default 32, 16 with --quick).")
+  Integer batch;
+
+  @Option(names = "--sample-steps", description = "DDIM steps (default 25, 10 with --quick).")
+  Integer sampleSteps;
+
+  @Option(
+      names = "--guidance",
+      defaultValue = "4",
+      description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
+  double guidance;
+
+  /** The demo's frame rate. */
   static final double FPS = 8;
+
+  /** Frame side of the hard (random-start) task: shape is readable from 24 px on. */
+  static final int SIZE = 24;
+
+  /** Frame side of the easy (fixed-start) task. */
+  static final int FIXED_SIZE = 16;
 
   @Override
   public Integer call() throws Exception {
@@ -109,6 +183,9 @@ public final class DemoCommand implements Callable<Integer> {
     long total0 = System.nanoTime();
     Map<String, Double> stageSeconds = new LinkedHashMap<>();
     int trainSteps = steps != null ? steps : quick ? 60 : 800;
+    boolean fixed = start == SynthConfig.Start.FIXED;
+    int side = size != null ? size : fixed ? FIXED_SIZE : SIZE;
+    int sampling = sampleSteps != null ? sampleSteps : quick ? 10 : 25;
     Files.createDirectories(out);
     Path data = out.resolve("data");
     Path dataset = out.resolve("dataset");
@@ -121,16 +198,16 @@ public final class DemoCommand implements Callable<Integer> {
     // 1. Synthesise: every (colour, shape, direction) combination, 12 of them held out
     long t = System.nanoTime();
     SynthConfig base =
-        SynthConfig.defaults(1).withSize(SIZE).withFrames(FRAMES).withSeed(seed).withStart(start);
+        SynthConfig.defaults(1).withSize(side).withFrames(frames).withSeed(seed).withStart(start);
     List<String> heldOut = heldOut(base);
-    int perCombination = base.start() == SynthConfig.Start.FIXED ? 1 : 8;
+    int clipsEach = perCombination != null ? perCombination : fixed ? 1 : quick ? 2 : 16;
     int seen =
         base.colours().size() * base.shapes().size() * base.directions().size() - heldOut.size();
     SynthConfig synth =
         new SynthConfig(
-            seen * perCombination,
-            FRAMES,
-            SIZE,
+            seen * clipsEach,
+            frames,
+            side,
             FPS,
             seed,
             base.start(),
@@ -145,9 +222,9 @@ public final class DemoCommand implements Callable<Integer> {
         Locale.ROOT,
         "1/5 synthesised %d clips (%dx%d px, %d frames, %s start), %d combinations held out (%.1f s)%n",
         synth.count(),
-        SIZE,
-        SIZE,
-        FRAMES,
+        side,
+        side,
+        frames,
         synth.start().label(),
         heldOut.size(),
         stageSeconds.get("synthesise"));
@@ -179,26 +256,41 @@ public final class DemoCommand implements Callable<Integer> {
 
     // 3. Train
     t = System.nanoTime();
-    TrainConfig tc = trainConfig(dataset, run, trainSteps);
+    Path modelJson = out.resolve("model.json");
+    AtomicFiles.writeString(modelJson, modelConfig().toJson() + "\n");
+    TrainConfig tc = trainConfig(dataset, run, modelJson, trainSteps);
     Trainer.Result result;
+    double stepFlops;
     try (Trainer trainer = new Trainer(tc)) {
       trainer.listen(new ProgressListener("train", o, Math.max(1, trainSteps / 10)));
+      DiTConfig mc = trainer.modelConfig();
+      // forward + backward ≈ 3 forwards, 2 FLOPs per multiply-accumulate
+      stepFlops = 6 * DiTCost.forwardMacs(mc, frames, side, side, 0) * tc.batchSize();
       o.printf(
           Locale.ROOT,
-          "3/5 training %s (%,d parameters) for %d steps of %d clips%n",
-          "DiT-T/4 adaln",
+          "3/5 training DiT %s (depth %d, width %d, patch %d: %d tokens per clip; %,d parameters) for %d steps of %d clips, %.2f GFLOP per step%n",
+          mc.modelArch().id(),
+          mc.depth(),
+          mc.hiddenSize(),
+          mc.patchSize(),
+          DiTCost.videoTokens(mc, frames, side, side),
           trainer.model().parameterCount(),
           trainSteps,
-          tc.batchSize());
+          tc.batchSize(),
+          stepFlops / 1e9);
       o.flush();
       result = trainer.run();
     }
     stageSeconds.put("train", seconds(t));
+    double stepsPerSecond = trainSteps / stageSeconds.get("train");
     o.printf(
         Locale.ROOT,
-        "    final loss %.4f (%.1f s)%n",
+        "    final loss %.4f (%.1f s, %.2f steps/s, %.1f GFLOP/s; at 70 GFLOP/s the steps' arithmetic alone takes %.0f s)%n",
         result.lastLoss(),
-        stageSeconds.get("train"));
+        stageSeconds.get("train"),
+        stepsPerSecond,
+        stepFlops * stepsPerSecond / 1e9,
+        stepFlops * trainSteps / 70e9);
 
     // 4. Sample held-out and seen prompts
     t = System.nanoTime();
@@ -220,13 +312,13 @@ public final class DemoCommand implements Callable<Integer> {
       GenerationRequest req =
           new GenerationRequest(
               prompts,
-              FRAMES,
-              SIZE,
-              SIZE,
-              quick ? 10 : 25,
+              frames,
+              side,
+              side,
+              sampling,
               io.jsora.diffusion.Sampler.Method.DDIM,
               0,
-              4.0,
+              guidance,
               seed);
       Tensor video = pipe.generate(req, (done, all, ts) -> {});
       TensorVector rows = new TensorVector();
@@ -242,18 +334,19 @@ public final class DemoCommand implements Callable<Integer> {
       }
       // one sheet: a row per video, a column per frame
       io.jsora.video.ContactSheet.write(
-          samples.resolve("contact-sheet.png"), video, prompts, FRAMES);
+          samples.resolve("contact-sheet.png"), video, prompts, frames);
       video.close();
     }
     SampleCommand.writeManifest(files, prompts);
     stageSeconds.put("sample", seconds(t));
     o.printf(
         Locale.ROOT,
-        "4/5 sampled %d videos (%d held-out prompts, %d seen), DDIM %d steps, guidance 4 (%.1f s)%n",
+        "4/5 sampled %d videos (%d held-out prompts, %d seen), DDIM %d steps, guidance %s (%.1f s)%n",
         prompts.size(),
         unseen.size(),
         seenPrompts.size(),
-        quick ? 10 : 25,
+        sampling,
+        guidance,
         stageSeconds.get("sample"));
 
     // 5. Judge
@@ -274,13 +367,14 @@ public final class DemoCommand implements Callable<Integer> {
     }
     stageSeconds.put("evaluate", seconds(t));
     double totalSeconds = seconds(total0);
-    o.println("5/5 adherence (colour and direction read back from each generated video):");
+    o.println("5/5 adherence (colour, direction and shape read back from each generated video):");
     o.printf(
         Locale.ROOT,
-        "    %-22s %8s %10s %18s%n",
+        "    %-22s %8s %10s %8s %18s%n",
         "prompts",
         "colour",
         "direction",
+        "shape",
         "colour+direction");
     row(o, "held-out combinations", held);
     row(o, "seen combinations", seenScore);
@@ -295,6 +389,11 @@ public final class DemoCommand implements Callable<Integer> {
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("train_steps", trainSteps);
     report.put("final_loss", result.lastLoss());
+    report.put("size", side);
+    report.put("frames", frames);
+    report.put("clips", synth.count());
+    report.put("gflop_per_step", stepFlops / 1e9);
+    report.put("steps_per_second", stepsPerSecond);
     report.put("start", synth.start().label());
     report.put("held_out", held.summary());
     report.put("seen", seenScore.summary());
@@ -326,20 +425,43 @@ public final class DemoCommand implements Callable<Integer> {
     return h;
   }
 
+  /**
+   * The model: DiT-T's 4 heads and MLP ratio 4 at the chosen width, depth, patch and positions
+   * (channels and text width follow the data).
+   */
+  DiTConfig modelConfig() {
+    DiTConfig t = DiTPresets.get("DiT-T/4", arch);
+    return new DiTConfig(
+        patch != null ? patch : 4,
+        t.inChannels(),
+        t.textEmbedDim(),
+        width,
+        depth,
+        t.numHeads(),
+        t.mlpRatio(),
+        t.maxNumEmbeddings(),
+        t.textDropoutProb(),
+        false,
+        arch,
+        posEmbed,
+        false,
+        false);
+  }
+
   /** The training settings the demo uses (measured on a 2-core CPU; see the README). */
-  TrainConfig trainConfig(Path dataset, Path run, int trainSteps) {
+  TrainConfig trainConfig(Path dataset, Path run, Path modelJson, int trainSteps) {
     return TrainConfig.defaults().toBuilder()
-        .model("DiT-T/4")
-        .arch(Arch.ADALN)
+        .modelConfig(modelJson.toString())
+        .arch(arch)
         .dataset(List.of(dataset.toString()))
         .maxSteps(trainSteps)
-        .batchSize(quick ? 16 : 32)
-        .lr(3e-3)
+        .batchSize(batch != null ? batch : quick ? 16 : 32)
+        .lr(lr)
         .warmupSteps(Math.min(50, trainSteps / 4))
         .emaDecay(0.995)
         .gradClip(1.0)
         .noiseSchedule(BetaSchedule.COSINE)
-        .prediction(Prediction.X0)
+        .prediction(prediction)
         .learnSigma(false)
         .saveInterval(0)
         .keepLast(1)
@@ -354,10 +476,11 @@ public final class DemoCommand implements Callable<Integer> {
   private static void row(PrintWriter o, String name, SynthScore s) {
     o.printf(
         Locale.ROOT,
-        "    %-22s %7.1f%% %9.1f%% %17.1f%%%n",
+        "    %-22s %7.1f%% %9.1f%% %7.1f%% %17.1f%%%n",
         name,
         100 * s.colourAccuracy(),
         100 * s.directionAccuracy(),
+        100 * s.shapeAccuracy(),
         100 * s.colourAndDirectionAccuracy());
   }
 
