@@ -1,5 +1,6 @@
 package io.jsora.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsora.checkpoint.AtomicFiles;
@@ -29,8 +30,10 @@ import io.jsora.run.ResumeSpec;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.DeviceSpec;
 import io.jsora.tensor.Devices;
+import io.jsora.train.MetricsLog;
 import io.jsora.train.Trainer;
 import io.jsora.video.VideoWriter;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +46,11 @@ import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -168,6 +175,9 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
   double guidance;
 
+  /** Text tokens the built-in encoder gives a caption (for the cross-attention FLOP count). */
+  static final int TEXT_TOKENS = 8;
+
   /** The demo's frame rate. */
   static final double FPS = 8;
 
@@ -177,6 +187,29 @@ public final class DemoCommand implements Callable<Integer> {
   /** Frame side of the easy (fixed-start) task. */
   static final int FIXED_SIZE = 16;
 
+  @Option(
+      names = "--compare",
+      description =
+          "Train, sample and judge each compared setting (adaln and cross-attn) on the same data and budget: one table, the loss curves in one plot (compare.png).")
+  boolean compare;
+
+  /**
+   * One trained setting of the demo: how text conditions the model and what it predicts. A
+   * comparison trains several on the same data, steps and seed.
+   */
+  record Setting(String name, Arch arch, Prediction prediction) {}
+
+  /** What one setting gave: the scores, its stage times and its loss log. */
+  record Outcome(
+      Setting setting,
+      SynthScore held,
+      SynthScore seen,
+      double lastLoss,
+      double stepFlops,
+      double stepsPerSecond,
+      Map<String, Double> stageSeconds,
+      Path metrics) {}
+
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
@@ -185,13 +218,13 @@ public final class DemoCommand implements Callable<Integer> {
     int trainSteps = steps != null ? steps : quick ? 60 : 800;
     boolean fixed = start == SynthConfig.Start.FIXED;
     int side = size != null ? size : fixed ? FIXED_SIZE : SIZE;
-    int sampling = sampleSteps != null ? sampleSteps : quick ? 10 : 25;
     Files.createDirectories(out);
     Path data = out.resolve("data");
     Path dataset = out.resolve("dataset");
-    Path run = out.resolve("run");
-    Path samples = out.resolve("samples");
-    for (Path p : new Path[] {data, dataset, run, samples}) {
+    for (Path p :
+        new Path[] {
+          data, dataset, out.resolve("run"), out.resolve("samples"), out.resolve("compare")
+        }) {
       AtomicFiles.deleteTree(p); // a demo run always starts from scratch
     }
 
@@ -254,18 +287,133 @@ public final class DemoCommand implements Callable<Integer> {
         stageSeconds.get("preprocess"));
     o.flush();
 
+    List<Setting> settings =
+        compare
+            ? List.of(
+                new Setting("adaln", Arch.ADALN, prediction),
+                new Setting("cross-attn", Arch.CROSS_ATTN, prediction))
+            : List.of(new Setting(arch.id(), arch, prediction));
+    List<Outcome> outcomes = new ArrayList<>();
+    for (Setting st : settings) {
+      Path where = compare ? out.resolve("compare").resolve(st.name()) : out;
+      if (compare) {
+        o.printf(Locale.ROOT, "--- %s, %s-prediction%n", st.name(), st.prediction().id());
+      }
+      outcomes.add(trainSampleJudge(o, st, synth, dataset, where, trainSteps));
+    }
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("train_steps", trainSteps);
+    report.put("start", synth.start().label());
+    report.put("size", side);
+    report.put("frames", frames);
+    report.put("clips", synth.count());
+    if (!compare) {
+      Outcome r = outcomes.get(0);
+      stageSeconds.putAll(r.stageSeconds());
+      double totalSeconds = seconds(total0);
+      o.println("5/5 adherence (colour, direction and shape read back from each generated video):");
+      header(o);
+      row(o, "held-out combinations", r.held());
+      row(o, "seen combinations", r.seen());
+      o.printf(
+          Locale.ROOT, "stage times: %s; total %.1f s%n", stageTimes(stageSeconds), totalSeconds);
+      o.printf(
+          Locale.ROOT,
+          "outputs: %s (videos, contact-sheet.png), %s (checkpoints, loss.png, metrics.jsonl), %s%n",
+          out.resolve("samples"),
+          out.resolve("run"),
+          out.resolve("report.json"));
+      report.put("final_loss", r.lastLoss());
+      report.put("gflop_per_step", r.stepFlops() / 1e9);
+      report.put("steps_per_second", r.stepsPerSecond());
+      report.put("held_out", r.held().summary());
+      report.put("seen", r.seen().summary());
+      report.put("stage_seconds", stageSeconds);
+      report.put("total_seconds", totalSeconds);
+    } else {
+      Path png = out.resolve("compare.png");
+      Map<String, Path> curves = new LinkedHashMap<>();
+      for (Outcome r : outcomes) {
+        curves.put(r.setting().name() + ", " + r.setting().prediction().id(), r.metrics());
+      }
+      plotLosses(png, curves, "training loss, same data, steps and seed");
+      o.println("comparison (held-out combinations; colour, direction and shape read back):");
+      o.printf(
+          Locale.ROOT,
+          "    %-22s %8s %10s %8s %10s %10s %8s%n",
+          "setting",
+          "colour",
+          "direction",
+          "shape",
+          "all three",
+          "last loss",
+          "train s");
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (Outcome r : outcomes) {
+        o.printf(
+            Locale.ROOT,
+            "    %-22s %7.1f%% %9.1f%% %7.1f%% %9.1f%% %10.4f %8.1f%n",
+            r.setting().name() + ", " + r.setting().prediction().id(),
+            100 * r.held().colourAccuracy(),
+            100 * r.held().directionAccuracy(),
+            100 * r.held().shapeAccuracy(),
+            100 * r.held().allAccuracy(),
+            r.lastLoss(),
+            r.stageSeconds().get("train"));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("setting", r.setting().name());
+        m.put("arch", r.setting().arch().id());
+        m.put("prediction", r.setting().prediction().id());
+        m.put("final_loss", r.lastLoss());
+        m.put("gflop_per_step", r.stepFlops() / 1e9);
+        m.put("steps_per_second", r.stepsPerSecond());
+        m.put("stage_seconds", r.stageSeconds());
+        m.put("held_out", r.held().summary());
+        m.put("seen", r.seen().summary());
+        rows.add(m);
+      }
+      double totalSeconds = seconds(total0);
+      o.printf(
+          Locale.ROOT,
+          "stage times: %s; total %.1f s; loss curves in %s%n",
+          stageTimes(stageSeconds),
+          totalSeconds,
+          png);
+      report.put("stage_seconds", stageSeconds);
+      report.put("settings", rows);
+      report.put("total_seconds", totalSeconds);
+    }
+    AtomicFiles.writeString(
+        out.resolve(compare ? "compare.json" : "report.json"),
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
+            + "\n");
+    o.flush();
+    return 0;
+  }
+
+  /** Stages 3 to 5 for one setting: train into {@code where/run}, sample, judge. */
+  private Outcome trainSampleJudge(
+      PrintWriter o, Setting st, SynthConfig synth, Path dataset, Path where, int trainSteps)
+      throws Exception {
+    Map<String, Double> stageSeconds = new LinkedHashMap<>();
+    int side = synth.size();
+    int sampling = sampleSteps != null ? sampleSteps : quick ? 10 : 25;
+    Path run = where.resolve("run");
+    Path samples = where.resolve("samples");
+    Files.createDirectories(where);
     // 3. Train
-    t = System.nanoTime();
-    Path modelJson = out.resolve("model.json");
-    AtomicFiles.writeString(modelJson, modelConfig().toJson() + "\n");
-    TrainConfig tc = trainConfig(dataset, run, modelJson, trainSteps);
+    long t = System.nanoTime();
+    Path modelJson = where.resolve("model.json");
+    AtomicFiles.writeString(modelJson, modelConfig(st.arch()).toJson() + "\n");
+    TrainConfig tc = trainConfig(dataset, run, modelJson, trainSteps, st);
     Trainer.Result result;
     double stepFlops;
     try (Trainer trainer = new Trainer(tc)) {
       trainer.listen(new ProgressListener("train", o, Math.max(1, trainSteps / 10)));
       DiTConfig mc = trainer.modelConfig();
       // forward + backward ≈ 3 forwards, 2 FLOPs per multiply-accumulate
-      stepFlops = 6 * DiTCost.forwardMacs(mc, frames, side, side, 0) * tc.batchSize();
+      stepFlops =
+          6 * DiTCost.forwardMacs(mc, synth.frames(), side, side, TEXT_TOKENS) * tc.batchSize();
       o.printf(
           Locale.ROOT,
           "3/5 training DiT %s (depth %d, width %d, patch %d: %d tokens per clip; %,d parameters) for %d steps of %d clips, %.2f GFLOP per step%n",
@@ -273,7 +421,7 @@ public final class DemoCommand implements Callable<Integer> {
           mc.depth(),
           mc.hiddenSize(),
           mc.patchSize(),
-          DiTCost.videoTokens(mc, frames, side, side),
+          DiTCost.videoTokens(mc, synth.frames(), side, side),
           trainer.model().parameterCount(),
           trainSteps,
           tc.batchSize(),
@@ -312,7 +460,7 @@ public final class DemoCommand implements Callable<Integer> {
       GenerationRequest req =
           new GenerationRequest(
               prompts,
-              frames,
+              synth.frames(),
               side,
               side,
               sampling,
@@ -321,7 +469,6 @@ public final class DemoCommand implements Callable<Integer> {
               guidance,
               seed);
       Tensor video = pipe.generate(req, (done, all, ts) -> {});
-      TensorVector rows = new TensorVector();
       for (int i = 0; i < prompts.size(); i++) {
         Tensor clip = video.select(0, i); // (T, H, W, 3)
         Path f =
@@ -330,11 +477,10 @@ public final class DemoCommand implements Callable<Integer> {
                     Locale.ROOT, "%s-%02d.mp4", i < unseen.size() ? "heldout" : "seen", i));
         VideoWriter.writeMp4(f, clip, FPS);
         files.add(f);
-        rows.push_back(clip);
       }
       // one sheet: a row per video, a column per frame
       io.jsora.video.ContactSheet.write(
-          samples.resolve("contact-sheet.png"), video, prompts, frames);
+          samples.resolve("contact-sheet.png"), video, prompts, synth.frames());
       video.close();
     }
     SampleCommand.writeManifest(files, prompts);
@@ -349,7 +495,7 @@ public final class DemoCommand implements Callable<Integer> {
         guidance,
         stageSeconds.get("sample"));
 
-    // 5. Judge
+    // 5. Judge: read colour, direction and shape back from the decoded MP4s
     t = System.nanoTime();
     SynthScore held = new SynthScore();
     SynthScore seenScore = new SynthScore();
@@ -366,45 +512,55 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     stageSeconds.put("evaluate", seconds(t));
-    double totalSeconds = seconds(total0);
-    o.println("5/5 adherence (colour, direction and shape read back from each generated video):");
-    o.printf(
-        Locale.ROOT,
-        "    %-22s %8s %10s %8s %18s%n",
-        "prompts",
-        "colour",
-        "direction",
-        "shape",
-        "colour+direction");
-    row(o, "held-out combinations", held);
-    row(o, "seen combinations", seenScore);
-    o.printf(
-        Locale.ROOT, "stage times: %s; total %.1f s%n", stageTimes(stageSeconds), totalSeconds);
-    o.printf(
-        Locale.ROOT,
-        "outputs: %s (videos, contact-sheet.png), %s (checkpoints, loss.png, metrics.jsonl), %s%n",
-        samples,
-        run,
-        out.resolve("report.json"));
-    Map<String, Object> report = new LinkedHashMap<>();
-    report.put("train_steps", trainSteps);
-    report.put("final_loss", result.lastLoss());
-    report.put("size", side);
-    report.put("frames", frames);
-    report.put("clips", synth.count());
-    report.put("gflop_per_step", stepFlops / 1e9);
-    report.put("steps_per_second", stepsPerSecond);
-    report.put("start", synth.start().label());
-    report.put("held_out", held.summary());
-    report.put("seen", seenScore.summary());
-    report.put("stage_seconds", stageSeconds);
-    report.put("total_seconds", totalSeconds);
-    AtomicFiles.writeString(
-        out.resolve("report.json"),
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
-            + "\n");
-    o.flush();
-    return 0;
+    return new Outcome(
+        st,
+        held,
+        seenScore,
+        result.lastLoss(),
+        stepFlops,
+        stepsPerSecond,
+        stageSeconds,
+        run.resolve("metrics.jsonl"));
+  }
+
+  /**
+   * Every curve's loss against step in one PNG (smoothed by an EMA of 0.98, log scale): the
+   * comparison's plot.
+   */
+  static void plotLosses(Path png, Map<String, Path> metrics, String title) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(520)
+            .title(title)
+            .xAxisTitle("step")
+            .yAxisTitle("loss (EMA 0.98)")
+            .build();
+    chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    chart.getStyler().setYAxisLogarithmic(true);
+    for (Map.Entry<String, Path> e : metrics.entrySet()) {
+      List<Double> xs = new ArrayList<>();
+      List<Double> ys = new ArrayList<>();
+      double acc = Double.NaN;
+      for (JsonNode n : MetricsLog.read(e.getValue())) {
+        double y = n.path("loss").asDouble(Double.NaN);
+        if (n.has("step") && Double.isFinite(y) && y > 0) {
+          acc = Double.isNaN(acc) ? y : 0.98 * acc + 0.02 * y;
+          xs.add(n.get("step").asDouble());
+          ys.add(acc);
+        }
+      }
+      if (xs.isEmpty()) {
+        throw new IllegalArgumentException(e.getValue() + ": no positive loss to plot");
+      }
+      XYSeries s = chart.addSeries(e.getKey(), xs, ys);
+      s.setMarker(SeriesMarkers.NONE);
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG);
+    Files.createDirectories(png.toAbsolutePath().getParent());
+    Files.write(png, bytes.toByteArray());
   }
 
   /**
@@ -429,8 +585,8 @@ public final class DemoCommand implements Callable<Integer> {
    * The model: DiT-T's 4 heads and MLP ratio 4 at the chosen width, depth, patch and positions
    * (channels and text width follow the data).
    */
-  DiTConfig modelConfig() {
-    DiTConfig t = DiTPresets.get("DiT-T/4", arch);
+  DiTConfig modelConfig(Arch a) {
+    DiTConfig t = DiTPresets.get("DiT-T/4", a);
     return new DiTConfig(
         patch != null ? patch : 4,
         t.inChannels(),
@@ -442,17 +598,17 @@ public final class DemoCommand implements Callable<Integer> {
         t.maxNumEmbeddings(),
         t.textDropoutProb(),
         false,
-        arch,
+        a,
         posEmbed,
         false,
         false);
   }
 
   /** The training settings the demo uses (measured on a 2-core CPU; see the README). */
-  TrainConfig trainConfig(Path dataset, Path run, Path modelJson, int trainSteps) {
+  TrainConfig trainConfig(Path dataset, Path run, Path modelJson, int trainSteps, Setting st) {
     return TrainConfig.defaults().toBuilder()
         .modelConfig(modelJson.toString())
-        .arch(arch)
+        .arch(st.arch())
         .dataset(List.of(dataset.toString()))
         .maxSteps(trainSteps)
         .batchSize(batch != null ? batch : quick ? 16 : 32)
@@ -461,7 +617,7 @@ public final class DemoCommand implements Callable<Integer> {
         .emaDecay(0.995)
         .gradClip(1.0)
         .noiseSchedule(BetaSchedule.COSINE)
-        .prediction(prediction)
+        .prediction(st.prediction())
         .learnSigma(false)
         .saveInterval(0)
         .keepLast(1)
@@ -473,15 +629,26 @@ public final class DemoCommand implements Callable<Integer> {
         .build();
   }
 
+  private static void header(PrintWriter o) {
+    o.printf(
+        Locale.ROOT,
+        "    %-22s %8s %10s %8s %10s%n",
+        "prompts",
+        "colour",
+        "direction",
+        "shape",
+        "all three");
+  }
+
   private static void row(PrintWriter o, String name, SynthScore s) {
     o.printf(
         Locale.ROOT,
-        "    %-22s %7.1f%% %9.1f%% %7.1f%% %17.1f%%%n",
+        "    %-22s %7.1f%% %9.1f%% %7.1f%% %9.1f%%%n",
         name,
         100 * s.colourAccuracy(),
         100 * s.directionAccuracy(),
         100 * s.shapeAccuracy(),
-        100 * s.colourAndDirectionAccuracy());
+        100 * s.allAccuracy());
   }
 
   private static String stageTimes(Map<String, Double> s) {
