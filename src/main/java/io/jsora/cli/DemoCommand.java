@@ -534,7 +534,8 @@ public final class DemoCommand implements Callable<Integer> {
    * Every curve's loss against step in one PNG (smoothed by an EMA of 0.98, log scale): the
    * comparison's plot.
    */
-  static void plotLosses(Path png, Map<String, Path> metrics, String title) throws IOException {
+  public static void plotLosses(Path png, Map<String, Path> metrics, String title)
+      throws IOException {
     System.setProperty("java.awt.headless", "true");
     XYChart chart =
         new XYChartBuilder()
