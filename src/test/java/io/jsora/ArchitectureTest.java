@@ -32,7 +32,7 @@ class ArchitectureTest {
               Map.entry("checkpoint", Set.of("tensor")),
               Map.entry("nn", Set.of("tensor")),
               Map.entry("diffusion", Set.of("config", "tensor")),
-              Map.entry("diffusion.rflow", Set.of("tensor", "diffusion")),
+              Map.entry("diffusion.rflow", Set.of("config", "tensor", "diffusion")),
               Map.entry("video", Set.of("tensor", "checkpoint")),
               Map.entry("model.dit", Set.of("config", "nn", "tensor", "parallel")),
               Map.entry("model.stdit3", Set.of("nn", "tensor", "parallel", "checkpoint")),
@@ -42,6 +42,7 @@ class ArchitectureTest {
               Map.entry(
                   "data",
                   Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
+              Map.entry("data.bucket", Set.of("config")),
               Map.entry(
                   "run",
                   Set.of(
@@ -49,6 +50,7 @@ class ArchitectureTest {
                       "tensor",
                       "checkpoint",
                       "diffusion",
+                      "diffusion.rflow",
                       "parallel",
                       "model.dit",
                       "model.vae")),
@@ -62,6 +64,7 @@ class ArchitectureTest {
                       "video",
                       "data",
                       "diffusion",
+                      "diffusion.rflow",
                       "parallel",
                       "run",
                       "model.dit",
@@ -75,6 +78,7 @@ class ArchitectureTest {
                       "checkpoint",
                       "video",
                       "diffusion",
+                      "diffusion.rflow",
                       "run",
                       "model.dit",
                       "model.text",
@@ -187,5 +191,6 @@ class ArchitectureTest {
     assertEquals("model.dit", packageOf("model.dit"));
     assertEquals("model.stdit3", packageOf("model.stdit3"));
     assertEquals("tensor", packageOf("tensor"));
+    assertEquals("data.bucket", packageOf("data.bucket"));
   }
 }

@@ -37,6 +37,11 @@ final class Converters {
     cl.registerConverter(DeviceSpec.class, DeviceSpec::parse);
     cl.registerConverter(ResumeSpec.class, ResumeSpec::parse);
     cl.registerConverter(LatentDtype.class, LatentDtype::parse);
+    cl.registerConverter(io.jsora.run.DiffusionProcess.class, io.jsora.run.DiffusionProcess::parse);
+    cl.registerConverter(
+        io.jsora.diffusion.rflow.SampleMethod.class, io.jsora.diffusion.rflow.SampleMethod::parse);
+    cl.registerConverter(
+        io.jsora.diffusion.rflow.MaskType.class, io.jsora.diffusion.rflow.MaskType::parse);
     cl.registerConverter(
         io.jsora.data.SynthConfig.Start.class, io.jsora.data.SynthConfig.Start::parse);
   }

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
+import io.jsora.diffusion.rflow.MaskType;
+import io.jsora.diffusion.rflow.SampleMethod;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.parallel.SpMode;
+import io.jsora.run.DiffusionProcess;
 import io.jsora.run.ResumeSpec;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.DeviceSpec;
@@ -217,6 +220,37 @@ final class TrainFlags {
       names = "--precision",
       description = "auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16 (default auto).")
   Precision precision;
+
+  @JsonProperty("process")
+  @Option(
+      names = "--process",
+      description =
+          "iddpm (Gaussian diffusion, the reference's) or rflow (rectified flow, Open-Sora 1.2's) (default iddpm).")
+  DiffusionProcess process;
+
+  @JsonProperty("timestep_sampling")
+  @Option(
+      names = "--timestep-sampling",
+      description = "rflow: uniform or logit-normal timesteps (default logit-normal).")
+  SampleMethod timestepSampling;
+
+  @JsonProperty("timestep_transform")
+  @Option(
+      names = "--timestep-transform",
+      negatable = true,
+      description =
+          "rflow: shift timesteps towards noise for larger, longer videos, as Open-Sora 1.2 (1 or >= 17 frames; default false).")
+  Boolean timestepTransform;
+
+  @JsonProperty("mask_ratios")
+  @Option(
+      names = "--mask-ratio",
+      paramLabel = "TYPE=P",
+      description =
+          "rflow: draw frame-mask TYPE with probability P (repeatable; identity takes the rest): "
+              + "image_head, image_tail, image_head_tail, image_random, quarter_head, quarter_tail, "
+              + "quarter_head_tail, quarter_random, random, interpolate.")
+  java.util.LinkedHashMap<MaskType, Double> maskRatios;
 
   @JsonProperty("nan_tolerance")
   @Option(

@@ -38,6 +38,9 @@ public final class PerSampleRandom {
   /** Used by {@link NoiseSource#perSample} for sampling (call index in place of the step). */
   public static final long SAMPLING_STREAM = 4;
 
+  /** Training frame masks (rectified flow's mask types and their lengths and places). */
+  public static final long MASK_STREAM = 5;
+
   private final long seed;
 
   public PerSampleRandom(long seed) {

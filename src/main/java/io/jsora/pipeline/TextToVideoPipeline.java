@@ -8,6 +8,10 @@ import io.jsora.diffusion.Guidance;
 import io.jsora.diffusion.NoiseSource;
 import io.jsora.diffusion.Sampler;
 import io.jsora.diffusion.SamplingProgress;
+import io.jsora.diffusion.rflow.RFlowConfig;
+import io.jsora.diffusion.rflow.RFlowSampler;
+import io.jsora.diffusion.rflow.SizePrecision;
+import io.jsora.diffusion.rflow.VideoSize;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
@@ -19,11 +23,13 @@ import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.run.CheckpointLayout;
 import io.jsora.run.DataInfo;
+import io.jsora.run.ProcessSpec;
 import io.jsora.run.RunConfig;
 import io.jsora.run.TextInput;
 import io.jsora.video.Frames;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -40,7 +46,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
   private final Path checkpoint;
   private final RunConfig config;
   private final DiTConfig modelConfig;
-  private final DiffusionConfig diffusionConfig;
+  private final ProcessSpec process;
   private final DiT model;
   private final VideoCompressor compressor;
   private final TextEncoder textEncoder;
@@ -50,7 +56,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
       Path checkpoint,
       RunConfig config,
       DiTConfig modelConfig,
-      DiffusionConfig diffusionConfig,
+      ProcessSpec process,
       DiT model,
       VideoCompressor compressor,
       TextEncoder textEncoder,
@@ -58,7 +64,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
     this.checkpoint = checkpoint;
     this.config = config;
     this.modelConfig = modelConfig;
-    this.diffusionConfig = diffusionConfig;
+    this.process = process;
     this.model = model;
     this.compressor = compressor;
     this.textEncoder = textEncoder;
@@ -95,7 +101,6 @@ public final class TextToVideoPipeline implements AutoCloseable {
     RunConfig cfg = CheckpointLayout.readConfig(dir);
     String source = dir.resolve(CheckpointLayout.CONFIG).toString();
     DiTConfig mc = cfg.dit().withGradCheckpoint(false);
-    DiffusionConfig dc = cfg.iddpm();
     DiT model = null;
     VideoCompressor comp = null;
     TextEncoder enc = null;
@@ -135,7 +140,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
                 + " wide but the model takes "
                 + mc.textEmbedDim());
       }
-      return new TextToVideoPipeline(dir, cfg, mc, dc, model, comp, enc, device);
+      return new TextToVideoPipeline(dir, cfg, mc, cfg.process(), model, comp, enc, device);
     } catch (IOException | RuntimeException e) {
       if (enc != null) {
         enc.close();
@@ -173,8 +178,17 @@ public final class TextToVideoPipeline implements AutoCloseable {
     return modelConfig;
   }
 
-  public DiffusionConfig diffusionConfig() {
-    return diffusionConfig;
+  /** The diffusion process the model was trained with, and its settings. */
+  public ProcessSpec process() {
+    return process;
+  }
+
+  /** Length of the process's time axis: the most steps a sampler can take. */
+  public int numTimesteps() {
+    return switch (process.process()) {
+      case IDDPM -> config.iddpm().numTimesteps();
+      case RFLOW -> config.rflow().numTimesteps();
+    };
   }
 
   public VideoCompressor compressor() {
@@ -226,44 +240,93 @@ public final class TextToVideoPipeline implements AutoCloseable {
                   arch, emb.pooled(), null) // trained on pooled text only: (B, D) or (B, 1, D)
               : TextConditioning.forArch(
                   arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
-      // 3. The denoiser, with classifier-free guidance on a doubled batch (zeros are the null text)
-      Denoiser denoiser;
-      if (req.guidanceScale() > 0) {
-        Tensor textBoth =
-            torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
-        Tensor maskBoth =
-            text.mask() == null
-                ? null
-                : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
-        denoiser =
-            Guidance.classifierFree(
-                (x, t) -> model.forward(x, t, textBoth, maskBoth),
-                req.guidanceScale(),
-                modelConfig.inChannels());
-      } else {
-        denoiser = (x, t) -> model.forward(x, t, text.text(), text.mask());
+      long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
+      NoiseSource noise = NoiseSource.perSample(req.seed(), sampleIndices(b), device);
+      // 3. Sample the latent with the run's process
+      Tensor sampled =
+          switch (process.process()) {
+            case IDDPM -> sampleIddpm(config.iddpm(), text, req, shape, noise, progress);
+            case RFLOW -> sampleFlow(config.rflow(), text, req, shape, noise, progress);
+          };
+      // 4. Decode to pixels in [-0.5, 0.5], then to bytes (clamped)
+      Tensor z;
+      try (sampled) {
+        z = compressor.decode(sampled); // (B, 3, T, H, W)
       }
-      // 4. Sample the latent
-      try (GaussianDiffusion sd =
-          GaussianDiffusion.respaced(diffusionConfig, req.sampler(), req.numSteps(), device)) {
-        Sampler sampler = new Sampler(sd, req.sampler(), req.eta(), false);
-        long[] indices = new long[b];
-        for (int i = 0; i < b; i++) {
-          indices[i] = i;
-        }
-        long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
-        Tensor z;
-        try (Tensor sampled =
-            sampler.sample(
-                denoiser, shape, NoiseSource.perSample(req.seed(), indices, device), progress)) {
-          // 5. Decode to pixels in [-0.5, 0.5], then to bytes (clamped)
-          z = compressor.decode(sampled); // (B, 3, T, H, W)
-        }
-        try (z) {
-          return Frames.toBytes(z); // (B, T, H, W, 3), owned by the caller
-        }
+      try (z) {
+        return Frames.toBytes(z); // (B, T, H, W, 3), owned by the caller
       }
     }
+  }
+
+  private static long[] sampleIndices(int b) {
+    long[] indices = new long[b];
+    for (int i = 0; i < b; i++) {
+      indices[i] = i;
+    }
+    return indices;
+  }
+
+  /**
+   * Gaussian diffusion: the respaced process, classifier-free guidance on a doubled batch (zeros
+   * are the null text) when the scale is above 0.
+   */
+  private Tensor sampleIddpm(
+      DiffusionConfig dc,
+      TextConditioning text,
+      GenerationRequest req,
+      long[] shape,
+      NoiseSource noise,
+      SamplingProgress progress) {
+    Denoiser denoiser;
+    if (req.guidanceScale() > 0) {
+      Tensor textBoth =
+          torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
+      Tensor maskBoth =
+          text.mask() == null
+              ? null
+              : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
+      denoiser =
+          Guidance.classifierFree(
+              (x, t) -> model.forward(x, t, textBoth, maskBoth),
+              req.guidanceScale(),
+              modelConfig.inChannels());
+    } else {
+      denoiser = (x, t) -> model.forward(x, t, text.text(), text.mask());
+    }
+    try (GaussianDiffusion sd =
+        GaussianDiffusion.respaced(dc, req.sampler(), req.numSteps(), device)) {
+      Sampler sampler = new Sampler(sd, req.sampler(), req.eta(), false);
+      return sampler.sample(denoiser, shape, noise, progress);
+    }
+  }
+
+  /**
+   * Rectified flow: {@code numSteps} Euler steps from the first noise draw, guided on a doubled
+   * batch (zeros are the null text) with the request's scale (1 when it gives 0 or less: the
+   * conditional model alone). The sizes the timestep transform sees are the request's pixels.
+   */
+  private Tensor sampleFlow(
+      RFlowConfig rc,
+      TextConditioning text,
+      GenerationRequest req,
+      long[] shape,
+      NoiseSource noise,
+      SamplingProgress progress) {
+    double scale = req.guidanceScale() > 0 ? req.guidanceScale() : 1.0;
+    RFlowConfig run = rc.withNumSamplingSteps(req.numSteps()).withCfgScale(scale);
+    List<VideoSize> sizes =
+        VideoSize.batch((int) shape[0], req.height(), req.width(), req.frames());
+    RFlowSampler sampler = RFlowSampler.of(run, sizes, SizePrecision.FLOAT32);
+    Tensor textBoth =
+        torch.cat(new TensorVector(text.text(), torch.zeros_like(text.text())), 0); // (2B, ...)
+    Tensor maskBoth =
+        text.mask() == null
+            ? null
+            : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
+    Tensor z = noise.draw(shape, 0); // (B, C, T, H, W)
+    return sampler.sample(
+        (x, t, m) -> model.forward(x, t, textBoth, maskBoth), z, null, noise, progress);
   }
 
   @Override

@@ -12,7 +12,12 @@ import java.util.List;
  */
 public enum DiffusionProcess implements Choice {
   /** Gaussian diffusion as in IDDPM/DiT ({@link io.jsora.diffusion.DiffusionConfig}). */
-  IDDPM("iddpm", "gaussian");
+  IDDPM("iddpm", "gaussian"),
+  /**
+   * Open-Sora 1.2's rectified flow ({@link io.jsora.diffusion.rflow.RFlowConfig}): the straight
+   * path between data and noise, the model regressed onto its velocity, Euler steps at sampling.
+   */
+  RFLOW("rflow", "rectified-flow", "RFLOW");
 
   private final String id;
   private final List<String> aliases;

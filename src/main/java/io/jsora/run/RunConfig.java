@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsora.config.Settings;
 import io.jsora.config.SettingsException;
 import io.jsora.diffusion.DiffusionConfig;
+import io.jsora.diffusion.rflow.RFlowConfig;
 import io.jsora.model.dit.DiTConfig;
 import java.util.Iterator;
 import java.util.List;
@@ -88,6 +89,15 @@ public record RunConfig(
         "the run's diffusion process is " + process.process() + ", not IDDPM");
   }
 
+  /** The rectified-flow config; fails naming the process when the run uses another. */
+  public RFlowConfig rflow() {
+    if (process instanceof ProcessSpec.RFlow p) {
+      return p.config();
+    }
+    throw new IllegalStateException(
+        "the run's diffusion process is " + process.process() + ", not rectified flow");
+  }
+
   /** The {@code config.json} tree. */
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -148,6 +158,11 @@ public record RunConfig(
                   d.isObject()
                       ? Settings.bind(d, DiffusionConfig.class, source, "diffusion")
                       : DiffusionConfig.defaults());
+          case RFLOW ->
+              new ProcessSpec.RFlow(
+                  d.isObject()
+                      ? Settings.bind(d, RFlowConfig.class, source, "diffusion")
+                      : RFlowConfig.classDefaults());
         };
     CompressorRef compressor =
         tree.has("compressor")
@@ -160,10 +175,18 @@ public record RunConfig(
             : null;
     DataInfo data =
         tree.has("data") ? Settings.bind(tree.get("data"), DataInfo.class, source, "data") : null;
-    TrainConfig train =
-        tree.hasNonNull("train")
-            ? Settings.bind(tree.get("train"), TrainConfig.class, source, "train")
-            : null;
+    TrainConfig train = null;
+    if (tree.hasNonNull("train")) {
+      JsonNode given = tree.get("train");
+      if (!given.isObject()) {
+        throw new SettingsException(
+            source, "train", "expected an object of training settings", null);
+      }
+      // settings added after the checkpoint was written take their defaults
+      ObjectNode laid = Settings.JSON.valueToTree(TrainConfig.defaults());
+      laid.setAll((ObjectNode) given);
+      train = Settings.bind(laid, TrainConfig.class, source, "train");
+    }
     return new RunConfig(model, spec, compressor, textEncoder, textInput, data, train);
   }
 }

@@ -9,6 +9,8 @@ import io.jsora.config.Choice;
 import io.jsora.config.SettingException;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
+import io.jsora.diffusion.rflow.MaskRatios;
+import io.jsora.diffusion.rflow.SampleMethod;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTPresets;
 import io.jsora.model.vae.CompressorKind;
@@ -71,6 +73,15 @@ import java.util.List;
  * @param distTimeout seconds a collective may wait for the other ranks before the run stops with an
  *     error naming the rank at fault
  * @param precision auto (bf16 autocast on CUDA, fp32 on the CPU), fp32 or bf16
+ * @param process the diffusion process to train: iddpm (the reference's) or rflow (rectified flow,
+ *     Open-Sora 1.2's); noise schedule, prediction and learned sigma are IDDPM's settings
+ * @param timestepSampling rectified flow: how t is drawn, uniform or logit-normal (1.2's)
+ * @param timestepTransform rectified flow: shift t towards noise for larger and longer videos, as
+ *     Open-Sora 1.2 trains with its VAE (its formula counts 17-frame chunks: videos of 2 to 16
+ *     frames cannot use it); off by default
+ * @param maskRatios rectified flow: how often each frame-mask type is drawn (upstream's {@code
+ *     mask_ratios}; frames a mask marks as condition stay clean and do not count in the loss); null
+ *     = no masks, every frame generated
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = false)
@@ -112,7 +123,11 @@ public record TrainConfig(
     @JsonProperty("sp_mode") SpMode spMode,
     @JsonProperty("zero") int zero,
     @JsonProperty("dist_timeout") double distTimeout,
-    @JsonProperty("precision") Precision precision) {
+    @JsonProperty("precision") Precision precision,
+    @JsonProperty("process") DiffusionProcess process,
+    @JsonProperty("timestep_sampling") SampleMethod timestepSampling,
+    @JsonProperty("timestep_transform") boolean timestepTransform,
+    @JsonProperty("mask_ratios") MaskRatios maskRatios) {
 
   /** The learning-rate schedule after warm-up. */
   public enum LrScheduleKind implements Choice {
@@ -163,6 +178,12 @@ public record TrainConfig(
     resume = resume == null ? ResumeSpec.NONE : resume;
     device = device == null ? DeviceSpec.AUTO : device;
     spMode = spMode == null ? SpMode.ULYSSES : spMode;
+    process = process == null ? DiffusionProcess.IDDPM : process;
+    timestepSampling = timestepSampling == null ? SampleMethod.LOGIT_NORMAL : timestepSampling;
+    if (maskRatios != null && process != DiffusionProcess.RFLOW) {
+      throw new SettingException(
+          "mask_ratios", "frame masks are trained with process rflow, not " + process);
+    }
     if (model != null && !DiTPresets.isPreset(model)) {
       throw new SettingException(
           "model",
@@ -256,7 +277,11 @@ public record TrainConfig(
         SpMode.ULYSSES,
         0,
         DEFAULT_DIST_TIMEOUT,
-        Precision.AUTO);
+        Precision.AUTO,
+        DiffusionProcess.IDDPM,
+        SampleMethod.LOGIT_NORMAL,
+        false,
+        null);
   }
 
   /** A builder starting from these settings. */
@@ -307,6 +332,10 @@ public record TrainConfig(
     private int zero;
     private double distTimeout;
     private Precision precision;
+    private DiffusionProcess process;
+    private SampleMethod timestepSampling;
+    private boolean timestepTransform;
+    private MaskRatios maskRatios;
 
     private Builder(TrainConfig c) {
       this.model = c.model;
@@ -347,6 +376,10 @@ public record TrainConfig(
       this.zero = c.zero;
       this.distTimeout = c.distTimeout;
       this.precision = c.precision;
+      this.process = c.process;
+      this.timestepSampling = c.timestepSampling;
+      this.timestepTransform = c.timestepTransform;
+      this.maskRatios = c.maskRatios;
     }
 
     public Builder model(String v) {
@@ -539,6 +572,26 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder process(DiffusionProcess v) {
+      this.process = v;
+      return this;
+    }
+
+    public Builder timestepSampling(SampleMethod v) {
+      this.timestepSampling = v;
+      return this;
+    }
+
+    public Builder timestepTransform(boolean v) {
+      this.timestepTransform = v;
+      return this;
+    }
+
+    public Builder maskRatios(MaskRatios v) {
+      this.maskRatios = v;
+      return this;
+    }
+
     public TrainConfig build() {
       return new TrainConfig(
           model,
@@ -578,7 +631,11 @@ public record TrainConfig(
           spMode,
           zero,
           distTimeout,
-          precision);
+          precision,
+          process,
+          timestepSampling,
+          timestepTransform,
+          maskRatios);
     }
   }
 }

@@ -6,7 +6,8 @@
  * and weights). Sampling reads checkpoints through this package and never through {@code train},
  * which writes them.
  *
- * <p>May use {@code config}, {@code tensor}, {@code checkpoint}, {@code diffusion}, {@code
- * parallel} (its enums), {@code model.dit} and {@code model.vae} (their config records and kinds).
+ * <p>May use {@code config}, {@code tensor}, {@code checkpoint}, {@code diffusion} and {@code
+ * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit} and
+ * {@code model.vae} (their config records and kinds).
  */
 package io.jsora.run;

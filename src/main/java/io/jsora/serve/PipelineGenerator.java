@@ -78,7 +78,7 @@ public final class PipelineGenerator implements VideoGenerator {
         f[2] * mc.patchSize(),
         f[1] * mc.patchSize(),
         f[0],
-        p.diffusionConfig().numTimesteps(),
+        p.numTimesteps(),
         orDefault(p.data().width(), 64),
         orDefault(p.data().height(), 64),
         orDefault(p.data().frames(), 16),

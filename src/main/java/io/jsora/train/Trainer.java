@@ -8,6 +8,11 @@ import io.jsora.data.BucketSampler;
 import io.jsora.data.Loader;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.PerSampleRandom;
+import io.jsora.diffusion.rflow.FlowLoss;
+import io.jsora.diffusion.rflow.MaskGenerator;
+import io.jsora.diffusion.rflow.RFlowTraining;
+import io.jsora.diffusion.rflow.SizePrecision;
+import io.jsora.diffusion.rflow.VideoSize;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.TextConditioning;
@@ -20,6 +25,7 @@ import io.jsora.run.RunConfig;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.Autocast;
 import io.jsora.tensor.Devices;
+import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
 import io.jsora.tensor.Tensors;
 import java.io.IOException;
@@ -32,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,6 +109,8 @@ public final class Trainer implements AutoCloseable {
   private final DiTConfig modelConfig;
   private final DiT model;
   private final GaussianDiffusion diffusion;
+  private final RFlowTraining flow;
+  private final MaskGenerator masks;
   private final AdamWOptimizer optimizer;
   private final ShardedAdamW sharded;
   private final GradientSync gradSync;
@@ -157,6 +166,8 @@ public final class Trainer implements AutoCloseable {
     this.modelConfig = run.modelConfig();
     this.model = run.model();
     this.diffusion = run.diffusion();
+    this.flow = run.flow();
+    this.masks = run.masks();
     this.optimizer = run.optimizer();
     this.sharded = run.sharded();
     this.gradSync = run.gradSync();
@@ -290,7 +301,7 @@ public final class Trainer implements AutoCloseable {
           cfg.batchSize(),
           cfg.accumulationSteps(),
           run.layout(),
-          run.diffusionConfig(),
+          run.processConfig(),
           Devices.name(device));
     }
 
@@ -406,6 +417,54 @@ public final class Trainer implements AutoCloseable {
         (System.nanoTime() - started) / 1e9);
   }
 
+  /**
+   * Rectified-flow timesteps of a micro-batch, each sample's drawn from its own stream keyed by
+   * (seed, step, global sample index) and transformed with its pixel size.
+   *
+   * @param xs the latent batch's shape (B, C, T, H, W)
+   * @return float32 (B) on the device, in the caller's scope
+   */
+  private Tensor flowTimesteps(PerSampleRandom random, long step, long[] idx, long[] xs) {
+    int[] f = run.compressorFactors(); // (time, height, width)
+    VideoSize size =
+        new VideoSize((int) (xs[3] * f[1]), (int) (xs[4] * f[2]), (int) Math.max(1, xs[2] * f[0]));
+    float[] t = new float[idx.length];
+    for (int i = 0; i < idx.length; i++) {
+      try (PointerScope s = new PointerScope();
+          Generator g =
+              Seeds.cpuGenerator(
+                  random.streamSeed(PerSampleRandom.TIMESTEP_STREAM, step, idx[i]))) {
+        Tensor one =
+            flow.sampleTimesteps(g, List.of(size), SizePrecision.FLOAT32, Devices.cpu()); // (1)
+        t[i] = (float) one.item_double();
+      }
+    }
+    try (Tensor cpu = Tensors.of(t, t.length)) {
+      return cpu.to(device, org.bytedeco.pytorch.global.torch.ScalarType.Float);
+    }
+  }
+
+  /**
+   * Training frame masks of a micro-batch (true = generated), each sample's drawn from its own
+   * stream keyed by (seed, step, global sample index).
+   *
+   * @return bool (B, T) on the device, in the caller's scope
+   */
+  private Tensor frameMasks(PerSampleRandom random, long step, long[] idx, long frames) {
+    byte[] flat = new byte[idx.length * (int) frames];
+    for (int i = 0; i < idx.length; i++) {
+      try (Generator g =
+          Seeds.cpuGenerator(random.streamSeed(PerSampleRandom.MASK_STREAM, step, idx[i]))) {
+        boolean[] m = masks.mask((int) frames, g);
+        for (int f = 0; f < frames; f++) {
+          flat[i * (int) frames + f] = (byte) (m[f] ? 1 : 0);
+        }
+      }
+    }
+    return Tensors.ofBytes(flat, idx.length, frames)
+        .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool);
+  }
+
   /** What one micro-batch contributed to its step. */
   private record Micro(double loss, double mse, double vb, long samples, long tokens) {}
 
@@ -425,7 +484,6 @@ public final class Trainer implements AutoCloseable {
       // batch (R replicas), whichever process runs it
       long[] idx =
           PerSampleRandom.range(((long) micro * dpSize + ctx.dpRank()) * cfg.batchSize(), n);
-      Tensor t = random.timesteps(step, idx, diffusion.numTimesteps(), device); // (B)
       Tensor noise =
           random.noise(
               step, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
@@ -440,27 +498,43 @@ public final class Trainer implements AutoCloseable {
               .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
       TextConditioning text =
           TextConditioning.forArch(modelConfig.modelArch(), b.text(), b.textMask());
-      GaussianDiffusion.Losses losses;
+      Tensor loss;
+      double mse;
+      double vb;
       try (Autocast mixed = Autocast.of(cfg.precision(), device)) {
-        losses =
-            diffusion.trainingLosses(
-                (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
-                x0,
-                t,
-                noise,
-                null);
+        if (flow != null) {
+          Tensor t = flowTimesteps(random, step, idx, xs); // (B)
+          Tensor frameMask = masks == null ? null : frameMasks(random, step, idx, xs[2]); // (B, T)
+          // the DiT has no per-frame timestep: condition frames reach it as clean latents only
+          FlowLoss fl =
+              flow.losses(
+                  (x, tt, m) -> model.forward(x, tt, text.text(), text.mask(), dropText),
+                  x0,
+                  noise,
+                  t,
+                  frameMask);
+          loss = fl.loss().mean(); // ()
+          mse = loss.item_double();
+          vb = 0;
+        } else {
+          Tensor t = random.timesteps(step, idx, diffusion.numTimesteps(), device); // (B)
+          GaussianDiffusion.Losses losses =
+              diffusion.trainingLosses(
+                  (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
+                  x0,
+                  t,
+                  noise,
+                  null);
+          loss = losses.loss().mean(); // ()
+          mse = losses.mse().mean().item_double();
+          vb = losses.vb() == null ? 0 : losses.vb().mean().item_double();
+        }
       }
-      Tensor loss = losses.loss().mean(); // ()
       phases.end(StepTimer.Phase.FORWARD, micro);
       loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
       int patch = modelConfig.patchSize();
       Micro m =
-          new Micro(
-              loss.item_double(),
-              losses.mse().mean().item_double(),
-              losses.vb() == null ? 0 : losses.vb().mean().item_double(),
-              n,
-              n * xs[2] * (xs[3] / patch) * (xs[4] / patch));
+          new Micro(loss.item_double(), mse, vb, n, n * xs[2] * (xs[3] / patch) * (xs[4] / patch));
       phases.end(StepTimer.Phase.BACKWARD, micro);
       return m;
     }

@@ -7,6 +7,9 @@ import io.jsora.data.Loader;
 import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.VarianceType;
+import io.jsora.diffusion.rflow.MaskGenerator;
+import io.jsora.diffusion.rflow.RFlowConfig;
+import io.jsora.diffusion.rflow.RFlowTraining;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTPresets;
@@ -78,6 +81,8 @@ public final class TrainingRun implements AutoCloseable {
   private DiT model;
   private DiffusionConfig diffusionConfig;
   private GaussianDiffusion diffusion;
+  private RFlowTraining flow;
+  private MaskGenerator masks;
   private AdamWOptimizer optimizer;
   private ShardedAdamW sharded;
   private GradientSync gradSync;
@@ -210,13 +215,32 @@ public final class TrainingRun implements AutoCloseable {
         GradientSync.broadcastFromRank0(ctx, all); // identical start on every rank
       }
     }
-    diffusionConfig =
-        new DiffusionConfig(
-            cfg.noiseSchedule(),
-            1000,
-            cfg.prediction(),
-            cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
-    diffusion = GaussianDiffusion.create(diffusionConfig, "", device);
+    switch (cfg.process()) {
+      case IDDPM -> {
+        diffusionConfig =
+            new DiffusionConfig(
+                cfg.noiseSchedule(),
+                1000,
+                cfg.prediction(),
+                cfg.learnSigma() ? VarianceType.LEARNED_RANGE : VarianceType.FIXED_SMALL);
+        diffusion = GaussianDiffusion.create(diffusionConfig, "", device);
+      }
+      case RFLOW -> {
+        flow =
+            new RFlowTraining(
+                RFlowConfig.training12()
+                    .withSampleMethod(cfg.timestepSampling())
+                    .withTimestepTransform(cfg.timestepTransform()));
+        masks = cfg.maskRatios() == null ? null : new MaskGenerator(cfg.maskRatios());
+        Integer frames = dataInfo.frames();
+        if (cfg.timestepTransform() && frames != null && frames > 1 && frames < 17) {
+          throw new IllegalArgumentException(
+              "timestep_transform: the transform counts 17-frame chunks, and the data's videos have "
+                  + frames
+                  + " frames; use videos of 1 or >= 17 frames or turn it off");
+        }
+      }
+    }
   }
 
   /**
@@ -345,7 +369,9 @@ public final class TrainingRun implements AutoCloseable {
   RunConfig runConfig() {
     return new RunConfig(
         new ModelSpec.Dit(modelConfig),
-        new ProcessSpec.Iddpm(diffusionConfig),
+        flow != null
+            ? new ProcessSpec.RFlow(flow.config())
+            : new ProcessSpec.Iddpm(diffusionConfig),
         new CompressorRef(cfg.compressor(), cfg.compressorDir()),
         attachments.containsKey("text_encoder") ? "builtin:text_encoder" : textEncoderId,
         dataset.info().pooled() ? TextInput.POOLED : TextInput.STATES,
@@ -383,6 +409,11 @@ public final class TrainingRun implements AutoCloseable {
             return c.encode(video);
           }
         });
+  }
+
+  /** The compressor's (time, height, width) down-sampling factors. */
+  int[] compressorFactors() {
+    return compressor.factors();
   }
 
   /** Each row's shape key (frames and latent size) for the sampler's buckets. */
@@ -445,12 +476,24 @@ public final class TrainingRun implements AutoCloseable {
     return model;
   }
 
-  DiffusionConfig diffusionConfig() {
-    return diffusionConfig;
+  /** The process's settings, for the log. */
+  Object processConfig() {
+    return flow != null ? flow.config() : diffusionConfig;
   }
 
+  /** Gaussian diffusion; null under rectified flow. */
   GaussianDiffusion diffusion() {
     return diffusion;
+  }
+
+  /** Rectified-flow training; null under IDDPM. */
+  RFlowTraining flow() {
+    return flow;
+  }
+
+  /** The training frame masks; null when every frame is generated. */
+  MaskGenerator masks() {
+    return masks;
   }
 
   /** AdamW over the whole model; null under ZeRO-2. */

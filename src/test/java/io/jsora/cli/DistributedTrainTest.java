@@ -173,6 +173,32 @@ class DistributedTrainTest {
   }
 
   @Test
+  @Timeout(240)
+  void rectifiedFlowWithFrameMasksOnTwoProcessesEqualsOne(@TempDir Path dir) throws Exception {
+    TrainConfig one =
+        config(dir.resolve("one"), 2, 4).toBuilder()
+            .process(io.jsora.run.DiffusionProcess.RFLOW)
+            .maskRatios(
+                io.jsora.diffusion.rflow.MaskRatios.of(
+                    Map.of("image_head", 0.4, "quarter_tail", 0.3)))
+            .build();
+    try (Trainer t = new Trainer(one)) {
+      assertEquals(2, t.run().steps());
+    }
+    Path dp = dir.resolve("dp");
+    TrainConfig two = one.toBuilder().checkpointDir(dp.toString()).batchSize(2).build();
+    Workers.Result r = launchLogging(2, "--config", configFile(dir, two).toString());
+    assertEquals(0, r.status(), r.all());
+    compareMetrics("rflow dp 2x2 vs 1x4", dp, dir.resolve("one"), 2);
+    compareCheckpoints(
+        "rflow dp 2x2 vs 1x4",
+        dp.resolve("step-0000002"),
+        dir.resolve("one").resolve("step-0000002"));
+    System.out.println(String.join("\n", report));
+    report.clear();
+  }
+
+  @Test
   @Timeout(300)
   void fourProcessesOfDataTimesSequenceParallelTrainAndResume(@TempDir Path dir) throws Exception {
     Path run = dir.resolve("mesh");

@@ -57,6 +57,38 @@ class TypedSettingsTest {
   }
 
   @Test
+  void rectifiedFlowAndFrameMaskFlagsBecomeTypedSettings() throws Exception {
+    TrainConfig c =
+        TrainCommandConfigTest.parse(
+            "train",
+            "--process",
+            "rectified-flow",
+            "--timestep-sampling",
+            "uniform",
+            "--mask-ratio",
+            "image_head=0.5",
+            "--mask-ratio",
+            "intepolate=0.1");
+    assertEquals(io.jsora.run.DiffusionProcess.RFLOW, c.process());
+    assertEquals(io.jsora.diffusion.rflow.SampleMethod.UNIFORM, c.timestepSampling());
+    assertEquals(
+        java.util.List.of("image_head", "interpolate", "identity"),
+        java.util.List.copyOf(c.maskRatios().byName().keySet()));
+    assertEquals(0.4, c.maskRatios().byName().get("identity"), 1e-12);
+    Cli r =
+        Cli.run(
+            "train",
+            "-d",
+            dir.resolve("no-such-dataset").toString(),
+            "--process",
+            "rflow",
+            "--mask-ratio",
+            "imag_head=0.5");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--mask-ratio") && r.err().contains("'imag_head'"), r.err());
+  }
+
+  @Test
   void serveAndItsBenchmarkParseTheDeviceAndArchitectureAtTheFlag() {
     Path missing = dir.resolve("no-such-checkpoint");
     Cli r = Cli.run("serve", "--checkpoint", missing.toString(), "--device", "tpu");

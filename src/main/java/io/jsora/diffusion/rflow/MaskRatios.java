@@ -1,5 +1,7 @@
 package io.jsora.diffusion.rflow;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,6 +34,23 @@ public record MaskRatios(Map<MaskType, Double> ratios) {
           "mask ratios: must sum to 1, got " + sum + " over " + copy.keySet());
     }
     ratios = Collections.unmodifiableMap(copy);
+  }
+
+  /** Binds a config's {@code mask_ratios} object (type name → ratio, in draw order). */
+  @JsonCreator
+  static MaskRatios fromJson(Map<String, Double> byName) {
+    if (byName == null) {
+      throw new IllegalArgumentException("mask ratios: none given");
+    }
+    return of(byName);
+  }
+
+  /** Type name → ratio, in draw order, as configs write it. */
+  @JsonValue
+  public Map<String, Double> byName() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    ratios.forEach((k, v) -> out.put(k.id(), v));
+    return out;
   }
 
   /**

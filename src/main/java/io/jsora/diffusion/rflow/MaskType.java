@@ -2,15 +2,14 @@ package io.jsora.diffusion.rflow;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.ArrayList;
+import io.jsora.config.Choice;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The kinds of training frame masks ({@code MaskGenerator}'s names). Over the T latent frames of a
  * sample, with {@code K = ⌊T/4⌋} (at most a quarter of the frames become conditions):
  */
-public enum MaskType {
+public enum MaskType implements Choice {
   /** Every frame generated (plain text-to-video). */
   IDENTITY("identity"),
   /** A run of 1..K condition frames at a random place. */
@@ -50,11 +49,13 @@ public enum MaskType {
 
   /** The name jsora writes. */
   @JsonValue
+  @Override
   public String id() {
     return id;
   }
 
   /** Other accepted spellings (upstream's config keys where they differ). */
+  @Override
   public List<String> aliases() {
     return List.of(aliases);
   }
@@ -70,17 +71,7 @@ public enum MaskType {
   /** Parses a name or alias ({@code image_head}, {@code intepolate}, …). */
   @JsonCreator
   public static MaskType parse(String name) {
-    String n = name.trim().toLowerCase(Locale.ROOT);
-    List<String> all = new ArrayList<>();
-    for (MaskType m : values()) {
-      if (m.id.equals(n) || List.of(m.aliases).contains(n)) {
-        return m;
-      }
-      all.add(m.id);
-      all.addAll(List.of(m.aliases));
-    }
-    throw new IllegalArgumentException(
-        "unknown mask type '" + name + "'; expected one of " + String.join(", ", all));
+    return Choice.parse(MaskType.class, name);
   }
 
   @Override

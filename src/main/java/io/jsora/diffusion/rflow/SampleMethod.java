@@ -2,14 +2,13 @@ package io.jsora.diffusion.rflow;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.jsora.config.Choice;
 
 /**
  * How training draws the timestep {@code t ∈ [0, num_timesteps)} (the config's {@code
  * sample_method}).
  */
-public enum SampleMethod {
+public enum SampleMethod implements Choice {
   /**
    * {@code t = U(0, 1) · num_timesteps}; integers {@code U{0 … num_timesteps−1}} with discrete
    * timesteps.
@@ -30,23 +29,15 @@ public enum SampleMethod {
 
   /** The name used in configs. */
   @JsonValue
+  @Override
   public String id() {
     return id;
   }
 
-  /** Parses {@code uniform} or {@code logit-normal}. */
+  /** Parses {@code uniform} or {@code logit-normal} ({@code logit_normal}). */
   @JsonCreator
   public static SampleMethod parse(String name) {
-    for (SampleMethod m : values()) {
-      if (m.id.equals(name)) {
-        return m;
-      }
-    }
-    throw new IllegalArgumentException(
-        "unknown sample_method '"
-            + name
-            + "'; expected one of "
-            + Arrays.stream(values()).map(SampleMethod::id).collect(Collectors.joining(", ")));
+    return Choice.parse(SampleMethod.class, name);
   }
 
   @Override

@@ -20,7 +20,8 @@
  * T, H, W]} (video latents); frame masks are {@code [B, T]} over latent frames; timesteps are
  * float32 {@code [B]} on the scale 0 … N.
  *
- * <p>May depend on: {@code io.jsora.tensor} and {@code io.jsora.diffusion} (noise sources,
- * progress, guidance). Never on {@code io.jsora.model}.
+ * <p>May depend on: {@code io.jsora.config} (the enums' parse convention), {@code io.jsora.tensor}
+ * and {@code io.jsora.diffusion} (noise sources, progress, guidance). Never on {@code
+ * io.jsora.model}.
  */
 package io.jsora.diffusion.rflow;

@@ -44,7 +44,8 @@ class RFlowConfigTest {
   @Test
   void badValuesAndUnknownKeysNameTheField() {
     assertMessage("{\"num_sampling_steps\": 0}", "num_sampling_steps must be >= 1, got 0");
-    assertMessage("{\"sample_method\": \"normal\"}", "unknown sample_method 'normal'");
+    assertMessage(
+        "{\"sample_method\": \"normal\"}", "'normal' is not one of uniform, logit-normal");
     assertMessage("{\"cfg_scale\": 7.0, \"guidance\": 3}", "guidance");
     assertMessage(
         "{\"use_discrete_timesteps\": true, \"sample_method\": \"logit-normal\"}",
