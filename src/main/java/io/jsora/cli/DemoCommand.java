@@ -26,6 +26,7 @@ import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.pipeline.GenerationRequest;
 import io.jsora.pipeline.TextToVideoPipeline;
+import io.jsora.run.DiffusionProcess;
 import io.jsora.run.ResumeSpec;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.DeviceSpec;
@@ -192,16 +193,22 @@ public final class DemoCommand implements Callable<Integer> {
   static final int FIXED_SIZE = 16;
 
   @Option(
+      names = "--process",
+      defaultValue = "iddpm",
+      description = "iddpm or rflow (rectified flow) (default: ${DEFAULT-VALUE}).")
+  DiffusionProcess process;
+
+  @Option(
       names = "--compare",
       description =
-          "Train, sample and judge each compared setting (adaln and cross-attn) on the same data and budget: one table, the loss curves in one plot (compare.png).")
+          "Train, sample and judge each compared setting (adaln and cross-attn with IDDPM, adaln with rectified flow) on the same data and budget: one table, the loss curves in one plot (compare.png).")
   boolean compare;
 
   /**
    * One trained setting of the demo: how text conditions the model and what it predicts. A
    * comparison trains several on the same data, steps and seed.
    */
-  record Setting(String name, Arch arch, Prediction prediction) {}
+  record Setting(String name, Arch arch, Prediction prediction, DiffusionProcess process) {}
 
   /** What one setting gave: the scores, its stage times and its loss log. */
   record Outcome(
@@ -294,14 +301,22 @@ public final class DemoCommand implements Callable<Integer> {
     List<Setting> settings =
         compare
             ? List.of(
-                new Setting("adaln", Arch.ADALN, prediction),
-                new Setting("cross-attn", Arch.CROSS_ATTN, prediction))
-            : List.of(new Setting(arch.id(), arch, prediction));
+                new Setting("adaln", Arch.ADALN, prediction, DiffusionProcess.IDDPM),
+                new Setting("cross-attn", Arch.CROSS_ATTN, prediction, DiffusionProcess.IDDPM),
+                new Setting("adaln-rflow", Arch.ADALN, prediction, DiffusionProcess.RFLOW))
+            : List.of(new Setting(arch.id(), arch, prediction, process));
     List<Outcome> outcomes = new ArrayList<>();
     for (Setting st : settings) {
       Path where = compare ? out.resolve("compare").resolve(st.name()) : out;
       if (compare) {
-        o.printf(Locale.ROOT, "--- %s, %s-prediction%n", st.name(), st.prediction().id());
+        o.printf(
+            Locale.ROOT,
+            "--- %s (%s, %s)%n",
+            st.name(),
+            st.process().id(),
+            st.process() == DiffusionProcess.IDDPM
+                ? st.prediction().id() + "-prediction"
+                : "velocity");
       }
       outcomes.add(trainSampleJudge(o, st, synth, dataset, where, trainSteps));
     }
@@ -338,7 +353,7 @@ public final class DemoCommand implements Callable<Integer> {
       Path png = out.resolve("compare.png");
       Map<String, Path> curves = new LinkedHashMap<>();
       for (Outcome r : outcomes) {
-        curves.put(r.setting().name() + ", " + r.setting().prediction().id(), r.metrics());
+        curves.put(r.setting().name(), r.metrics());
       }
       plotLosses(png, curves, "training loss, same data, steps and seed");
       o.println("comparison (held-out combinations; colour, direction and shape read back):");
@@ -357,7 +372,7 @@ public final class DemoCommand implements Callable<Integer> {
         o.printf(
             Locale.ROOT,
             "    %-22s %7.1f%% %9.1f%% %7.1f%% %9.1f%% %10.4f %8.1f%n",
-            r.setting().name() + ", " + r.setting().prediction().id(),
+            r.setting().name(),
             100 * r.held().colourAccuracy(),
             100 * r.held().directionAccuracy(),
             100 * r.held().shapeAccuracy(),
@@ -368,6 +383,7 @@ public final class DemoCommand implements Callable<Integer> {
         m.put("setting", r.setting().name());
         m.put("arch", r.setting().arch().id());
         m.put("prediction", r.setting().prediction().id());
+        m.put("process", r.setting().process().id());
         m.put("final_loss", r.lastLoss());
         m.put("gflop_per_step", r.stepFlops() / 1e9);
         m.put("steps_per_second", r.stepsPerSecond());
@@ -626,6 +642,7 @@ public final class DemoCommand implements Callable<Integer> {
         .gradClip(1.0)
         .noiseSchedule(BetaSchedule.COSINE)
         .prediction(st.prediction())
+        .process(st.process())
         .learnSigma(false)
         .saveInterval(0)
         .keepLast(1)

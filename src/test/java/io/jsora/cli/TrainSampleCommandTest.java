@@ -248,16 +248,18 @@ class TrainSampleCommandTest {
     JsonNode report = new ObjectMapper().readTree(out.resolve("compare.json").toFile());
     assertEquals(16, report.path("size").asInt(), "fixed starts keep the 16-pixel easy task");
     JsonNode rows = report.path("settings");
-    assertEquals(2, rows.size(), report.toString());
+    assertEquals(3, rows.size(), report.toString());
     assertEquals("adaln", rows.get(0).path("arch").asText());
     assertEquals("cross-attn", rows.get(1).path("arch").asText());
+    assertEquals("iddpm", rows.get(1).path("process").asText());
+    assertEquals("rflow", rows.get(2).path("process").asText());
     for (JsonNode row : rows) {
       assertEquals(12, row.path("held_out").path("videos").asInt());
       String name = row.path("setting").asText();
       assertTrue(
           Files.isRegularFile(out.resolve("compare").resolve(name).resolve("run/metrics.jsonl")),
           name);
-      assertTrue(r.out().contains(name + ", x0"), r.out());
+      assertTrue(r.out().contains("--- " + name), r.out());
     }
   }
 }
