@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
     name = "eval-synth",
     mixinStandardHelpOptions = true,
     description = {
-      "Score videos of moving shapes against their prompts: dominant colour, direction of motion and (less reliably at 16 px) shape class.",
+      "Score videos of moving shapes against their prompts: dominant colour, direction of motion and shape class (reliable from 24 px).",
       "Prompts come from DIR/samples.json (written by jsora sample), a captions JSON ([{\"file\", \"captions\"}]), or a text file with one prompt per line matched to the videos in name order."
     })
 public final class EvalSynthCommand implements Callable<Integer> {
@@ -95,8 +95,9 @@ public final class EvalSynthCommand implements Callable<Integer> {
     row(out, "direction", score.directionAccuracy());
     row(out, "colour+direction", score.colourAndDirectionAccuracy());
     row(out, "shape", score.shapeAccuracy());
+    row(out, "all three", score.allAccuracy());
     out.println(
-        "(shape is read from how much of its bounding box the shape fills: unreliable below ~24 px)");
+        "(shape is read from how much of its bounding box the shape fills: exact on real clips from 24 px, about 83% at 16 px)");
     if (json != null) {
       AtomicFiles.writeString(
           json,

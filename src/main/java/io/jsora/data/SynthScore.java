@@ -61,6 +61,19 @@ public final class SynthScore {
         i -> i.colourOk() && i.directionOk());
   }
 
+  /** Colour, shape and direction all right, among items whose prompt names all three. */
+  public double allAccuracy() {
+    return rate(
+        items.stream()
+            .filter(
+                i ->
+                    i.expected().colour() != null
+                        && i.expected().shape() != null
+                        && i.expected().direction() != null)
+            .toList(),
+        i -> i.colourOk() && i.shapeOk() && i.directionOk());
+  }
+
   private static double rate(List<Item> xs, java.util.function.Predicate<Item> ok) {
     if (xs.isEmpty()) {
       return Double.NaN;
@@ -76,6 +89,7 @@ public final class SynthScore {
     m.put("direction_accuracy", directionAccuracy());
     m.put("shape_accuracy", shapeAccuracy());
     m.put("colour_and_direction_accuracy", colourAndDirectionAccuracy());
+    m.put("all_three_accuracy", allAccuracy());
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Item i : items) {
       Map<String, Object> r = new LinkedHashMap<>();

@@ -220,5 +220,46 @@ class TrainSampleCommandTest {
     JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
     assertEquals(12, report.path("held_out").path("videos").asInt());
     assertEquals(3, report.path("train_steps").asInt());
+    // the default is the hard task: random starts at 24 px, all three attributes scored
+    assertEquals("random", report.path("start").asText());
+    assertEquals(24, report.path("size").asInt());
+    assertTrue(report.path("held_out").has("all_three_accuracy"), report.toString());
+    assertTrue(r.out().contains("random start"), r.out());
+  }
+
+  @Test
+  void demoCompareTrainsEverySettingOnTheSameData() throws Exception {
+    Path out = dir.resolve("compare");
+    Cli r =
+        Cli.run(
+            "demo",
+            "--quick",
+            "--compare",
+            "--steps",
+            "3",
+            "--start",
+            "fixed",
+            "--out",
+            out.toString(),
+            "--device",
+            "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(Files.isRegularFile(out.resolve("compare.png")), "one plot of every loss curve");
+    JsonNode report = new ObjectMapper().readTree(out.resolve("compare.json").toFile());
+    assertEquals(16, report.path("size").asInt(), "fixed starts keep the 16-pixel easy task");
+    JsonNode rows = report.path("settings");
+    assertEquals(3, rows.size(), report.toString());
+    assertEquals("adaln", rows.get(0).path("arch").asText());
+    assertEquals("cross-attn", rows.get(1).path("arch").asText());
+    assertEquals("iddpm", rows.get(1).path("process").asText());
+    assertEquals("rflow", rows.get(2).path("process").asText());
+    for (JsonNode row : rows) {
+      assertEquals(12, row.path("held_out").path("videos").asInt());
+      String name = row.path("setting").asText();
+      assertTrue(
+          Files.isRegularFile(out.resolve("compare").resolve(name).resolve("run/metrics.jsonl")),
+          name);
+      assertTrue(r.out().contains("--- " + name), r.out());
+    }
   }
 }

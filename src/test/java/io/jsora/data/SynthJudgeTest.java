@@ -95,5 +95,38 @@ class SynthJudgeTest {
     assertEquals(0.5, score.directionAccuracy(), 1e-12);
     assertEquals(0.5, score.colourAndDirectionAccuracy(), 1e-12);
     assertEquals(1.0, score.shapeAccuracy(), 1e-12);
+    // all three: only "a" and "b" name them all, and only "a" has all three right
+    assertEquals(0.5, score.allAccuracy(), 1e-12);
+    SynthScore none = new SynthScore();
+    none.add(
+        new SynthScore.Item(
+            "d",
+            "a red circle",
+            SynthJudge.parse("a red circle"),
+            new SynthJudge.Reading("red", "left", "circle", 8, 0.78)));
+    assertTrue(Double.isNaN(none.allAccuracy()), "no prompt names a direction");
+  }
+
+  /**
+   * The hard task's clips (24 px, random starts): the judge reads colour, direction and shape of
+   * every rendered clip, so a generated video's score is the model's, not the judge's.
+   */
+  @Test
+  void readsEveryAttributeOfRandomStartClipsAt24Pixels() {
+    SynthConfig c =
+        SynthConfig.defaults(144).withSize(24).withStart(SynthConfig.Start.RANDOM).withSeed(5);
+    List<Synth.Clip> clips = Synth.plan(c);
+    for (Synth.Clip clip : clips) {
+      try (PointerScope s = new PointerScope();
+          Tensor frames = Synth.render(clip, c)) {
+        SynthJudge.Reading r = SynthJudge.judge(frames, Synth.COLOURS);
+        String what = clip.caption() + " from " + java.util.Arrays.toString(clip.start());
+        assertEquals(clip.colour(), r.colour(), what);
+        assertEquals(clip.direction(), r.direction(), what);
+        assertEquals(clip.shape(), r.shape(), what + " (fill " + r.fill() + ")");
+        double along = Math.abs(clip.end()[0] - clip.start()[0] + clip.end()[1] - clip.start()[1]);
+        assertEquals(along, r.travel(), 0.75, what + ": travel read back from the centroids");
+      }
+    }
   }
 }

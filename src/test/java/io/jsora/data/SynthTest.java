@@ -86,6 +86,45 @@ class SynthTest {
     }
   }
 
+  /**
+   * Random starts: each path is 60% of the free range long, lies wholly inside it, and starts
+   * spread over the frame (so the start says nothing about the direction).
+   */
+  @Test
+  void randomStartsSpreadOverTheFrame() {
+    SynthConfig c =
+        SynthConfig.defaults(400).withSize(24).withStart(SynthConfig.Start.RANDOM).withSeed(9);
+    double r = 0.22 * 24;
+    double lo = r + 0.5;
+    double hi = 24 - r - 0.5;
+    Map<String, double[]> meanStart = new HashMap<>();
+    Map<String, Integer> n = new HashMap<>();
+    double minX = Double.MAX_VALUE;
+    double maxX = -Double.MAX_VALUE;
+    for (Synth.Clip k : Synth.plan(c)) {
+      for (double[] p : new double[][] {k.start(), k.end()}) {
+        for (double v : p) {
+          assertTrue(v >= lo - 1e-9 && v <= hi + 1e-9, k.caption() + " leaves the frame: " + v);
+        }
+      }
+      double len = Math.hypot(k.end()[0] - k.start()[0], k.end()[1] - k.start()[1]);
+      assertEquals(0.6 * (hi - lo), len, 1e-9, "random paths are 60% of the free range");
+      meanStart.merge(
+          k.direction(), k.start().clone(), (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+      n.merge(k.direction(), 1, Integer::sum);
+      minX = Math.min(minX, k.start()[0]);
+      maxX = Math.max(maxX, k.start()[0]);
+    }
+    assertTrue(
+        maxX - minX > 0.8 * (hi - lo), "starts spread across the frame: " + minX + ".." + maxX);
+    // on average a direction starts where the middle of the frame would put it, not at one edge
+    double along = 0.4 * (hi - lo);
+    double expectLeftX = hi - along / 2;
+    double[] left = meanStart.get("left");
+    assertEquals(expectLeftX, left[0] / n.get("left"), 0.5, "mean start x of left");
+    assertEquals(12, left[1] / n.get("left"), 0.8, "mean start y of left");
+  }
+
   @Test
   void renderDrawsTheShapeWhereThePathSays() {
     try (PointerScope s = new PointerScope();
