@@ -142,7 +142,7 @@ class FrameMaskTest {
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> MaskType.parse("head"))
             .getMessage()
-            .contains("intepolate"));
+            .contains("'head' is not one of identity, quarter_random"));
     m.put("identity", 0.5);
     assertTrue(
         assertThrows(IllegalArgumentException.class, () -> MaskRatios.of(m))
