@@ -180,7 +180,8 @@ class DistributedTrainTest {
             .process(io.jsora.run.DiffusionProcess.RFLOW)
             .maskRatios(
                 io.jsora.diffusion.rflow.MaskRatios.of(
-                    Map.of("image_head", 0.4, "quarter_tail", 0.3)))
+                    io.jsora.train.RectifiedFlowTrainingTest.ordered(
+                        "image_head", 0.4, "quarter_tail", 0.3)))
             .build();
     try (Trainer t = new Trainer(one)) {
       assertEquals(2, t.run().steps());

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The trainer with {@code process: rflow}: the loss it optimises, frame masks, per-sample
  * randomness, exact resume, and sampling the checkpoint it writes.
  */
-class RectifiedFlowTrainingTest {
+public class RectifiedFlowTrainingTest {
   @TempDir static Path shared;
   static Path dataset;
   static Path single;
@@ -51,8 +51,16 @@ class RectifiedFlowTrainingTest {
   static TrainConfig flow(Path data, Path run, long steps, int batch) {
     return TrainFixtures.config(data, run, steps, batch).toBuilder()
         .process(DiffusionProcess.RFLOW)
-        .maskRatios(MaskRatios.of(Map.of("image_head", 0.5, "random", 0.25)))
+        .maskRatios(MaskRatios.of(ordered("image_head", 0.5, "random", 0.25)))
         .build();
+  }
+
+  /** Ratios in the order given (the draw order matters; {@code Map.of} has none). */
+  public static Map<String, Double> ordered(String a, double p, String b, double q) {
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put(a, p);
+    m.put(b, q);
+    return m;
   }
 
   @Test
