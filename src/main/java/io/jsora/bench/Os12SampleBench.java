@@ -47,6 +47,9 @@ import org.bytedeco.pytorch.Tensor;
  * tokens then padding to 300, as a short prompt gives.
  */
 public final class Os12SampleBench {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(Os12SampleBench.class);
+
   private Os12SampleBench() {}
 
   /** Which T5 the bench builds. */
@@ -196,6 +199,17 @@ public final class Os12SampleBench {
         extra.put("s_per_step", perStep);
         extra.put("first_step_s_with_load", (steps.get(0) - begin) / 1e9);
       }
+      // each stage is reported as it ends, so a run stopped later still leaves its figures
+      log.info(
+          "stage {} ({}): {} s{}, peak {} MiB",
+          stage.name().toLowerCase(java.util.Locale.ROOT),
+          what,
+          String.format(java.util.Locale.ROOT, "%.1f", s),
+          extra.containsKey("s_per_step")
+              ? String.format(
+                  java.util.Locale.ROOT, ", %.2f s per step", (Double) extra.get("s_per_step"))
+              : "",
+          peak.bytes() / (1024 * 1024));
       records.add(
           new BenchRecord(
               "os12-sample/" + stage.name().toLowerCase(java.util.Locale.ROOT),
