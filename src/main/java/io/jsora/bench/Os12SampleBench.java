@@ -123,7 +123,8 @@ public final class Os12SampleBench {
               List.of(),
               io.jsora.diffusion.rflow.MaskStrategy.none(),
               1,
-              5);
+              5,
+              true);
       Map<String, Object> config = new LinkedHashMap<>();
       config.put("model", "STDiT3-XL/2");
       config.put("resolution", o.resolution().id());

@@ -33,6 +33,8 @@ final class Os12Options {
           "--mask-strategy",
           "--loops",
           "--condition-frame-length",
+          "--clean-prompt",
+          "--no-clean-prompt",
           "--dtype",
           "--t5-dtype",
           "--save-latents");
@@ -131,6 +133,17 @@ final class Os12Options {
       description =
           "Open-Sora 1.2: latent frames a clip carries into the next (a multiple of 5; default: ${DEFAULT-VALUE}).")
   int conditionFrameLength;
+
+  @Option(
+      names = "--clean-prompt",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description = {
+        "Open-Sora 1.2: clean each prompt before T5 as upstream's inference does (lower case; URLs, HTML, ids and",
+        "shop phrases dropped; one kind of dash and quote); --no-clean-prompt only lower-cases (default: on)."
+      })
+  boolean cleanPrompt;
 
   @Option(
       names = "--dtype",

@@ -59,7 +59,8 @@ final class Os12Sample {
         o.references,
         o.strategy(),
         o.loops,
-        o.conditionFrameLength);
+        o.conditionFrameLength,
+        o.cleanPrompt);
   }
 
   static int run(SampleCommand cmd, Os12Options o, Shared s) throws IOException {

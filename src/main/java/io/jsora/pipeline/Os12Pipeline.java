@@ -87,7 +87,20 @@ public final class Os12Pipeline {
     long[] latent = parts.latentShape(req.numFrames(), h, w); // (C, T', h', w')
     int b = req.prompts().size();
     long[] zShape = {b, latent[0], latent[1], latent[2], latent[3]};
-    List<String> prompts = req.prompts().stream().map(req::withScores).toList();
+    // what T5 reads for each (loop, prompt), each distinct text encoded once
+    List<String> texts = new ArrayList<>();
+    long[][] textOf = new long[req.loops()][b];
+    for (int loop = 0; loop < req.loops(); loop++) {
+      for (int i = 0; i < b; i++) {
+        String t = req.textFor(i, loop);
+        int k = texts.indexOf(t);
+        if (k < 0) {
+          k = texts.size();
+          texts.add(t);
+        }
+        textOf[loop][i] = k;
+      }
+    }
     Os12Components.StageDtypes dt = parts.dtypes();
 
     List<Tensor> owned = new ArrayList<>(); // every tensor kept across stages, closed at the end
@@ -100,16 +113,16 @@ public final class Os12Pipeline {
     try (Generator gen = Seeds.cpuGenerator(req.seed())) {
       NoiseSource noise = NoiseSource.fromGenerator(gen, device);
 
-      // 2. Text: T5 loaded, run once over all prompts, freed
+      // 2. Text: T5 loaded, run once over all prompts (every loop's text), freed
       Tensor y;
       Tensor mask;
       listener.begin(
           Stage.TEXT,
           String.format(
               Locale.ROOT,
-              "T5 text encoder in %s, %d prompt(s), %d tokens",
+              "T5 text encoder in %s, %d text(s), %d tokens",
               dt.text(),
-              b,
+              texts.size(),
               mc.modelMaxLength()),
           1);
       try (TextEncoder enc = parts.loadTextEncoder(mc.modelMaxLength())) {
@@ -122,11 +135,20 @@ public final class Os12Pipeline {
                   + " wide but the STDiT3 takes caption_channels "
                   + mc.captionChannels());
         }
+        // each text alone (as upstream's batch of one): a text's states do not depend on which
+        // other texts share the run, since a batched matrix product may round differently
         try (PointerScope s = new PointerScope();
-            NoGradGuard g = new NoGradGuard();
-            TextEmbeddings emb = enc.encode(prompts)) {
-          y = keep(owned, emb.hidden().to(device, ScalarType.Float).unsqueeze(1)); // (B, 1, L, D)
-          mask = keep(owned, emb.mask().to(device, ScalarType.Long)); // (B, L)
+            NoGradGuard g = new NoGradGuard()) {
+          TensorVector hidden = new TensorVector();
+          TensorVector masks = new TensorVector();
+          for (String text : texts) {
+            try (TextEmbeddings emb = enc.encode(List.of(text))) {
+              hidden.push_back(emb.hidden()); // (1, L, D)
+              masks.push_back(emb.mask()); // (1, L)
+            }
+          }
+          y = keep(owned, torch.cat(hidden).to(device, ScalarType.Float).unsqueeze(1)); // (N,1,L,D)
+          mask = keep(owned, torch.cat(masks).to(device, ScalarType.Long)); // (N, L)
         }
       }
       listener.step(Stage.TEXT);
@@ -218,7 +240,19 @@ public final class Os12Pipeline {
           model = parts.loadModel();
         }
         Tensor sampled =
-            denoise(model, sampler, noise, zShape, y, mask, req, refs, strategies, loop, listener);
+            denoise(
+                model,
+                sampler,
+                noise,
+                zShape,
+                y,
+                mask,
+                textOf[loop],
+                req,
+                refs,
+                strategies,
+                loop,
+                listener);
         try (PointerScope s = new PointerScope()) {
           clipLatents.add(keep(owned, sampled.cpu().clone())); // (B, C, T', h', w')
         }
@@ -266,14 +300,18 @@ public final class Os12Pipeline {
     }
   }
 
-  /** One clip's rectified-flow run; returns the latent (caller owns). */
+  /**
+   * One clip's rectified-flow run; returns the latent (caller owns). Prompt {@code i} reads text
+   * {@code textOf[i]} of the encoded texts {@code yAll} and {@code maskAll}.
+   */
   private Tensor denoise(
       STDiT3 model,
       RFlowSampler sampler,
       NoiseSource noise,
       long[] zShape,
-      Tensor y,
-      Tensor mask,
+      Tensor yAll,
+      Tensor maskAll,
+      long[] textOf,
       Os12Request req,
       List<List<Tensor>> refs,
       List<MaskStrategy> strategies,
@@ -283,6 +321,9 @@ public final class Os12Pipeline {
     try (PointerScope s = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
       Tensor z = noise.draw(zShape, 0).to(device, ScalarType.Float).clone(); // (B, C, T', h', w')
+      Tensor pick = Tensors.of(textOf, b).to(device, ScalarType.Long); // (B)
+      Tensor y = yAll.index_select(0, pick); // (B, 1, L, D)
+      Tensor mask = maskAll.index_select(0, pick); // (B, L)
       boolean conditioned =
           refs.get(0).size() > 0 || strategies.stream().anyMatch(m -> !m.groups().isEmpty());
       Tensor frameMask =

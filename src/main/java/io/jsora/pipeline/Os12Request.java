@@ -10,7 +10,8 @@ import java.util.Locale;
  * What to generate with Open-Sora 1.2, with the defaults of its inference config ({@code
  * configs/opensora-v1-2/inference/sample.py}) in {@link #defaults}.
  *
- * @param prompts one video per prompt
+ * @param prompts one video per prompt; a prompt may change per loop ({@link LoopPrompt}: {@code |0|
+ *     text |2| text})
  * @param height pixel rows as the resolution table gives them (the model and the timestep transform
  *     see this; the video is cut to a multiple of the VAE's factor, as upstream's latent is)
  * @param width pixel columns, likewise
@@ -29,6 +30,9 @@ import java.util.Locale;
  *     generates every frame (the command line defaults to {@code "0"} when references are given)
  * @param loops clips generated one after the other, each starting from the end of the previous
  * @param conditionFrameLength latent frames carried from one clip to the next (5)
+ * @param cleanPrompts clean each prompt as upstream's inference does before T5 ({@link
+ *     CaptionCleaner}, the default); without, prompts are only lower-cased and trimmed, as upstream
+ *     with {@code use_text_preprocessing} off
  */
 public record Os12Request(
     List<String> prompts,
@@ -44,7 +48,8 @@ public record Os12Request(
     List<Path> references,
     MaskStrategy maskStrategy,
     int loops,
-    int conditionFrameLength) {
+    int conditionFrameLength,
+    boolean cleanPrompts) {
 
   /** Upstream's {@code condition_frame_edit}: carried frames are kept exactly. */
   public static final double CONDITION_FRAME_EDIT = 0.0;
@@ -59,6 +64,7 @@ public record Os12Request(
     prompts = List.copyOf(prompts);
     references = List.copyOf(references);
     check(!prompts.isEmpty(), "no prompt given");
+    prompts.forEach(LoopPrompt::parse); // a malformed loop prompt fails here, naming it
     check(
         height >= 1 && width >= 1 && numFrames >= 1,
         "height, width and num_frames must be >= 1, got "
@@ -121,7 +127,8 @@ public record Os12Request(
         List.of(),
         MaskStrategy.none(),
         1,
-        5);
+        5,
+        true);
   }
 
   /** Frames of the saved video (upstream's loop formula). */
@@ -132,6 +139,16 @@ public record Os12Request(
   /** The fps the model is conditioned on: {@link #IMAGE_FPS} for one frame, else {@link #fps}. */
   public double conditionFps() {
     return numFrames == 1 ? IMAGE_FPS : fps;
+  }
+
+  /**
+   * What T5 reads for prompt {@code i} in loop {@code loop}, as upstream's inference makes it: the
+   * loop's text of the prompt, the scores appended ({@link #withScores}), then cleaned ({@link
+   * CaptionCleaner#clean}) or lower-cased and trimmed.
+   */
+  public String textFor(int i, int loop) {
+    String text = withScores(LoopPrompt.parse(prompts.get(i)).at(loop));
+    return cleanPrompts ? CaptionCleaner.clean(text) : text.toLowerCase(Locale.ROOT).strip();
   }
 
   /** {@code prompt} with the scores appended as upstream's {@code append_score_to_prompts}. */

@@ -266,6 +266,52 @@ class Os12SampleCommandTest {
     }
   }
 
+  /** Latents of a two-loop run of {@code prompt} (17 frames, 5 carried latent frames). */
+  private Weights.Loaded loopLatents(String prompt, String name) throws Exception {
+    Path lat = tmp.resolve(name + ".safetensors");
+    List<String> args =
+        base(
+            models,
+            tmp.resolve(name + ".mp4"),
+            "--num-frames",
+            "34",
+            "--loops",
+            "2",
+            "--save-latents",
+            lat.toString());
+    args.set(args.indexOf("--text") + 1, prompt);
+    Cli r = run(args);
+    assertEquals(0, r.code(), r.err() + r.out());
+    return Weights.read(lat);
+  }
+
+  @Test
+  void eachLoopIsGuidedByItsOwnTextOfALoopPrompt() throws Exception {
+    try (PointerScope s = new PointerScope();
+        Weights.Loaded plain = loopLatents("a red ball rolls", "plain");
+        Weights.Loaded same = loopLatents("|0| a red ball rolls |1| a red ball rolls", "same");
+        Weights.Loaded changed = loopLatents("|0| a red ball rolls |1| a blue cube", "changed")) {
+      for (String k : List.of("latent_0", "latent_1")) {
+        assertTrue(
+            plain.tensors().get(k).equal(same.tensors().get(k)),
+            k + ": one text written per loop is the plain prompt");
+      }
+      assertTrue(
+          plain.tensors().get("latent_0").equal(changed.tensors().get("latent_0")),
+          "loop 0 reads the first text");
+      assertNotEquals(
+          0.0,
+          plain
+              .tensors()
+              .get("latent_1")
+              .sub(changed.tensors().get("latent_1"))
+              .abs()
+              .max()
+              .item_double(),
+          "loop 1 reads the second text");
+    }
+  }
+
   @Test
   void aMissingComponentNamesItsRepositoryAndFile() throws Exception {
     Path partial = tmp.resolve("partial");

@@ -133,7 +133,8 @@ class Os12FilesTest {
             java.util.List.of(),
             io.jsora.diffusion.rflow.MaskStrategy.none(),
             1,
-            5);
+            5,
+            true);
     assertEquals("a cat aesthetic score: 6.5. motion score: 2.0.", r.withScores("a cat"));
     assertEquals(
         "a cat aesthetic score: 5.0. motion score: 2.0.",
