@@ -18,6 +18,7 @@ import org.bytedeco.pytorch.ByteVector;
 import org.bytedeco.pytorch.GenericDict;
 import org.bytedeco.pytorch.GenericDictIterator;
 import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class TorchCheckpoint {
   private static final Logger log = LoggerFactory.getLogger(TorchCheckpoint.class);
+
+  /**
+   * Largest file given to libtorch's unpickler, which needs it as one in-memory buffer (a Java
+   * array holds under 2 GiB); larger files go through {@link TorchPickle}, storage by storage.
+   */
+  static final long LIBTORCH_MAX_BYTES = 256L << 20;
 
   private TorchCheckpoint() {}
 
@@ -54,6 +61,13 @@ public final class TorchCheckpoint {
               + "torch.save(dict(sd), 'out.pt') or convert it with safetensors.torch.save_file(sd, 'out.safetensors')");
     }
     Natives.load();
+    long size = Files.size(path);
+    if (size > LIBTORCH_MAX_BYTES) {
+      // libtorch's unpickler takes the whole file as one buffer; a large file (the released T5
+      // shards are 2-10 GB) is read storage by storage instead, never held whole
+      log.debug("{}: {} bytes, read storage by storage", path, size);
+      return TorchPickle.read(path);
+    }
     Result viaLibtorch = readWithLibtorch(path);
     if (viaLibtorch != null) {
       return viaLibtorch;
@@ -61,6 +75,37 @@ public final class TorchCheckpoint {
     log.debug(
         "{}: libtorch's unpickler returned no dict; reading with the restricted unpickler", path);
     return TorchPickle.read(path);
+  }
+
+  /** Chooses tensors by name and shape before their bytes are read. */
+  @FunctionalInterface
+  public interface TensorFilter {
+    boolean wants(String name, long[] shape);
+  }
+
+  /** Receives one tensor; it is valid only during the call (copy what must outlive it). */
+  @FunctionalInterface
+  public interface TensorVisitor {
+    void accept(String name, Tensor tensor) throws IOException;
+  }
+
+  /**
+   * Reads the tensors of {@code path} that {@code filter} wants, one at a time, each freed after
+   * {@code visitor} has seen it: loading a multi-gigabyte shard into a model needs memory for one
+   * tensor beyond the model, and tensors not wanted (a T5 checkpoint's decoder) are never read.
+   *
+   * @return the names of values that were not tensors
+   */
+  public static List<String> visit(Path path, TensorFilter filter, TensorVisitor visitor)
+      throws IOException {
+    if (!Files.exists(path)) {
+      throw new WeightsFormatException(path, "no such file");
+    }
+    if (!isZip(path)) {
+      throw new WeightsFormatException(path, "not a torch.save zip archive");
+    }
+    Natives.load();
+    return TorchPickle.visit(path, filter, visitor);
   }
 
   /** Whether the file starts with a zip local-file header. */

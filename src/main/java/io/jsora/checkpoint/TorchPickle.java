@@ -20,7 +20,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * A restricted unpickler for {@code torch.save} zip archives. It knows exactly the classes a state
@@ -88,6 +91,65 @@ final class TorchPickle {
     }
   }
 
+  /**
+   * Reads the tensors {@code filter} wants, one at a time: each is read from its storage, given to
+   * {@code visitor} and freed before the next, so memory holds one tensor (and its storage), not
+   * the file. Names and shapes are known before any bytes are read.
+   *
+   * @return the names of values that were not tensors
+   */
+  static List<String> visit(
+      Path path, TorchCheckpoint.TensorFilter filter, TorchCheckpoint.TensorVisitor visitor)
+      throws IOException {
+    try (ZipFile zip = new ZipFile(path.toFile())) {
+      String prefix = TorchCheckpoint.archivePrefix(zip, path);
+      byte[] pkl;
+      try (InputStream in = zip.getInputStream(zip.getEntry(prefix + "data.pkl"))) {
+        pkl = in.readAllBytes();
+      }
+      TorchPickle p = new TorchPickle(path, zip, prefix);
+      try {
+        Object root = p.unpickle(ByteBuffer.wrap(pkl).order(ByteOrder.LITTLE_ENDIAN));
+        if (!(root instanceof Map)) {
+          throw new WeightsFormatException(
+              path, "top-level object is " + describe(root) + ", not a dict of tensors");
+        }
+        Map<String, TensorRef> tensors = new LinkedHashMap<>();
+        List<String> skipped = new ArrayList<>();
+        refs((Map<?, ?>) root, "", tensors, skipped);
+        for (Map.Entry<String, TensorRef> e : tensors.entrySet()) {
+          if (!filter.wants(e.getKey(), e.getValue().size().clone())) {
+            continue;
+          }
+          try (PointerScope s = new PointerScope();
+              Tensor t = p.materialise(e.getValue())) {
+            visitor.accept(e.getKey(), t);
+          } finally {
+            p.storages.clear(); // freed with the scope; a storage two tensors share is read twice
+          }
+        }
+        return skipped;
+      } finally {
+        p.scope.close();
+      }
+    }
+  }
+
+  private static void refs(
+      Map<?, ?> map, String prefix, Map<String, TensorRef> out, List<String> skipped) {
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String name = prefix + e.getKey();
+      Object v = e.getValue();
+      if (v instanceof TensorRef t) {
+        out.put(name, t);
+      } else if (v instanceof Map<?, ?> m) {
+        refs(m, name + ".", out, skipped);
+      } else {
+        skipped.add(name);
+      }
+    }
+  }
+
   private void flatten(Map<?, ?> map, String prefix, StateDict out, List<String> skipped)
       throws IOException {
     for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -134,21 +196,51 @@ final class TorchPickle {
       throw new WeightsFormatException(
           path, "storage data/" + ref.key() + " is missing from the archive");
     }
-    byte[] bytes;
-    try (InputStream in = zip.getInputStream(e)) {
-      bytes = in.readAllBytes();
-    }
     long expected = ref.numel() * ref.dtype().byteSize();
-    if (bytes.length < expected) {
+    if (e.getSize() >= 0 && e.getSize() < expected) {
       throw new WeightsFormatException(
           path,
-          "storage data/" + ref.key() + " holds " + bytes.length + " bytes, expected " + expected);
+          "storage data/" + ref.key() + " holds " + e.getSize() + " bytes, expected " + expected);
     }
-    try (BytePointer p = new BytePointer(bytes)) {
-      t = io.jsora.tensor.Tensors.fromBlob(p, ref.dtype(), ref.numel()); // attached to this.scope
+    // straight into native memory, in chunks: a storage may be larger than a Java array
+    t =
+        torch.empty(
+            new long[] {ref.numel()},
+            new TensorOptions(ref.dtype().scalarType()),
+            new MemoryFormatOptional()); // attached to this.scope
+    try (InputStream in = zip.getInputStream(e)) {
+      long got = copy(in, new BytePointer(t.data_ptr()).capacity(expected), expected, CHUNK);
+      if (got < expected) {
+        throw new WeightsFormatException(
+            path, "storage data/" + ref.key() + " holds " + got + " bytes, expected " + expected);
+      }
     }
     storages.put(ref.key(), t);
     return t;
+  }
+
+  /** Bytes copied per read from a storage entry. */
+  static final int CHUNK = 16 << 20;
+
+  /**
+   * Copies up to {@code n} bytes of {@code in} to {@code dst}, {@code chunk} at a time.
+   *
+   * @return the bytes copied: {@code n}, or fewer when {@code in} ends first
+   */
+  static long copy(InputStream in, BytePointer dst, long n, int chunk) throws IOException {
+    byte[] buf = new byte[(int) Math.min(chunk, Math.max(n, 1))];
+    long done = 0;
+    while (done < n) {
+      int want = (int) Math.min(buf.length, n - done);
+      int got = in.readNBytes(buf, 0, want);
+      if (got <= 0) {
+        break;
+      }
+      dst.position(done).put(buf, 0, got);
+      done += got;
+    }
+    dst.position(0);
+    return done;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ import io.jsora.tensor.Tensors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fixtures under {@code src/test/resources/torch} were written once by Python's torch.save (PyTorch
@@ -93,6 +95,35 @@ class TorchCheckpointTest {
     TorchCheckpoint.Result r = TorchCheckpoint.read(fixture("state_dict_plain.pt"));
     try (StateDict sd = r.tensors()) {
       assertMatchesExpected(sd, "", null);
+    }
+  }
+
+  @Test
+  void anArchiveBeyondFourGibibytesIsReadStorageByStorage(@TempDir Path tmp) throws IOException {
+    // the released T5-XXL shards are 2-10 GB ZIP64 archives: a copy of a fixture behind 4.5 GiB
+    Path big = tmp.resolve("pytorch_model-00001-of-00002.bin");
+    SparseZip64.write(fixture("state_dict_ordered.pt"), big, 9L << 29);
+    assertTrue(Files.size(big) > (4L << 30), "past 4 GiB: " + Files.size(big));
+    TorchCheckpoint.Result r = TorchCheckpoint.read(big);
+    try (StateDict sd = r.tensors()) {
+      assertMatchesExpected(sd, "", null);
+    }
+  }
+
+  @Test
+  void storageBytesAreCopiedInChunksToTheLastByte() throws IOException {
+    byte[] src = new byte[1000];
+    new java.util.Random(7).nextBytes(src);
+    try (org.bytedeco.javacpp.BytePointer dst = new org.bytedeco.javacpp.BytePointer(1000)) {
+      long got = TorchPickle.copy(new java.io.ByteArrayInputStream(src), dst, 1000, 7);
+      assertEquals(1000, got);
+      byte[] back = new byte[1000];
+      dst.get(back);
+      assertArrayEquals(src, back);
+    }
+    try (org.bytedeco.javacpp.BytePointer dst = new org.bytedeco.javacpp.BytePointer(1000)) {
+      assertEquals(
+          600, TorchPickle.copy(new java.io.ByteArrayInputStream(src, 0, 600), dst, 1000, 7));
     }
   }
 

@@ -12,6 +12,11 @@ public final class TorchCheckpointTestAccess {
     return TorchCheckpointTest.fixture(name);
   }
 
+  /** A copy of the torch.save archive {@code source} behind a sparse {@code padding}, as ZIP64. */
+  public static void sparseZip64(Path source, Path out, long padding) throws IOException {
+    SparseZip64.write(source, out, padding);
+  }
+
   public static void assertMatchesExpected(StateDict sd, String prefix, DType castFloatsTo)
       throws IOException {
     TorchCheckpointTest.assertMatchesExpected(sd, prefix, castFloatsTo);

@@ -6,7 +6,7 @@ import io.jsora.checkpoint.SafetensorsFile;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.checkpoint.StateDictMismatchException;
 import io.jsora.checkpoint.TensorInfo;
-import io.jsora.checkpoint.Weights;
+import io.jsora.checkpoint.TorchCheckpoint;
 import io.jsora.checkpoint.WeightsFormatException;
 import io.jsora.tensor.Shapes;
 import java.io.IOException;
@@ -183,17 +183,9 @@ public final class T5Weights {
     }
   }
 
+  /** A torch.save shard, tensor by tensor: the decoder's are never read. */
   private static void loadTorch(Path file, Progress progress) throws IOException {
-    try (Weights.Loaded w = Weights.read(file)) {
-      for (String name : w.tensors().names()) {
-        Tensor t = w.tensors().get(name);
-        if (progress.accept(name, Shapes.of(t))) {
-          try (PointerScope scope = new PointerScope()) {
-            progress.copy(name, t);
-          }
-        }
-      }
-    }
+    TorchCheckpoint.visit(file, progress::accept, progress::copy);
   }
 
   /** What has been seen so far against what the model declares. */
