@@ -23,9 +23,10 @@ import org.bytedeco.pytorch.Device;
 
 /**
  * A dataset of videos at two sizes and lengths, preprocessed without cached latents, for bucketed
- * training: 4 clips of 192×192 × 5 frames under {@code small/} and 8 of 288×288 × 3 frames under
+ * training: 4 clips of 192×192 × 7 frames under {@code small/} and 8 of 288×288 × 3 frames under
  * {@code large/}. With {@link #BUCKETS}, a small clip lands in (144p, 4 frames, 192×192); a large
  * one in (240p, 2, 320×320) with probability 0.5 (enlarged), else in (144p, 2, 192×192) (reduced).
+ * A small clip's 4-frame window starts at frame 0, 1 or 2 (seeded), so resume must replay it.
  */
 public final class BucketFixtures {
   private BucketFixtures() {}
@@ -41,7 +42,7 @@ public final class BucketFixtures {
   public static Path dataset(Path dir) throws IOException {
     Path data = dir.resolve("videos");
     Synth.generate(
-        SynthConfig.defaults(4).withFrames(5).withSize(192).withSeed(1),
+        SynthConfig.defaults(4).withFrames(7).withSize(192).withSeed(1),
         data.resolve("small"),
         Progress.NONE);
     Synth.generate(
