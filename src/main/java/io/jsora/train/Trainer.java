@@ -329,7 +329,7 @@ public final class Trainer implements AutoCloseable {
           model.parameterCount(),
           dataset.size(),
           maxSteps,
-          bucketed ? "bucket-size" : cfg.batchSize(),
+          bucketed ? "(one bucket's batch size)" : cfg.batchSize(),
           cfg.accumulationSteps(),
           run.layout(),
           run.processConfig(),
