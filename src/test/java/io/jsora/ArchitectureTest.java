@@ -41,7 +41,14 @@ class ArchitectureTest {
               Map.entry("parallel", Set.of("config", "tensor", "checkpoint")),
               Map.entry(
                   "data",
-                  Set.of("config", "tensor", "checkpoint", "video", "model.text", "model.vae")),
+                  Set.of(
+                      "config",
+                      "tensor",
+                      "checkpoint",
+                      "video",
+                      "model.text",
+                      "model.vae",
+                      "data.bucket")),
               Map.entry("data.bucket", Set.of("config")),
               Map.entry(
                   "run",
@@ -53,7 +60,8 @@ class ArchitectureTest {
                       "diffusion.rflow",
                       "parallel",
                       "model.dit",
-                      "model.vae")),
+                      "model.vae",
+                      "data.bucket")),
               Map.entry(
                   "train",
                   Set.of(
@@ -63,6 +71,7 @@ class ArchitectureTest {
                       "nn",
                       "video",
                       "data",
+                      "data.bucket",
                       "diffusion",
                       "diffusion.rflow",
                       "parallel",

@@ -252,6 +252,16 @@ final class TrainFlags {
               + "quarter_head_tail, quarter_random, random, interpolate.")
   java.util.LinkedHashMap<MaskType, Double> maskRatios;
 
+  @JsonProperty("bucket_config")
+  @Option(
+      names = "--bucket-config",
+      paramLabel = "FILE|JSON",
+      description =
+          "Resolution buckets {resolution: {num_frames: (keep_prob, batch_size)}} as JSON or the reference's Python "
+              + "spelling, inline or in FILE: each batch comes from one bucket, samples resized and cropped to its size "
+              + "(replaces --batch-size; needs videos, not cached latents).")
+  String bucketConfig;
+
   @JsonProperty("nan_tolerance")
   @Option(
       names = "--nan-tolerance",

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * rank runs the same number of steps. {@link #state()} is the place in that sequence; {@link
  * #restore} puts a sampler back exactly there (resume mid-epoch).
  */
-public final class BucketSampler {
+public final class BucketSampler implements BatchPlan<BucketSampler.State> {
   /** Where a sampler stands: epoch and batches already handed out this epoch (by this rank). */
   public record State(long seed, int epoch, int position) {}
 
@@ -84,12 +84,14 @@ public final class BucketSampler {
   }
 
   /** Starts epoch {@code e} from its first batch. */
+  @Override
   public void setEpoch(int e) {
     epoch = e;
     position = 0;
     plan = null;
   }
 
+  @Override
   public int epoch() {
     return epoch;
   }
@@ -113,6 +115,7 @@ public final class BucketSampler {
   }
 
   /** Batches this rank gets per epoch. */
+  @Override
   public int batchesPerEpoch() {
     return plan().size();
   }
@@ -124,6 +127,19 @@ public final class BucketSampler {
       return null;
     }
     return p.get(position++).clone();
+  }
+
+  /** {@link #next()} as a plan's batch: the samples as stored. */
+  @Override
+  public PlannedBatch nextBatch() {
+    long[] rows = next();
+    return rows == null ? null : new PlannedBatch(rows, null, epoch);
+  }
+
+  /** {@link #state()}. */
+  @Override
+  public State position() {
+    return state();
   }
 
   private List<long[]> plan() {

@@ -2,6 +2,7 @@ package io.jsora.data;
 
 import io.jsora.tensor.DType;
 import io.jsora.tensor.Scopes;
+import io.jsora.tensor.Seeds;
 import io.jsora.tensor.Shapes;
 import io.jsora.video.BadVideoException;
 import io.jsora.video.DecodeOptions;
@@ -33,14 +34,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds training: builds the batches a {@link BucketSampler} names, in its order, in background
- * threads that stay {@code prefetch} batches ahead of the step.
+ * Feeds training: builds the batches a {@link BatchPlan} names ({@link BucketSampler}: samples as
+ * stored; {@link BucketPlan}: resolution buckets), in its order, in background threads that stay
+ * {@code prefetch} batches ahead of the step.
  *
  * <p>Use one loader per epoch:
  *
  * <pre>{@code
  * sampler.setEpoch(e);                       // or sampler.restore(savedState) to resume
- * try (Loader loader = new Loader(dataset, sampler, options)) {
+ * try (Loader<BucketSampler.State> loader = new Loader<>(dataset, sampler, options)) {
  *   for (Batch next; (next = loader.next()) != null; ) {
  *     try (Batch b = next) { step(b); }
  *     checkpointState = loader.state();      // the position after the batch just returned
@@ -50,11 +52,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rows with cached latents are read from the memory-mapped dataset; otherwise the video is
  * decoded (with {@link Options#decode}), cut to the compressor's factors and, when a compressor is
- * given, encoded. A video that cannot be read is left out of its batch and listed in {@link
- * Batch#dropped()} (the run goes on). Every background task is joined: an error in one is rethrown
- * by {@link #next()}, and {@link #close()} cancels and waits for the rest.
+ * given, encoded. A batch of a bucket takes each video's window of the bucket's length, resized and
+ * cropped to the bucket's size ({@link BucketTransform}, window seeded by {@link
+ * Options#windowSeed}, epoch and row) before the cut. A video that cannot be read is left out of
+ * its batch and listed in {@link Batch#dropped()} (the run goes on). Every background task is
+ * joined: an error in one is rethrown by {@link #next()}, and {@link #close()} cancels and waits
+ * for the rest.
  */
-public final class Loader implements AutoCloseable {
+public final class Loader<P> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Loader.class);
 
   /**
@@ -70,6 +75,8 @@ public final class Loader implements AutoCloseable {
    * @param embedCodes VQ codes {@code [B, T', H', W']} int64 → vectors {@code [B, C, T', H', W']},
    *     or null to hand out codes
    * @param device where video goes for {@code compress} and where batches are placed
+   * @param windowSeed seeds the temporal windows of bucketed batches (with the epoch and row)
+   * @param frameInterval bucketed batches read every {@code frameInterval}-th frame of the window
    */
   public record Options(
       int workers,
@@ -78,49 +85,66 @@ public final class Loader implements AutoCloseable {
       int[] factors,
       UnaryOperator<Tensor> compress,
       UnaryOperator<Tensor> embedCodes,
-      Device device) {
+      Device device,
+      long windowSeed,
+      int frameInterval) {
     public Options {
       if (workers < 1 || prefetch < 1) {
         throw new IllegalArgumentException(
             "workers and prefetch must be >= 1, got " + workers + ", " + prefetch);
       }
+      if (frameInterval < 1) {
+        throw new IllegalArgumentException("frame interval must be >= 1, got " + frameInterval);
+      }
     }
 
     /** Two workers, four batches ahead, native decoding, pixels on the CPU. */
     public static Options defaults(Device device) {
-      return new Options(2, 4, DecodeOptions.NATIVE, null, null, null, device);
+      return new Options(2, 4, DecodeOptions.NATIVE, null, null, null, device, 0, 1);
     }
 
     public Options withCompressor(int[] f, UnaryOperator<Tensor> c) {
-      return new Options(workers, prefetch, decode, f, c, embedCodes, device);
+      return new Options(
+          workers, prefetch, decode, f, c, embedCodes, device, windowSeed, frameInterval);
     }
 
     public Options withEmbedCodes(UnaryOperator<Tensor> e) {
-      return new Options(workers, prefetch, decode, factors, compress, e, device);
+      return new Options(
+          workers, prefetch, decode, factors, compress, e, device, windowSeed, frameInterval);
     }
 
     public Options withThreads(int w, int p) {
-      return new Options(w, p, decode, factors, compress, embedCodes, device);
+      return new Options(
+          w, p, decode, factors, compress, embedCodes, device, windowSeed, frameInterval);
+    }
+
+    /**
+     * Bucketed batches' windows seeded by {@code seed}, frames read every {@code interval}; the
+     * frames are cut to multiples of {@code align} (t, h, w) instead of the factors.
+     */
+    public Options withBuckets(long seed, int interval, int[] align) {
+      return new Options(
+          workers, prefetch, decode, align, compress, embedCodes, device, seed, interval);
     }
   }
 
-  private record Pending(Future<Batch> batch, BucketSampler.State after) {}
+  private record Pending<P>(Future<Batch> batch, P after) {}
 
   private final ArrowVideoDataset ds;
-  private final BucketSampler sampler;
+  private final BatchPlan<P> sampler;
   private final Options o;
   private final ExecutorService pool;
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private BucketSampler.State state;
+  private final ArrayDeque<Pending<P>> queue = new ArrayDeque<>();
+  private P state;
   private boolean exhausted;
   private volatile boolean closed;
   private final List<String> dropped = java.util.Collections.synchronizedList(new ArrayList<>());
 
-  public Loader(ArrowVideoDataset ds, BucketSampler sampler, Options o) {
+  public Loader(ArrowVideoDataset ds, BatchPlan<P> sampler, Options o) {
     this.ds = ds;
     this.sampler = sampler;
     this.o = o;
-    this.state = sampler.state();
+    this.state = sampler.position();
     AtomicInteger n = new AtomicInteger();
     this.pool =
         Executors.newFixedThreadPool(
@@ -192,12 +216,20 @@ public final class Loader implements AutoCloseable {
 
   private void fill() {
     while (!exhausted && queue.size() < o.prefetch()) {
-      long[] rows = sampler.next();
-      if (rows == null) {
+      PlannedBatch planned = sampler.nextBatch();
+      if (planned == null) {
         exhausted = true;
         return;
       }
-      queue.add(new Pending(pool.submit(() -> closed ? null : build(rows)), sampler.state()));
+      if (planned.bucket() != null && ds.hasLatents()) {
+        throw new IllegalArgumentException(
+            ds.directory()
+                + " caches latents, which cannot be brought to bucket "
+                + planned.bucket()
+                + "; bucketed training reads the videos (preprocess without latents)");
+      }
+      queue.add(
+          new Pending<>(pool.submit(() -> closed ? null : build(planned)), sampler.position()));
     }
   }
 
@@ -207,7 +239,7 @@ public final class Loader implements AutoCloseable {
    */
   public Batch next() throws IOException {
     while (true) {
-      Pending p = queue.poll();
+      Pending<P> p = queue.poll();
       if (p == null) {
         return null;
       }
@@ -247,11 +279,12 @@ public final class Loader implements AutoCloseable {
   /**
    * The sampler position after the last batch {@link #next()} returned: save it to resume exactly.
    */
-  public BucketSampler.State state() {
+  public P state() {
     return state;
   }
 
-  private Batch build(long[] rows) throws IOException {
+  private Batch build(PlannedBatch planned) throws IOException {
+    long[] rows = planned.rows();
     List<String> dropped = new ArrayList<>();
     List<Long> kept = new ArrayList<>();
     List<String> files = new ArrayList<>();
@@ -272,6 +305,31 @@ public final class Loader implements AutoCloseable {
         } else {
           try (DecodedVideo v = VideoReader.decode(videoPath(ds, file), o.decode())) {
             Tensor f = v.frames(); // (T, H, W, 3)
+            if (planned.bucket() != null) {
+              Tensor owned =
+                  BucketTransform.apply(
+                      f,
+                      planned.bucket(),
+                      o.frameInterval(),
+                      o.factors(),
+                      Seeds.mix(o.windowSeed(), planned.epoch(), r)); // (3, T', H', W')
+              if (owned == null) {
+                dropped.add(
+                    file
+                        + ": "
+                        + f.size(0)
+                        + " frames, too few for bucket "
+                        + planned.bucket()
+                        + " (its header said more)");
+                continue;
+              }
+              x = owned.alias(); // in this scope, like the other samples
+              owned.close();
+              samples.add(x);
+              kept.add(r);
+              files.add(file);
+              continue;
+            }
             if (o.factors() != null) {
               int[] k = o.factors();
               long t = f.size(0) / k[0] * k[0];
@@ -405,7 +463,7 @@ public final class Loader implements AutoCloseable {
     // no cancel(): a task cancelled while running would finish and leak its batch; tasks not yet
     // started see the flag and return at once, running ones finish and are freed here
     closed = true;
-    for (Pending p : queue) {
+    for (Pending<P> p : queue) {
       try {
         Batch b = p.batch().get();
         if (b != null) {

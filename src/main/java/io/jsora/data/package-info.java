@@ -10,10 +10,13 @@
  *       Face {@code save_to_disk} layout ({@link io.jsora.data.HfDataset}, written by {@link
  *       io.jsora.data.ArrowShardWriter}, text states and optionally cached latents per {@link
  *       io.jsora.data.LatentSpec}); {@link io.jsora.data.ArrowVideoDataset} reads it memory-mapped.
- *   <li>Feeding training: {@link io.jsora.data.BucketSampler} (batches of one shape, seeded order),
- *       {@link io.jsora.data.Loader} (prefetching threads) and {@link io.jsora.data.Batch}; for the
- *       video autoencoders, {@link io.jsora.data.VideoDirectoryClips} (square clips from a video
- *       directory, decoded once) and {@link io.jsora.data.ClipCrop} (temporal windows).
+ *   <li>Feeding training: a {@link io.jsora.data.BatchPlan}, {@link io.jsora.data.BucketSampler}
+ *       (batches of one stored shape, seeded order) or {@link io.jsora.data.BucketPlan} (resolution
+ *       buckets of {@code io.jsora.data.bucket}, each video brought to its bucket by {@link
+ *       io.jsora.data.BucketTransform}), {@link io.jsora.data.Loader} (prefetching threads) and
+ *       {@link io.jsora.data.Batch}; for the video autoencoders, {@link
+ *       io.jsora.data.VideoDirectoryClips} (square clips from a video directory, decoded once) and
+ *       {@link io.jsora.data.ClipCrop} (temporal windows).
  *   <li>{@link io.jsora.data.Progress}: what long jobs report to; the command line shows it.
  * </ul>
  *
@@ -22,6 +25,6 @@
  *
  * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.checkpoint}, {@code io.jsora.video},
  * {@code io.jsora.model.text} (captions to text states), {@code io.jsora.model.vae} (videos to
- * latents), Apache Arrow, Jackson.
+ * latents), {@code io.jsora.data.bucket} (bucket assignment and order), Apache Arrow, Jackson.
  */
 package io.jsora.data;

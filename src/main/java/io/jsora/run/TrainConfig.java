@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.jsora.config.Choice;
 import io.jsora.config.SettingException;
+import io.jsora.data.bucket.BucketConfig;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
 import io.jsora.diffusion.rflow.MaskRatios;
@@ -82,6 +83,11 @@ import java.util.List;
  * @param maskRatios rectified flow: how often each frame-mask type is drawn (upstream's {@code
  *     mask_ratios}; frames a mask marks as condition stay clean and do not count in the loss); null
  *     = no masks, every frame generated
+ * @param bucketConfig resolution buckets ({@code {resolution: {num_frames: (keep_prob,
+ *     batch_size)}}}, the reference's {@code bucket_config}): each sample is put in a bucket,
+ *     brought to its size and length, and each batch comes from one bucket with that bucket's batch
+ *     size (which replaces {@code batch_size}); needs a dataset of videos, not cached latents. Null
+ *     = every sample as stored, {@code batch_size} per batch
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = false)
@@ -127,7 +133,8 @@ public record TrainConfig(
     @JsonProperty("process") DiffusionProcess process,
     @JsonProperty("timestep_sampling") SampleMethod timestepSampling,
     @JsonProperty("timestep_transform") boolean timestepTransform,
-    @JsonProperty("mask_ratios") MaskRatios maskRatios) {
+    @JsonProperty("mask_ratios") MaskRatios maskRatios,
+    @JsonProperty("bucket_config") BucketConfig bucketConfig) {
 
   /** The learning-rate schedule after warm-up. */
   public enum LrScheduleKind implements Choice {
@@ -281,6 +288,7 @@ public record TrainConfig(
         DiffusionProcess.IDDPM,
         SampleMethod.LOGIT_NORMAL,
         false,
+        null,
         null);
   }
 
@@ -336,6 +344,7 @@ public record TrainConfig(
     private SampleMethod timestepSampling;
     private boolean timestepTransform;
     private MaskRatios maskRatios;
+    private BucketConfig bucketConfig;
 
     private Builder(TrainConfig c) {
       this.model = c.model;
@@ -380,6 +389,7 @@ public record TrainConfig(
       this.timestepSampling = c.timestepSampling;
       this.timestepTransform = c.timestepTransform;
       this.maskRatios = c.maskRatios;
+      this.bucketConfig = c.bucketConfig;
     }
 
     public Builder model(String v) {
@@ -592,6 +602,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder bucketConfig(BucketConfig v) {
+      this.bucketConfig = v;
+      return this;
+    }
+
     public TrainConfig build() {
       return new TrainConfig(
           model,
@@ -635,7 +650,8 @@ public record TrainConfig(
           process,
           timestepSampling,
           timestepTransform,
-          maskRatios);
+          maskRatios,
+          bucketConfig);
     }
   }
 }

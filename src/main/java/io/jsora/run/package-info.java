@@ -8,6 +8,7 @@
  *
  * <p>May use {@code config}, {@code tensor}, {@code checkpoint}, {@code diffusion} and {@code
  * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit} and
- * {@code model.vae} (their config records and kinds).
+ * {@code model.vae} (their config records and kinds), {@code data.bucket} (the bucket config a
+ * training setting holds).
  */
 package io.jsora.run;

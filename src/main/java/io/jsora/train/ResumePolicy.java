@@ -1,6 +1,8 @@
 package io.jsora.train;
 
+import io.jsora.data.BucketPlan;
 import io.jsora.data.BucketSampler;
+import io.jsora.data.bucket.BucketConfig;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.run.CheckpointLayout;
@@ -104,6 +106,14 @@ final class ResumePolicy {
       SamplerPosition saved, long globalBatch, BucketSampler sampler, boolean main) {
     if (saved == null) {
       sampler.setEpoch(0);
+    } else if (saved.bucketed()) {
+      sampler.setEpoch(saved.epoch());
+      if (main) {
+        log.warn(
+            "resume: the checkpoint was trained with resolution buckets, this run without; weights, optimizer and "
+                + "schedule continue, the data restarts at the beginning of epoch {}",
+            saved.epoch());
+      }
     } else if (saved.globalBatch() != globalBatch) {
       sampler.setEpoch(saved.epoch());
       if (main) {
@@ -116,6 +126,34 @@ final class ResumePolicy {
       }
     } else {
       sampler.restore(saved.state());
+    }
+  }
+
+  /**
+   * Places a bucketed run's {@code plan}: at the saved position when the checkpoint was drawn from
+   * the same buckets (on any number of replicas, see {@link BucketPlan#restore}); else at the start
+   * of the saved epoch, with a warning.
+   *
+   * @param saved the checkpoint's position; null for a fresh run (epoch 0)
+   * @param main whether this rank reports
+   */
+  static void placeBuckets(
+      SamplerPosition saved, BucketConfig buckets, BucketPlan plan, boolean main) {
+    if (saved == null) {
+      plan.setEpoch(0);
+    } else if (!buckets.equals(saved.buckets())) {
+      plan.setEpoch(saved.epoch());
+      if (main) {
+        log.warn(
+            "resume: the checkpoint was trained {}; weights, optimizer and schedule continue, the data restarts "
+                + "at the beginning of epoch {}",
+            saved.bucketed()
+                ? "with another bucket_config (" + saved.buckets().toJson() + ")"
+                : "without resolution buckets",
+            saved.epoch());
+      }
+    } else {
+      plan.restore(saved.bucketPosition());
     }
   }
 }

@@ -4,6 +4,8 @@ import io.jsora.checkpoint.HubCache;
 import io.jsora.checkpoint.StateDict;
 import io.jsora.data.ArrowVideoDataset;
 import io.jsora.data.Batch;
+import io.jsora.data.BatchPlan;
+import io.jsora.data.BucketPlan;
 import io.jsora.data.BucketSampler;
 import io.jsora.data.Loader;
 import io.jsora.diffusion.GaussianDiffusion;
@@ -36,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Generator;
@@ -116,6 +119,8 @@ public final class Trainer implements AutoCloseable {
   private final GradientSync gradSync;
   private final Ema ema;
   private final Checkpointer checkpointer;
+  // micro-batch sample i of replica r in micro-step m has index (m·R + r)·sampleStride + i
+  private final int sampleStride;
   private Throwable failure;
   private final List<TrainListener> listeners = new ArrayList<>();
 
@@ -173,6 +178,7 @@ public final class Trainer implements AutoCloseable {
     this.gradSync = run.gradSync();
     this.ema = run.ema();
     this.checkpointer = new Checkpointer(runDir, cfg.keepLast());
+    this.sampleStride = run.sampleStride();
   }
 
   /** The job this trainer runs in (one process: rank 0 of 1). */
@@ -224,18 +230,37 @@ public final class Trainer implements AutoCloseable {
     boolean main = ctx.isMain();
     int dpRank = ctx.dpRank();
     int dpSize = ctx.dpSize();
-    long[][] keys = run.shapeKeys();
-    BucketSampler sampler =
-        BucketSampler.forSteps(
-            keys, cfg.batchSize(), cfg.accumulationSteps(), cfg.seed(), dpRank, dpSize);
-    int batchesPerEpoch = sampler.batchesPerEpoch();
-    if (batchesPerEpoch == 0) {
+    boolean bucketed = cfg.bucketConfig() != null;
+    BucketSampler sampler = null;
+    BucketPlan buckets = null;
+    int batchesPerEpoch;
+    if (bucketed) {
+      buckets = run.bucketPlan(); // fails here, naming the buckets, when they fill no step
+      batchesPerEpoch = buckets.batchesPerEpoch();
+    } else {
+      sampler =
+          BucketSampler.forSteps(
+              run.shapeKeys(),
+              cfg.batchSize(),
+              cfg.accumulationSteps(),
+              cfg.seed(),
+              dpRank,
+              dpSize);
+      batchesPerEpoch = sampler.batchesPerEpoch();
+    }
+    if (batchesPerEpoch < cfg.accumulationSteps()) {
       throw new IllegalArgumentException(
-          "the dataset has fewer rows of one shape than one step takes ("
-              + cfg.batchSize() * cfg.accumulationSteps() * dpSize
-              + " = --batch-size x --accumulation-steps"
-              + (dpSize > 1 ? " x " + dpSize + " data-parallel replicas" : "")
-              + "); lower them");
+          bucketed
+              ? "bucket_config: the buckets fill "
+                  + batchesPerEpoch
+                  + " batch(es) per replica per epoch, fewer than one step takes (--accumulation-steps "
+                  + cfg.accumulationSteps()
+                  + "); lower it or the buckets' batch sizes"
+              : "the dataset has fewer rows of one shape than one step takes ("
+                  + cfg.batchSize() * cfg.accumulationSteps() * dpSize
+                  + " = --batch-size x --accumulation-steps"
+                  + (dpSize > 1 ? " x " + dpSize + " data-parallel replicas" : "")
+                  + "); lower them");
     }
     long stepsPerEpoch = batchesPerEpoch / cfg.accumulationSteps();
     long maxSteps = cfg.maxSteps() > 0 ? cfg.maxSteps() : cfg.epochs() * stepsPerEpoch;
@@ -254,8 +279,12 @@ public final class Trainer implements AutoCloseable {
       state =
           Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
-      ResumePolicy.placeSampler(
-          state.data(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize, sampler, main);
+      if (bucketed) {
+        ResumePolicy.placeBuckets(state.data(), cfg.bucketConfig(), buckets, main);
+      } else {
+        ResumePolicy.placeSampler(
+            state.data(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize, sampler, main);
+      }
       if (main) {
         log.info("resumed from {} at step {}", resumeFrom.get(), state.step());
       }
@@ -275,6 +304,8 @@ public final class Trainer implements AutoCloseable {
             state.nanSkipped(),
             (System.nanoTime() - started) / 1e9);
       }
+    } else if (bucketed) {
+      ResumePolicy.placeBuckets(null, cfg.bucketConfig(), buckets, main);
     } else {
       ResumePolicy.placeSampler(null, 0, sampler, main);
     }
@@ -298,7 +329,7 @@ public final class Trainer implements AutoCloseable {
           model.parameterCount(),
           dataset.size(),
           maxSteps,
-          cfg.batchSize(),
+          bucketed ? "(one bucket's batch size)" : cfg.batchSize(),
           cfg.accumulationSteps(),
           run.layout(),
           run.processConfig(),
@@ -306,7 +337,15 @@ public final class Trainer implements AutoCloseable {
     }
 
     PerSampleRandom random = new PerSampleRandom(cfg.seed());
-    Epochs data = new Epochs(sampler, run.loaderOptions());
+    long microPerStep = (long) cfg.accumulationSteps() * dpSize;
+    long rowsPerStep = (long) cfg.batchSize() * microPerStep;
+    Epochs<?> data =
+        bucketed
+            ? new Epochs<>(
+                buckets,
+                run.loaderOptions(),
+                p -> SamplerPosition.ofBuckets(p, cfg.bucketConfig(), microPerStep))
+            : new Epochs<>(sampler, run.loaderOptions(), s -> SamplerPosition.of(s, rowsPerStep));
     long step = state.step();
     long state0 = step;
     long samplesSeen = state.samplesSeen();
@@ -379,9 +418,7 @@ public final class Trainer implements AutoCloseable {
         state =
             state
                 .withStep(step, data.epoch(), samplesSeen)
-                .withData(
-                    SamplerPosition.of(
-                        data.state(), (long) cfg.batchSize() * cfg.accumulationSteps() * dpSize))
+                .withData(data.position())
                 .withNan(guard);
         boolean interval = cfg.saveInterval() > 0 && step % cfg.saveInterval() == 0;
         if (interval || step == maxSteps) {
@@ -482,8 +519,7 @@ public final class Trainer implements AutoCloseable {
       int n = b.size();
       // sample i of this micro-batch on replica r is sample m·b·R + r·b + i of the step's global
       // batch (R replicas), whichever process runs it
-      long[] idx =
-          PerSampleRandom.range(((long) micro * dpSize + ctx.dpRank()) * cfg.batchSize(), n);
+      long[] idx = PerSampleRandom.range(((long) micro * dpSize + ctx.dpRank()) * sampleStride, n);
       Tensor noise =
           random.noise(
               step, idx, new long[] {xs[1], xs[2], xs[3], xs[4]}, device); // (B, C, T, H, W)
@@ -577,18 +613,24 @@ public final class Trainer implements AutoCloseable {
     return new Update(norm, admitted);
   }
 
-  /** The training data as one stream of micro-batches over epochs (a new shuffle each epoch). */
-  private final class Epochs implements AutoCloseable {
-    private final BucketSampler sampler;
+  /**
+   * The training data as one stream of micro-batches over epochs (a new shuffle each epoch).
+   *
+   * @param <P> the plan's position, turned into what a checkpoint keeps by {@code saved}
+   */
+  private final class Epochs<P> implements AutoCloseable {
+    private final BatchPlan<P> sampler;
     private final Loader.Options options;
-    private Loader loader;
+    private final Function<P, SamplerPosition> saved;
+    private Loader<P> loader;
     private int epoch;
 
-    Epochs(BucketSampler sampler, Loader.Options options) {
+    Epochs(BatchPlan<P> sampler, Loader.Options options, Function<P, SamplerPosition> saved) {
       this.sampler = sampler;
       this.options = options;
+      this.saved = saved;
       this.epoch = sampler.epoch();
-      this.loader = new Loader(dataset, sampler, options);
+      this.loader = new Loader<>(dataset, sampler, options);
     }
 
     /**
@@ -600,7 +642,7 @@ public final class Trainer implements AutoCloseable {
         loader.close();
         epoch++;
         sampler.setEpoch(epoch);
-        loader = new Loader(dataset, sampler, options);
+        loader = new Loader<>(dataset, sampler, options);
         next = loader.next();
         if (next == null && sampler.batchesPerEpoch() == 0) {
           throw new IllegalStateException("the data sampler gives no batch");
@@ -613,8 +655,9 @@ public final class Trainer implements AutoCloseable {
       return epoch;
     }
 
-    BucketSampler.State state() {
-      return loader.state();
+    /** The position after the last batch handed out, as a checkpoint keeps it. */
+    SamplerPosition position() {
+      return saved.apply(loader.state());
     }
 
     List<String> dropped() {

@@ -2,8 +2,10 @@ package io.jsora.train;
 
 import io.jsora.checkpoint.HubCache;
 import io.jsora.data.ArrowVideoDataset;
+import io.jsora.data.BucketPlan;
 import io.jsora.data.LatentSpec;
 import io.jsora.data.Loader;
+import io.jsora.data.bucket.SampleShape;
 import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.GaussianDiffusion;
 import io.jsora.diffusion.VarianceType;
@@ -146,6 +148,14 @@ public final class TrainingRun implements AutoCloseable {
     dataset = ArrowVideoDataset.open(dir, cfg.videoDir() == null ? null : Path.of(cfg.videoDir()));
     if (dataset.size() == 0) {
       throw new IllegalArgumentException(dir + ": the dataset has no rows");
+    }
+    if (cfg.bucketConfig() != null && dataset.hasLatents()) {
+      throw new IllegalArgumentException(
+          "bucket_config: the dataset "
+              + dir
+              + " caches latents of one size per sample; bucketed training resizes and crops each video to its"
+              + " bucket, so it needs a dataset without cached latents (jsora preprocess without latents) and"
+              + " the videos (video_dir)");
     }
     dataInfo = dataInfo(dataset);
     textEncoderId = dataset.info().textEncoder();
@@ -389,6 +399,63 @@ public final class TrainingRun implements AutoCloseable {
    * embedded), or videos encoded by the compressor.
    */
   Loader.Options loaderOptions() {
+    Loader.Options o = encodingOptions();
+    if (cfg.bucketConfig() == null) {
+      return o;
+    }
+    int[] f = compressor.factors();
+    int p = modelConfig.patchSize();
+    return o.withBuckets(cfg.seed(), FRAME_INTERVAL, new int[] {f[0], f[1] * p, f[2] * p});
+  }
+
+  /**
+   * Frames of a bucket's window are read at this stride (the reference's {@code frame_interval}, 1
+   * in its 1.2 training configs).
+   */
+  static final int FRAME_INTERVAL = 1;
+
+  /**
+   * The resolution-bucket plan of this replica: every row's stored shape bucketed by {@code
+   * bucket_config}, seeded by the run's seed as the reference seeds its sampler. Buckets that take
+   * samples but fewer than one batch in epoch 0 are reported (their samples are left out).
+   *
+   * @throws IllegalArgumentException naming {@code bucket_config} and the buckets, when they fill
+   *     no step on every replica
+   */
+  BucketPlan bucketPlan() throws IOException {
+    List<SampleShape> shapes =
+        BucketPlan.shapes(Loader.shapeKeys(dataset, DecodeOptions.NATIVE, null));
+    BucketPlan plan;
+    try {
+      plan =
+          new BucketPlan(
+              cfg.bucketConfig(), shapes, FRAME_INTERVAL, cfg.seed(), ctx.dpRank(), ctx.dpSize());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "bucket_config: " + e.getMessage() + " (" + dataset.size() + " rows in the dataset)", e);
+    }
+    if (ctx.isMain()) {
+      for (String starved : plan.starved(shapes)) {
+        log.warn("bucket_config: {}; its samples are left out this epoch", starved);
+      }
+    }
+    return plan;
+  }
+
+  /** The micro-batch size the per-sample randomness is spaced by: the largest bucket batch. */
+  int sampleStride() {
+    if (cfg.bucketConfig() == null) {
+      return cfg.batchSize();
+    }
+    int most = 1;
+    for (io.jsora.data.bucket.BucketConfig.Bucket b : cfg.bucketConfig().buckets()) {
+      most = Math.max(most, b.batchSize());
+    }
+    return most;
+  }
+
+  /** How rows become tensors: as cached, codes embedded, or videos compressed. */
+  private Loader.Options encodingOptions() {
     Loader.Options o =
         Loader.Options.defaults(device).withThreads(cfg.workers(), Math.max(2, 2 * cfg.workers()));
     if (dataset.hasLatents()) {

@@ -9,7 +9,7 @@
  * resume, and writes checkpoints in the layout {@code run.CheckpointLayout} describes.
  *
  * <p>May depend on: {@code config}, {@code tensor}, {@code checkpoint}, {@code nn}, {@code video},
- * {@code data}, {@code diffusion}, {@code parallel}, {@code run}, {@code model.*}; Jackson, XChart,
- * SLF4J.
+ * {@code data}, {@code data.bucket}, {@code diffusion}, {@code parallel}, {@code run}, {@code
+ * model.*}; Jackson, XChart, SLF4J.
  */
 package io.jsora.train;

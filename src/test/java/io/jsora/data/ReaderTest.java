@@ -263,7 +263,8 @@ class ReaderTest {
       sampler.setEpoch(0);
       List<long[]> order = new ArrayList<>();
       BucketSampler.State afterFirst;
-      try (Loader loader = new Loader(ds, sampler, Loader.Options.defaults(cpu))) {
+      try (Loader<BucketSampler.State> loader =
+          new Loader<>(ds, sampler, Loader.Options.defaults(cpu))) {
         try (PointerScope scope = new PointerScope();
             Batch b = loader.next()) {
           order.add(b.rows());
@@ -298,7 +299,8 @@ class ReaderTest {
       assertEquals(6, rows.size());
       BucketSampler again = new BucketSampler(keys, 2, false, 1, 0, 1);
       again.restore(afterFirst);
-      try (Loader loader = new Loader(ds, again, Loader.Options.defaults(cpu).withThreads(1, 1));
+      try (Loader<BucketSampler.State> loader =
+              new Loader<>(ds, again, Loader.Options.defaults(cpu).withThreads(1, 1));
           Batch b = loader.next()) {
         assertArrayEquals(order.get(1), b.rows(), "resumed loader continues with the second batch");
       }
@@ -327,7 +329,7 @@ class ReaderTest {
                       return v.mul(new org.bytedeco.pytorch.Scalar(2.0)).retainReference();
                     }
                   });
-      try (Loader loader = new Loader(ds, sampler, o)) {
+      try (Loader<BucketSampler.State> loader = new Loader<>(ds, sampler, o)) {
         for (Batch next; (next = loader.next()) != null; ) {
           try (Batch b = next) {
             rows += b.size();
@@ -363,7 +365,7 @@ class ReaderTest {
                   v -> {
                     throw new IllegalStateException("compressor broke");
                   });
-      try (Loader loader = new Loader(ds, s2, bad)) {
+      try (Loader<BucketSampler.State> loader = new Loader<>(ds, s2, bad)) {
         IllegalStateException e = assertThrows(IllegalStateException.class, loader::next);
         assertEquals("compressor broke", e.getMessage());
       }

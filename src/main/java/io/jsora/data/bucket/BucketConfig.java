@@ -152,9 +152,29 @@ public record BucketConfig(List<Bucket> buckets) {
     }
   }
 
-  /** Binding from a JSON or YAML tree, for settings files that embed a {@code bucket_config}. */
+  /**
+   * Binding from a JSON or YAML tree, for settings files that embed a {@code bucket_config}: the
+   * map itself, or a string holding it (JSON or Python spelling, starting with <code>{</code>) or
+   * naming a file that holds it (as {@code --bucket-config FILE|JSON} gives it).
+   */
   @JsonCreator
   public static BucketConfig fromJson(JsonNode tree) {
+    if (tree != null && tree.isTextual()) {
+      String text = tree.textValue().strip();
+      if (text.startsWith("{")) {
+        return parse(text, "bucket_config");
+      }
+      try {
+        return parse(Files.readString(Path.of(text)), text);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            "bucket_config: '"
+                + text
+                + "' is neither a bucket config (a map starting with '{') nor a readable file: "
+                + e,
+            e);
+      }
+    }
     return fromTree(tree, "bucket_config");
   }
 
