@@ -104,7 +104,9 @@ def main():
                    help="the upstream's OpenBLAS setting (default: its default thread count)")
     p.add_argument("--preload", default="", help="LD_PRELOAD for the jsora runs (e.g. an allocator)")
     p.add_argument("--json", help="also write every sample here")
+    p.add_argument("--allow-slow-blas", action="store_true", help="run even on a reference BLAS")
     a = p.parse_args()
+    upstream_dit.check_blas(a.threads, a.allow_slow_blas)
     jars = [j.split("=", 1) for j in a.jar]
     preloads = {}
     for j in jars:

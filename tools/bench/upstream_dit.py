@@ -7,7 +7,7 @@ colossalai, timm's ``Mlp``, the dataset/compressor imports, and ``F.scaled_dot_p
 which PyTorch 1.13 lacks: the stand-in computes ``softmax(q k^T * scale + mask) v`` with two matmuls,
 the same as the upstream's own non-SDPA path). Nothing upstream is stored in the project:
 
-    apt-get install -y python3-torch python3-numpy
+    apt-get install -y python3-torch python3-numpy libopenblas0-pthread   # OpenBLAS: see check_blas
     mkdir -p /tmp/os0 && git -C OPEN_SORA_GIT_DIR archive 0a4a091 | tar -x -C /tmp/os0
     /usr/bin/python3 tools/bench/upstream_dit.py --upstream /tmp/os0            # A, B and C
     /usr/bin/python3 tools/bench/upstream_dit.py --upstream /tmp/os0 --workloads C --json /tmp/up.json
@@ -99,17 +99,44 @@ def seconds(s):
     return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.3f} s"
 
 
+def gemm_gflops(threads, n=1024, runs=5):
+    """fp32 GEMM rate of this PyTorch (its BLAS), to tell a reference BLAS from an optimised one."""
+    import time
+    import torch
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(runs):
+        a @ b
+    return 2 * n ** 3 * runs / (time.perf_counter() - t) / 1e9
+
+
+def check_blas(threads, allow_slow):
+    """Debian's python3-torch links libblas.so.3, which is the reference BLAS (libblas3) unless
+    OpenBLAS is installed; the reference BLAS runs an order of magnitude slower and would make any
+    comparison meaningless. Refuse it unless asked."""
+    rate = gemm_gflops(threads)
+    print(f"PyTorch fp32 GEMM (n = 1024, {threads} threads): {rate:.1f} GFLOP/s", flush=True)
+    if rate < 20 and not allow_slow:
+        sys.exit(f"PyTorch's BLAS runs {rate:.1f} GFLOP/s: probably the reference libblas3. Install "
+                 "OpenBLAS (apt-get install -y libopenblas0-pthread), or pass --allow-slow-blas")
+    return rate
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--upstream", required=True, help="Open-Sora checkout at commit 0a4a091")
     p.add_argument("--workloads", default="A,B,C", help="comma-separated subset of A,B,C (default: all)")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads (default: the CPU count)")
     p.add_argument("--json", help="also write every setting's samples here")
+    p.add_argument("--allow-slow-blas", action="store_true", help="run even on a reference BLAS")
     p.add_argument("--child", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         child(a.upstream, a.child, a.threads)
         return
+    check_blas(a.threads, a.allow_slow_blas)
     names = [w.strip().upper() for w in a.workloads.split(",") if w.strip()]
     for n in names:
         if n not in WORKLOADS:
