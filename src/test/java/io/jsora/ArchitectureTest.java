@@ -69,7 +69,8 @@ class ArchitectureTest {
                       "run",
                       "model.dit",
                       "model.text",
-                      "model.vae")),
+                      "model.vae",
+                      "model.osvae")),
               Map.entry(
                   "pipeline",
                   Set.of(

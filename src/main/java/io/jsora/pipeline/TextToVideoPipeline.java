@@ -19,7 +19,6 @@ import io.jsora.model.dit.TextConditioning;
 import io.jsora.model.text.TextEmbeddings;
 import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
-import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.run.CheckpointLayout;
 import io.jsora.run.DataInfo;
@@ -113,7 +112,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
       CheckpointLayout.loadWeights(dir, model, ema);
       String compDir = cfg.compressor().dir();
       comp =
-          Compressors.load(
+          io.jsora.model.osvae.AllCompressors.load(
               cfg.compressor().kind(),
               compDir == null ? null : Path.of(compDir),
               device,
@@ -129,7 +128,9 @@ public final class TextToVideoPipeline implements AutoCloseable {
                 + " channels but the model takes "
                 + mc.inChannels());
       }
-      enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device, hub);
+      enc =
+          io.jsora.model.t5.T5TextEncoders.load(
+              textEncoderSpec(cfg.textEncoder(), dir, source), null, device, hub);
       if (enc.hiddenSize() != mc.textEmbedDim()) {
         throw new IllegalArgumentException(
             source

@@ -13,9 +13,9 @@ import io.jsora.diffusion.rflow.RFlowTraining;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.osvae.AllCompressors;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.model.vae.CompressorOptions;
-import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.model.vae.VqVaeCompressor;
 import io.jsora.parallel.AdamWConfig;
@@ -171,7 +171,7 @@ public final class TrainingRun implements AutoCloseable {
               + " or preprocess again");
     }
     compressor =
-        Compressors.load(
+        AllCompressors.load(
             kind,
             cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()),
             device,
@@ -403,7 +403,7 @@ public final class TrainingRun implements AutoCloseable {
     }
     VideoCompressor c = compressor;
     return o.withCompressor(
-        c.factors(),
+        c.fitMultiples(),
         video -> {
           try (NoGradGuard g = new NoGradGuard()) {
             return c.encode(video);
@@ -416,9 +416,14 @@ public final class TrainingRun implements AutoCloseable {
     return compressor.factors();
   }
 
+  /** The (time, height, width) multiples videos are cut to before encoding. */
+  int[] compressorFitMultiples() {
+    return compressor.fitMultiples();
+  }
+
   /** Each row's shape key (frames and latent size) for the sampler's buckets. */
   long[][] shapeKeys() throws IOException {
-    return Loader.shapeKeys(dataset, DecodeOptions.NATIVE, compressor.factors());
+    return Loader.shapeKeys(dataset, DecodeOptions.NATIVE, compressor.fitMultiples());
   }
 
   /** Sums {@code values} over every rank (float64). */
