@@ -54,7 +54,7 @@ final class TrainFlags {
   @JsonProperty("compressor")
   @Option(
       names = {"-c", "--compressor"},
-      description = "raw, vqvae or vae (default raw; must match cached latents).")
+      description = "raw, vqvae, vae or osvae (default raw; must match cached latents).")
   CompressorKind compressor;
 
   @JsonProperty("compressor_dir")
@@ -194,6 +194,15 @@ final class TrainFlags {
       description =
           "auto: continue from the latest checkpoint in --checkpoint-dir if any (default); DIR: from that checkpoint; none: start fresh.")
   ResumeSpec resume;
+
+  @JsonProperty("init_from")
+  @Option(
+      names = "--init-from",
+      paramLabel = "DIR",
+      description =
+          "Fine-tune: start from these weights (a jsora checkpoint directory, or an Open-Sora 1.2 STDiT3 directory), "
+              + "loaded strictly, with a fresh optimizer, data order and step 0; a run that finds a checkpoint to resume continues it instead.")
+  String initFrom;
 
   @JsonProperty("seed")
   @Option(

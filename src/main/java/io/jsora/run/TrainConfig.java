@@ -59,6 +59,10 @@ import java.util.List;
  * @param checkpointDir where checkpoints (step-NNNNNNN directories), metrics.jsonl and loss.png go
  * @param resume {@code auto} (the latest checkpoint in checkpointDir, if any), {@code none}, or a
  *     checkpoint directory
+ * @param initFrom weights a fresh run starts from (upstream's {@code --load} with {@code
+ *     --start-from-scratch}): a checkpoint directory, loaded strictly into the model (and its EMA
+ *     file into the EMA), with a fresh optimizer, data order and step 0; null for none. A run that
+ *     finds a checkpoint to resume continues it instead
  * @param seed seed of initialisation, data order and all per-sample randomness
  * @param device cpu, cuda, cuda:N or auto
  * @param logInterval optimizer steps between log lines when no progress bar is shown
@@ -113,6 +117,7 @@ public record TrainConfig(
     @JsonProperty("keep_last") int keepLast,
     @JsonProperty("checkpoint_dir") String checkpointDir,
     @JsonProperty("resume") ResumeSpec resume,
+    @JsonProperty("init_from") String initFrom,
     @JsonProperty("seed") long seed,
     @JsonProperty("device") DeviceSpec device,
     @JsonProperty("log_interval") int logInterval,
@@ -267,6 +272,7 @@ public record TrainConfig(
         3,
         "checkpoints",
         ResumeSpec.AUTO,
+        null,
         0,
         DeviceSpec.AUTO,
         10,
@@ -321,6 +327,7 @@ public record TrainConfig(
     private int keepLast;
     private String checkpointDir;
     private ResumeSpec resume;
+    private String initFrom;
     private long seed;
     private DeviceSpec device;
     private int logInterval;
@@ -365,6 +372,7 @@ public record TrainConfig(
       this.keepLast = c.keepLast;
       this.checkpointDir = c.checkpointDir;
       this.resume = c.resume;
+      this.initFrom = c.initFrom;
       this.seed = c.seed;
       this.device = c.device;
       this.logInterval = c.logInterval;
@@ -517,6 +525,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder initFrom(String v) {
+      this.initFrom = v;
+      return this;
+    }
+
     public Builder seed(long v) {
       this.seed = v;
       return this;
@@ -621,6 +634,7 @@ public record TrainConfig(
           keepLast,
           checkpointDir,
           resume,
+          initFrom,
           seed,
           device,
           logInterval,

@@ -276,6 +276,14 @@ public final class Trainer implements AutoCloseable {
             (System.nanoTime() - started) / 1e9);
       }
     } else {
+      if (run.initFrom() != null) { // weights (and EMA) only: optimizer, data and step start fresh
+        run.initFrom().loadInto(model, ema);
+        if (main) {
+          log.info(
+              "initialised from {} (weights and EMA; optimizer, data order and step start fresh)",
+              run.initFrom().dir());
+        }
+      }
       ResumePolicy.placeSampler(null, 0, sampler, main);
     }
     List<TrainListener> all = new ArrayList<>();

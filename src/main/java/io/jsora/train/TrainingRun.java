@@ -88,6 +88,7 @@ public final class TrainingRun implements AutoCloseable {
   private GradientSync gradSync;
   private Ema ema;
   private DataInfo dataInfo;
+  private InitFrom initFrom;
   private boolean closed;
 
   private TrainingRun(TrainConfig cfg, ParallelContext givenContext) {
@@ -189,14 +190,20 @@ public final class TrainingRun implements AutoCloseable {
       long[] s = Shapes.of(first);
       textDim = s[s.length - 1];
     }
-    modelConfig =
-        modelConfigOf(cfg)
-            .withInChannels(compressor.latentChannels())
-            .withTextEmbedDim((int) textDim)
-            .withLearnSigma(cfg.learnSigma())
-            .withTextDropoutProb(cfg.textDropout())
-            .withGradCheckpoint(cfg.gradCheckpoint())
-            .withTextToC(cfg.textToC());
+    if (cfg.initFrom() != null) { // the source's model, which the data must fit
+      initFrom = InitFrom.open(cfg.initFrom());
+      initFrom.checkData(dataset, cfg.compressor(), compressor.latentChannels(), textDim);
+      modelConfig = initFrom.modelConfig(cfg);
+    } else {
+      modelConfig =
+          modelConfigOf(cfg)
+              .withInChannels(compressor.latentChannels())
+              .withTextEmbedDim((int) textDim)
+              .withLearnSigma(cfg.learnSigma())
+              .withTextDropoutProb(cfg.textDropout())
+              .withGradCheckpoint(cfg.gradCheckpoint())
+              .withTextToC(cfg.textToC());
+    }
     model = new DiT(modelConfig);
     try (PointerScope s = new PointerScope()) {
       model.to(device, false);
@@ -452,11 +459,13 @@ public final class TrainingRun implements AutoCloseable {
         + (sharded != null ? ", ZeRO-2" : "");
   }
 
-  /** The model's name for the log: its config file or preset, and its architecture. */
+  /** The model's name for the log: its config file, preset or source, and its architecture. */
   String describe() {
-    return (cfg.modelConfig() != null
-            ? cfg.modelConfig()
-            : DiTPresets.canonical(cfg.effectiveModel()))
+    return (initFrom != null
+            ? "the model of " + initFrom.dir()
+            : cfg.modelConfig() != null
+                ? cfg.modelConfig()
+                : DiTPresets.canonical(cfg.effectiveModel()))
         + " "
         + modelConfig.modelArch().id();
   }
@@ -518,6 +527,11 @@ public final class TrainingRun implements AutoCloseable {
 
   Ema ema() {
     return ema;
+  }
+
+  /** The weights a fresh run starts from; null without {@code init_from}. */
+  InitFrom initFrom() {
+    return initFrom;
   }
 
   /** Releases the parts and ends the job this run created, after a successful run. */

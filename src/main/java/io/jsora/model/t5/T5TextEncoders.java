@@ -26,7 +26,7 @@ import org.bytedeco.pytorch.Device;
  */
 public final class T5TextEncoders {
   /** The prefix of a T5 encoder's spec and id. */
-  public static final String PREFIX = "t5:";
+  public static final String PREFIX = TextEncoders.T5_PREFIX;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
