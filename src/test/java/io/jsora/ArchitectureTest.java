@@ -53,6 +53,7 @@ class ArchitectureTest {
                       "diffusion.rflow",
                       "parallel",
                       "model.dit",
+                      "model.stdit3",
                       "model.vae")),
               Map.entry(
                   "train",
@@ -68,6 +69,7 @@ class ArchitectureTest {
                       "parallel",
                       "run",
                       "model.dit",
+                      "model.stdit3",
                       "model.text",
                       "model.vae",
                       "model.osvae")),

@@ -13,6 +13,7 @@ import io.jsora.diffusion.rflow.MaskRatios;
 import io.jsora.diffusion.rflow.SampleMethod;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.stdit3.STDiT3Presets;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.parallel.SpMode;
 import io.jsora.tensor.DeviceSpec;
@@ -25,12 +26,14 @@ import java.util.List;
  * flags override the file. Defaults ({@link #defaults()}) are the reference's where it had one;
  * checkpoints record the settings under {@code train} in {@link RunConfig}.
  *
- * @param model DiT preset ({@code DiT-S/8}, {@code DiT-T/4}...), ignored when {@code modelConfig}
- *     is set
+ * @param model preset of the model family ({@code DiT-S/8}, {@code DiT-T/4}... or {@code
+ *     STDiT3-XL/2}, {@code STDiT3-T/2}), ignored when {@code modelConfig} is set; null = the
+ *     family's default ({@link #effectiveModel})
  * @param arch how text conditions the model: adaln, cross-attn, token-concat, self-cross; null =
  *     the model config file's, or cross-attn for a preset (see {@link #effectiveArch})
- * @param modelConfig a DiT config JSON instead of a preset (channels and text width still follow
- *     the data)
+ * @param modelConfig a model config JSON instead of a preset: a DiT config, or for STDiT3 an
+ *     upstream {@code config.json} (or its directory); channels and text width still follow the
+ *     data
  * @param compressor raw, vqvae or vae: what the model diffuses in (must match cached latents)
  * @param compressorDir the compressor's weights (directory or Hugging Face id), null for defaults
  * @param dataset preprocessed dataset directories (jsora preprocess output)
@@ -86,6 +89,9 @@ import java.util.List;
  * @param maskRatios rectified flow: how often each frame-mask type is drawn (upstream's {@code
  *     mask_ratios}; frames a mask marks as condition stay clean and do not count in the loss); null
  *     = no masks, every frame generated
+ * @param modelFamily which model family the run trains: {@code dit} (jsora's DiT, the default) or
+ *     {@code stdit3} (Open-Sora 1.2's STDiT3, rectified flow only; {@code arch}, {@code text_to_c}
+ *     and the IDDPM settings do not apply to it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = false)
@@ -132,7 +138,8 @@ public record TrainConfig(
     @JsonProperty("process") DiffusionProcess process,
     @JsonProperty("timestep_sampling") SampleMethod timestepSampling,
     @JsonProperty("timestep_transform") boolean timestepTransform,
-    @JsonProperty("mask_ratios") MaskRatios maskRatios) {
+    @JsonProperty("mask_ratios") MaskRatios maskRatios,
+    @JsonProperty("model_family") ModelFamily modelFamily) {
 
   /** The learning-rate schedule after warm-up. */
   public enum LrScheduleKind implements Choice {
@@ -189,11 +196,8 @@ public record TrainConfig(
       throw new SettingException(
           "mask_ratios", "frame masks are trained with process rflow, not " + process);
     }
-    if (model != null && !DiTPresets.isPreset(model)) {
-      throw new SettingException(
-          "model",
-          "'" + model + "' is not a preset; known: " + String.join(", ", DiTPresets.names()));
-    }
+    modelFamily = modelFamily == null ? ModelFamily.DIT : modelFamily;
+    checkFamily(modelFamily, model, arch, process, textToC);
     check(epochs >= 1, "epochs", epochs, ">= 1");
     check(maxSteps >= 0, "max_steps", maxSteps, ">= 0");
     check(batchSize >= 1, "batch_size", batchSize, ">= 1");
@@ -212,6 +216,51 @@ public record TrainConfig(
     check(spSize >= 1, "sp_size", spSize, ">= 1");
     check(zero == 0 || zero == 2, "zero", zero, "0 or 2");
     check(distTimeout > 0, "dist_timeout", distTimeout, "> 0 (seconds)");
+  }
+
+  /** The settings that depend on the model family: its presets, and what it trains with. */
+  private static void checkFamily(
+      ModelFamily family, String model, Arch arch, DiffusionProcess process, boolean textToC) {
+    switch (family) {
+      case DIT -> {
+        if (model != null && !DiTPresets.isPreset(model)) {
+          throw new SettingException(
+              "model",
+              "'"
+                  + model
+                  + "' is not a DiT preset; known: "
+                  + String.join(", ", DiTPresets.names())
+                  + (STDiT3Presets.isPreset(model)
+                      ? " (for STDiT3 set model_family: stdit3)"
+                      : ""));
+        }
+      }
+      case STDIT3 -> {
+        if (model != null && !STDiT3Presets.isPreset(model)) {
+          throw new SettingException(
+              "model",
+              "'"
+                  + model
+                  + "' is not an STDiT3 preset; known: "
+                  + String.join(", ", STDiT3Presets.names()));
+        }
+        if (process != DiffusionProcess.RFLOW) {
+          throw new SettingException(
+              "process",
+              "model_family stdit3 trains with rectified flow only (its velocity output and frame"
+                  + " mask are rectified flow's): set process: rflow (--process rflow), not "
+                  + process);
+        }
+        if (arch != null) {
+          throw new SettingException(
+              "arch", "is a DiT setting; model_family stdit3 has one architecture, got " + arch);
+        }
+        if (textToC) {
+          throw new SettingException(
+              "text_to_c", "is a DiT setting; model_family stdit3 does not take it");
+        }
+      }
+    }
   }
 
   /** Default collective timeout in seconds. */
@@ -234,18 +283,24 @@ public record TrainConfig(
     return fileArch != null ? fileArch : Arch.CROSS_ATTN;
   }
 
-  /** The preset name, defaulting to the reference's DiT-S/8. */
+  /** The preset name, defaulting to the family's: the reference's DiT-S/8, or STDiT3-XL/2. */
   public String effectiveModel() {
-    return model != null ? model : "DiT-S/8";
+    if (model != null) {
+      return model;
+    }
+    return switch (modelFamily) {
+      case DIT -> "DiT-S/8";
+      case STDIT3 -> STDiT3Presets.DEFAULT;
+    };
   }
 
   /**
-   * The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA
-   * 0.9999, batch 4; resume auto.
+   * The reference's defaults (one process): DiT-S/8 (model null: the family's preset) cross-attn on
+   * raw video, lr 1e-4 cosine, EMA 0.9999, batch 4; resume auto.
    */
   public static TrainConfig defaults() {
     return new TrainConfig(
-        "DiT-S/8",
+        null,
         null,
         null,
         CompressorKind.RAW,
@@ -287,7 +342,8 @@ public record TrainConfig(
         DiffusionProcess.IDDPM,
         SampleMethod.LOGIT_NORMAL,
         false,
-        null);
+        null,
+        ModelFamily.DIT);
   }
 
   /** A builder starting from these settings. */
@@ -343,6 +399,7 @@ public record TrainConfig(
     private SampleMethod timestepSampling;
     private boolean timestepTransform;
     private MaskRatios maskRatios;
+    private ModelFamily modelFamily;
 
     private Builder(TrainConfig c) {
       this.model = c.model;
@@ -388,6 +445,7 @@ public record TrainConfig(
       this.timestepSampling = c.timestepSampling;
       this.timestepTransform = c.timestepTransform;
       this.maskRatios = c.maskRatios;
+      this.modelFamily = c.modelFamily;
     }
 
     public Builder model(String v) {
@@ -605,6 +663,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder modelFamily(ModelFamily v) {
+      this.modelFamily = v;
+      return this;
+    }
+
     public TrainConfig build() {
       return new TrainConfig(
           model,
@@ -649,7 +712,8 @@ public record TrainConfig(
           process,
           timestepSampling,
           timestepTransform,
-          maskRatios);
+          maskRatios,
+          modelFamily);
     }
   }
 }

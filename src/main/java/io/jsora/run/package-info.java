@@ -7,7 +7,7 @@
  * which writes them.
  *
  * <p>May use {@code config}, {@code tensor}, {@code checkpoint}, {@code diffusion} and {@code
- * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit} and
- * {@code model.vae} (their config records and kinds).
+ * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit}, {@code
+ * model.stdit3} and {@code model.vae} (their config records and kinds).
  */
 package io.jsora.run;
