@@ -247,6 +247,30 @@ class Os12FineTuneTest {
     VideoInfo info = VideoReader.probe(mp4);
     assertEquals(17, info.frames());
     assertEquals(192, info.width(), "144p 1:1 is 192 x 192 in upstream's table");
+    // a checkpoint recording other encoders than the 1.2 VAE and T5 is refused, naming them
+    Path other = Files.createDirectories(dir.resolve("other-run").resolve("step-0000003"));
+    for (String f : List.of(CheckpointLayout.STATE, CheckpointLayout.MODEL)) {
+      Files.copy(run.resolve("step-0000003").resolve(f), other.resolve(f));
+    }
+    Files.writeString(
+        other.resolve(CheckpointLayout.CONFIG),
+        Files.readString(run.resolve("step-0000003").resolve(CheckpointLayout.CONFIG))
+            .replace("\"osvae\"", "\"vae\""));
+    sample =
+        Cli.run(
+            "sample",
+            "--stdit3",
+            other.getParent().toString(),
+            "--text",
+            "x",
+            "--device",
+            "cpu",
+            "-o",
+            dir.resolve("other.mp4").toString());
+    assertNotEquals(0, sample.code());
+    assertTrue(
+        sample.err().contains("trained on vae latents") && sample.err().contains("osvae"),
+        sample.err());
   }
 
   @Test
