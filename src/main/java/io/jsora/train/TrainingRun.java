@@ -558,16 +558,9 @@ public final class TrainingRun implements AutoCloseable {
     return model;
   }
 
-  /**
-   * The frame rate STDiT3 is conditioned on: upstream's for images (120) when the videos have one
-   * frame, else the data's (probed from its first video), else 24 (upstream's sampling default).
-   */
+  /** The frame rate STDiT3 is conditioned on ({@link DataInfo#conditioningFps}). */
   double conditioningFps() {
-    Integer frames = dataInfo.frames();
-    if (frames != null && frames == 1) {
-      return 120;
-    }
-    return dataInfo.fps() != null ? Math.floor(dataInfo.fps()) : 24;
+    return dataInfo.conditioningFps();
   }
 
   /** The process's settings, for the log. */

@@ -247,6 +247,25 @@ class Os12FineTuneTest {
     VideoInfo info = VideoReader.probe(mp4);
     assertEquals(17, info.frames());
     assertEquals(192, info.width(), "144p 1:1 is 192 x 192 in upstream's table");
+    // and as a run checkpoint (--ckpt): T5 and the VAE it recorded, at the data's size
+    Path viaCkpt = dir.resolve("tuned-ckpt.mp4");
+    sample =
+        Cli.run(
+            "sample",
+            "--ckpt",
+            run.toString(),
+            "--text",
+            "a slow pan",
+            "--num-sampling-steps",
+            "2",
+            "--device",
+            "cpu",
+            "-o",
+            viaCkpt.toString());
+    assertEquals(0, sample.code(), sample.err() + sample.out());
+    info = VideoReader.probe(viaCkpt);
+    assertEquals(17, info.frames());
+    assertEquals(32, info.width());
     // a checkpoint recording other encoders than the 1.2 VAE and T5 is refused, naming them
     Path other = Files.createDirectories(dir.resolve("other-run").resolve("step-0000003"));
     for (String f : List.of(CheckpointLayout.STATE, CheckpointLayout.MODEL)) {
