@@ -60,6 +60,7 @@ class ArchitectureTest {
                       "diffusion.rflow",
                       "parallel",
                       "model.dit",
+                      "model.stdit3",
                       "model.vae",
                       "data.bucket")),
               Map.entry(
@@ -77,8 +78,10 @@ class ArchitectureTest {
                       "parallel",
                       "run",
                       "model.dit",
+                      "model.stdit3",
                       "model.text",
-                      "model.vae")),
+                      "model.vae",
+                      "model.osvae")),
               Map.entry(
                   "pipeline",
                   Set.of(

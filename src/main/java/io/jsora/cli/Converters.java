@@ -38,6 +38,7 @@ final class Converters {
     cl.registerConverter(ResumeSpec.class, ResumeSpec::parse);
     cl.registerConverter(LatentDtype.class, LatentDtype::parse);
     cl.registerConverter(io.jsora.run.DiffusionProcess.class, io.jsora.run.DiffusionProcess::parse);
+    cl.registerConverter(io.jsora.run.ModelFamily.class, io.jsora.run.ModelFamily::parse);
     cl.registerConverter(
         io.jsora.diffusion.rflow.SampleMethod.class, io.jsora.diffusion.rflow.SampleMethod::parse);
     cl.registerConverter(

@@ -38,6 +38,19 @@ public final class PreprocessCommand implements Callable<Integer> {
     TextEncoder textEncoder(String spec, Path datasetDir, List<String> captions, Device device)
         throws IOException;
 
+    /**
+     * As {@link #textEncoder(String, Path, List, Device)} with T5's padded length ({@code
+     * --text-max-length}); null keeps the encoder's own.
+     */
+    default TextEncoder textEncoder(
+        String spec, Integer maxLength, Path datasetDir, List<String> captions, Device device)
+        throws IOException {
+      if (maxLength != null) {
+        throw new IllegalArgumentException("--text-max-length: this encoder factory takes none");
+      }
+      return textEncoder(spec, datasetDir, captions, device);
+    }
+
     /** The latent cache for {@code compressor}; the returned owner is closed after the run. */
     Latents latents(String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device)
         throws IOException;
@@ -82,11 +95,19 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(
       names = "--text-model",
       defaultValue = "builtin",
-      paramLabel = "DIR|ID|builtin",
+      paramLabel = "DIR|ID|t5:DIR|builtin",
       description =
           "Text encoder: a local directory, a Hugging Face id found in the local cache (e.g. openai/clip-vit-base-patch32), "
+              + "T5 (a directory or id whose config.json has model_type t5, e.g. DeepFloyd/t5-v1_1-xxl, or t5:DIR|ID), "
               + "or builtin (vocabulary built from these captions and stored with the dataset; real CLIP understands text far better).")
   String textModel;
+
+  @Option(
+      names = "--text-max-length",
+      paramLabel = "N",
+      description =
+          "T5 only: tokens captions are truncated and padded to (default 300, as Open-Sora 1.2).")
+  Integer textMaxLength;
 
   @Option(
       names = "--use-pooled-text",
@@ -108,8 +129,9 @@ public final class PreprocessCommand implements Callable<Integer> {
   @Option(
       names = "--compressor",
       defaultValue = "raw",
-      paramLabel = "raw|vqvae|vae",
-      description = "Compressor for --cache-latents.")
+      paramLabel = "raw|vqvae|vae|osvae",
+      description =
+          "Compressor for --cache-latents (osvae: the Open-Sora 1.2 VAE, default hpcai-tech/OpenSora-VAE-v1.2).")
   String compressor;
 
   @Option(
@@ -122,7 +144,7 @@ public final class PreprocessCommand implements Callable<Integer> {
       names = "--latent-dtype",
       defaultValue = "float16",
       paramLabel = "float16|float32",
-      description = "Storage of raw/vae latents (vqvae stores int32 code indices).")
+      description = "Storage of raw/vae/osvae latents (vqvae stores int32 code indices).")
   LatentDtype latentDtype;
 
   @Option(
@@ -177,7 +199,7 @@ public final class PreprocessCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Preprocessor.Summary s;
     try (Device dev = Devices.resolve(device);
-        TextEncoder text = models.textEncoder(textModel, out, allCaptions, dev)) {
+        TextEncoder text = models.textEncoder(textModel, textMaxLength, out, allCaptions, dev)) {
       if (textModel.equals("builtin")) {
         o.println(
             "note: the built-in text encoder only knows the words of these captions; real CLIP (--text-model openai/clip-vit-base-patch32) understands text far better");
@@ -236,9 +258,9 @@ public final class PreprocessCommand implements Callable<Integer> {
   }
 
   /**
-   * The real factories: {@code TextEncoders.loadForDataset} (for {@code builtin} it builds the
-   * encoder from these captions into {@code OUT/text_encoder}) and {@code Compressors.load}; a
-   * VQ-VAE stores its code indices.
+   * The real factories: {@code T5TextEncoders.loadForDataset} (T5, CLIP, or for {@code builtin} the
+   * encoder built from these captions into {@code OUT/text_encoder}) and {@code
+   * AllCompressors.load} (the 1.2 VAE among them); a VQ-VAE stores its code indices.
    */
   static final class Wired implements Models {
     /** Seed of the built-in encoder's initial weights. */
@@ -247,8 +269,15 @@ public final class PreprocessCommand implements Callable<Integer> {
     @Override
     public TextEncoder textEncoder(
         String spec, Path datasetDir, List<String> captions, Device device) throws IOException {
-      return io.jsora.model.text.TextEncoders.loadForDataset(
-          spec, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
+      return textEncoder(spec, null, datasetDir, captions, device);
+    }
+
+    @Override
+    public TextEncoder textEncoder(
+        String spec, Integer maxLength, Path datasetDir, List<String> captions, Device device)
+        throws IOException {
+      return io.jsora.model.t5.T5TextEncoders.loadForDataset(
+          spec, maxLength, datasetDir, captions, BUILTIN_SEED, device, Environment.hubCache());
     }
 
     @Override
@@ -256,7 +285,7 @@ public final class PreprocessCommand implements Callable<Integer> {
         String compressor, Path dirOrNull, LatentSpec.Kind floatKind, Device device)
         throws IOException {
       io.jsora.model.vae.VideoCompressor c =
-          io.jsora.model.vae.Compressors.load(
+          io.jsora.model.osvae.AllCompressors.load(
               compressor,
               dirOrNull,
               device,

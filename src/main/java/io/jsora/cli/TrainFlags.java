@@ -11,6 +11,7 @@ import io.jsora.model.dit.Arch;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.parallel.SpMode;
 import io.jsora.run.DiffusionProcess;
+import io.jsora.run.ModelFamily;
 import io.jsora.run.ResumeSpec;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.DeviceSpec;
@@ -30,10 +31,19 @@ import picocli.CommandLine.Option;
     fieldVisibility = JsonAutoDetect.Visibility.ANY,
     getterVisibility = JsonAutoDetect.Visibility.NONE)
 final class TrainFlags {
+  @JsonProperty("model_family")
+  @Option(
+      names = "--model-family",
+      description =
+          "dit (jsora's DiT) or stdit3 (Open-Sora 1.2's STDiT3; needs --process rflow) (default dit).")
+  ModelFamily modelFamily;
+
   @JsonProperty("model")
   @Option(
       names = {"-m", "--model"},
-      description = "DiT preset: DiT-S/8, DiT-B/4, DiT-T/4, ... (default DiT-S/8).")
+      description =
+          "Preset of the family: DiT-S/8, DiT-B/4, DiT-T/4, ... (default DiT-S/8); STDiT3-XL/2,"
+              + " STDiT3-T/2 (default STDiT3-XL/2).")
   String model;
 
   @JsonProperty("arch")
@@ -48,13 +58,14 @@ final class TrainFlags {
       names = "--model-config",
       paramLabel = "CONFIG.json",
       description =
-          "A DiT config JSON instead of a preset (its model_arch is kept unless -x is given).")
+          "A model config JSON instead of a preset: a DiT config (its model_arch is kept unless -x"
+              + " is given), or for stdit3 an upstream STDiT3 config.json or its directory.")
   String modelConfig;
 
   @JsonProperty("compressor")
   @Option(
       names = {"-c", "--compressor"},
-      description = "raw, vqvae or vae (default raw; must match cached latents).")
+      description = "raw, vqvae, vae or osvae (default raw; must match cached latents).")
   CompressorKind compressor;
 
   @JsonProperty("compressor_dir")
@@ -194,6 +205,15 @@ final class TrainFlags {
       description =
           "auto: continue from the latest checkpoint in --checkpoint-dir if any (default); DIR: from that checkpoint; none: start fresh.")
   ResumeSpec resume;
+
+  @JsonProperty("init_from")
+  @Option(
+      names = "--init-from",
+      paramLabel = "DIR",
+      description =
+          "Fine-tune: start from these weights (a jsora checkpoint directory, or an Open-Sora 1.2 STDiT3 directory), "
+              + "loaded strictly, with a fresh optimizer, data order and step 0; a run that finds a checkpoint to resume continues it instead.")
+  String initFrom;
 
   @JsonProperty("seed")
   @Option(

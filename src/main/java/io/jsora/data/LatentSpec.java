@@ -20,7 +20,9 @@ import org.bytedeco.pytorch.Tensor;
  *
  * @param compressor the compressor's name, recorded in the dataset
  * @param kind what is stored
- * @param factors (time, height, width) downsampling factors
+ * @param factors the (time, height, width) multiples a video is cut to before encoding: the
+ *     compressor's downsampling factors, but time 1 for the 1.2 VAE, which encodes any frame count
+ *     ({@link VideoCompressor#fitMultiples()})
  * @param channels latent channels C
  * @param encode video {@code [1, 3, T, H, W]} in [-0.5, 0.5] → latent {@code [1, C, T', H', W']}
  *     (float kinds) or indices {@code [1, T', H', W']} (integers); caller owns the result
@@ -69,12 +71,13 @@ public record LatentSpec(
     if (dtype == Kind.INDICES) {
       throw new IllegalArgumentException("floats() takes FLOAT16 or FLOAT32");
     }
-    return new LatentSpec(c.name(), dtype, c.factors(), c.latentChannels(), c::encode);
+    return new LatentSpec(c.name(), dtype, c.fitMultiples(), c.latentChannels(), c::encode);
   }
 
   /** Stores code indices produced by {@code encodeIndices} (video → {@code [1, T', H', W']}). */
   public static LatentSpec indices(VideoCompressor c, UnaryOperator<Tensor> encodeIndices) {
-    return new LatentSpec(c.name(), Kind.INDICES, c.factors(), c.latentChannels(), encodeIndices);
+    return new LatentSpec(
+        c.name(), Kind.INDICES, c.fitMultiples(), c.latentChannels(), encodeIndices);
   }
 
   /**
@@ -94,16 +97,5 @@ public record LatentSpec(
   public Tensor fitFrames(Tensor frames) {
     long[] f = fit(frames.size(0), frames.size(1), frames.size(2));
     return frames.narrow(0, 0, f[0]).narrow(1, f[3], f[1]).narrow(2, f[4], f[2]);
-  }
-
-  /**
-   * The stored latent shape for a T×H×W video ({@code [C, T', H', W']} or {@code [T', H', W']}).
-   */
-  public long[] storedShape(long t, long h, long w) {
-    long[] f = fit(t, h, w);
-    long lt = f[0] / factors[0];
-    long lh = f[1] / factors[1];
-    long lw = f[2] / factors[2];
-    return kind == Kind.INDICES ? new long[] {lt, lh, lw} : new long[] {channels, lt, lh, lw};
   }
 }

@@ -316,6 +316,7 @@ public final class Preprocessor {
     m.put("max_frames", cfg.maxFrames());
     m.put("text_encoder", text.id());
     m.put("text_hidden_size", text.hiddenSize());
+    m.put("text_max_length", text.maxLength());
     m.put("compressor", latent == null ? null : latent.compressor());
     m.put(
         "latent", latent == null ? null : latent.kind().name().toLowerCase(java.util.Locale.ROOT));
@@ -885,6 +886,7 @@ public final class Preprocessor {
     info.put("created_by", "jsora preprocess");
     info.put("text_encoder", text.id());
     info.put("text_hidden_size", text.hiddenSize());
+    info.put("text_max_length", text.maxLength());
     info.put("use_pooled_text", cfg.pooled());
     info.put("compressor", latent == null ? null : latent.compressor());
     if (latent != null) {

@@ -13,7 +13,12 @@ import io.jsora.model.t5.T5TextEncoder;
 import io.jsora.model.t5.T5Tokenizer;
 import io.jsora.model.t5.T5Weights;
 import io.jsora.model.text.TextEncoder;
+import io.jsora.model.text.TextEncoders;
+import io.jsora.model.vae.CompressorKind;
 import io.jsora.model.vae.SdVaeConfig;
+import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ModelFamily;
+import io.jsora.run.RunConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -97,6 +102,11 @@ public final class Os12Files implements Os12Components {
   public static Os12Files locate(Sources sources, HubCache hub, StageDtypes dtypes, Device device)
       throws IOException {
     Path st = find("STDiT3", STDIT3_REPO, sources.stdit3(), sources.modelDir(), hub);
+    RunConfig trained = trainedRun(st);
+    if (trained != null) { // a jsora STDiT3 checkpoint: its newest step, its encoders by default
+      st = CheckpointLayout.resolve(st);
+      sources = withRecordedEncoders(sources, trained);
+    }
     Path va = find("VAE", VAE_REPO, sources.vae(), sources.modelDir(), hub);
     Path t5 = find("T5", T5_REPO, sources.t5(), sources.modelDir(), hub);
     require("STDiT3", STDIT3_REPO, st, List.of("config.json"));
@@ -119,7 +129,8 @@ public final class Os12Files implements Os12Components {
     } catch (IOException e) {
       throw new NoSuchFileException(t5.toString(), null, "T5 (" + T5_REPO + "): " + e.getMessage());
     }
-    STDiT3Config mc = STDiT3Config.read(st.resolve("config.json"));
+    STDiT3Config mc =
+        trained != null ? trained.stdit3() : STDiT3Config.read(st.resolve("config.json"));
     OsVaeConfig vc = OsVaeConfig.read(va.resolve("config.json"));
     SdVaeConfig sc = OsVaeFiles.spatialConfig(vc.vae2d(), va.toAbsolutePath(), hub);
     if (vc.latentChannels() != mc.inChannels()) {
@@ -134,6 +145,61 @@ public final class Os12Files implements Os12Components {
               + mc.inChannels());
     }
     return new Os12Files(st, va, t5, mc, vc, sc, dtypes, device, hub);
+  }
+
+  /**
+   * The run a jsora training checkpoint (or run directory) of an STDiT3 records; null for a
+   * published STDiT3 directory.
+   *
+   * @throws IllegalArgumentException when the checkpoint holds another family, or was trained on
+   *     other encoders than the 1.2 VAE and T5 this pipeline runs
+   */
+  private static RunConfig trainedRun(Path st) throws IOException {
+    boolean checkpoint =
+        Files.isRegularFile(st.resolve(CheckpointLayout.STATE))
+            || !CheckpointLayout.list(st).isEmpty();
+    if (!checkpoint) {
+      return null;
+    }
+    Path dir = CheckpointLayout.resolve(st);
+    RunConfig rc = CheckpointLayout.readConfig(dir);
+    String where = "--stdit3 " + dir + ": ";
+    if (rc.model().family() != ModelFamily.STDIT3) {
+      throw new IllegalArgumentException(
+          where
+              + "a checkpoint of model family "
+              + rc.model().family()
+              + "; sample it with --ckpt");
+    }
+    if (rc.compressor().kind() != CompressorKind.OSVAE) {
+      throw new IllegalArgumentException(
+          where
+              + "trained on "
+              + rc.compressor().kind()
+              + " latents; the Open-Sora 1.2 pipeline decodes with the 1.2 VAE (osvae)");
+    }
+    if (TextEncoders.kindOf(rc.textEncoder()) != TextEncoders.Kind.T5) {
+      throw new IllegalArgumentException(
+          where
+              + "trained on the text states of "
+              + rc.textEncoder()
+              + "; the Open-Sora 1.2 pipeline encodes prompts with T5");
+    }
+    return rc;
+  }
+
+  /**
+   * {@code sources} with the VAE and T5 a checkpoint was trained with where neither {@code
+   * --model-dir} nor the component's flag names one.
+   */
+  private static Sources withRecordedEncoders(Sources s, RunConfig rc) {
+    if (s.modelDir() != null) {
+      return s;
+    }
+    String vae = s.vae() != null ? s.vae() : rc.compressor().dir();
+    String t5 =
+        s.t5() != null ? s.t5() : rc.textEncoder().substring(TextEncoders.T5_PREFIX.length());
+    return new Sources(null, s.stdit3(), vae, t5);
   }
 
   /** The directory of one component, or an error naming its repository. */

@@ -16,13 +16,15 @@ import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.TextConditioning;
+import io.jsora.model.stdit3.Caption;
+import io.jsora.model.stdit3.STDiT3;
 import io.jsora.model.text.TextEmbeddings;
 import io.jsora.model.text.TextEncoder;
 import io.jsora.model.text.TextEncoders;
-import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.run.CheckpointLayout;
 import io.jsora.run.DataInfo;
+import io.jsora.run.ModelFamily;
 import io.jsora.run.ProcessSpec;
 import io.jsora.run.RunConfig;
 import io.jsora.run.TextInput;
@@ -34,13 +36,15 @@ import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Text in, video out, from a training checkpoint: the model, diffusion process, compressor and text
- * encoder all come from the checkpoint's {@code config.json}, so they cannot be mixed up.
+ * Text in, video out, from a training checkpoint: the model (a DiT or an STDiT3), diffusion
+ * process, compressor and text encoder all come from the checkpoint's {@code config.json}, so they
+ * cannot be mixed up.
  */
 public final class TextToVideoPipeline implements AutoCloseable {
   private final Path checkpoint;
@@ -48,6 +52,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
   private final DiTConfig modelConfig;
   private final ProcessSpec process;
   private final DiT model;
+  private final STDiT3 stdit3;
   private final VideoCompressor compressor;
   private final TextEncoder textEncoder;
   private final Device device;
@@ -58,6 +63,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
       DiTConfig modelConfig,
       ProcessSpec process,
       DiT model,
+      STDiT3 stdit3,
       VideoCompressor compressor,
       TextEncoder textEncoder,
       Device device) {
@@ -66,6 +72,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
     this.modelConfig = modelConfig;
     this.process = process;
     this.model = model;
+    this.stdit3 = stdit3;
     this.compressor = compressor;
     this.textEncoder = textEncoder;
     this.device = device;
@@ -100,26 +107,28 @@ public final class TextToVideoPipeline implements AutoCloseable {
     Path dir = CheckpointLayout.resolve(ckpt);
     RunConfig cfg = CheckpointLayout.readConfig(dir);
     String source = dir.resolve(CheckpointLayout.CONFIG).toString();
-    DiTConfig mc = cfg.dit().withGradCheckpoint(false);
-    DiT model = null;
+    boolean isDit = cfg.model().family() == ModelFamily.DIT;
+    DiTConfig mc = isDit ? cfg.dit().withGradCheckpoint(false) : null;
+    org.bytedeco.pytorch.Module module = null;
     VideoCompressor comp = null;
     TextEncoder enc = null;
     try {
-      model = new DiT(mc);
+      module = isDit ? new DiT(mc) : new STDiT3(cfg.stdit3());
       try (PointerScope s = new PointerScope()) {
-        model.to(device, false);
+        module.to(device, false);
       }
-      model.eval();
-      CheckpointLayout.loadWeights(dir, model, ema);
+      module.eval();
+      CheckpointLayout.loadWeights(dir, module, ema);
       String compDir = cfg.compressor().dir();
       comp =
-          Compressors.load(
+          io.jsora.model.osvae.AllCompressors.load(
               cfg.compressor().kind(),
               compDir == null ? null : Path.of(compDir),
               device,
               io.jsora.model.vae.CompressorOptions.defaults(),
               hub);
-      if (comp.latentChannels() != mc.inChannels()) {
+      int inChannels = isDit ? mc.inChannels() : cfg.stdit3().inChannels();
+      if (comp.latentChannels() != inChannels) {
         throw new IllegalArgumentException(
             source
                 + ": compressor "
@@ -127,10 +136,18 @@ public final class TextToVideoPipeline implements AutoCloseable {
                 + " gives "
                 + comp.latentChannels()
                 + " channels but the model takes "
-                + mc.inChannels());
+                + inChannels);
       }
-      enc = TextEncoders.load(textEncoderSpec(cfg.textEncoder(), dir, source), device, hub);
-      if (enc.hiddenSize() != mc.textEmbedDim()) {
+      // T5 pads to the STDiT3's caption length, as upstream's T5Embedder to model_max_length
+      Integer t5Length =
+          !isDit && TextEncoders.kindOf(cfg.textEncoder()) == TextEncoders.Kind.T5
+              ? cfg.stdit3().modelMaxLength()
+              : null;
+      enc =
+          io.jsora.model.t5.T5TextEncoders.load(
+              textEncoderSpec(cfg.textEncoder(), dir, source), t5Length, device, hub);
+      int textWidth = isDit ? mc.textEmbedDim() : cfg.stdit3().captionChannels();
+      if (enc.hiddenSize() != textWidth) {
         throw new IllegalArgumentException(
             source
                 + ": text encoder "
@@ -138,9 +155,18 @@ public final class TextToVideoPipeline implements AutoCloseable {
                 + " is "
                 + enc.hiddenSize()
                 + " wide but the model takes "
-                + mc.textEmbedDim());
+                + textWidth);
       }
-      return new TextToVideoPipeline(dir, cfg, mc, cfg.process(), model, comp, enc, device);
+      return new TextToVideoPipeline(
+          dir,
+          cfg,
+          mc,
+          cfg.process(),
+          isDit ? (DiT) module : null,
+          isDit ? null : (STDiT3) module,
+          comp,
+          enc,
+          device);
     } catch (IOException | RuntimeException e) {
       if (enc != null) {
         enc.close();
@@ -148,8 +174,8 @@ public final class TextToVideoPipeline implements AutoCloseable {
       if (comp != null) {
         comp.close();
       }
-      if (model != null) {
-        model.close();
+      if (module != null) {
+        module.close();
       }
       throw e;
     }
@@ -174,7 +200,12 @@ public final class TextToVideoPipeline implements AutoCloseable {
     return checkpoint;
   }
 
+  /** The DiT's config; fails naming the family when the checkpoint holds another model. */
   public DiTConfig modelConfig() {
+    if (modelConfig == null) {
+      throw new IllegalStateException(
+          checkpoint + ": the model is " + config.model().family() + ", not a DiT");
+    }
     return modelConfig;
   }
 
@@ -214,6 +245,9 @@ public final class TextToVideoPipeline implements AutoCloseable {
     // 1. Validate the size against the compressor and the patch size
     long[] latent =
         compressor.latentShape(req.frames(), req.height(), req.width()); // (C, T', H', W')
+    if (stdit3 != null) {
+      return generateStdit3(req, latent, progress);
+    }
     int p = modelConfig.patchSize();
     if (latent[2] % p != 0 || latent[3] % p != 0) {
       throw new IllegalArgumentException(
@@ -255,6 +289,47 @@ public final class TextToVideoPipeline implements AutoCloseable {
       }
       try (z) {
         return Frames.toBytes(z); // (B, T, H, W, 3), owned by the caller
+      }
+    }
+  }
+
+  /**
+   * An STDiT3 run: rectified flow (the only process it trains with) with upstream's conditioning:
+   * the captions padded to {@code model_max_length}, the null caption {@code y_embedding} as the
+   * unconditional text, the request's pixel size and the training data's fps ({@link
+   * DataInfo#conditioningFps}). Any latent size works (STDiT3 pads to its patch).
+   */
+  private Tensor generateStdit3(GenerationRequest req, long[] latent, SamplingProgress progress) {
+    int b = req.prompts().size();
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard();
+        TextEmbeddings emb = textEncoder.encode(req.prompts())) {
+      Caption cond = Caption.of(stdit3.config(), emb.hidden(), emb.mask()); // (B, 1, L, D)
+      Caption none = cond.nullFor(stdit3.nullCaption()); // (B, 1, L, D)
+      Tensor yBoth = torch.cat(new TensorVector(cond.states(), none.states()), 0); // (2B, 1, L, D)
+      long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
+      NoiseSource noise = NoiseSource.perSample(req.seed(), sampleIndices(b), device);
+      double scale = req.guidanceScale() > 0 ? req.guidanceScale() : 1.0;
+      RFlowConfig run = config.rflow().withNumSamplingSteps(req.numSteps()).withCfgScale(scale);
+      List<VideoSize> sizes = VideoSize.batch(b, req.height(), req.width(), req.frames());
+      RFlowSampler sampler = RFlowSampler.of(run, sizes, SizePrecision.FLOAT32);
+      Tensor fps = torch.full(new long[] {1}, new Scalar(config.data().conditioningFps())); // (1)
+      Tensor height = torch.full(new long[] {1}, new Scalar((double) req.height())); // (1)
+      Tensor width = torch.full(new long[] {1}, new Scalar((double) req.width())); // (1)
+      Tensor z = noise.draw(shape, 0); // (B, C, T, H, W)
+      Tensor sampled =
+          sampler.sample(
+              (x, t, m) -> stdit3.forward(x, t, yBoth, cond.mask(), m, fps, height, width),
+              z,
+              null,
+              noise,
+              progress); // (B, C, T, H, W)
+      Tensor pixels;
+      try (sampled) {
+        pixels = compressor.decode(sampled); // (B, 3, T, H, W)
+      }
+      try (pixels) {
+        return Frames.toBytes(pixels); // (B, T, H, W, 3), owned by the caller
       }
     }
   }
@@ -333,7 +408,12 @@ public final class TextToVideoPipeline implements AutoCloseable {
   public void close() {
     textEncoder.close();
     compressor.close();
-    model.close();
+    if (model != null) {
+      model.close();
+    }
+    if (stdit3 != null) {
+      stdit3.close();
+    }
     device.close();
   }
 }

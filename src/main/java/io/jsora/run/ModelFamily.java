@@ -12,12 +12,19 @@ import java.util.List;
  */
 public enum ModelFamily implements Choice {
   /** The March-2024 DiT ({@link io.jsora.model.dit.DiTConfig}). */
-  DIT("dit");
+  DIT("dit"),
+  /**
+   * Open-Sora 1.2's STDiT3 ({@link io.jsora.model.stdit3.STDiT3Config}), trained with rectified
+   * flow only.
+   */
+  STDIT3("stdit3", "STDiT3");
 
   private final String id;
+  private final List<String> aliases;
 
-  ModelFamily(String id) {
+  ModelFamily(String id, String... aliases) {
     this.id = id;
+    this.aliases = List.of(aliases);
   }
 
   @JsonValue
@@ -28,7 +35,7 @@ public enum ModelFamily implements Choice {
 
   @Override
   public List<String> aliases() {
-    return List.of();
+    return aliases;
   }
 
   /** Parses a family name. */

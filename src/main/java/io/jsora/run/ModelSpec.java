@@ -1,9 +1,10 @@
 package io.jsora.run;
 
 import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.stdit3.STDiT3Config;
 
 /** A run's model: its family and that family's config record. */
-public sealed interface ModelSpec permits ModelSpec.Dit {
+public sealed interface ModelSpec permits ModelSpec.Dit, ModelSpec.Stdit3 {
   /** Which family. */
   ModelFamily family();
 
@@ -21,6 +22,20 @@ public sealed interface ModelSpec permits ModelSpec.Dit {
     @Override
     public ModelFamily family() {
       return ModelFamily.DIT;
+    }
+  }
+
+  /** An Open-Sora 1.2 STDiT3 (its config in upstream's {@code config.json} names). */
+  record Stdit3(STDiT3Config config) implements ModelSpec {
+    public Stdit3 {
+      if (config == null) {
+        throw new IllegalArgumentException("an STDiT3 model spec needs its config");
+      }
+    }
+
+    @Override
+    public ModelFamily family() {
+      return ModelFamily.STDIT3;
     }
   }
 }

@@ -8,6 +8,7 @@ import io.jsora.config.SettingsException;
 import io.jsora.diffusion.DiffusionConfig;
 import io.jsora.diffusion.rflow.RFlowConfig;
 import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.stdit3.STDiT3Config;
 import java.util.Iterator;
 import java.util.List;
 
@@ -18,8 +19,8 @@ import java.util.List;
  *
  * <pre>{@code
  * {
- *   "model_family": "dit",            // absent in checkpoints from before families: dit
- *   "model": { ...DiTConfig... },
+ *   "model_family": "dit",            // or "stdit3"; absent in checkpoints from before families: dit
+ *   "model": { ...DiTConfig... },     // or { ...STDiT3Config... } in upstream's names
  *   "process": "iddpm",               // absent in checkpoints from before processes: iddpm
  *   "diffusion": { "noise_schedule": "linear", "num_timesteps": 1000, "prediction": "eps", "variance": "learned-range" },
  *   "compressor": { "name": "raw", "dir": null },
@@ -78,6 +79,14 @@ public record RunConfig(
       return d.config();
     }
     throw new IllegalStateException("the run's model is " + model.family() + ", not a DiT");
+  }
+
+  /** The STDiT3 config; fails naming the family when the run is of another family. */
+  public STDiT3Config stdit3() {
+    if (model instanceof ModelSpec.Stdit3 d) {
+      return d.config();
+    }
+    throw new IllegalStateException("the run's model is " + model.family() + ", not an STDiT3");
   }
 
   /** The IDDPM config; fails naming the process when the run uses another. */
@@ -145,6 +154,8 @@ public record RunConfig(
     ModelSpec model =
         switch (family) {
           case DIT -> new ModelSpec.Dit(DiTConfig.fromJson(m.toString(), source + " (model)"));
+          case STDIT3 ->
+              new ModelSpec.Stdit3(STDiT3Config.fromJson(m.toString(), source + " (model)"));
         };
     DiffusionProcess process =
         tree.hasNonNull("process")

@@ -14,6 +14,7 @@ import io.jsora.diffusion.rflow.MaskRatios;
 import io.jsora.diffusion.rflow.SampleMethod;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.stdit3.STDiT3Presets;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.parallel.SpMode;
 import io.jsora.tensor.DeviceSpec;
@@ -26,12 +27,14 @@ import java.util.List;
  * flags override the file. Defaults ({@link #defaults()}) are the reference's where it had one;
  * checkpoints record the settings under {@code train} in {@link RunConfig}.
  *
- * @param model DiT preset ({@code DiT-S/8}, {@code DiT-T/4}...), ignored when {@code modelConfig}
- *     is set
+ * @param model preset of the model family ({@code DiT-S/8}, {@code DiT-T/4}... or {@code
+ *     STDiT3-XL/2}, {@code STDiT3-T/2}), ignored when {@code modelConfig} is set; null = the
+ *     family's default ({@link #effectiveModel})
  * @param arch how text conditions the model: adaln, cross-attn, token-concat, self-cross; null =
  *     the model config file's, or cross-attn for a preset (see {@link #effectiveArch})
- * @param modelConfig a DiT config JSON instead of a preset (channels and text width still follow
- *     the data)
+ * @param modelConfig a model config JSON instead of a preset: a DiT config, or for STDiT3 an
+ *     upstream {@code config.json} (or its directory); channels and text width still follow the
+ *     data
  * @param compressor raw, vqvae or vae: what the model diffuses in (must match cached latents)
  * @param compressorDir the compressor's weights (directory or Hugging Face id), null for defaults
  * @param dataset preprocessed dataset directories (jsora preprocess output)
@@ -60,6 +63,10 @@ import java.util.List;
  * @param checkpointDir where checkpoints (step-NNNNNNN directories), metrics.jsonl and loss.png go
  * @param resume {@code auto} (the latest checkpoint in checkpointDir, if any), {@code none}, or a
  *     checkpoint directory
+ * @param initFrom weights a fresh run starts from (upstream's {@code --load} with {@code
+ *     --start-from-scratch}): a checkpoint directory, loaded strictly into the model (and its EMA
+ *     file into the EMA), with a fresh optimizer, data order and step 0; null for none. A run that
+ *     finds a checkpoint to resume continues it instead
  * @param seed seed of initialisation, data order and all per-sample randomness
  * @param device cpu, cuda, cuda:N or auto
  * @param logInterval optimizer steps between log lines when no progress bar is shown
@@ -88,6 +95,9 @@ import java.util.List;
  *     brought to its size and length, and each batch comes from one bucket with that bucket's batch
  *     size (which replaces {@code batch_size}); needs a dataset of videos, not cached latents. Null
  *     = every sample as stored, {@code batch_size} per batch
+ * @param modelFamily which model family the run trains: {@code dit} (jsora's DiT, the default) or
+ *     {@code stdit3} (Open-Sora 1.2's STDiT3, rectified flow only; {@code arch}, {@code text_to_c}
+ *     and the IDDPM settings do not apply to it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = false)
@@ -119,6 +129,7 @@ public record TrainConfig(
     @JsonProperty("keep_last") int keepLast,
     @JsonProperty("checkpoint_dir") String checkpointDir,
     @JsonProperty("resume") ResumeSpec resume,
+    @JsonProperty("init_from") String initFrom,
     @JsonProperty("seed") long seed,
     @JsonProperty("device") DeviceSpec device,
     @JsonProperty("log_interval") int logInterval,
@@ -134,7 +145,8 @@ public record TrainConfig(
     @JsonProperty("timestep_sampling") SampleMethod timestepSampling,
     @JsonProperty("timestep_transform") boolean timestepTransform,
     @JsonProperty("mask_ratios") MaskRatios maskRatios,
-    @JsonProperty("bucket_config") BucketConfig bucketConfig) {
+    @JsonProperty("bucket_config") BucketConfig bucketConfig,
+    @JsonProperty("model_family") ModelFamily modelFamily) {
 
   /** The learning-rate schedule after warm-up. */
   public enum LrScheduleKind implements Choice {
@@ -191,11 +203,8 @@ public record TrainConfig(
       throw new SettingException(
           "mask_ratios", "frame masks are trained with process rflow, not " + process);
     }
-    if (model != null && !DiTPresets.isPreset(model)) {
-      throw new SettingException(
-          "model",
-          "'" + model + "' is not a preset; known: " + String.join(", ", DiTPresets.names()));
-    }
+    modelFamily = modelFamily == null ? ModelFamily.DIT : modelFamily;
+    checkFamily(modelFamily, model, arch, process, textToC);
     check(epochs >= 1, "epochs", epochs, ">= 1");
     check(maxSteps >= 0, "max_steps", maxSteps, ">= 0");
     check(batchSize >= 1, "batch_size", batchSize, ">= 1");
@@ -214,6 +223,51 @@ public record TrainConfig(
     check(spSize >= 1, "sp_size", spSize, ">= 1");
     check(zero == 0 || zero == 2, "zero", zero, "0 or 2");
     check(distTimeout > 0, "dist_timeout", distTimeout, "> 0 (seconds)");
+  }
+
+  /** The settings that depend on the model family: its presets, and what it trains with. */
+  private static void checkFamily(
+      ModelFamily family, String model, Arch arch, DiffusionProcess process, boolean textToC) {
+    switch (family) {
+      case DIT -> {
+        if (model != null && !DiTPresets.isPreset(model)) {
+          throw new SettingException(
+              "model",
+              "'"
+                  + model
+                  + "' is not a DiT preset; known: "
+                  + String.join(", ", DiTPresets.names())
+                  + (STDiT3Presets.isPreset(model)
+                      ? " (for STDiT3 set model_family: stdit3)"
+                      : ""));
+        }
+      }
+      case STDIT3 -> {
+        if (model != null && !STDiT3Presets.isPreset(model)) {
+          throw new SettingException(
+              "model",
+              "'"
+                  + model
+                  + "' is not an STDiT3 preset; known: "
+                  + String.join(", ", STDiT3Presets.names()));
+        }
+        if (process != DiffusionProcess.RFLOW) {
+          throw new SettingException(
+              "process",
+              "model_family stdit3 trains with rectified flow only (its velocity output and frame"
+                  + " mask are rectified flow's): set process: rflow (--process rflow), not "
+                  + process);
+        }
+        if (arch != null) {
+          throw new SettingException(
+              "arch", "is a DiT setting; model_family stdit3 has one architecture, got " + arch);
+        }
+        if (textToC) {
+          throw new SettingException(
+              "text_to_c", "is a DiT setting; model_family stdit3 does not take it");
+        }
+      }
+    }
   }
 
   /** Default collective timeout in seconds. */
@@ -236,18 +290,24 @@ public record TrainConfig(
     return fileArch != null ? fileArch : Arch.CROSS_ATTN;
   }
 
-  /** The preset name, defaulting to the reference's DiT-S/8. */
+  /** The preset name, defaulting to the family's: the reference's DiT-S/8, or STDiT3-XL/2. */
   public String effectiveModel() {
-    return model != null ? model : "DiT-S/8";
+    if (model != null) {
+      return model;
+    }
+    return switch (modelFamily) {
+      case DIT -> "DiT-S/8";
+      case STDIT3 -> STDiT3Presets.DEFAULT;
+    };
   }
 
   /**
-   * The reference's defaults (one process): DiT-S/8 cross-attn on raw video, lr 1e-4 cosine, EMA
-   * 0.9999, batch 4; resume auto.
+   * The reference's defaults (one process): DiT-S/8 (model null: the family's preset) cross-attn on
+   * raw video, lr 1e-4 cosine, EMA 0.9999, batch 4; resume auto.
    */
   public static TrainConfig defaults() {
     return new TrainConfig(
-        "DiT-S/8",
+        null,
         null,
         null,
         CompressorKind.RAW,
@@ -274,6 +334,7 @@ public record TrainConfig(
         3,
         "checkpoints",
         ResumeSpec.AUTO,
+        null,
         0,
         DeviceSpec.AUTO,
         10,
@@ -289,7 +350,8 @@ public record TrainConfig(
         SampleMethod.LOGIT_NORMAL,
         false,
         null,
-        null);
+        null,
+        ModelFamily.DIT);
   }
 
   /** A builder starting from these settings. */
@@ -329,6 +391,7 @@ public record TrainConfig(
     private int keepLast;
     private String checkpointDir;
     private ResumeSpec resume;
+    private String initFrom;
     private long seed;
     private DeviceSpec device;
     private int logInterval;
@@ -345,6 +408,7 @@ public record TrainConfig(
     private boolean timestepTransform;
     private MaskRatios maskRatios;
     private BucketConfig bucketConfig;
+    private ModelFamily modelFamily;
 
     private Builder(TrainConfig c) {
       this.model = c.model;
@@ -374,6 +438,7 @@ public record TrainConfig(
       this.keepLast = c.keepLast;
       this.checkpointDir = c.checkpointDir;
       this.resume = c.resume;
+      this.initFrom = c.initFrom;
       this.seed = c.seed;
       this.device = c.device;
       this.logInterval = c.logInterval;
@@ -390,6 +455,7 @@ public record TrainConfig(
       this.timestepTransform = c.timestepTransform;
       this.maskRatios = c.maskRatios;
       this.bucketConfig = c.bucketConfig;
+      this.modelFamily = c.modelFamily;
     }
 
     public Builder model(String v) {
@@ -527,6 +593,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder initFrom(String v) {
+      this.initFrom = v;
+      return this;
+    }
+
     public Builder seed(long v) {
       this.seed = v;
       return this;
@@ -607,6 +678,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder modelFamily(ModelFamily v) {
+      this.modelFamily = v;
+      return this;
+    }
+
     public TrainConfig build() {
       return new TrainConfig(
           model,
@@ -636,6 +712,7 @@ public record TrainConfig(
           keepLast,
           checkpointDir,
           resume,
+          initFrom,
           seed,
           device,
           logInterval,
@@ -651,7 +728,8 @@ public record TrainConfig(
           timestepSampling,
           timestepTransform,
           maskRatios,
-          bucketConfig);
+          bucketConfig,
+          modelFamily);
     }
   }
 }

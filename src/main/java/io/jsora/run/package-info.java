@@ -7,8 +7,8 @@
  * which writes them.
  *
  * <p>May use {@code config}, {@code tensor}, {@code checkpoint}, {@code diffusion} and {@code
- * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit} and
- * {@code model.vae} (their config records and kinds), {@code data.bucket} (the bucket config a
- * training setting holds).
+ * diffusion.rflow} (their config records), {@code parallel} (its enums), {@code model.dit}, {@code
+ * model.stdit3} and {@code model.vae} (their config records and kinds), {@code data.bucket} (the
+ * bucket config a training setting holds).
  */
 package io.jsora.run;

@@ -4,8 +4,10 @@ import io.jsora.data.BucketPlan;
 import io.jsora.data.BucketSampler;
 import io.jsora.data.bucket.BucketConfig;
 import io.jsora.model.dit.DiTConfig;
+import io.jsora.model.stdit3.STDiT3Config;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ModelSpec;
 import io.jsora.run.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,7 +43,7 @@ final class ResumePolicy {
     Optional<Path> found = CheckpointLayout.resolveResume(cfg.resume(), runDir);
     agreeAcrossRanks(cfg, runDir, run, found);
     if (found.isPresent()) {
-      checkCompatible(found.get(), run.modelConfig());
+      checkCompatible(found.get(), run.model().spec());
     }
     return found;
   }
@@ -82,17 +84,45 @@ final class ResumePolicy {
     return step < 0 ? "no checkpoint" : "the checkpoint of step " + (long) step;
   }
 
-  /** Refuses to resume a checkpoint made for a different model. */
-  private static void checkCompatible(Path dir, DiTConfig modelConfig) throws IOException {
-    DiTConfig savedModel = CheckpointLayout.readConfig(dir).dit();
-    if (!savedModel.withGradCheckpoint(modelConfig.gradCheckpoint()).equals(modelConfig)) {
+  /**
+   * Refuses to resume a checkpoint made for a different model: another family, or another config (a
+   * DiT's activation checkpointing aside, which changes no weight).
+   */
+  private static void checkCompatible(Path dir, ModelSpec mine) throws IOException {
+    ModelSpec saved = CheckpointLayout.readConfig(dir).model();
+    if (saved.family() != mine.family()) {
+      throw new IllegalArgumentException(
+          "--resume "
+              + dir
+              + ": the checkpoint's model family is "
+              + saved.family()
+              + ", this run's is "
+              + mine.family()
+              + " (model_family)");
+    }
+    boolean same;
+    String savedJson;
+    String mineJson;
+    if (mine instanceof ModelSpec.Dit d) {
+      DiTConfig s = ((ModelSpec.Dit) saved).config();
+      same = s.withGradCheckpoint(d.config().gradCheckpoint()).equals(d.config());
+      savedJson = s.toJson();
+      mineJson = d.config().toJson();
+    } else {
+      STDiT3Config s = ((ModelSpec.Stdit3) saved).config();
+      STDiT3Config m = ((ModelSpec.Stdit3) mine).config();
+      same = s.equals(m);
+      savedJson = s.toJson();
+      mineJson = m.toJson();
+    }
+    if (!same) {
       throw new IllegalArgumentException(
           "--resume "
               + dir
               + ": the checkpoint's model "
-              + savedModel.toJson().replaceAll("\\s+", " ")
+              + savedJson.replaceAll("\\s+", " ")
               + " differs from this run's "
-              + modelConfig.toJson().replaceAll("\\s+", " "));
+              + mineJson.replaceAll("\\s+", " "));
     }
   }
 

@@ -15,14 +15,14 @@ import io.jsora.diffusion.rflow.MaskGenerator;
 import io.jsora.diffusion.rflow.RFlowTraining;
 import io.jsora.diffusion.rflow.SizePrecision;
 import io.jsora.diffusion.rflow.VideoSize;
-import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
-import io.jsora.model.dit.TextConditioning;
+import io.jsora.nn.Layer;
 import io.jsora.parallel.DistEnv;
 import io.jsora.parallel.GradientSync;
 import io.jsora.parallel.ParallelContext;
 import io.jsora.parallel.SequenceParallel;
 import io.jsora.run.CheckpointLayout;
+import io.jsora.run.ModelSpec;
 import io.jsora.run.RunConfig;
 import io.jsora.run.TrainConfig;
 import io.jsora.tensor.Autocast;
@@ -47,9 +47,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains a DiT on a preprocessed dataset: the steps over the parts a {@link TrainingRun} builds
- * (device and job, data, compressor, model, diffusion, optimizer, EMA), resuming where {@link
- * ResumePolicy} says, and writing checkpoints.
+ * Trains a model (a DiT or an Open-Sora 1.2 STDiT3, through {@link TrainedModel}) on a preprocessed
+ * dataset: the steps over the parts a {@link TrainingRun} builds (device and job, data, compressor,
+ * model, diffusion, optimizer, EMA), resuming where {@link ResumePolicy} says, and writing
+ * checkpoints.
  *
  * <p>One optimizer step: for each of {@code accumulation_steps} micro-batches, draw each sample's
  * timestep, noise and text dropout from its own stream keyed by (seed, micro-step, sample index),
@@ -69,12 +70,13 @@ import org.slf4j.LoggerFactory;
  * replicas: replica r takes slices {@code m·(W/P) + r} of each step's global batch (so sample i of
  * micro-batch m has index {@code m·b·(W/P) + r·b + i} for its randomness, and a step sees the same
  * rows and noise however it is split), the P ranks of a replica split each sample's tokens ({@link
- * DiT#setSequenceParallel}). Parameters are broadcast from rank 0 at the start; gradients are
- * averaged with a bucketed all-reduce ({@link GradientSync}) before libtorch's AdamW, or, with
- * {@code zero: 2}, reduce-scattered into {@link ShardedAdamW}'s shards. Loss and metrics are
- * averaged over the replicas, so the NaN guard decides alike on every rank. Only rank 0 writes
- * checkpoints (with the full optimizer state, gathered under ZeRO-2), {@code metrics.jsonl}, {@code
- * loss.png}, and logs at info level; every rank resumes from the same checkpoint.
+ * io.jsora.model.dit.DiT#setSequenceParallel}, {@link
+ * io.jsora.model.stdit3.STDiT3#setSequenceParallel}). Parameters are broadcast from rank 0 at the
+ * start; gradients are averaged with a bucketed all-reduce ({@link GradientSync}) before libtorch's
+ * AdamW, or, with {@code zero: 2}, reduce-scattered into {@link ShardedAdamW}'s shards. Loss and
+ * metrics are averaged over the replicas, so the NaN guard decides alike on every rank. Only rank 0
+ * writes checkpoints (with the full optimizer state, gathered under ZeRO-2), {@code metrics.jsonl},
+ * {@code loss.png}, and logs at info level; every rank resumes from the same checkpoint.
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -109,8 +111,7 @@ public final class Trainer implements AutoCloseable {
   private final Device device;
   private final ParallelContext ctx;
   private final ArrowVideoDataset dataset;
-  private final DiTConfig modelConfig;
-  private final DiT model;
+  private final TrainedModel model;
   private final GaussianDiffusion diffusion;
   private final RFlowTraining flow;
   private final MaskGenerator masks;
@@ -168,7 +169,6 @@ public final class Trainer implements AutoCloseable {
     this.device = run.device();
     this.ctx = run.context();
     this.dataset = run.dataset();
-    this.modelConfig = run.modelConfig();
     this.model = run.model();
     this.diffusion = run.diffusion();
     this.flow = run.flow();
@@ -195,12 +195,22 @@ public final class Trainer implements AutoCloseable {
     return this;
   }
 
-  public DiT model() {
-    return model;
+  /** The module being trained (a DiT or an STDiT3). */
+  public Layer model() {
+    return model.module();
   }
 
+  /** The model's family and config, as the checkpoints record them. */
+  public ModelSpec modelSpec() {
+    return model.spec();
+  }
+
+  /** The DiT's config; fails naming the family when the run trains another. */
   public DiTConfig modelConfig() {
-    return modelConfig;
+    if (model.spec() instanceof ModelSpec.Dit d) {
+      return d.config();
+    }
+    throw new IllegalStateException("the run's model is " + model.spec().family() + ", not a DiT");
   }
 
   /**
@@ -277,7 +287,8 @@ public final class Trainer implements AutoCloseable {
     Optional<Path> resumeFrom = ResumePolicy.checkpointToResume(cfg, runDir, run);
     if (resumeFrom.isPresent()) {
       state =
-          Checkpointer.restore(resumeFrom.get(), model, ema, sharded != null ? sharded : optimizer);
+          Checkpointer.restore(
+              resumeFrom.get(), model.module(), ema, sharded != null ? sharded : optimizer);
       guard = new NanGuard(cfg.nanTolerance(), state.nanSkipped(), state.nanConsecutive());
       if (bucketed) {
         ResumePolicy.placeBuckets(state.data(), cfg.bucketConfig(), buckets, main);
@@ -307,6 +318,14 @@ public final class Trainer implements AutoCloseable {
     } else if (bucketed) {
       ResumePolicy.placeBuckets(null, cfg.bucketConfig(), buckets, main);
     } else {
+      if (run.initFrom() != null) { // weights (and EMA) only: optimizer, data and step start fresh
+        run.initFrom().loadInto(model.module(), ema);
+        if (main) {
+          log.info(
+              "initialised from {} (weights and EMA; optimizer, data order and step start fresh)",
+              run.initFrom().dir());
+        }
+      }
       ResumePolicy.placeSampler(null, 0, sampler, main);
     }
     List<TrainListener> all = new ArrayList<>();
@@ -326,7 +345,7 @@ public final class Trainer implements AutoCloseable {
       log.info(
           "training {} ({} parameters) on {} rows, {} steps of {} x {} samples{}, {} on {}",
           run.describe(),
-          model.parameterCount(),
+          model.module().parameterCount(),
           dataset.size(),
           maxSteps,
           bucketed ? "(one bucket's batch size)" : cfg.batchSize(),
@@ -532,8 +551,10 @@ public final class Trainer implements AutoCloseable {
       Tensor dropText =
           Tensors.ofBytes(dropBytes, n)
               .to(device, org.bytedeco.pytorch.global.torch.ScalarType.Bool); // (B)
-      TextConditioning text =
-          TextConditioning.forArch(modelConfig.modelArch(), b.text(), b.textMask());
+      int[] f = run.compressorFactors(); // (time, height, width)
+      TrainedModel.Conditions conditions =
+          new TrainedModel.Conditions(
+              b.text(), b.textMask(), dropText, run.conditioningFps(), xs[3] * f[1], xs[4] * f[2]);
       Tensor loss;
       double mse;
       double vb;
@@ -541,26 +562,14 @@ public final class Trainer implements AutoCloseable {
         if (flow != null) {
           Tensor t = flowTimesteps(random, step, idx, xs); // (B)
           Tensor frameMask = masks == null ? null : frameMasks(random, step, idx, xs[2]); // (B, T)
-          // the DiT has no per-frame timestep: condition frames reach it as clean latents only
-          FlowLoss fl =
-              flow.losses(
-                  (x, tt, m) -> model.forward(x, tt, text.text(), text.mask(), dropText),
-                  x0,
-                  noise,
-                  t,
-                  frameMask);
+          FlowLoss fl = flow.losses(model.flow(conditions), x0, noise, t, frameMask);
           loss = fl.loss().mean(); // ()
           mse = loss.item_double();
           vb = 0;
         } else {
           Tensor t = random.timesteps(step, idx, diffusion.numTimesteps(), device); // (B)
           GaussianDiffusion.Losses losses =
-              diffusion.trainingLosses(
-                  (x, tt) -> model.forward(x, tt, text.text(), text.mask(), dropText),
-                  x0,
-                  t,
-                  noise,
-                  null);
+              diffusion.trainingLosses(model.denoiser(conditions), x0, t, noise, null);
           loss = losses.loss().mean(); // ()
           mse = losses.mse().mean().item_double();
           vb = losses.vb() == null ? 0 : losses.vb().mean().item_double();
@@ -568,9 +577,7 @@ public final class Trainer implements AutoCloseable {
       }
       phases.end(StepTimer.Phase.FORWARD, micro);
       loss.div(new org.bytedeco.pytorch.Scalar((double) cfg.accumulationSteps())).backward();
-      int patch = modelConfig.patchSize();
-      Micro m =
-          new Micro(loss.item_double(), mse, vb, n, n * xs[2] * (xs[3] / patch) * (xs[4] / patch));
+      Micro m = new Micro(loss.item_double(), mse, vb, n, model.tokens(xs));
       phases.end(StepTimer.Phase.BACKWARD, micro);
       return m;
     }
@@ -682,7 +689,9 @@ public final class Trainer implements AutoCloseable {
         return runDir.resolve(CheckpointLayout.dirName(state.step()));
       }
       OptimizerCheckpoint opt = gathered != null ? OptimizerCheckpoint.of(gathered) : optimizer;
-      Path dir = checkpointer.save(model, ema, opt, state, runConfig().toJson(), run.attachments());
+      Path dir =
+          checkpointer.save(
+              model.module(), ema, opt, state, runConfig().toJson(), run.attachments());
       events.onCheckpoint(state.step(), dir);
       return dir;
     } finally {

@@ -15,9 +15,12 @@ import io.jsora.diffusion.rflow.RFlowTraining;
 import io.jsora.model.dit.DiT;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTPresets;
+import io.jsora.model.osvae.AllCompressors;
+import io.jsora.model.stdit3.STDiT3;
+import io.jsora.model.stdit3.STDiT3Config;
+import io.jsora.model.stdit3.STDiT3Presets;
 import io.jsora.model.vae.CompressorKind;
 import io.jsora.model.vae.CompressorOptions;
-import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.model.vae.VqVaeCompressor;
 import io.jsora.parallel.AdamWConfig;
@@ -52,6 +55,7 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
@@ -79,8 +83,7 @@ public final class TrainingRun implements AutoCloseable {
   private ArrowVideoDataset dataset;
   private VideoCompressor compressor;
   private String textEncoderId;
-  private DiTConfig modelConfig;
-  private DiT model;
+  private TrainedModel model;
   private DiffusionConfig diffusionConfig;
   private GaussianDiffusion diffusion;
   private RFlowTraining flow;
@@ -90,6 +93,7 @@ public final class TrainingRun implements AutoCloseable {
   private GradientSync gradSync;
   private Ema ema;
   private DataInfo dataInfo;
+  private InitFrom initFrom;
   private boolean closed;
 
   private TrainingRun(TrainConfig cfg, ParallelContext givenContext) {
@@ -181,7 +185,7 @@ public final class TrainingRun implements AutoCloseable {
               + " or preprocess again");
     }
     compressor =
-        Compressors.load(
+        AllCompressors.load(
             kind,
             cfg.compressorDir() == null ? null : Path.of(cfg.compressorDir()),
             device,
@@ -199,26 +203,27 @@ public final class TrainingRun implements AutoCloseable {
       long[] s = Shapes.of(first);
       textDim = s[s.length - 1];
     }
-    modelConfig =
-        modelConfigOf(cfg)
-            .withInChannels(compressor.latentChannels())
-            .withTextEmbedDim((int) textDim)
-            .withLearnSigma(cfg.learnSigma())
-            .withTextDropoutProb(cfg.textDropout())
-            .withGradCheckpoint(cfg.gradCheckpoint())
-            .withTextToC(cfg.textToC());
-    model = new DiT(modelConfig);
-    try (PointerScope s = new PointerScope()) {
-      model.to(device, false);
+    if (cfg.initFrom() != null) { // the source's model, which the data must fit
+      initFrom = InitFrom.open(cfg.initFrom(), cfg.modelFamily());
+      initFrom.checkData(dataset, cfg.compressor(), compressor.latentChannels(), textDim);
     }
-    model.train(true);
+    model =
+        switch (cfg.modelFamily()) {
+          case DIT -> ditModel((int) textDim);
+          case STDIT3 -> stdit3Model((int) textDim);
+        };
+    Module module = model.module();
+    try (PointerScope s = new PointerScope()) {
+      module.to(device, false);
+    }
+    module.train(true);
     if (ctx.spSize() > 1) {
       model.setSequenceParallel(new SequenceParallel(ctx.sp(), cfg.spMode()));
     }
     if (ctx.worldSize() > 1) {
       try (PointerScope s = new PointerScope()) {
-        List<Tensor> all = new ArrayList<>(trainable(model, false).values());
-        StringTensorDict buffers = model.named_buffers(true);
+        List<Tensor> all = new ArrayList<>(trainable(module, false).values());
+        StringTensorDict buffers = module.named_buffers(true);
         for (long i = 0; i < buffers.size(); i++) {
           all.add(buffers.get(i).value());
         }
@@ -253,6 +258,59 @@ public final class TrainingRun implements AutoCloseable {
     }
   }
 
+  /** The DiT of the preset or config file, its input and text widths from the data. */
+  private TrainedModel ditModel(int textDim) throws IOException {
+    DiTConfig mc =
+        initFrom != null
+            ? initFrom.ditConfig(cfg)
+            : modelConfigOf(cfg)
+                .withInChannels(compressor.latentChannels())
+                .withTextEmbedDim(textDim)
+                .withLearnSigma(cfg.learnSigma())
+                .withTextDropoutProb(cfg.textDropout())
+                .withGradCheckpoint(cfg.gradCheckpoint())
+                .withTextToC(cfg.textToC());
+    return new DitModel(new DiT(mc));
+  }
+
+  /**
+   * The STDiT3 of the preset or upstream config file, its input channels and caption width from the
+   * data; its captions must fit {@code model_max_length}.
+   */
+  private TrainedModel stdit3Model(int textDim) throws IOException {
+    if (dataset.info().pooled()) {
+      throw new IllegalArgumentException(
+          cfg.dataset().get(0)
+              + ": the dataset holds pooled text; model_family stdit3 cross-attends to token"
+              + " states: preprocess without pooling");
+    }
+    STDiT3Config mc =
+        initFrom != null
+            ? initFrom.stdit3Config()
+            : stdit3ConfigOf(cfg)
+                .withInChannels(compressor.latentChannels())
+                .withCaptionChannels(textDim);
+    long longest = 0;
+    for (long r = 0; r < dataset.size(); r++) {
+      long[] shape = dataset.cellShape(io.jsora.data.HfDataset.TEXT_LATENT_STATES, r);
+      longest = Math.max(longest, shape[0]);
+    }
+    if (longest > mc.modelMaxLength()) {
+      throw new IllegalArgumentException(
+          "model_max_length "
+              + mc.modelMaxLength()
+              + ": the dataset "
+              + cfg.dataset().get(0)
+              + " has captions of up to "
+              + longest
+              + " text tokens; use a model config with model_max_length >= "
+              + longest);
+    }
+    STDiT3 m = new STDiT3(mc);
+    m.setGradCheckpoint(cfg.gradCheckpoint());
+    return new Stdit3Model(m);
+  }
+
   /**
    * AdamW over the whole model with an all-reduce of its gradients, or ZeRO-2's sharded AdamW; the
    * EMA.
@@ -260,16 +318,17 @@ public final class TrainingRun implements AutoCloseable {
   private void buildOptimizer() {
     AdamWConfig adam = AdamWConfig.defaults().withLr(cfg.lr()).withWeightDecay(cfg.weightDecay());
     if (cfg.zero() == 2) {
-      sharded = new ShardedAdamW(ctx, model, adam, DiT::hasCompleteGradient);
+      sharded = new ShardedAdamW(ctx, model.module(), adam, model::hasCompleteGradient);
     } else {
-      optimizer = AdamWOptimizer.create(model, adam);
+      optimizer = AdamWOptimizer.create(model.module(), adam);
       if (ctx.worldSize() > 1) {
         try (PointerScope s = new PointerScope()) {
-          gradSync = new GradientSync(ctx, trainable(model, true), DiT::hasCompleteGradient);
+          gradSync =
+              new GradientSync(ctx, trainable(model.module(), true), model::hasCompleteGradient);
         }
       }
     }
-    ema = Ema.of(model, cfg.emaDecay());
+    ema = Ema.of(model.module(), cfg.emaDecay());
   }
 
   /** The process-group settings {@code cfg} describes. */
@@ -289,6 +348,17 @@ public final class TrainingRun implements AutoCloseable {
       return file.withArch(cfg.effectiveArch(file.modelArch()));
     }
     return DiTPresets.get(cfg.effectiveModel(), cfg.effectiveArch(null));
+  }
+
+  /**
+   * The STDiT3 a run trains before the data's widths are applied: the upstream {@code config.json}
+   * {@code model_config} names (a file or its directory), or the preset's.
+   */
+  public static STDiT3Config stdit3ConfigOf(TrainConfig cfg) throws IOException {
+    if (cfg.modelConfig() != null) {
+      return STDiT3Config.read(Path.of(cfg.modelConfig()));
+    }
+    return STDiT3Presets.get(cfg.effectiveModel());
   }
 
   /**
@@ -331,7 +401,7 @@ public final class TrainingRun implements AutoCloseable {
    * The module's parameters that require gradients, by name in the module's order. With {@code
    * own}, new handles the caller's scope owns; else handles valid while the caller's scope lives.
    */
-  private static Map<String, Tensor> trainable(DiT m, boolean own) {
+  private static Map<String, Tensor> trainable(Module m, boolean own) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     StringTensorDict dict = m.named_parameters(true);
     for (long i = 0; i < dict.size(); i++) {
@@ -378,7 +448,7 @@ public final class TrainingRun implements AutoCloseable {
    */
   RunConfig runConfig() {
     return new RunConfig(
-        new ModelSpec.Dit(modelConfig),
+        model.spec(),
         flow != null
             ? new ProcessSpec.RFlow(flow.config())
             : new ProcessSpec.Iddpm(diffusionConfig),
@@ -404,8 +474,15 @@ public final class TrainingRun implements AutoCloseable {
       return o;
     }
     int[] f = compressor.factors();
-    int p = modelConfig.patchSize();
-    return o.withBuckets(cfg.seed(), FRAME_INTERVAL, new int[] {f[0], f[1] * p, f[2] * p});
+    int[] p; // (t, h, w) patch of the model's patch embedding
+    if (model.spec() instanceof ModelSpec.Stdit3 st) {
+      p = st.config().patchSize().stream().mapToInt(Integer::intValue).toArray();
+    } else {
+      int q = ((ModelSpec.Dit) model.spec()).config().patchSize();
+      p = new int[] {1, q, q};
+    }
+    return o.withBuckets(
+        cfg.seed(), FRAME_INTERVAL, new int[] {f[0] * p[0], f[1] * p[1], f[2] * p[2]});
   }
 
   /**
@@ -470,7 +547,7 @@ public final class TrainingRun implements AutoCloseable {
     }
     VideoCompressor c = compressor;
     return o.withCompressor(
-        c.factors(),
+        c.fitMultiples(),
         video -> {
           try (NoGradGuard g = new NoGradGuard()) {
             return c.encode(video);
@@ -483,9 +560,14 @@ public final class TrainingRun implements AutoCloseable {
     return compressor.factors();
   }
 
+  /** The (time, height, width) multiples videos are cut to before encoding. */
+  int[] compressorFitMultiples() {
+    return compressor.fitMultiples();
+  }
+
   /** Each row's shape key (frames and latent size) for the sampler's buckets. */
   long[][] shapeKeys() throws IOException {
-    return Loader.shapeKeys(dataset, DecodeOptions.NATIVE, compressor.factors());
+    return Loader.shapeKeys(dataset, DecodeOptions.NATIVE, compressor.fitMultiples());
   }
 
   /** Sums {@code values} over every rank (float64). */
@@ -514,13 +596,23 @@ public final class TrainingRun implements AutoCloseable {
         + (sharded != null ? ", ZeRO-2" : "");
   }
 
-  /** The model's name for the log: its config file or preset, and its architecture. */
+  /** The model's name for the log: its source, config file or preset, and a DiT's architecture. */
   String describe() {
-    return (cfg.modelConfig() != null
-            ? cfg.modelConfig()
-            : DiTPresets.canonical(cfg.effectiveModel()))
-        + " "
-        + modelConfig.modelArch().id();
+    if (model.spec() instanceof ModelSpec.Dit d) {
+      return (initFrom != null
+              ? "the model of " + initFrom.dir()
+              : cfg.modelConfig() != null
+                  ? cfg.modelConfig()
+                  : DiTPresets.canonical(cfg.effectiveModel()))
+          + " "
+          + d.config().modelArch().id();
+    }
+    return "STDiT3 "
+        + (initFrom != null
+            ? "of " + initFrom.dir()
+            : cfg.modelConfig() != null
+                ? cfg.modelConfig()
+                : STDiT3Presets.canonical(cfg.effectiveModel()));
   }
 
   Device device() {
@@ -535,12 +627,14 @@ public final class TrainingRun implements AutoCloseable {
     return dataset;
   }
 
-  DiTConfig modelConfig() {
-    return modelConfig;
+  /** The model being trained. */
+  TrainedModel model() {
+    return model;
   }
 
-  DiT model() {
-    return model;
+  /** The frame rate STDiT3 is conditioned on ({@link DataInfo#conditioningFps}). */
+  double conditioningFps() {
+    return dataInfo.conditioningFps();
   }
 
   /** The process's settings, for the log. */
@@ -580,6 +674,11 @@ public final class TrainingRun implements AutoCloseable {
 
   Ema ema() {
     return ema;
+  }
+
+  /** The weights a fresh run starts from; null without {@code init_from}. */
+  InitFrom initFrom() {
+    return initFrom;
   }
 
   /** Releases the parts and ends the job this run created, after a successful run. */

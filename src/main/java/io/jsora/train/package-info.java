@@ -5,8 +5,9 @@
  * io.jsora.train.TrainListener} hooks a trainer calls.
  *
  * <p>The infrastructure takes any {@link org.bytedeco.pytorch.Module} and its named parameters;
- * {@link io.jsora.train.Trainer} ties it to a run: data, compressor, DiT, diffusion, parallelism,
- * resume, and writes checkpoints in the layout {@code run.CheckpointLayout} describes.
+ * {@link io.jsora.train.Trainer} ties it to a run: data, compressor, the model (a DiT or an STDiT3,
+ * through {@code TrainedModel}), diffusion, parallelism, resume, and writes checkpoints in the
+ * layout {@code run.CheckpointLayout} describes.
  *
  * <p>May depend on: {@code config}, {@code tensor}, {@code checkpoint}, {@code nn}, {@code video},
  * {@code data}, {@code data.bucket}, {@code diffusion}, {@code parallel}, {@code run}, {@code

@@ -150,41 +150,41 @@ public final class RFlowTraining {
     if (frameMask != null) {
       Shapes.check(frameMask, "rectified flow: frame mask", s[0], s[2]);
     }
+    // the model runs in the caller's scope, not a local one: what it leaves for backward (the
+    // hooks of activation checkpointing, the tensors they saved) must live until backward
+    Tensor tf = t.to(ScalarType.Float); // [B]
+    Tensor xt0 = addNoise(x0, noise, tf, config.numTimesteps()); // [B, C, T, H, W]
+    Tensor m = frameMask == null ? null : frameMask.to(ScalarType.Bool); // bool [B, T]
+    // the path at t = 0 is 1·x0 + 0·ε = x0 exactly
+    Tensor xt =
+        m == null ? xt0 : torch.where(m.view(s[0], 1, s[2], 1, 1), xt0, x0); // [B, C, T, H, W]
+    Tensor out = model.apply(xt, tf, m); // [B, C | 2C, T, H, W]
+    long[] os = Shapes.of(out);
+    if (os.length != 5
+        || os[0] != s[0]
+        || (os[1] != s[1] && os[1] != 2 * s[1])
+        || os[2] != s[2]
+        || os[3] != s[3]
+        || os[4] != s[4]) {
+      throw new IllegalArgumentException(
+          "rectified flow: model output must be ["
+              + s[0]
+              + ", "
+              + s[1]
+              + " or "
+              + 2 * s[1]
+              + ", "
+              + s[2]
+              + ", "
+              + s[3]
+              + ", "
+              + s[4]
+              + "], found "
+              + Arrays.toString(os));
+    }
     Tensor[] r =
         Scopes.local(
             () -> {
-              Tensor tf = t.to(ScalarType.Float); // [B]
-              Tensor xt = addNoise(x0, noise, tf, config.numTimesteps()); // [B, C, T, H, W]
-              Tensor m = null; // bool [B, T]
-              if (frameMask != null) {
-                m = frameMask.to(ScalarType.Bool);
-                // the path at t = 0 is 1·x0 + 0·ε = x0 exactly
-                xt = torch.where(m.view(s[0], 1, s[2], 1, 1), xt, x0); // [B, C, T, H, W]
-              }
-              Tensor out = model.apply(xt, tf, m); // [B, C | 2C, T, H, W]
-              long[] os = Shapes.of(out);
-              if (os.length != 5
-                  || os[0] != s[0]
-                  || (os[1] != s[1] && os[1] != 2 * s[1])
-                  || os[2] != s[2]
-                  || os[3] != s[3]
-                  || os[4] != s[4]) {
-                throw new IllegalArgumentException(
-                    "rectified flow: model output must be ["
-                        + s[0]
-                        + ", "
-                        + s[1]
-                        + " or "
-                        + 2 * s[1]
-                        + ", "
-                        + s[2]
-                        + ", "
-                        + s[3]
-                        + ", "
-                        + s[4]
-                        + "], found "
-                        + Arrays.toString(os));
-              }
               Tensor v = out.narrow(1, 0, s[1]); // [B, C, T, H, W]
               Tensor err = v.sub(x0.sub(noise)); // [B, C, T, H, W]
               Tensor sq = err.mul(err);
@@ -200,8 +200,8 @@ public final class RFlowTraining {
                         .mul(new Scalar((double) (s[1] * s[3] * s[4]))); // [B]
                 loss = sq.mul(mf).sum(dims, false, new ScalarTypeOptional()).div(count); // [B]
               }
-              return new Tensor[] {loss, tf};
+              return new Tensor[] {loss};
             });
-    return new FlowLoss(r[0], r[1]);
+    return new FlowLoss(r[0], tf);
   }
 }

@@ -61,6 +61,13 @@ public final class OsVaeCompressor implements VideoCompressor {
     return new int[] {model.config().vaeTemporal().timeFactor(), f, f};
   }
 
+  /** Any frame count encodes (time 1); height and width must be multiples of 8. */
+  @Override
+  public int[] fitMultiples() {
+    int f = model.spatialConfig().spatialFactor();
+    return new int[] {1, f, f};
+  }
+
   @Override
   public long[] latentShape(long frames, long height, long width) {
     checkSize(frames, height, width);

@@ -231,6 +231,56 @@ public record STDiT3Config(
         false);
   }
 
+  /** This config with {@code in_channels} set (a training run takes it from its latents). */
+  public STDiT3Config withInChannels(int v) {
+    return new STDiT3Config(
+        inputSize,
+        inputSqSize,
+        v,
+        patchSize,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        classDropoutProb,
+        predSigma,
+        dropPath,
+        captionChannels,
+        modelMaxLength,
+        qkNorm,
+        enableFlashAttn,
+        enableLayernormKernel,
+        enableSequenceParallelism,
+        onlyTrainTemporal,
+        freezeYEmbedder,
+        skipYEmbedder);
+  }
+
+  /** This config with {@code caption_channels} set (a training run takes it from its text). */
+  public STDiT3Config withCaptionChannels(int v) {
+    return new STDiT3Config(
+        inputSize,
+        inputSqSize,
+        inChannels,
+        patchSize,
+        hiddenSize,
+        depth,
+        numHeads,
+        mlpRatio,
+        classDropoutProb,
+        predSigma,
+        dropPath,
+        v,
+        modelMaxLength,
+        qkNorm,
+        enableFlashAttn,
+        enableLayernormKernel,
+        enableSequenceParallelism,
+        onlyTrainTemporal,
+        freezeYEmbedder,
+        skipYEmbedder);
+  }
+
   /** Output channels: twice the input with {@code pred_sigma}. */
   @JsonIgnore
   public int outChannels() {

@@ -61,12 +61,18 @@ public final class T5TextEncoder implements TextEncoder {
    */
   public static T5TextEncoder load(Path dir, DType dtype, Device device, int maxLength)
       throws IOException {
+    return load(dir, dtype, device, maxLength, dir.toString());
+  }
+
+  /** As {@link #load(Path, DType, Device, int)}, reporting {@code id} as its {@link #id()}. */
+  public static T5TextEncoder load(Path dir, DType dtype, Device device, int maxLength, String id)
+      throws IOException {
     T5Config config = T5Config.read(dir);
     T5Tokenizer tok = T5Tokenizer.load(dir);
     try {
       T5Encoder model = T5Encoder.load(config, dir, dtype, device);
       try {
-        return new T5TextEncoder(model, tok, maxLength, dir.toString());
+        return new T5TextEncoder(model, tok, maxLength, id);
       } catch (RuntimeException e) {
         model.close();
         throw e;

@@ -41,6 +41,40 @@ public final class TextEncoders {
   public static final String BUILTIN_PREFIX = "builtin:";
 
   /**
+   * The prefix of a T5 encoder's spec and id (the {@code model.t5} package loads those; this
+   * package only names them).
+   */
+  public static final String T5_PREFIX = "t5:";
+
+  /** What kind of encoder an id (as datasets and checkpoints record it) names. */
+  public enum Kind {
+    T5("T5"),
+    BUILTIN("built-in"),
+    CLIP("CLIP");
+
+    private final String label;
+
+    Kind(String label) {
+      this.label = label;
+    }
+
+    @Override
+    public String toString() {
+      return label;
+    }
+  }
+
+  /** The kind {@code id} names: {@code t5:...}, {@code builtin:...}, else CLIP; null for null. */
+  public static Kind kindOf(String id) {
+    if (id == null) {
+      return null;
+    }
+    return id.startsWith(T5_PREFIX)
+        ? Kind.T5
+        : id.startsWith(BUILTIN_PREFIX) ? Kind.BUILTIN : Kind.CLIP;
+  }
+
+  /**
    * Loads the encoder {@code spec} names onto {@code device}; caller closes it.
    *
    * @throws IOException when nothing matches, listing every place looked at; or when the directory

@@ -12,7 +12,12 @@ public enum CompressorKind implements Choice {
   /** VideoGPT's VQ-VAE (the reference's default compressor). */
   VQVAE("vqvae", "videogpt", "vq-vae"),
   /** Stable Diffusion's image VAE applied per frame. */
-  VAE("vae", "sd-vae", "sdvae");
+  VAE("vae", "sd-vae", "sdvae"),
+  /**
+   * Open-Sora 1.2's video VAE (per-frame SDXL VAE, then a causal temporal VAE); built by the {@code
+   * model.osvae} package, which depends on this one.
+   */
+  OSVAE("osvae", "opensora-vae", "vae-v1.2");
 
   private final String id;
   private final List<String> aliases;
@@ -33,7 +38,7 @@ public enum CompressorKind implements Choice {
     return aliases;
   }
 
-  /** Parses {@code raw}, {@code vqvae} or {@code vae}. */
+  /** Parses {@code raw}, {@code vqvae}, {@code vae} or {@code osvae}. */
   @JsonCreator
   public static CompressorKind parse(String name) {
     return Choice.parse(CompressorKind.class, name);

@@ -28,7 +28,9 @@ public final class Compressors {
 
   public static final String DEFAULT_VAE = "stabilityai/sd-vae-ft-mse";
 
-  /** The names {@link #load} accepts. */
+  /**
+   * The names {@link #load} accepts ({@code osvae} is loaded by the {@code model.osvae} package).
+   */
   public static final List<String> NAMES = List.of("raw", "vqvae", "vae");
 
   private Compressors() {}
@@ -108,6 +110,10 @@ public final class Compressors {
                   device),
               options);
         }
+      case OSVAE:
+        throw new IllegalArgumentException(
+            "compressor osvae (the Open-Sora 1.2 VAE) is built by AllCompressors.load (package model.osvae),"
+                + " which also builds every compressor named here");
       default:
         throw new IllegalStateException("compressor " + kind);
     }

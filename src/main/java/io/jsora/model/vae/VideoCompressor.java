@@ -18,7 +18,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Get one from {@link Compressors#load}.
  */
 public interface VideoCompressor extends AutoCloseable {
-  /** {@code raw}, {@code vqvae} or {@code vae}. */
+  /** {@code raw}, {@code vqvae}, {@code vae} or {@code osvae}. */
   String name();
 
   /** Channels of the latent: 3 (raw), 256 (hpcai-tech/vqvae), 4 (SD VAE). */
@@ -26,6 +26,14 @@ public interface VideoCompressor extends AutoCloseable {
 
   /** Downsampling factors (time, height, width): 1,1,1 (raw), 2,4,4 (vqvae), 1,8,8 (vae). */
   int[] factors();
+
+  /**
+   * The (time, height, width) multiples a video is cut to before encoding: {@link #factors()},
+   * except for a compressor that takes any frame count (the 1.2 VAE: time 1).
+   */
+  default int[] fitMultiples() {
+    return factors();
+  }
 
   /**
    * The latent shape {@code [C, T', H', W']} for a video of T×H×W pixels.
