@@ -6,8 +6,9 @@
  *
  * <p>The infrastructure takes any {@link org.bytedeco.pytorch.Module} and its named parameters;
  * {@link io.jsora.train.Trainer} ties it to a run: data, compressor, the model (a DiT or an STDiT3,
- * through {@code TrainedModel}), diffusion, parallelism, resume, and writes checkpoints in the
- * layout {@code run.CheckpointLayout} describes.
+ * through {@code TrainedModel}), diffusion, parallelism, resume or a fresh start from another
+ * model's weights ({@code InitFrom}, {@code --init-from}), and writes checkpoints in the layout
+ * {@code run.CheckpointLayout} describes.
  *
  * <p>May depend on: {@code config}, {@code tensor}, {@code checkpoint}, {@code nn}, {@code video},
  * {@code data}, {@code data.bucket}, {@code diffusion}, {@code parallel}, {@code run}, {@code

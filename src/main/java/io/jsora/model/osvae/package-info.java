@@ -6,7 +6,8 @@
  * that chains them with 17-frame chunks and per-channel shift/scale ({@link
  * io.jsora.model.osvae.OpenSoraVae}), its loader ({@link io.jsora.model.osvae.OsVaeFiles}) and a
  * {@link io.jsora.model.vae.VideoCompressor} over it ({@link
- * io.jsora.model.osvae.OsVaeCompressor}).
+ * io.jsora.model.osvae.OsVaeCompressor}); {@link io.jsora.model.osvae.AllCompressors} loads every
+ * compressor by kind, this one included (the lowest package that sees them all).
  *
  * <p>Modules register their parameters under upstream's state-dict keys; forward methods run in the
  * caller's {@code PointerScope} (each chunk in its own), while the compressor opens its own scope

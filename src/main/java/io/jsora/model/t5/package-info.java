@@ -8,7 +8,9 @@
  * torch.save} files strictly, skipping a whole model's decoder; {@link
  * io.jsora.model.t5.T5Tokenizer} runs {@code spiece.model} through DJL's SentencePiece binding with
  * T5's end token, sentinels, padding and truncation; {@link io.jsora.model.t5.T5TextEncoder} joins
- * them behind {@link io.jsora.model.text.TextEncoder} as Open-Sora's {@code T5Embedder} does.
+ * them behind {@link io.jsora.model.text.TextEncoder} as Open-Sora's {@code T5Embedder} does;
+ * {@link io.jsora.model.t5.T5TextEncoders} loads text encoders by spec, T5 ({@code t5:DIR}, or a
+ * directory whose config says {@code model_type: t5}) besides those of {@code model.text}.
  *
  * <p>May depend on: {@code io.jsora.tensor}, {@code io.jsora.nn}, {@code io.jsora.checkpoint},
  * {@code io.jsora.model.text}, Jackson, the DJL SentencePiece binding.
