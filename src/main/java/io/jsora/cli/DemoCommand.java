@@ -367,7 +367,7 @@ public final class DemoCommand implements Callable<Integer> {
       row(o, "held-out combinations", r.held());
       row(o, "seen combinations", r.seen());
       if (r.continued() != null) {
-        row(o, "continuation (held-out)", r.continued());
+        row(o, "held-out continuation", r.continued());
         o.printf(
             Locale.ROOT,
             "    (continuation: the first %d frames of a held-out clip given, the other %d generated and judged)%n",
