@@ -669,6 +669,7 @@ public final class DemoCommand implements Callable<Integer> {
       io.jsora.video.ContactSheet.write(
           dir.resolve("contact-sheet.png"), video, captions, synth.frames());
     }
+    SampleCommand.writeManifest(outputs, captions); // eval-synth --skip-frames reads it
     SynthScore score = new SynthScore();
     for (int i = 0; i < outputs.size(); i++) {
       try (io.jsora.video.DecodedVideo v = io.jsora.video.VideoReader.decode(outputs.get(i));
