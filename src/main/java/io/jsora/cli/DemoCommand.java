@@ -660,14 +660,16 @@ public final class DemoCommand implements Callable<Integer> {
               0,
               guidance,
               synth.seed());
-      Tensor video = pipe.generate(req, new GivenFrames(given, givenFrames), (d, n, ts) -> {});
-      for (int i = 0; i < clips.size(); i++) {
-        Path f = dir.resolve(String.format(Locale.ROOT, "continuation-%02d.mp4", i));
-        VideoWriter.writeMp4(f, video.select(0, i), FPS);
-        outputs.add(f);
+      try (Tensor video =
+          pipe.generate(req, new GivenFrames(given, givenFrames), (d, n, ts) -> {})) {
+        for (int i = 0; i < clips.size(); i++) {
+          Path f = dir.resolve(String.format(Locale.ROOT, "continuation-%02d.mp4", i));
+          VideoWriter.writeMp4(f, video.select(0, i), FPS);
+          outputs.add(f);
+        }
+        io.jsora.video.ContactSheet.write(
+            dir.resolve("contact-sheet.png"), video, captions, synth.frames());
       }
-      io.jsora.video.ContactSheet.write(
-          dir.resolve("contact-sheet.png"), video, captions, synth.frames());
     }
     SampleCommand.writeManifest(outputs, captions); // eval-synth --skip-frames reads it
     SynthScore score = new SynthScore();
