@@ -15,6 +15,8 @@ import io.jsora.data.SynthJudge;
 import io.jsora.data.SynthScore;
 import io.jsora.diffusion.BetaSchedule;
 import io.jsora.diffusion.Prediction;
+import io.jsora.diffusion.rflow.MaskRatios;
+import io.jsora.diffusion.rflow.MaskType;
 import io.jsora.model.dit.Arch;
 import io.jsora.model.dit.DiTConfig;
 import io.jsora.model.dit.DiTCost;
@@ -25,6 +27,7 @@ import io.jsora.model.text.TextEncoders;
 import io.jsora.model.vae.Compressors;
 import io.jsora.model.vae.VideoCompressor;
 import io.jsora.pipeline.GenerationRequest;
+import io.jsora.pipeline.GivenFrames;
 import io.jsora.pipeline.TextToVideoPipeline;
 import io.jsora.run.DiffusionProcess;
 import io.jsora.run.ResumeSpec;
@@ -47,6 +50,8 @@ import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -199,6 +204,20 @@ public final class DemoCommand implements Callable<Integer> {
   DiffusionProcess process;
 
   @Option(
+      names = "--mask-ratio",
+      paramLabel = "TYPE=P",
+      description =
+          "rflow: train with frame mask TYPE drawn with probability P (repeatable; identity takes the rest) so the model learns to continue given frames (default with rflow: quarter_head=0.3, image_head=0.2).")
+  LinkedHashMap<MaskType, Double> maskRatios;
+
+  @Option(
+      names = "--given-frames",
+      defaultValue = "2",
+      description =
+          "rflow: continuation is scored by giving the model the first N frames of each held-out reference clip and judging the frames it generates after them (default: ${DEFAULT-VALUE}).")
+  int givenFrames;
+
+  @Option(
       names = "--compare",
       description =
           "Train, sample and judge each compared setting (adaln and cross-attn with IDDPM, adaln with rectified flow) on the same data and budget: one table, the loss curves in one plot (compare.png).")
@@ -215,6 +234,7 @@ public final class DemoCommand implements Callable<Integer> {
       Setting setting,
       SynthScore held,
       SynthScore seen,
+      SynthScore continued,
       double lastLoss,
       double stepFlops,
       double stepsPerSecond,
@@ -229,6 +249,18 @@ public final class DemoCommand implements Callable<Integer> {
     int trainSteps = steps != null ? steps : quick ? 60 : 800;
     boolean fixed = start == SynthConfig.Start.FIXED;
     int side = size != null ? size : fixed ? FIXED_SIZE : SIZE;
+    if (maskRatios != null && !compare && process != DiffusionProcess.RFLOW) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--mask-ratio: frame masks need --process rflow");
+    }
+    if (givenFrames < 1 || givenFrames >= frames) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--given-frames: expected 1.."
+              + (frames - 1)
+              + " (fewer than --frames), got "
+              + givenFrames);
+    }
     Files.createDirectories(out);
     Path data = out.resolve("data");
     Path dataset = out.resolve("dataset");
@@ -334,6 +366,14 @@ public final class DemoCommand implements Callable<Integer> {
       header(o);
       row(o, "held-out combinations", r.held());
       row(o, "seen combinations", r.seen());
+      if (r.continued() != null) {
+        row(o, "held-out continuation", r.continued());
+        o.printf(
+            Locale.ROOT,
+            "    (continuation: the first %d frames of a held-out clip given, the other %d generated and judged)%n",
+            givenFrames,
+            frames - givenFrames);
+      }
       o.printf(
           Locale.ROOT, "stage times: %s; total %.1f s%n", stageTimes(stageSeconds), totalSeconds);
       o.printf(
@@ -347,6 +387,10 @@ public final class DemoCommand implements Callable<Integer> {
       report.put("steps_per_second", r.stepsPerSecond());
       report.put("held_out", r.held().summary());
       report.put("seen", r.seen().summary());
+      if (r.continued() != null) {
+        report.put("given_frames", givenFrames);
+        report.put("continuation", r.continued().summary());
+      }
       report.put("stage_seconds", stageSeconds);
       report.put("total_seconds", totalSeconds);
     } else {
@@ -359,24 +403,28 @@ public final class DemoCommand implements Callable<Integer> {
       o.println("comparison (held-out combinations; colour, direction and shape read back):");
       o.printf(
           Locale.ROOT,
-          "    %-22s %8s %10s %8s %10s %10s %8s%n",
+          "    %-22s %8s %10s %8s %10s %12s %10s %8s%n",
           "setting",
           "colour",
           "direction",
           "shape",
           "all three",
+          "continuation",
           "last loss",
           "train s");
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Outcome r : outcomes) {
         o.printf(
             Locale.ROOT,
-            "    %-22s %7.1f%% %9.1f%% %7.1f%% %9.1f%% %10.4f %8.1f%n",
+            "    %-22s %7.1f%% %9.1f%% %7.1f%% %9.1f%% %12s %10.4f %8.1f%n",
             r.setting().name(),
             100 * r.held().colourAccuracy(),
             100 * r.held().directionAccuracy(),
             100 * r.held().shapeAccuracy(),
             100 * r.held().allAccuracy(),
+            r.continued() == null
+                ? "-"
+                : String.format(Locale.ROOT, "%.1f%%", 100 * r.continued().allAccuracy()),
             r.lastLoss(),
             r.stageSeconds().get("train"));
         Map<String, Object> m = new LinkedHashMap<>();
@@ -390,6 +438,9 @@ public final class DemoCommand implements Callable<Integer> {
         m.put("stage_seconds", r.stageSeconds());
         m.put("held_out", r.held().summary());
         m.put("seen", r.seen().summary());
+        if (r.continued() != null) {
+          m.put("continuation", r.continued().summary());
+        }
         rows.add(m);
       }
       double totalSeconds = seconds(total0);
@@ -475,6 +526,7 @@ public final class DemoCommand implements Callable<Integer> {
     prompts.addAll(seenPrompts);
     Files.createDirectories(samples);
     List<Path> files = new ArrayList<>();
+    SynthScore continuation = null;
     try (TextToVideoPipeline pipe = TextToVideoPipeline.load(run, true, Devices.resolve(device));
         PointerScope scope = new PointerScope()) {
       GenerationRequest req =
@@ -502,15 +554,26 @@ public final class DemoCommand implements Callable<Integer> {
       io.jsora.video.ContactSheet.write(
           samples.resolve("contact-sheet.png"), video, prompts, synth.frames());
       video.close();
+      if (st.process() == DiffusionProcess.RFLOW) {
+        continuation = continueClips(pipe, synth, samples.resolve("continuation"), sampling);
+      }
     }
     SampleCommand.writeManifest(files, prompts);
     stageSeconds.put("sample", seconds(t));
     o.printf(
         Locale.ROOT,
-        "4/5 sampled %d videos (%d held-out prompts, %d seen), DDIM %d steps, guidance %s (%.1f s)%n",
+        "4/5 sampled %d videos (%d held-out prompts, %d seen%s), %s %d steps, guidance %s (%.1f s)%n",
         prompts.size(),
         unseen.size(),
         seenPrompts.size(),
+        continuation == null
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "; and %d continuations of held-out clips from their first %d frames",
+                continuation.items().size(),
+                givenFrames),
+        st.process() == DiffusionProcess.RFLOW ? "Euler" : "DDIM",
         sampling,
         guidance,
         stageSeconds.get("sample"));
@@ -536,11 +599,94 @@ public final class DemoCommand implements Callable<Integer> {
         st,
         held,
         seenScore,
+        continuation,
         result.lastLoss(),
         stepFlops,
         stepsPerSecond,
         stageSeconds,
         run.resolve("metrics.jsonl"));
+  }
+
+  /**
+   * Continuation: for each held-out combination, a fresh clip (seeded apart from the training data)
+   * is rendered and written as MP4 ({@code reference-NN.mp4}); its first {@code --given-frames}
+   * decoded frames are given to the model through the frame mask, which generates the rest ({@code
+   * continuation-NN.mp4}). The judge reads colour, direction and shape from the generated frames
+   * only, decoded from the MP4, against the clip's caption.
+   */
+  private SynthScore continueClips(
+      TextToVideoPipeline pipe, SynthConfig synth, Path dir, int sampling) throws IOException {
+    Files.createDirectories(dir);
+    int combos = Synth.combinations(synth, true).size();
+    SynthConfig refs =
+        new SynthConfig(
+            combos,
+            synth.frames(),
+            synth.size(),
+            synth.fps(),
+            synth.seed() + 1,
+            synth.start(),
+            synth.colours(),
+            synth.shapes(),
+            synth.directions(),
+            synth.holdOut(),
+            true);
+    List<Synth.Clip> clips = Synth.plan(refs);
+    List<String> captions = new ArrayList<>();
+    List<Path> outputs = new ArrayList<>();
+    try (PointerScope scope = new PointerScope()) {
+      List<Tensor> decoded = new ArrayList<>();
+      for (int i = 0; i < clips.size(); i++) {
+        Synth.Clip c = clips.get(i);
+        Path ref = dir.resolve(String.format(Locale.ROOT, "reference-%02d.mp4", i));
+        try (Tensor pixels = Synth.render(c, refs)) {
+          VideoWriter.writeMp4(ref, pixels, FPS);
+        }
+        // given as the training clips were seen: through H.264 and back
+        try (io.jsora.video.DecodedVideo v = io.jsora.video.VideoReader.decode(ref)) {
+          decoded.add(v.frames().clone());
+        }
+        captions.add(c.caption());
+      }
+      Tensor given = torch.stack(new TensorVector(decoded.toArray(new Tensor[0]))); // (B,T,H,W,3)
+      GenerationRequest req =
+          new GenerationRequest(
+              captions,
+              synth.frames(),
+              synth.size(),
+              synth.size(),
+              sampling,
+              io.jsora.diffusion.Sampler.Method.DDIM,
+              0,
+              guidance,
+              synth.seed());
+      try (Tensor video =
+          pipe.generate(req, new GivenFrames(given, givenFrames), (d, n, ts) -> {})) {
+        for (int i = 0; i < clips.size(); i++) {
+          Path f = dir.resolve(String.format(Locale.ROOT, "continuation-%02d.mp4", i));
+          VideoWriter.writeMp4(f, video.select(0, i), FPS);
+          outputs.add(f);
+        }
+        io.jsora.video.ContactSheet.write(
+            dir.resolve("contact-sheet.png"), video, captions, synth.frames());
+      }
+    }
+    SampleCommand.writeManifest(outputs, captions); // eval-synth --skip-frames reads it
+    SynthScore score = new SynthScore();
+    for (int i = 0; i < outputs.size(); i++) {
+      try (io.jsora.video.DecodedVideo v = io.jsora.video.VideoReader.decode(outputs.get(i));
+          PointerScope scope = new PointerScope()) {
+        Tensor rest = v.frames().narrow(0, givenFrames, synth.frames() - givenFrames);
+        SynthJudge.Reading r = SynthJudge.judge(rest, Synth.COLOURS);
+        score.add(
+            new SynthScore.Item(
+                outputs.get(i).getFileName().toString(),
+                captions.get(i),
+                SynthJudge.parse(captions.get(i)),
+                r));
+      }
+    }
+    return score;
   }
 
   /**
@@ -643,6 +789,7 @@ public final class DemoCommand implements Callable<Integer> {
         .noiseSchedule(BetaSchedule.COSINE)
         .prediction(st.prediction())
         .process(st.process())
+        .maskRatios(st.process() == DiffusionProcess.RFLOW ? masks() : null)
         .learnSigma(false)
         .saveInterval(0)
         .keepLast(1)
@@ -652,6 +799,21 @@ public final class DemoCommand implements Callable<Integer> {
         .device(device)
         .logInterval(Math.max(1, trainSteps / 10))
         .build();
+  }
+
+  /**
+   * The rectified-flow runs' frame masks: the given ratios, or the demo's default (the first one or
+   * two of 8 frames as conditions in half of the samples: what continuation asks of the model).
+   */
+  MaskRatios masks() {
+    Map<String, Double> byName = new LinkedHashMap<>();
+    if (maskRatios != null) {
+      maskRatios.forEach((k, v) -> byName.put(k.id(), v));
+    } else {
+      byName.put(MaskType.QUARTER_HEAD.id(), 0.3);
+      byName.put(MaskType.IMAGE_HEAD.id(), 0.2);
+    }
+    return MaskRatios.of(byName);
   }
 
   private static void header(PrintWriter o) {

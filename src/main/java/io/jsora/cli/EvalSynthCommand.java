@@ -54,6 +54,14 @@ public final class EvalSynthCommand implements Callable<Integer> {
       description = "Write the scores and per-video readings as JSON.")
   Path json;
 
+  @Option(
+      names = "--skip-frames",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Judge only the frames after the first N (a continuation's generated rest, e.g. demo's samples/continuation with --skip-frames 2) (default: ${DEFAULT-VALUE}).")
+  int skipFrames;
+
   @Option(names = "--details", description = "Print one line per video.")
   boolean details;
 
@@ -65,8 +73,22 @@ public final class EvalSynthCommand implements Callable<Integer> {
     List<Pair> pairs = pairs();
     SynthScore score = new SynthScore();
     for (Pair p : pairs) {
-      try (DecodedVideo v = VideoReader.decode(p.video())) {
-        SynthJudge.Reading r = SynthJudge.judge(v.frames(), Synth.COLOURS);
+      try (DecodedVideo v = VideoReader.decode(p.video());
+          org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        long frames = v.frames().size(0);
+        if (skipFrames < 0 || skipFrames + 2 > frames) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--skip-frames "
+                  + skipFrames
+                  + ": "
+                  + p.video()
+                  + " has "
+                  + frames
+                  + " frames; at least 2 must be left to judge");
+        }
+        SynthJudge.Reading r =
+            SynthJudge.judge(v.frames().narrow(0, skipFrames, frames - skipFrames), Synth.COLOURS);
         score.add(
             new SynthScore.Item(
                 videos.relativize(p.video()).toString(),

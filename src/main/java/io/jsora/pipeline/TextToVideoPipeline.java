@@ -242,10 +242,29 @@ public final class TextToVideoPipeline implements AutoCloseable {
    * @return {@code uint8 [B, T, H, W, 3]} on the CPU; caller owns it
    */
   public Tensor generate(GenerationRequest req, SamplingProgress progress) {
+    return generate(req, null, progress);
+  }
+
+  /**
+   * Generates one video per prompt, each starting with the {@code given} frames of its clip (null:
+   * none, as {@link #generate(GenerationRequest, SamplingProgress)}). The given frames are encoded
+   * and pasted into the starting point; the frame mask keeps their latents exactly as encoded
+   * through every step (rectified flow, {@link RFlowSampler}), so decoded they are the given frames
+   * as the compressor reconstructs them, and the model generates the rest. Needs a rectified-flow
+   * checkpoint, best one trained with frame masks ({@code --mask-ratio}).
+   *
+   * @return {@code uint8 [B, T, H, W, 3]} on the CPU; caller owns it
+   */
+  public Tensor generate(GenerationRequest req, GivenFrames given, SamplingProgress progress) {
     // 1. Validate the size against the compressor and the patch size
     long[] latent =
         compressor.latentShape(req.frames(), req.height(), req.width()); // (C, T', H', W')
     if (stdit3 != null) {
+      if (given != null) {
+        throw new IllegalArgumentException(
+            "given frames: continuing clips is implemented for DiT rectified-flow runs; for an"
+                + " STDiT3 run use jsora sample's --reference with --mask-strategy");
+      }
       return generateStdit3(req, latent, progress);
     }
     int p = modelConfig.patchSize();
@@ -276,11 +295,21 @@ public final class TextToVideoPipeline implements AutoCloseable {
                   arch, emb.hidden(), emb.mask()); // (B, L, D) + (B, L), or (B, D)
       long[] shape = {b, latent[0], latent[1], latent[2], latent[3]};
       NoiseSource noise = NoiseSource.perSample(req.seed(), sampleIndices(b), device);
+      Tensor givenLatent = given == null ? null : encodeGiven(given, req, latent);
       // 3. Sample the latent with the run's process
       Tensor sampled =
           switch (process.process()) {
-            case IDDPM -> sampleIddpm(config.iddpm(), text, req, shape, noise, progress);
-            case RFLOW -> sampleFlow(config.rflow(), text, req, shape, noise, progress);
+            case IDDPM -> {
+              if (given != null) {
+                throw new IllegalArgumentException(
+                    checkpoint
+                        + ": generating from given frames needs a rectified-flow checkpoint"
+                        + " (train --process rflow --mask-ratio ...); this one was trained with iddpm");
+              }
+              yield sampleIddpm(config.iddpm(), text, req, shape, noise, progress);
+            }
+            case RFLOW ->
+                sampleFlow(config.rflow(), text, req, shape, noise, givenLatent, progress);
           };
       // 4. Decode to pixels in [-0.5, 0.5], then to bytes (clamped)
       Tensor z;
@@ -334,6 +363,55 @@ public final class TextToVideoPipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * The latents of the given frames: {@code [B, C, k, H', W']} on the device, k latent frames
+   * (fewer than the request's), in the caller's scope.
+   */
+  private Tensor encodeGiven(GivenFrames given, GenerationRequest req, long[] latent) {
+    long[] s = io.jsora.tensor.Shapes.of(given.video()); // (B, T, H, W, 3)
+    int b = req.prompts().size();
+    if (s[0] != b || s[2] != req.height() || s[3] != req.width()) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "given frames: %d clips of %dx%d px, but the request is %d prompts at %dx%d px",
+              s[0],
+              s[3],
+              s[2],
+              b,
+              req.width(),
+              req.height()));
+    }
+    int factor = compressor.factors()[0];
+    if (given.count() % factor != 0) {
+      throw new IllegalArgumentException(
+          "given frames: "
+              + given.count()
+              + " frames do not fill whole latent frames of the "
+              + compressor.name()
+              + " compressor (a multiple of "
+              + factor
+              + ")");
+    }
+    if (given.count() / factor >= latent[1]) {
+      throw new IllegalArgumentException(
+          "given frames: "
+              + given.count()
+              + " given of "
+              + req.frames()
+              + " leave nothing to generate");
+    }
+    Tensor pixels = Frames.toModel(given.video().narrow(1, 0, given.count())); // (B, 3, k·f, H, W)
+    try (pixels) {
+      Tensor z = compressor.encode(pixels); // (B, C, k, H', W'), owned here
+      Tensor onDevice = z.to(device, org.bytedeco.pytorch.global.torch.ScalarType.Float);
+      if (onDevice != z) {
+        z.close();
+      }
+      return onDevice;
+    }
+  }
+
   private static long[] sampleIndices(int b) {
     long[] indices = new long[b];
     for (int i = 0; i < b; i++) {
@@ -379,7 +457,9 @@ public final class TextToVideoPipeline implements AutoCloseable {
   /**
    * Rectified flow: {@code numSteps} Euler steps from the first noise draw, guided on a doubled
    * batch (zeros are the null text) with the request's scale (1 when it gives 0 or less: the
-   * conditional model alone). The sizes the timestep transform sees are the request's pixels.
+   * conditional model alone). The sizes the timestep transform sees are the request's pixels. With
+   * {@code given} latents {@code [B, C, k, H', W']}, the first k latent frames of the starting
+   * point are those latents and the frame mask (edit ratio 0 there, 1 elsewhere) keeps them.
    */
   private Tensor sampleFlow(
       RFlowConfig rc,
@@ -387,6 +467,7 @@ public final class TextToVideoPipeline implements AutoCloseable {
       GenerationRequest req,
       long[] shape,
       NoiseSource noise,
+      Tensor given,
       SamplingProgress progress) {
     double scale = req.guidanceScale() > 0 ? req.guidanceScale() : 1.0;
     RFlowConfig run = rc.withNumSamplingSteps(req.numSteps()).withCfgScale(scale);
@@ -400,8 +481,15 @@ public final class TextToVideoPipeline implements AutoCloseable {
             ? null
             : torch.cat(new TensorVector(text.mask(), text.mask()), 0); // (2B, L)
     Tensor z = noise.draw(shape, 0); // (B, C, T, H, W)
+    Tensor frameMask = null;
+    if (given != null) {
+      long k = given.size(2);
+      z = torch.cat(new TensorVector(given, z.narrow(2, k, shape[2] - k)), 2); // (B, C, T, H, W)
+      frameMask = torch.ones(shape[0], shape[2]); // (B, T): 1 = generate
+      frameMask.narrow(1, 0, k).zero_(); // 0 = keep the given latent
+    }
     return sampler.sample(
-        (x, t, m) -> model.forward(x, t, textBoth, maskBoth), z, null, noise, progress);
+        (x, t, m) -> model.forward(x, t, textBoth, maskBoth), z, frameMask, noise, progress);
   }
 
   @Override

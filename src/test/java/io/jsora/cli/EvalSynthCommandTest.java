@@ -56,4 +56,18 @@ class EvalSynthCommandTest {
     assertEquals(1, bad.code());
     assertTrue(bad.err().contains("1 prompts but 2 videos"), bad.err());
   }
+
+  @Test
+  void skipFramesJudgesTheRestAndRefusesToLeaveTooFew() throws Exception {
+    Path data = dir.resolve("syn");
+    assertEquals(
+        0,
+        Cli.run("data", "synth", "--out", data.toString(), "--count", "4", "--seed", "2").code());
+    Cli r = Cli.run("eval-synth", "--videos", data.toString(), "--skip-frames", "3");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().matches("(?s).*direction\\s+100\\.0%.*"), r.out());
+    Cli bad = Cli.run("eval-synth", "--videos", data.toString(), "--skip-frames", "7");
+    assertEquals(2, bad.code(), bad.err() + bad.out());
+    assertTrue(bad.err().contains("at least 2 must be left"), bad.err());
+  }
 }

@@ -262,4 +262,51 @@ class TrainSampleCommandTest {
       assertTrue(r.out().contains("--- " + name), r.out());
     }
   }
+
+  @Test
+  void demoWithRectifiedFlowContinuesHeldOutClipsAndScoresTheGeneratedRest() throws Exception {
+    Path out = dir.resolve("demo-rflow");
+    Cli r =
+        Cli.run(
+            "demo",
+            "--quick",
+            "--steps",
+            "3",
+            "--process",
+            "rflow",
+            "--out",
+            out.toString(),
+            "--device",
+            "cpu");
+    assertEquals(0, r.code(), r.err() + r.out());
+    assertTrue(r.out().contains("held-out continuation"), r.out());
+    Path cont = out.resolve("samples/continuation");
+    for (String f :
+        new String[] {
+          "reference-00.mp4", "continuation-11.mp4", "samples.json", "contact-sheet.png"
+        }) {
+      assertTrue(Files.isRegularFile(cont.resolve(f)), f);
+    }
+    JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+    assertEquals(2, report.path("given_frames").asInt());
+    JsonNode c = report.path("continuation");
+    assertEquals(12, c.path("videos").asInt(), report.toString());
+    // the same score from the MP4s' pixels through the separate eval-synth path
+    Path json = dir.resolve("continuation-score.json");
+    Cli e =
+        Cli.run(
+            "eval-synth",
+            "--videos",
+            cont.toString(),
+            "--skip-frames",
+            "2",
+            "--json",
+            json.toString());
+    assertEquals(0, e.code(), e.err());
+    JsonNode score = new ObjectMapper().readTree(json.toFile());
+    assertEquals(12, score.path("videos").asInt());
+    for (String k : new String[] {"colour_accuracy", "direction_accuracy", "shape_accuracy"}) {
+      assertEquals(c.path(k).asDouble(), score.path(k).asDouble(), 1e-12, k);
+    }
+  }
 }
