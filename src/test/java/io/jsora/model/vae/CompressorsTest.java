@@ -113,7 +113,7 @@ class CompressorsTest {
     try (Device cpu = Devices.cpu()) {
       IllegalArgumentException n =
           assertThrows(IllegalArgumentException.class, () -> Compressors.load("vqgan", null, cpu));
-      assertEquals("'vqgan' is not one of raw, vqvae, vae", n.getMessage());
+      assertEquals("'vqgan' is not one of raw, vqvae, vae, osvae", n.getMessage());
       HubCache empty = HubCache.at(tmp.resolve("hub"));
       NoSuchFileException m =
           assertThrows(
